@@ -1,0 +1,302 @@
+"""The ``recsys`` command line: the same pipeline as the app, headless.
+
+Exit status 0 on success, 2 with a single ``error: …`` line on bad input (never a traceback),
+1 for an unexpected internal failure (``--debug`` shows its traceback), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from recsys_core.errors import RecsysError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage mistakes through the same one-line contract."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise RecsysError(f"{message} (see `{self.prog} --help`)")
+
+
+def _columns(text: str | None):
+    from recsys_core.ratings import ColumnMap
+
+    return ColumnMap.parse(text) if text else None
+
+
+def _print_json(obj: Any, out: TextIO) -> None:
+    out.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_demo_data(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.demo import write_demo_csv
+
+    path = Path(args.out)
+    products = Path(args.products) if args.products else None
+    start = time.perf_counter()
+    write_demo_csv(
+        path,
+        n_users=args.users,
+        n_items=args.items,
+        n_ratings=args.ratings,
+        seed=args.seed,
+        raw=args.raw,
+        products_path=products,
+    )
+    seconds = time.perf_counter() - start
+    out.write(f"wrote {args.ratings:,} demo ratings to {path} in {seconds:.1f} s\n")
+    if products:
+        out.write(f"wrote the product table to {products}\n")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.ratings import load_ratings
+
+    ratings = load_ratings(
+        args.path,
+        columns=_columns(args.columns),
+        min_user_ratings=args.min_user_ratings,
+        min_item_ratings=args.min_item_ratings,
+    )
+    summary = ratings.summary()
+    if args.json:
+        _print_json(summary, out)
+        return 0
+    out.write(f"{args.path}\n")
+    out.write(f"  ratings   {summary['rows']:>12,}\n")
+    out.write(f"  users     {summary['users']:>12,}\n")
+    out.write(f"  products  {summary['items']:>12,}\n")
+    total = max(summary["rows"], 1)
+    for value, count in sorted(summary["rating_counts"].items(), key=lambda kv: -float(kv[0])):
+        out.write(f"  {value:>5}★   {count:>12,}  ({100 * count / total:5.1f} %)\n")
+    if summary["time_min"]:
+        out.write(f"  time      {summary['time_min']} … {summary['time_max']}\n")
+    if summary["duplicates_dropped"]:
+        out.write(f"  duplicate (user, product) pairs dropped: {summary['duplicates_dropped']:,}\n")
+    return 0
+
+
+def _config_from_args(args: argparse.Namespace):
+    from recsys_core.config import TrainConfig, parse_multipliers
+
+    overrides = {
+        "epochs": args.epochs,
+        "embedding_dim": args.dim,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "split": args.split,
+        "seed": args.seed,
+        "threshold": args.threshold,
+        "objective": args.objective,
+        "negatives": args.negatives,
+        "device": args.device,
+    }
+    if args.oversample is not None:
+        overrides["multipliers"] = parse_multipliers(args.oversample)
+    return TrainConfig.preset(args.preset, **overrides)
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.pipeline import train_run
+    from recsys_core.progress import ProgressBar
+    from recsys_core.ratings import load_products, load_ratings
+    from recsys_core.runs import save_run
+
+    config = _config_from_args(args)
+    out_dir = Path(args.out)
+    if out_dir.exists() and any(out_dir.iterdir()) and not args.overwrite:
+        raise RecsysError(
+            f"The output folder {out_dir} already holds files; choose another --out or add --overwrite."
+        )
+    start = time.perf_counter()
+    ratings = load_ratings(args.path, columns=_columns(args.columns))
+    products = load_products(args.products) if args.products else None
+    out.write(
+        f"loaded {len(ratings.frame):,} ratings ({ratings.frame['user'].nunique():,} users, "
+        f"{ratings.frame['item'].nunique():,} products) in {time.perf_counter() - start:.1f} s\n"
+    )
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+
+    def on_epoch(report) -> None:
+        bar.clear()
+        out.write(
+            f"epoch {report.epoch:>3}  train loss {report.train_loss:.4f}  val loss {report.val_loss:.4f}  "
+            f"val precision {report.val_precision:.4f}  recall {report.val_recall:.4f}  "
+            f"AUC {report.val_auc:.4f}  {report.samples_per_second:,.0f} samples/s  {report.seconds:.1f} s\n"
+        )
+        out.flush()
+
+    def on_progress(epoch: int, done: int, total: int) -> None:
+        bar.update(f"epoch {epoch}", done, total)
+
+    run = train_run(ratings, config, products=products, on_epoch=on_epoch, on_progress=on_progress)
+    bar.clear()
+    if run.message:
+        out.write(f"note: {run.message}\n")
+    path = save_run(run, out_dir, overwrite=args.overwrite)
+    metrics = run.metrics
+    out.write(
+        f"test: precision {metrics['precision']:.4f} (guessing 'likes it' for everyone: "
+        f"{metrics['trivial_precision']:.4f}), recall {metrics['recall']:.4f}, ROC AUC {metrics['roc_auc']:.4f}\n"
+    )
+    ranking = metrics.get("ranking")
+    if ranking:
+        k = ranking["k"]
+        m, p = ranking["model"], ranking["popularity"]
+        out.write(
+            f"top-{k}: hit rate {m['hit_rate_at_k']:.4f} vs most-popular {p['hit_rate_at_k']:.4f}, "
+            f"NDCG {m['ndcg_at_k']:.4f} vs {p['ndcg_at_k']:.4f}\n"
+        )
+    out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.runs import evaluate_run, load_run
+
+    run = load_run(Path(args.run_dir))
+    result = evaluate_run(run, k=args.k)
+    if args.json:
+        _print_json(result, out)
+        return 0
+    out.write(f"run {args.run_dir}\n")
+    out.write(
+        f"  precision {result['precision']:.4f}  (trivial baseline {result['trivial_precision']:.4f})\n"
+        f"  recall    {result['recall']:.4f}\n  f1        {result['f1']:.4f}\n"
+        f"  ROC AUC   {result['roc_auc']:.4f}\n  threshold {result['threshold']:.3f}\n"
+    )
+    ranking = result["ranking"]
+    out.write(f"  top-{ranking['k']} ranking       model    most-popular\n")
+    for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
+        out.write(f"    {key:<16} {ranking['model'][key]:8.4f}  {ranking['popularity'][key]:8.4f}\n")
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.recommend import recommend
+    from recsys_core.runs import load_run
+
+    if args.n < 1:
+        raise RecsysError("-n must be at least 1.")
+    run = load_run(Path(args.run_dir))
+    recs = recommend(run, args.user, n=args.n)
+    if args.json:
+        columns = [c for c in ("item", "score", "name") if c in recs.table.columns]
+        records = recs.table[columns].to_dict(orient="records")
+        if not recs.known_user:
+            print(f"note: {recs.message}", file=sys.stderr)
+        _print_json(records, out)
+        return 0
+    if recs.message:
+        out.write(f"{recs.message}\n")
+    for row in recs.table.itertuples(index=False):
+        name = f"  {row.name}" if "name" in recs.table.columns and isinstance(row.name, str) else ""
+        out.write(f"{row.rank:>3}. {row.item}  {row.score:.4f}{name}\n")
+    return 0
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="recsys", description="Train, evaluate and query NCF recommenders on ratings.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo-data", help="write the built-in demo ratings to a CSV file")
+    demo.add_argument("--out", required=True, help="CSV path (.csv or .csv.gz)")
+    demo.add_argument("--users", type=int, default=5000)
+    demo.add_argument("--items", type=int, default=2000)
+    demo.add_argument("--ratings", type=int, default=100_000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--raw", action="store_true", help="raw Amazon layout: no header, unix seconds")
+    demo.add_argument("--products", help="also write the product table (item, name, category) here")
+    demo.set_defaults(func=cmd_demo_data)
+
+    inspect = sub.add_parser("inspect", help="load and validate a ratings file, print a summary")
+    inspect.add_argument("path")
+    inspect.add_argument("--columns", help="explicit mapping, e.g. user=UserID,item=asin,rating=overall,time=ts")
+    inspect.add_argument("--min-user-ratings", type=int, default=1, help="k-core: min ratings per user")
+    inspect.add_argument("--min-item-ratings", type=int, default=1, help="k-core: min ratings per product")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(func=cmd_inspect)
+
+    train = sub.add_parser("train", help="train a model and save the run")
+    train.add_argument("path", help="ratings file")
+    train.add_argument("--out", required=True, help="run folder to create")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    train.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
+    train.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--dim", type=int, help="embedding size")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="Adam learning rate")
+    train.add_argument("--threshold", type=float, help="score at or above it predicts 'likes it'")
+    train.add_argument("--split", help="auto, leave-last-out, random or temporal")
+    train.add_argument("--objective", help="rating, ranking or hybrid")
+    train.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
+    train.add_argument("--device", help="auto, cpu or cuda")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--columns", help="explicit column mapping, as for inspect")
+    train.add_argument("--products", help="product table (ProductID, name, category) for readable output")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="metrics of a saved run on its test split")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--k", type=int, default=10, help="list length for the ranking metrics")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    rec = sub.add_parser("recommend", help="top-N unseen products for one user")
+    rec.add_argument("run_dir")
+    rec.add_argument("--user", required=True)
+    rec.add_argument("-n", type=int, default=5)
+    rec.add_argument("--json", action="store_true")
+    rec.set_defaults(func=cmd_recommend)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args, out))
+    except RecsysError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except Exception as exc:  # an internal failure: one line unless --debug
+        if debug:
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Training configuration: one dataclass, with the reference notebook's recipe as defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from recsys_core.errors import RecsysError
+
+#: The reference notebook's per-class oversampling: 1★ ×2.5, 2★ ×3, 3★ ×2.
+NOTEBOOK_MULTIPLIERS: dict[float, float] = {1.0: 2.5, 2.0: 3.0, 3.0: 2.0}
+
+SPLITS = ("auto", "leave-last-out", "random", "temporal")
+OBJECTIVES = ("rating", "ranking", "hybrid")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run. Defaults reproduce the reference notebook.
+
+    Parameters
+    ----------
+    embedding_dim
+        Size of the user and item embeddings.
+    batch_size, epochs, learning_rate
+        Adam's mini-batch size, passes over the (rebalanced) training split, step size.
+    multipliers
+        Rating class -> oversampling factor (>= 1) applied to the training split only.
+    threshold
+        A score at or above it predicts "the user likes it" (rating >= ``positive_rating``).
+        With target (r - 1) / 4 on a 1-5 scale, 0.625 is exactly "rounded rating >= 4".
+    positive_rating
+        Ratings at or above it count as positive in the classification metrics.
+    seed
+        Seeds the split, the oversampler, initialisation and batch order.
+    split
+        ``auto`` (leave-last-out when timestamps exist, else random), ``leave-last-out``,
+        ``random`` or ``temporal``.
+    objective
+        ``rating`` (the reference: BCE on observed ratings), ``ranking`` (observed ratings plus
+        sampled unrated products as negatives) or ``hybrid``.
+    negatives
+        Sampled unrated products per observed rating for the ranking objectives.
+    device
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+    """
+
+    embedding_dim: int = 200
+    batch_size: int = 64
+    epochs: int = 7
+    learning_rate: float = 1e-3
+    multipliers: dict[float, float] = field(default_factory=lambda: dict(NOTEBOOK_MULTIPLIERS))
+    threshold: float = 0.625
+    positive_rating: float = 4.0
+    seed: int = 42
+    split: str = "auto"
+    objective: str = "rating"
+    negatives: int = 4
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        self.multipliers = {float(k): float(v) for k, v in dict(self.multipliers).items()}
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`RecsysError` naming the first field with an unusable value."""
+        checks = [
+            (self.embedding_dim >= 1, "embedding_dim must be at least 1"),
+            (self.batch_size >= 1, "batch_size must be at least 1"),
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.learning_rate > 0, "learning_rate must be positive"),
+            (0.0 < self.threshold < 1.0, "threshold must be between 0 and 1 (exclusive)"),
+            (self.negatives >= 0, "negatives must be 0 or more"),
+            (self.split in SPLITS, f"split must be one of {', '.join(SPLITS)}"),
+            (self.objective in OBJECTIVES, f"objective must be one of {', '.join(OBJECTIVES)}"),
+            (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise RecsysError(f"Invalid training setting: {message}.")
+        for rating, factor in self.multipliers.items():
+            if not factor >= 1.0:
+                raise RecsysError(
+                    f"Invalid multiplier {factor:g} for {rating:g}★: multipliers only add copies, "
+                    "so each must be 1 or more (1 leaves the class untouched)."
+                )
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> TrainConfig:
+        """Return the named preset (``notebook`` or ``fast``) with ``overrides`` applied."""
+        if name not in PRESETS:
+            raise RecsysError(f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}.")
+        base = dataclasses.asdict(PRESETS[name])
+        unknown = set(overrides) - set(base)
+        if unknown:
+            raise RecsysError(f"Unknown training setting(s): {', '.join(sorted(unknown))}.")
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (rating classes become strings such as ``"1"``)."""
+        data = dataclasses.asdict(self)
+        data["multipliers"] = {f"{k:g}": v for k, v in self.multipliers.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def parse_multipliers(text: str) -> dict[float, float]:
+    """Parse ``"1=2.5,2=3,3=2"`` into ``{1.0: 2.5, 2.0: 3.0, 3.0: 2.0}``."""
+    result: dict[float, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        rating, sep, factor = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            result[float(rating)] = float(factor)
+        except ValueError:
+            raise RecsysError(
+                f"Cannot read multiplier {part!r}: write rating=factor pairs separated by commas, "
+                "e.g. 1=2.5,2=3,3=2."
+            ) from None
+    return result
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # The reference notebook, exactly.
+    "notebook": TrainConfig(),
+    # Provisional; tuned by measurement in benchmarks/ (see README "Presets").
+    "fast": TrainConfig(embedding_dim=64, batch_size=1024, epochs=10, learning_rate=5e-3),
+}
