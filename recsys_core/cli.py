@@ -170,7 +170,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    from recsys_core.runs import evaluate_run, load_run
+    from recsys_core.evaluation import evaluate_run
+    from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
     result = evaluate_run(run, k=args.k)

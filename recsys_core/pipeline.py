@@ -9,16 +9,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-import torch
 
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
-from recsys_core.evaluation import (
-    build_seen_matrix,
-    classification_metrics,
-    item_popularity,
-    ranking_metrics,
-)
+from recsys_core.evaluation import evaluate_run, item_popularity
 from recsys_core.model import NCF
 from recsys_core.ratings import Ratings
 from recsys_core.rebalance import rebalance
@@ -91,24 +85,9 @@ def train_run(
     seen_users = np.concatenate([orig_users, val_users])
     seen_items = np.concatenate([orig_items, val_items])
     test_users, test_items = id_map.encode(split.test)
-    test_ratings = split.test["rating"].to_numpy(np.float64)
     popularity = item_popularity(orig_items, id_map.n_items)
 
-    metrics: dict = {}
-    if len(test_users):
-        with torch.no_grad():
-            scores = model.score_pairs(torch.from_numpy(test_users), torch.from_numpy(test_items)).numpy()
-        metrics.update(
-            classification_metrics(
-                test_ratings, scores, threshold=config.threshold, positive_rating=config.positive_rating
-            )
-        )
-        seen = build_seen_matrix(seen_users, seen_items, id_map.n_users, id_map.n_items)
-        metrics["ranking"] = ranking_metrics(
-            model, test_users, test_items, seen, k=RANKING_K, popularity=popularity
-        )
-
-    return Run(
+    run = Run(
         name=name or _default_name(config),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         config=config,
@@ -117,7 +96,7 @@ def train_run(
         history=list(result.history),
         class_counts_before=balanced.before,
         class_counts_after=balanced.after,
-        metrics=metrics,
+        metrics={},
         split_summary={
             "method": split.method,
             "train": len(split.train),
@@ -133,7 +112,7 @@ def train_run(
         seen_items=seen_items,
         test_users=test_users,
         test_items=test_items,
-        test_ratings=test_ratings,
+        test_ratings=split.test["rating"].to_numpy(np.float64),
         popularity=popularity,
         rating_min=rating_min,
         rating_max=rating_max,
@@ -141,6 +120,9 @@ def train_run(
         duration_seconds=time.perf_counter() - started,
         message=result.message,
     )
+    if len(test_users):
+        run.metrics = evaluate_run(run, k=RANKING_K)
+    return run
 
 
 def _default_name(config: TrainConfig) -> str:

@@ -1,0 +1,38 @@
+"""RecSys Explorer: train, tune and demo a recommender on product ratings.
+
+Run with ``make run`` (or ``streamlit run app.py``). This entry script only sets up the frame:
+page config, navigation over the five pages in ``pages/`` and a sidebar status; each page
+collects input, calls ``recsys_core`` and draws what comes back.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _shared as shared
+
+st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
+
+pages = [
+    st.Page("pages/data.py", title="Data", icon=":material/table_chart:", default=True),
+    st.Page("pages/balance.py", title="Balance", icon=":material/balance:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
+]
+current = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown("### RecSys Explorer")
+    st.caption("Learns what customers like from their ratings and suggests products they have not seen.")
+    ds = shared.dataset()
+    st.markdown(shared.dataset_line(ds))
+    job = st.session_state.get(shared.JOB)
+    if job is not None and job.running:
+        epoch, done, total = job.progress
+        st.info(
+            f"Training in progress: epoch {max(epoch, 1)}, {done:,}/{total:,} batches.",
+            icon=":material/hourglass_top:",
+        )
+
+current.run()

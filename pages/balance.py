@@ -1,0 +1,105 @@
+"""Balance: how many extra copies of each rating class the model sees during training."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages import _shared as shared
+from recsys_core import reports
+from recsys_core.errors import RecsysError
+from recsys_core.rebalance import oversampling_strategy
+
+shared.intro(
+    "Balance",
+    "Most ratings are high, so a model can look good by always predicting “likes it”. Oversampling "
+    "shows the model extra copies of the rarer ratings, in training only (the test keeps the true "
+    "mix). A multiplier of 1 leaves a class untouched; 2 doubles it.",
+)
+
+ds = shared.dataset()
+split, seed = shared.split_setting()
+try:
+    before = shared.train_class_counts(ds.key, split, seed, ds.frame)
+except RecsysError as exc:
+    st.error(f"{exc}\n\nChange the split on the **Train** page (advanced settings).")
+    st.stop()
+classes = sorted(before)
+
+
+def _recipe() -> None:
+    shared.set_multipliers(shared.notebook_recipe(), classes)
+
+
+def _reset() -> None:
+    shared.set_multipliers({}, classes)
+
+
+st.markdown(f"Training split of {shared.dataset_line(ds)} (split: {split}).")
+b1, b2, _ = st.columns([1, 1, 4])
+b1.button(
+    "Notebook recipe",
+    on_click=_recipe,
+    type="primary",
+    width="stretch",
+    help="The reference notebook's factors: 1★ ×2.5, 2★ ×3, 3★ ×2.",
+)
+b2.button("Reset", on_click=_reset, width="stretch", help="Every class back to ×1 (no oversampling).")
+missing = [r for r in shared.notebook_recipe() if r not in before]
+if missing:
+    st.caption(
+        f"This data has no {', '.join(reports.stars(r) for r in missing)} ratings; the recipe "
+        "leaves those out."
+    )
+
+inputs = st.columns(min(len(classes), 10))
+for i, rating in enumerate(classes):
+    inputs[i % len(inputs)].number_input(
+        f"{reports.stars(rating)} ×",
+        min_value=1.0,
+        max_value=50.0,
+        step=0.5,
+        format="%g",
+        **shared.bind(shared.mult_name(rating), 1.0),
+        help=f"{before[rating]:,} training ratings of {reports.stars(rating)}.",
+    )
+
+factors = shared.multipliers(classes)
+try:
+    strategy = oversampling_strategy(before, factors)
+except RecsysError as exc:
+    st.error(str(exc))
+    st.stop()
+after = {r: int(strategy.get(r, before[r])) for r in classes}
+
+mix = reports.class_mix(before, after)
+st.subheader("What the model will see")
+st.caption(reports.balance_sentence(before, after))
+st.altair_chart(shared.class_mix_chart(mix), width="stretch")
+
+table = pd.DataFrame(
+    {
+        "Rating": [reports.stars(r) for r in classes],
+        "Multiplier": [f"×{factors[r]:g}" for r in classes],
+        "Before": [before[r] for r in classes],
+        "After": [after[r] for r in classes],
+    }
+)
+total_before, total_after = max(sum(before.values()), 1), max(sum(after.values()), 1)
+table["Share before"] = table["Before"] / total_before
+table["Share after"] = table["After"] / total_after
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Before": st.column_config.NumberColumn(format="localized"),
+        "After": st.column_config.NumberColumn(format="localized"),
+        "Share before": st.column_config.NumberColumn(format="percent"),
+        "Share after": st.column_config.NumberColumn(format="percent"),
+    },
+)
+st.caption(
+    "These settings are used by the next training on the **Train** page. "
+    "Try a few and compare the runs on **Compare**."
+)

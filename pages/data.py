@@ -1,0 +1,216 @@
+"""Data: which ratings the recommender learns from (demo data or an upload) and what they look like."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _shared as shared
+from recsys_core import reports
+from recsys_core.errors import RecsysError
+
+NONE = "— none —"
+
+shared.intro(
+    "Data",
+    "The ratings the recommender learns from: who rated which product, how many stars, and when. "
+    "The built-in demo shop is loaded; upload your own ratings to work on them instead.",
+)
+
+
+def _columns_problem(exc: RecsysError) -> bool:
+    """Whether a load failed on the columns (which one is which), so a manual mapping may help."""
+    return "column" in str(exc).lower()
+
+
+def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
+    """Load an upload; on failure keep the current dataset and remember the message."""
+    state = st.session_state
+    state.pop("upload_ok", None)
+    try:
+        ds = shared.load_ratings_bytes(
+            name, data, columns=columns, min_user=state.get("min_user", 1), min_item=state.get("min_item", 1)
+        )
+    except RecsysError as exc:
+        state["upload_error"] = str(exc)
+        if columns is None and _columns_problem(exc):
+            for role in ("user", "item", "rating", "time"):
+                state.pop(f"map_{role}", None)  # choices for another file's columns
+            try:
+                state["mapping"] = {"name": name, "columns": reports.peek_columns(data, name)}
+            except RecsysError as peek_exc:
+                state["upload_error"] += f" ({peek_exc})"
+                state.pop("mapping", None)
+        return
+    old = shared.dataset()
+    # A product table the user uploaded stays attached; the demo's own table does not.
+    state[shared.DATASET] = shared.with_products(ds, None if old.is_demo else old.products)
+    state.pop("upload_error", None)
+    state.pop("mapping", None)
+    state["upload_ok"] = True
+
+
+# Loading runs in widget callbacks, so the whole page is drawn afterwards with the new data.
+def _load_upload() -> None:
+    upload = st.session_state.get("upload_ratings")
+    if upload is None:  # the file was removed from the uploader: its messages no longer apply
+        for key in ("upload_error", "mapping", "upload_ok"):
+            st.session_state.pop(key, None)
+        return
+    st.session_state.pop("mapping", None)
+    _try_load(upload.name, upload.getvalue(), None)
+
+
+def _load_mapped() -> None:
+    upload = st.session_state.get("upload_ratings")
+    mapping = st.session_state.get("mapping")
+    if upload is None or not mapping:
+        return
+    options = mapping["columns"]
+    chosen = [st.session_state.get(f"map_{role}") for role in ("user", "item", "rating", "time")]
+    chosen = [None if c in (None, NONE) else c for c in chosen]
+    if options and options[0].startswith("column "):  # headerless: the loader takes 1-based positions
+        chosen = [None if c is None else str(options.index(c) + 1) for c in chosen]
+    _try_load(upload.name, upload.getvalue(), tuple(chosen))
+
+
+def _load_product_table() -> None:
+    upload = st.session_state.get("upload_products")
+    st.session_state.pop("products_error", None)
+    if upload is None:
+        return
+    try:
+        products = shared.load_products_bytes(upload.name, upload.getvalue())
+    except RecsysError as exc:
+        st.session_state["products_error"] = str(exc)
+        return
+    st.session_state[shared.DATASET] = shared.with_products(shared.dataset(), products)
+
+
+def _use_demo() -> None:
+    st.session_state[shared.DATASET] = shared.demo_dataset()
+    for key in ("upload_error", "mapping", "upload_ok", "products_error"):
+        st.session_state.pop(key, None)
+
+
+ds = shared.dataset()
+error = st.session_state.get("upload_error")
+mapping = st.session_state.get("mapping")
+
+# -- loading -----------------------------------------------------------------------------------
+with st.container(border=True):
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.markdown(f"Now showing: {shared.dataset_line(ds)}")
+    right.button("Use the demo data", on_click=_use_demo, disabled=ds.is_demo, width="stretch")
+
+    with st.expander("Upload your own ratings", expanded=not ds.is_demo or bool(error)):
+        st.caption(
+            "One row per rating with a customer ID, a product ID, the rating and (optionally) a date "
+            "or Unix time. CSV with or without a header, CSV.gz, Parquet or JSON lines."
+        )
+        st.file_uploader(
+            "Ratings file", type=shared.UPLOAD_TYPES, key="upload_ratings", on_change=_load_upload
+        )
+        if error:
+            hint = " Pick which column is which below." if mapping else ""
+            st.error(
+                f"{shared.md_escape(error)}\n\n{hint} The previous data ({shared.md_escape(ds.name)}) is "
+                "still loaded.",
+                icon=":material/error:",
+            )
+        elif st.session_state.pop("upload_ok", None):
+            st.success(
+                f"Loaded {shared.md_escape(ds.name)}. Every page now works on this data.",
+                icon=":material/check_circle:",
+            )
+        if mapping and st.session_state.get("upload_ratings") is not None:
+            options = mapping["columns"]
+            with st.form("column_map", border=True):
+                st.markdown("**Which column is which?**")
+                cols = st.columns(4)
+                cols[0].selectbox("Customer ID", options, index=0, key="map_user")
+                cols[1].selectbox("Product ID", options, index=min(1, len(options) - 1), key="map_item")
+                cols[2].selectbox("Rating", options, index=min(2, len(options) - 1), key="map_rating")
+                cols[3].selectbox(
+                    "Date / time", [NONE, *options], index=3 + 1 if len(options) > 3 else 0, key="map_time"
+                )
+                st.form_submit_button("Load with these columns", type="primary", on_click=_load_mapped)
+        c1, c2 = st.columns(2)
+        c1.number_input(
+            "Keep customers with at least … ratings",
+            min_value=1,
+            value=1,
+            step=1,
+            key="min_user",
+            on_change=_load_upload,
+            help="Drops customers with fewer ratings (and repeats until stable).",
+        )
+        c2.number_input(
+            "Keep products with at least … ratings",
+            min_value=1,
+            value=1,
+            step=1,
+            key="min_item",
+            on_change=_load_upload,
+            help="Drops rarely rated products (and repeats until stable).",
+        )
+        st.file_uploader(
+            "Product table (optional): product ID, name, category",
+            type=shared.UPLOAD_TYPES,
+            key="upload_products",
+            on_change=_load_product_table,
+        )
+        if st.session_state.get("products_error"):
+            st.error(shared.md_escape(st.session_state["products_error"]), icon=":material/error:")
+
+# -- what the data looks like ------------------------------------------------------------------
+frame = ds.frame
+info = shared.overview(ds.key, frame)
+m = st.columns(5)
+m[0].metric("Ratings", f"{info['rows']:,}")
+m[1].metric("Customers", f"{info['users']:,}")
+m[2].metric("Products", f"{info['items']:,}")
+m[3].metric(
+    "Empty cells",
+    reports.percent(info["sparsity"], 2),
+    help="Share of customer × product pairs without a rating. Recommenders fill these in.",
+)
+if info["time_min"] is not None:
+    first, last = info["time_min"], info["time_max"]
+    span = f"{first:%Y}" if first.year == last.year else f"{first:%Y}–{last:%Y}"
+    m[4].metric("Years", span, help=f"From {first:%Y-%m-%d} to {last:%Y-%m-%d}.")
+else:
+    m[4].metric("Years", "no dates", help="Without dates the hold-out split is random.")
+
+report = getattr(ds.ratings, "report", None)
+dropped = getattr(report, "duplicates_dropped", 0) if report is not None else 0
+if dropped:
+    st.caption(
+        f"{dropped:,} repeated ratings of the same product by the same customer were dropped "
+        "(the latest one is kept)."
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("How customers rate")
+    dist = shared.rating_distribution(ds.key, frame)
+    top = dist.iloc[int(dist["count"].idxmax())]
+    st.caption(
+        f"{top['label']} is the most common rating ({reports.percent(top['share'])} of all). "
+        "When one class dominates, a model can look good by always predicting it; see **Balance**."
+    )
+    st.altair_chart(shared.rating_bars(dist), width="stretch")
+with right:
+    st.subheader("Popular and niche products")
+    points, tail = shared.long_tail(ds.key, frame)
+    st.caption(
+        f"The most-rated 10 % of products receive {reports.percent(tail['top10_share'])} of all ratings; "
+        f"{reports.percent(tail['single_rating_share'])} of products have a single rating. "
+        "Rarely rated products are hard to learn."
+    )
+    st.altair_chart(shared.long_tail_chart(points), width="stretch")
+
+with st.expander("First rows"):
+    st.dataframe(frame.head(200), hide_index=True, width="stretch")
+if ds.products is not None:
+    with st.expander(f"Product table ({len(ds.products):,} products)"):
+        st.dataframe(ds.products.head(200), hide_index=True, width="stretch")

@@ -1,0 +1,135 @@
+"""Recommend: what a trained model suggests to one customer, next to the most popular products."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import streamlit as st
+
+from pages import _shared as shared
+from recsys_core import reports
+from recsys_core.errors import RecsysError
+from recsys_core.recommend import popular_items, recommend
+
+shared.intro(
+    "Recommend",
+    "Pick a trained model and a customer: see what they rated, what the model suggests among the "
+    "products they have not rated yet, and what a shop without personalisation would show "
+    "(the most popular products, the same for everyone).",
+)
+
+records = shared.list_runs()
+if not records:
+    st.info("No trained model yet. Train one on the **Train** page first.", icon=":material/info:")
+    st.stop()
+
+by_id = {r.run_id: r for r in records}
+labels = {r.run_id: f"{r.name} · {r.created_at[:16].replace('T', ' ')}" for r in records}
+if shared.kept("rec_run") not in by_id:
+    last = st.session_state.get(shared.LAST_RUN)
+    shared.set_kept("rec_run", last if last in by_id else records[0].run_id)
+
+top = st.columns([3, 3, 1])
+run_id = top[0].selectbox(
+    "Model (saved run)", list(by_id), format_func=labels.get, **shared.bind("rec_run", records[0].run_id)
+)
+try:
+    run = shared.load_run_record(by_id[run_id])
+except RecsysError as exc:
+    st.error(f"{exc}\n\nPick another run, or delete this one on **Compare**.")
+    st.stop()
+
+counts = reports.run_user_counts(run)
+examples = reports.example_users(counts, n=8)
+# Example customers first, then a few thousand of the most active; any other ID can be typed in.
+options = list(dict.fromkeys([*examples, *counts.index[:3000]]))
+chosen = shared.kept("rec_user")
+if chosen is None and examples:
+    shared.set_kept("rec_user", examples[0])
+elif chosen is not None and chosen not in options:
+    options.insert(0, chosen)  # typed earlier, or from another run: keep showing it
+user = top[1].selectbox(
+    "Customer (type to search, or paste any customer ID)",
+    options,
+    accept_new_options=True,
+    format_func=lambda u: f"{u} · {int(counts[u])} ratings" if u in counts.index else str(u),
+    help="The first entries are example customers with several ratings.",
+    **shared.bind("rec_user", examples[0] if examples else None),
+)
+n = top[2].number_input("How many", min_value=1, max_value=100, step=1, **shared.bind("rec_n", 10))
+if not user:
+    st.stop()
+user = str(user).strip()
+
+ds = shared.dataset()
+try:
+    recs = recommend(run, user, n=int(n))
+    popular = popular_items(run, int(n))
+except RecsysError as exc:
+    st.error(str(exc))
+    st.stop()
+
+history = reports.user_history(run, user, ds.frame)
+rated = set(history["item"])
+held_back = set(history.loc[history["held back"], "item"])
+
+if recs.known_user:
+    st.caption(shared.md_escape(recs.message))
+else:
+    st.warning(shared.md_escape(recs.message), icon=":material/person_off:")
+
+suggested = recs.table.copy()
+suggested["rated next (held back)"] = suggested["item"].isin(held_back)
+popular["already rated"] = popular["item"].isin(rated)
+hits = int(suggested["rated next (held back)"].sum())
+if recs.known_user and held_back:
+    if hits:
+        st.success(
+            f"The product this customer rated next (held back from training) is in the list "
+            f"at rank {int(suggested.loc[suggested['rated next (held back)'], 'rank'].iloc[0])}.",
+            icon=":material/target:",
+        )
+    else:
+        st.caption("The product this customer rated next (held back from training) is not in this list.")
+
+score_column = st.column_config.ProgressColumn(
+    "score", min_value=0.0, max_value=1.0, format="%.3f", help="The model's predicted liking, 0 to 1."
+)
+left, right = st.columns(2)
+with left:
+    st.subheader("Suggested for this customer" if recs.known_user else "Most popular (customer unknown)")
+    st.dataframe(suggested, hide_index=True, width="stretch", column_config={"score": score_column})
+    safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "user"
+    st.download_button(
+        "Download as CSV",
+        data=reports.csv_safe(suggested),
+        file_name=f"recommendations-{safe_user}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+with right:
+    st.subheader("Most popular products")
+    st.dataframe(
+        popular.drop(columns=["score"]),
+        hide_index=True,
+        width="stretch",
+        column_config={"count": st.column_config.NumberColumn("ratings", format="localized")},
+    )
+    overlap = int(np.isin(suggested["item"], popular["item"]).sum())
+    st.caption(
+        f"{overlap} of the {len(suggested)} suggestions are also among the {len(popular)} most "
+        "popular products; the rest are personal."
+    )
+
+st.subheader("What this customer rated")
+if history.empty:
+    st.caption("This customer is not in the model's training data.")
+else:
+    st.caption(f"{len(history)} rating(s); the held-back one is what the model is tested on.")
+    st.dataframe(
+        history,
+        hide_index=True,
+        width="stretch",
+        column_config={"rating": st.column_config.NumberColumn("stars", format="%.1f ★")},
+    )

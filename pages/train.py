@@ -1,0 +1,331 @@
+"""Train: fit the recommender on the current data, watch it learn, and read how good it is."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages import _shared as shared
+from recsys_core import reports
+from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
+from recsys_core.errors import RecsysError
+from recsys_core.evaluation import threshold_curve
+
+shared.intro(
+    "Train",
+    "The model learns a short profile of every customer and product from the ratings, then predicts "
+    "how much a customer will like a product. The last rating of each customer is held back to test it.",
+)
+
+PRESET_TEXT = {
+    "fast": "quick, good results on the demo data in about a minute",
+    "notebook": "the reference notebook's recipe, exactly; slow on large data without a GPU",
+}
+
+
+def _preset_label(name: str) -> str:
+    config = PRESETS[name]
+    return (
+        f"{name}: {PRESET_TEXT.get(name, '')} ({config.epochs} epochs, embedding {config.embedding_dim}, "
+        f"batch {config.batch_size})"
+    )
+
+
+OBJECTIVE_TEXT = {
+    "rating": "rating (the reference)",
+    "ranking": "ranking (adds unrated products)",
+    "hybrid": "hybrid (both)",
+}
+
+ds = shared.dataset()
+shared.ensure_settings()
+classes = sorted(float(r) for r in shared.rating_distribution(ds.key, ds.frame)["rating"])
+job = st.session_state.get(shared.JOB)
+running = job is not None and job.running
+
+
+def _start() -> None:
+    state = st.session_state
+    state.pop("train_error", None)
+    try:
+        config = shared.current_config(classes)
+    except RecsysError as exc:
+        state["train_error"] = str(exc)
+        return
+    name = (shared.kept("run_name") or "").strip() or None
+    new_job = reports.TrainingJob(
+        ds.ratings, config, products=ds.products, directory=reports.runs_dir(), name=name
+    )
+    state[shared.JOB] = new_job
+    # Tests train in this thread (AppTest cannot wait for a worker); the app uses a worker so
+    # the page stays live and Stop works.
+    new_job.start(background=not shared.sync_training())
+
+
+def _stop() -> None:
+    current = st.session_state.get(shared.JOB)
+    if current is not None:
+        current.stop()
+
+
+# -- settings ------------------------------------------------------------------------------------
+with st.container(border=True):
+    st.markdown(f"Training on {shared.dataset_line(ds)}.")
+    st.markdown(
+        f"Oversampling (set on **Balance**): {reports.multipliers_text(shared.multipliers(classes))}."
+    )
+    st.radio(
+        "Recipe",
+        sorted(PRESETS, key=lambda name: name != shared.DEFAULT_PRESET),
+        horizontal=False,
+        **shared.bind("preset", shared.DEFAULT_PRESET, on_change=shared.apply_preset),
+        format_func=_preset_label,
+        disabled=running,
+    )
+    with st.expander("Advanced settings"):
+        a = st.columns(4)
+        a[0].number_input(
+            "Epochs (passes over the data)",
+            min_value=1,
+            max_value=200,
+            step=1,
+            **shared.bind("epochs", None),
+            disabled=running,
+        )
+        a[1].number_input(
+            "Embedding size",
+            min_value=1,
+            max_value=1024,
+            step=8,
+            **shared.bind("embedding_dim", None),
+            disabled=running,
+            help="Length of each customer's and product's profile.",
+        )
+        a[2].number_input(
+            "Batch size",
+            min_value=1,
+            max_value=65536,
+            step=64,
+            **shared.bind("batch_size", None),
+            disabled=running,
+            help="Ratings per learning step; bigger is faster per epoch.",
+        )
+        a[3].number_input(
+            "Learning rate",
+            min_value=1e-6,
+            max_value=1.0,
+            step=1e-4,
+            format="%.4f",
+            **shared.bind("learning_rate", None),
+            disabled=running,
+        )
+        b = st.columns(4)
+        b[0].number_input(
+            "Threshold",
+            min_value=0.01,
+            max_value=0.99,
+            step=0.025,
+            format="%.3f",
+            **shared.bind("threshold", None),
+            disabled=running,
+            help="A score at or above it means 'the customer will like it' (4★ or more).",
+        )
+        b[1].selectbox(
+            "Hold-out split",
+            list(SPLITS),
+            **shared.bind("split", None),
+            disabled=running,
+            help="auto: each customer's last rating is the test when dates exist, else random.",
+        )
+        b[2].selectbox(
+            "Objective",
+            list(OBJECTIVES),
+            **shared.bind("objective", None),
+            format_func=lambda o: OBJECTIVE_TEXT.get(o, o),
+            disabled=running,
+        )
+        b[3].number_input(
+            "Seed",
+            min_value=0,
+            max_value=2**31 - 1,
+            step=1,
+            **shared.bind("seed", None),
+            disabled=running,
+            help="Same seed, same settings, same data: same result.",
+        )
+        st.text_input(
+            "Run name (optional)",
+            **shared.bind("run_name", ""),
+            disabled=running,
+            placeholder="named after its settings when left empty",
+        )
+
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.button(
+        "Start training",
+        type="primary",
+        on_click=_start,
+        disabled=running,
+        width="stretch",
+        icon=":material/play_arrow:",
+    )
+    c2.button(
+        "Stop",
+        on_click=_stop,
+        disabled=not running or job.stopping,
+        width="stretch",
+        icon=":material/stop:",
+        help="Ends after the current batch and keeps the best epoch so far.",
+    )
+
+if st.session_state.get("train_error"):
+    st.error(st.session_state["train_error"], icon=":material/error:")
+
+
+# -- live progress and charts ------------------------------------------------------------------
+def _history_charts(history: list) -> None:
+    if not history:
+        st.caption("The charts appear after the first epoch.")
+        return
+    left, right = st.columns(2)
+    left.altair_chart(
+        shared.line_chart(
+            reports.loss_chart_data(history),
+            "loss",
+            "series",
+            "Error (lower is better)",
+            "Loss",
+            ["training", "validation"],
+            [shared.GREY, shared.BLUE],
+        ),
+        width="stretch",
+    )
+    right.altair_chart(
+        shared.line_chart(
+            reports.quality_chart_data(history),
+            "value",
+            "measure",
+            "Quality on held-back ratings (higher is better)",
+            "",
+            ["precision", "recall", "AUC"],
+            [shared.BLUE, shared.ORANGE, shared.GREEN],
+            zero_one=True,
+        ),
+        width="stretch",
+    )
+
+
+def _live() -> None:
+    current = st.session_state.get(shared.JOB)
+    if current is None:
+        return
+    if not current.running:
+        # Finished while we were polling: a full rerun switches the page to the results.
+        st.rerun()
+    epoch, done, total = current.progress
+    epochs = current.config.epochs
+    share = done / total if total else 0.0
+    what = "Stopping after this batch…" if current.stopping else f"Epoch {max(epoch, 1)} of {epochs}"
+    text = f"{what} · {done:,} / {total:,} batches · {current.elapsed:,.0f} s"
+    if total == 0:
+        text = f"Preparing the data (split, oversampling)… {current.elapsed:,.0f} s"
+    st.progress(min(share, 1.0), text=text)
+    _history_charts(current.history)
+
+
+if running:
+    st.fragment(run_every=0.5)(_live)()
+elif job is not None and job.status == "failed":
+    st.error(job.error or "Training failed.", icon=":material/error:")
+    if job.details:
+        with st.expander("Technical details"):
+            st.code(job.details)
+
+
+# -- results ------------------------------------------------------------------------------------
+@st.cache_data(max_entries=8, show_spinner="Scoring the test ratings…")
+def _curve(run_id: str, _run) -> pd.DataFrame:
+    run = _run
+    return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)
+
+
+def _results(run, run_id: str) -> None:
+    note = f" {run.message}" if run.message else ""
+    st.success(
+        f"Finished in {run.duration_seconds:,.0f} s and saved as “{run.name}”.{note} "
+        "Compare it with other runs on **Compare**; try it on **Recommend**.",
+        icon=":material/check_circle:",
+    )
+    metrics = run.metrics or {}
+    if "precision" not in metrics:
+        st.warning("The test split was empty, so there are no test figures for this run.")
+        _history_charts(run.history)
+        return
+    st.subheader("How good is it?")
+    trivial = metrics.get("trivial_precision")
+    m = st.columns(4)
+    precision = metrics.get("precision")
+    delta = (
+        None
+        if precision is None or trivial is None
+        else f"{100 * (precision - trivial):+.1f} pts vs guessing"
+    )
+    m[0].metric(
+        "Precision",
+        reports.percent(precision, 1),
+        delta=delta,
+        help="Of the products the model says a customer will like, the share they really liked.",
+    )
+    m[1].metric(
+        "Recall",
+        reports.percent(metrics.get("recall"), 1),
+        help="Of the products customers liked, the share the model spotted.",
+    )
+    m[2].metric(
+        "AUC",
+        reports.percent(metrics.get("roc_auc"), 1),
+        help="How often a liked product scores above a disliked one (50 % = coin flip).",
+    )
+    ranking = metrics.get("ranking")
+    if ranking:
+        hit, pop = ranking["model"].get("hit_rate_at_k"), ranking["popularity"].get("hit_rate_at_k")
+        m[3].metric(
+            f"Hit rate (top {ranking.get('k', 10)})",
+            reports.percent(hit, 1),
+            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs popular",
+            help="Share of customers whose next product is in the model's top list.",
+        )
+    for sentence in reports.classification_sentences(metrics):
+        st.markdown(f"- {sentence}")
+    sentence = reports.ranking_sentence(ranking)
+    if sentence:
+        st.markdown(f"- {sentence}")
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Right and wrong calls on the test ratings**")
+        cells = reports.confusion_frame(metrics.get("confusion", {}), run.config.positive_rating)
+        st.altair_chart(shared.confusion_chart(cells), width="stretch")
+    with right:
+        st.markdown("**Stricter or looser: the threshold trade-off**")
+        curve = _curve(run_id, run)
+        st.altair_chart(
+            shared.threshold_chart(reports.threshold_chart_data(curve), run.config.threshold), width="stretch"
+        )
+        st.caption(
+            "A higher threshold makes the model say “will like” less often: it is right more often "
+            "(precision) but finds fewer liked products (recall)."
+        )
+    st.subheader("Learning curves")
+    _history_charts(run.history)
+
+
+if job is not None and job.status == "done" and job.run is not None:
+    st.session_state[shared.LAST_RUN] = job.run_id
+    _results(job.run, job.run_id)
+elif job is None:
+    st.info(
+        "Choose a recipe and press **Start training**. The demo data trains in about a minute "
+        "with the fast recipe.",
+        icon=":material/info:",
+    )

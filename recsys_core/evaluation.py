@@ -1,0 +1,433 @@
+"""How good is a trained model on the held-out test split?
+
+Two views, each next to a baseline that needs no model:
+
+* **Classification** of the test ratings: a score at or above the threshold predicts "the user
+  likes it" (rating >= ``positive_rating``). Compared with the trivial classifier that says
+  "likes it" for everyone, whose precision is the share of positive ratings.
+* **Ranking** of every product a user has not rated yet: is the held-out product among the
+  top ``k``? Compared with recommending the most-rated products to everyone.
+
+The validation split is for choosing epochs and settings; these functions are for the test split.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from sklearn.metrics import roc_auc_score
+
+from recsys_core.errors import RecsysError
+
+if TYPE_CHECKING:
+    from recsys_core.model import NCF
+    from recsys_core.runs import Run
+
+RANKING_KEYS = ("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k", "coverage")
+
+#: Most cells (users x items) scored at once: caps memory at ~64 MB of float32 scores whatever
+#: ``chunk_size`` asks for (and keeps the matrix product in cache-friendly blocks).
+MAX_CHUNK_CELLS = 1 << 24
+
+
+# -- classification ---------------------------------------------------------------------------
+
+
+def _as_1d(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if not np.isfinite(array).all():
+        bad = int(np.flatnonzero(~np.isfinite(array))[0])
+        raise RecsysError(f"{name} holds a missing or infinite value at position {bad}; drop it first.")
+    return array
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    # 0 when undefined, as scikit-learn's zero_division=0: a model that predicts no positive has
+    # found none. The confusion counts tell this case apart from a genuinely bad model.
+    return float(numerator / denominator) if denominator > 0 else 0.0
+
+
+def classification_metrics(
+    ratings: Any, scores: Any, *, threshold: float, positive_rating: float
+) -> dict[str, Any]:
+    """Precision, recall, F1 and ROC AUC of "score >= threshold" predicting "rating >= positive".
+
+    Parameters
+    ----------
+    ratings
+        True ratings of the test pairs.
+    scores
+        Model scores in [0, 1] for the same pairs.
+    threshold
+        A score at or above it predicts a positive.
+    positive_rating
+        A rating at or above it is a positive.
+
+    Returns
+    -------
+    dict
+        ``precision, recall, f1, roc_auc, trivial_precision, positive_share, threshold,
+        positive_rating, confusion {tp, fp, fn, tn}, n``. ``trivial_precision`` is the precision
+        of predicting "positive" for every pair, i.e. the share of positives: the number the
+        model's precision has to beat. Precision, recall and F1 are 0 where their denominator is
+        (nothing predicted positive, no positives), as scikit-learn's ``zero_division=0``;
+        ``roc_auc`` is ``None`` (JSON null) when the ratings hold a single class.
+    """
+    y_rating = _as_1d(ratings, "ratings")
+    y_score = _as_1d(scores, "scores")
+    if len(y_rating) != len(y_score):
+        raise RecsysError(f"Got {len(y_rating)} ratings but {len(y_score)} scores; they must pair up.")
+    if len(y_rating) == 0:
+        raise RecsysError("There are no test ratings to evaluate; the test split is empty.")
+    actual = y_rating >= positive_rating
+    predicted = y_score >= threshold
+    tp = int(np.count_nonzero(actual & predicted))
+    fp = int(np.count_nonzero(~actual & predicted))
+    fn = int(np.count_nonzero(actual & ~predicted))
+    tn = int(np.count_nonzero(~actual & ~predicted))
+    n = len(y_rating)
+    precision = _ratio(tp, tp + fp)
+    recall = _ratio(tp, tp + fn)
+    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    positives = tp + fn
+    roc_auc = float(roc_auc_score(actual, y_score)) if 0 < positives < n else None
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "roc_auc": roc_auc,
+        "trivial_precision": positives / n,
+        "positive_share": positives / n,
+        "threshold": float(threshold),
+        "positive_rating": float(positive_rating),
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+        "n": n,
+    }
+
+
+def threshold_curve(ratings: Any, scores: Any, positive_rating: float, n_points: int = 101) -> pd.DataFrame:
+    """Precision and recall for thresholds evenly spaced over [0, 1], for a trade-off chart.
+
+    Precision is NaN where no score reaches the threshold (nothing predicted positive); recall
+    is NaN when the ratings hold no positive at all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``threshold, precision, recall``, one row per threshold.
+    """
+    if n_points < 2:
+        raise RecsysError("threshold_curve needs n_points of 2 or more.")
+    y_rating = _as_1d(ratings, "ratings")
+    y_score = _as_1d(scores, "scores")
+    if len(y_rating) != len(y_score):
+        raise RecsysError(f"Got {len(y_rating)} ratings but {len(y_score)} scores; they must pair up.")
+    thresholds = np.linspace(0.0, 1.0, n_points)
+    order = np.argsort(y_score, kind="stable")
+    sorted_scores = y_score[order]
+    positive_prefix = np.concatenate(([0], np.cumsum(y_rating[order] >= positive_rating)))
+    # Everything from the first score >= t onwards is predicted positive.
+    start = np.searchsorted(sorted_scores, thresholds, side="left")
+    predicted = len(y_score) - start
+    total_positive = positive_prefix[-1]
+    tp = total_positive - positive_prefix[start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / np.maximum(predicted, 1), np.nan)
+        recall = np.full(n_points, np.nan) if total_positive == 0 else tp / total_positive
+    return pd.DataFrame({"threshold": thresholds, "precision": precision, "recall": recall})
+
+
+# -- ranking ----------------------------------------------------------------------------------
+
+
+def build_seen_matrix(users: Any, items: Any, n_users: int, n_items: int) -> sp.csr_matrix:
+    """Boolean ``n_users x n_items`` CSR matrix with ``True`` at every (user, item) pair given.
+
+    Duplicate pairs collapse to one entry; column indices are sorted within each row.
+    """
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    items = np.asarray(items, dtype=np.int64).reshape(-1)
+    if len(users) != len(items):
+        raise RecsysError(f"Got {len(users)} user codes but {len(items)} item codes; they must pair up.")
+    if len(users) and (
+        users.min() < 0 or users.max() >= n_users or items.min() < 0 or items.max() >= n_items
+    ):
+        raise RecsysError(
+            f"A (user, item) code lies outside the {n_users} x {n_items} catalogue; encode the pairs with "
+            "the run's IdMap and drop unknown ids (-1) first."
+        )
+    matrix = sp.csr_matrix(
+        (np.ones(len(users), dtype=bool), (users, items)), shape=(int(n_users), int(n_items)), dtype=bool
+    )
+    matrix.sum_duplicates()  # merges repeats (True + True stays True) and sorts the indices
+    matrix.eliminate_zeros()
+    return matrix
+
+
+def item_popularity(train_items: Any, n_items: int) -> np.ndarray:
+    """Number of training ratings of each item: an ``int64`` array of length ``n_items``."""
+    items = np.asarray(train_items, dtype=np.int64).reshape(-1)
+    if len(items) and (items.min() < 0 or items.max() >= n_items):
+        raise RecsysError(f"An item code lies outside 0..{n_items - 1}; drop unknown ids (-1) first.")
+    return np.bincount(items, minlength=int(n_items)).astype(np.int64)
+
+
+def popularity_order(popularity: Any) -> np.ndarray:
+    """Item codes from most to least popular; ties go to the lower code, so the order is fixed."""
+    popularity = np.asarray(popularity, dtype=np.float64)
+    return np.lexsort((np.arange(len(popularity)), -popularity))
+
+
+def effective_chunk(chunk_size: int, n_items: int) -> int:
+    """Users per chunk: at most ``chunk_size`` and at most :data:`MAX_CHUNK_CELLS` cells."""
+    if chunk_size < 1:
+        raise RecsysError("chunk_size must be at least 1.")
+    return max(1, min(int(chunk_size), MAX_CHUNK_CELLS // max(int(n_items), 1)))
+
+
+def _entries(block: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every stored entry of a CSR block, as int64."""
+    rows = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
+    return rows, block.indices.astype(np.int64, copy=False)
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+def top_unseen(
+    model: NCF, users: np.ndarray, excluded: sp.csr_matrix, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` highest-scoring items per user among those not set in ``excluded``.
+
+    One chunk of users is scored against every item with ``model.score_all_items`` (torch, on
+    the model's device), excluded entries are set to ``-inf`` and ``torch.topk`` picks the best.
+
+    Returns
+    -------
+    items, logits
+        ``(len(users), min(k, n_items))`` arrays, best first. A user with fewer than ``k``
+        candidates is padded with item ``-1`` and logit ``-inf``.
+    """
+    device = _model_device(model)
+    with torch.no_grad():
+        logits = model.score_all_items(torch.as_tensor(users, dtype=torch.long, device=device)).float()
+        rows, cols = _entries(excluded[users])
+        if len(rows):
+            logits[torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)] = -math.inf
+        values, top = torch.topk(logits, min(k, logits.shape[1]), dim=1)
+        del logits
+        valid = values != -math.inf
+        top = torch.where(valid, top, -1)
+    return top.cpu().numpy(), values.cpu().numpy()
+
+
+def top_popular_unseen(
+    order: np.ndarray, users: np.ndarray, excluded: sp.csr_matrix, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`top_unseen` for the most-popular baseline (same exclusion, same ``topk``).
+
+    ``order`` is :func:`popularity_order` (most popular first). It is the same for everyone, so a
+    user who rated ``m`` items finds their top ``k`` within its first ``k + m`` items: only those
+    columns are scored.
+
+    Returns
+    -------
+    items, scores
+        Item codes (``-1`` padded) and a tie-free popularity score (``-inf`` padded).
+    """
+    n_items = len(order)
+    block = excluded[users]
+    width = int(min(n_items, k + (np.diff(block.indptr).max(initial=0))))
+    columns = order[:width]
+    position = np.full(n_items, -1, dtype=np.int64)
+    position[columns] = np.arange(width)
+    # Distinct descending scores: raw counts tie a lot and topk would break ties arbitrarily.
+    scores = torch.arange(width, 0, -1, dtype=torch.float32).expand(len(users), width).clone()
+    rows, cols = _entries(block)
+    cols = position[cols]
+    inside = cols >= 0
+    scores[torch.from_numpy(rows[inside]), torch.from_numpy(cols[inside])] = -math.inf
+    values, top = torch.topk(scores, min(k, width), dim=1)
+    valid = (values != -math.inf).numpy()
+    items = np.where(valid, columns[top.numpy()], -1)
+    return items, values.numpy()
+
+
+def _metrics_from_topk(
+    top_k: Any,
+    users: np.ndarray,
+    relevant: sp.csr_matrix,
+    n_items: int,
+    k: int,
+    chunk_size: int,
+) -> dict[str, float]:
+    """Top-``k`` metrics of any recommender: the one code path for the model and the baselines.
+
+    Parameters
+    ----------
+    top_k
+        ``top_k(user_codes) -> (items, values)`` as :func:`top_unseen`: best first, ``-1``
+        where a user has no more candidates.
+    users
+        Distinct user codes to evaluate.
+    relevant
+        Boolean CSR, row ``j`` holds the test items of ``users[j]`` (at least one).
+    """
+    k_eff = min(k, n_items)
+    discount = 1.0 / np.log2(np.arange(k_eff) + 2.0)
+    ideal = np.cumsum(discount)  # ideal[m - 1] = DCG of m relevant items at the top
+    n_relevant = np.diff(relevant.indptr)
+    # (row, item) -> one sorted int64 key, so membership of a top-k entry is a binary search.
+    rel_rows, rel_items = _entries(relevant)
+    rel_keys = rel_rows * n_items + rel_items
+    recommended = np.zeros(n_items, dtype=bool)
+    totals = dict.fromkeys(("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k"), 0.0)
+    step = effective_chunk(chunk_size, n_items)
+    for start in range(0, len(users), step):
+        rows = users[start : start + step]
+        items, _ = top_k(rows)
+        items = items[:, :k_eff]
+        valid = items >= 0
+        keys = (np.arange(start, start + len(rows), dtype=np.int64)[:, None]) * n_items + items
+        found = np.searchsorted(rel_keys, keys)
+        hits = valid & (rel_keys[np.minimum(found, len(rel_keys) - 1)] == keys)
+        n_hits = hits.sum(axis=1)
+        n_rel = n_relevant[start : start + step]
+        dcg = hits @ discount
+        totals["precision_at_k"] += float((n_hits / k).sum())
+        totals["recall_at_k"] += float((n_hits / n_rel).sum())
+        totals["ndcg_at_k"] += float((dcg / ideal[np.minimum(n_rel, k_eff) - 1]).sum())
+        totals["hit_rate_at_k"] += float((n_hits > 0).sum())
+        recommended[items[valid]] = True
+    n_users = max(len(users), 1)
+    result = {key: value / n_users for key, value in totals.items()}
+    result["coverage"] = float(recommended.sum()) / max(n_items, 1)
+    return result
+
+
+def ranking_metrics(
+    model: NCF,
+    test_users: Any,
+    test_items: Any,
+    seen: sp.csr_matrix,
+    *,
+    k: int = 10,
+    popularity: np.ndarray | None = None,
+    chunk_size: int = 1024,
+) -> dict[str, Any]:
+    """Top-``k`` ranking quality of ``model`` and of the most-popular baseline on the test pairs.
+
+    For each test user, the candidates are all items the user has not rated in train or
+    validation (the ``seen`` matrix); the test items are the relevant ones. Metrics are computed
+    per user and averaged over test users:
+
+    * ``precision_at_k``: relevant items in the top ``k``, divided by ``k``;
+    * ``recall_at_k``: relevant items in the top ``k``, divided by the user's relevant items;
+    * ``ndcg_at_k``: DCG with gain 1 and discount ``1 / log2(rank + 1)``, over the best DCG
+      possible with the user's relevant items;
+    * ``hit_rate_at_k``: share of users with at least one relevant item in the top ``k``;
+    * ``coverage``: share of the catalogue appearing in any test user's top ``k``.
+
+    Users are scored a chunk at a time (``chunk_size`` users x all items, capped at
+    :data:`MAX_CHUNK_CELLS` cells), so memory stays bounded whatever the number of users.
+
+    Parameters
+    ----------
+    model
+        A trained :class:`~recsys_core.model.NCF` (any device).
+    test_users, test_items
+        Integer codes of the test pairs (a user may have several).
+    seen
+        Boolean CSR, ``n_users x n_items``, of train + validation pairs (see
+        :func:`build_seen_matrix`).
+    k
+        List length.
+    popularity
+        Training ratings per item (see :func:`item_popularity`); enables the baseline.
+
+    Returns
+    -------
+    dict
+        ``{"model": {...}, "popularity": {...} or None, "k": k, "users": n_test_users}``.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise RecsysError(
+            f"k (the list length for ranking metrics) must be a whole number of at least 1, not {k!r}."
+        )
+    users = np.asarray(test_users, dtype=np.int64).reshape(-1)
+    items = np.asarray(test_items, dtype=np.int64).reshape(-1)
+    n_users, n_items = seen.shape
+    if (model.n_users, model.n_items) != (n_users, n_items):
+        raise RecsysError(
+            f"The seen matrix is {n_users} x {n_items} but the model knows {model.n_users} users and "
+            f"{model.n_items} items; both must come from the same run."
+        )
+    if len(users) == 0:
+        raise RecsysError("There are no test pairs to rank; the test split is empty.")
+    relevant_all = build_seen_matrix(users, items, n_users, n_items)
+    distinct_users = np.unique(users)
+    relevant = relevant_all[distinct_users]
+    seen = sp.csr_matrix(seen, dtype=bool)
+    k = int(k)
+
+    def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return top_unseen(model, rows, seen, k)
+
+    result: dict[str, Any] = {
+        "model": _metrics_from_topk(model_top, distinct_users, relevant, n_items, k, chunk_size),
+        "popularity": None,
+        "k": k,
+        "users": len(distinct_users),
+    }
+    if popularity is not None:
+        popularity = np.asarray(popularity)
+        if popularity.shape != (n_items,):
+            raise RecsysError(
+                f"The popularity vector has shape {popularity.shape}; "
+                f"it needs one count per item ({n_items})."
+            )
+
+        order = popularity_order(popularity)
+
+        def popular_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return top_popular_unseen(order, rows, seen, k)
+
+        result["popularity"] = _metrics_from_topk(
+            popular_top, distinct_users, relevant, n_items, k, chunk_size
+        )
+    return result
+
+
+def evaluate_run(run: Run, k: int = 10, *, chunk_size: int = 1024) -> dict[str, Any]:
+    """Test-split metrics of a saved or freshly trained run, without retraining.
+
+    Returns the ``recsys evaluate --json`` object: the classification metrics of
+    :func:`classification_metrics` (at the run's threshold and positive rating) plus
+    ``ranking`` from :func:`ranking_metrics` with the most-popular baseline.
+    """
+    scores = run.test_scores()
+    metrics = classification_metrics(
+        run.test_ratings,
+        scores,
+        threshold=run.config.threshold,
+        positive_rating=run.config.positive_rating,
+    )
+    metrics["ranking"] = ranking_metrics(
+        run.model,
+        run.test_users,
+        run.test_items,
+        run.seen_matrix(),
+        k=k,
+        popularity=run.popularity,
+        chunk_size=chunk_size,
+    )
+    return metrics

@@ -1,0 +1,155 @@
+"""Per-class random oversampling of the training split (the reference notebook's rebalancing).
+
+The reference notebook counters the dominance of 5★ ratings by duplicating rows of the rare
+classes with imbalanced-learn's :class:`~imblearn.over_sampling.RandomOverSampler`::
+
+    RandomOverSampler(sampling_strategy={1: round(n1 * 2.5), 2: round(n2 * 3), 3: round(n3 * 2)},
+                      random_state=42)
+
+:func:`rebalance` does exactly that, for any ``{rating: factor}`` mapping, on the training split
+only (validation and test keep the true class shares). It resamples a column of row numbers
+rather than the frame itself, which keeps it cheap at a million rows, and selects the same rows
+as the notebook's call on the full frame: the sampler's draws depend only on the labels and the
+seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling import RandomOverSampler
+
+from recsys_core.errors import RecsysError
+
+
+@dataclass
+class Rebalanced:
+    """The oversampled training split and the class counts around it.
+
+    Attributes
+    ----------
+    frame
+        The original rows (in their original order) followed by the added copies, with a fresh
+        ``RangeIndex``. Same columns as the input.
+    before, after
+        ``{rating: count}`` before and after oversampling, sorted by rating.
+    """
+
+    frame: pd.DataFrame
+    before: dict[float, int]
+    after: dict[float, int]
+
+
+def _fmt(rating: float) -> str:
+    return f"{float(rating):g}★"
+
+
+def oversampling_strategy(
+    counts: Mapping[float, int], multipliers: Mapping[float, float]
+) -> dict[float, int]:
+    """Target count per rating class: ``round(count * factor)`` for every class that grows.
+
+    Python's ``round`` (round half to even) is used on purpose: the reference notebook used it,
+    and matching its targets is what makes the resampled rows identical.
+
+    Parameters
+    ----------
+    counts
+        Rating class -> number of training rows with that rating.
+    multipliers
+        Rating class -> oversampling factor (at least 1). Classes without a factor, and classes
+        whose target equals their count (factor 1), are left out of the result: they are not
+        resampled.
+
+    Returns
+    -------
+    dict
+        ``{rating: target_count}`` in the form ``RandomOverSampler(sampling_strategy=...)``
+        expects, keyed by the ratings as they appear in ``counts``.
+
+    Raises
+    ------
+    RecsysError
+        A factor below 1 (or not a number), or a factor above 1 for a rating that does not occur
+        in the training data.
+    """
+    by_value = {float(rating): rating for rating in counts}
+    strategy: dict[float, int] = {}
+    for rating, factor in multipliers.items():
+        factor = float(factor)
+        if not factor >= 1.0:  # also rejects NaN
+            raise RecsysError(
+                f"Invalid multiplier {factor:g} for {_fmt(rating)}: oversampling only adds copies, "
+                "so each factor must be 1 or more (1 leaves the class untouched)."
+            )
+        key = by_value.get(float(rating))
+        if key is None:
+            if factor == 1.0:
+                continue
+            present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
+            raise RecsysError(
+                f"Cannot oversample {_fmt(rating)} ×{factor:g}: no training rating has that value "
+                f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
+            )
+        count = int(counts[key])
+        target = round(count * factor)
+        if target > count:
+            strategy[key] = target
+    return dict(sorted(strategy.items()))
+
+
+def _counts(ratings: pd.Series) -> dict[float, int]:
+    counts = ratings.value_counts(sort=False)
+    return {float(k): int(v) for k, v in sorted(counts.items())}
+
+
+def rebalance(train_frame: pd.DataFrame, multipliers: Mapping[float, float], seed: int) -> Rebalanced:
+    """Oversample the rating classes of ``train_frame`` by ``multipliers``.
+
+    Parameters
+    ----------
+    train_frame
+        The training split: a frame with a ``rating`` column (other columns are carried along).
+    multipliers
+        Rating class -> factor at least 1, e.g. ``{1.0: 2.5, 2.0: 3.0, 3.0: 2.0}``; empty (or all
+        ones) returns the rows unchanged.
+    seed
+        ``random_state`` of the sampler: the same seed selects the same rows.
+
+    Returns
+    -------
+    Rebalanced
+        The resampled frame and the class counts before and after.
+
+    Raises
+    ------
+    RecsysError
+        No ``rating`` column, or an unusable multiplier (see :func:`oversampling_strategy`).
+    """
+    if "rating" not in train_frame.columns:
+        raise RecsysError(
+            "Cannot rebalance: the training frame has no 'rating' column "
+            f"(columns: {', '.join(map(str, train_frame.columns))})."
+        )
+    ratings = train_frame["rating"]
+    before = _counts(ratings)
+    strategy = oversampling_strategy(before, multipliers)
+    if not strategy:
+        return Rebalanced(train_frame.reset_index(drop=True), before, dict(before))
+
+    # Class codes instead of raw ratings: imbalanced-learn refuses non-integral labels (e.g.
+    # half stars) as "continuous". np.unique sorts, so the codes keep the classes' order, and the
+    # sampler, which walks its strategy in sorted class order, draws exactly what it would draw
+    # for the raw ratings.
+    classes, codes = np.unique(ratings.to_numpy(dtype=np.float64), return_inverse=True)
+    code_of = {float(c): i for i, c in enumerate(classes)}
+    sampler = RandomOverSampler(
+        sampling_strategy={code_of[float(r)]: n for r, n in strategy.items()}, random_state=seed
+    )
+    rows = np.arange(len(train_frame), dtype=np.int64).reshape(-1, 1)
+    resampled_rows, _ = sampler.fit_resample(rows, codes)
+    frame = train_frame.iloc[resampled_rows[:, 0]].reset_index(drop=True)
+    return Rebalanced(frame, before, _counts(frame["rating"]))

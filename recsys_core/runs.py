@@ -1,0 +1,591 @@
+"""A trained run, in memory and on disk.
+
+A saved run is a folder that anyone can load without running code from it:
+
+============================  ===============================================================
+``manifest.json``             format name and version, run metadata, sha256 of every file
+``config.json``               the :class:`~recsys_core.config.TrainConfig`
+``history.json``              one object per epoch (losses, validation metrics, speed)
+``metrics.json``              test-split metrics (classification + ranking)
+``class_counts.json``         ratings per class before and after oversampling
+``split.json``                the split summary
+``model.safetensors``         the NCF weights (safetensors: tensors only, no pickle)
+``ids.npz``                   user and item ids in code order (string arrays, no pickle)
+``pairs.npz``                 seen (train + validation) pairs, test pairs, item popularity
+``products.parquet``          optional product table (item, name, category)
+============================  ===============================================================
+
+The folder is written under a temporary sibling name and renamed into place, so a crash or a
+full disk never leaves a half-written run where a good one was. :func:`load_run` checks every
+checksum first and names the file that is missing, modified or truncated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import shutil
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from recsys_core.config import TrainConfig
+from recsys_core.encoding import IdMap
+from recsys_core.errors import RecsysError
+from recsys_core.evaluation import build_seen_matrix, evaluate_run
+from recsys_core.model import NCF
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "TEMP_PREFIX",
+    "Run",
+    "evaluate_run",
+    "load_run",
+    "read_run_summary",
+    "save_run",
+]
+
+FORMAT_NAME = "recsys-explorer-run"
+#: Bumped whenever a change would make an older reader misread a newer run (or vice versa).
+FORMAT_VERSION = 1
+
+#: Name prefix of the folders a save writes before renaming them into place (and of the previous
+#: run while it is being replaced); a leftover one belongs to a process that died mid-save.
+TEMP_PREFIX = ".tmp-"
+
+_JSON_FILES = ("config.json", "history.json", "metrics.json", "class_counts.json", "split.json")
+_REQUIRED_FILES = (*_JSON_FILES, "model.safetensors", "ids.npz", "pairs.npz")
+_PRODUCTS_FILE = "products.parquet"
+_PAIR_ARRAYS = ("seen_users", "seen_items", "test_users", "test_items", "test_ratings", "popularity")
+#: Test pairs scored per call, so that scoring a million pairs never gathers a million embeddings.
+_SCORE_CHUNK = 1 << 16
+
+
+@dataclass(eq=False)
+class Run:
+    """Everything one training run produced: enough to evaluate and recommend without retraining.
+
+    Parameters
+    ----------
+    name, created_at
+        A label for lists and the run's creation time (ISO 8601).
+    config
+        The recipe that trained it.
+    id_map
+        User and item ids <-> integer codes.
+    model
+        The trained :class:`~recsys_core.model.NCF` (best epoch restored).
+    history
+        One record per epoch. :class:`~recsys_core.training.EpochReport` objects are stored as
+        plain dicts, so a fresh run and a loaded one look the same.
+    class_counts_before, class_counts_after
+        ``{rating: count}`` of the training split before and after oversampling.
+    metrics
+        Test-split metrics, as returned by :func:`~recsys_core.evaluation.evaluate_run`.
+    split_summary
+        Sizes and method of the split (JSON-ready).
+    seen_users, seen_items
+        Codes of the train + validation pairs: never recommended, never counted as hits.
+    test_users, test_items, test_ratings
+        The held-out test pairs and their ratings.
+    popularity
+        Training ratings per item (length ``n_items``): the most-popular baseline.
+    rating_min, rating_max
+        The rating scale, for turning scores back into stars.
+    products
+        Optional product table with columns ``item, name, category``.
+    duration_seconds
+        Wall time of the whole run.
+    message
+        A note for the user (e.g. "stopped early"), empty when there is nothing to say.
+    """
+
+    name: str
+    created_at: str
+    config: TrainConfig
+    id_map: IdMap
+    model: NCF
+    history: list[dict[str, Any]]
+    class_counts_before: dict[float, int]
+    class_counts_after: dict[float, int]
+    metrics: dict[str, Any]
+    split_summary: dict[str, Any]
+    seen_users: np.ndarray
+    seen_items: np.ndarray
+    test_users: np.ndarray
+    test_items: np.ndarray
+    test_ratings: np.ndarray
+    popularity: np.ndarray
+    rating_min: float
+    rating_max: float
+    products: pd.DataFrame | None = None
+    duration_seconds: float = 0.0
+    message: str = ""
+    _seen: sp.csr_matrix | None = field(default=None, init=False, repr=False)
+    _rated: sp.csr_matrix | None = field(default=None, init=False, repr=False)
+    _product_columns: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.history = [_record(entry) for entry in self.history]
+        self.seen_users = np.asarray(self.seen_users, dtype=np.int64)
+        self.seen_items = np.asarray(self.seen_items, dtype=np.int64)
+        self.test_users = np.asarray(self.test_users, dtype=np.int64)
+        self.test_items = np.asarray(self.test_items, dtype=np.int64)
+        self.test_ratings = np.asarray(self.test_ratings, dtype=np.float64)
+        self.popularity = np.asarray(self.popularity)
+        self.class_counts_before = {float(k): int(v) for k, v in self.class_counts_before.items()}
+        self.class_counts_after = {float(k): int(v) for k, v in self.class_counts_after.items()}
+
+    @property
+    def n_users(self) -> int:
+        return self.model.n_users
+
+    @property
+    def n_items(self) -> int:
+        return self.model.n_items
+
+    def seen_matrix(self) -> sp.csr_matrix:
+        """Boolean ``n_users x n_items`` CSR of the train + validation pairs (built once)."""
+        if self._seen is None:
+            self._seen = build_seen_matrix(self.seen_users, self.seen_items, self.n_users, self.n_items)
+        return self._seen
+
+    def rated_matrix(self) -> sp.csr_matrix:
+        """Like :meth:`seen_matrix` but with the test pairs too: everything the user has rated."""
+        if self._rated is None:
+            self._rated = build_seen_matrix(
+                np.concatenate([self.seen_users, self.test_users]),
+                np.concatenate([self.seen_items, self.test_items]),
+                self.n_users,
+                self.n_items,
+            )
+        return self._rated
+
+    def score_pairs(self, users: Any, items: Any) -> np.ndarray:
+        """Model scores in [0, 1] for (user code, item code) pairs, as float64 numpy."""
+        users = np.asarray(users, dtype=np.int64).reshape(-1)
+        items = np.asarray(items, dtype=np.int64).reshape(-1)
+        device = next(self.model.parameters()).device
+        out = np.empty(len(users), dtype=np.float64)
+        self.model.eval()
+        with torch.no_grad():
+            for start in range(0, len(users), _SCORE_CHUNK):
+                stop = start + _SCORE_CHUNK
+                u = torch.from_numpy(users[start:stop]).to(device)
+                i = torch.from_numpy(items[start:stop]).to(device)
+                out[start:stop] = self.model.score_pairs(u, i).double().cpu().numpy()
+        return out
+
+    def test_scores(self) -> np.ndarray:
+        """Scores of the test pairs, in the order of :attr:`test_ratings`."""
+        return self.score_pairs(self.test_users, self.test_items)
+
+    def history_frame(self) -> pd.DataFrame:
+        """The per-epoch history as a table (one row per epoch)."""
+        return pd.DataFrame(self.history)
+
+    def product_columns(self) -> dict[str, np.ndarray] | None:
+        """``{"name": ..., "category": ...}`` aligned with item codes, or ``None`` without products.
+
+        Items missing from the product table get empty strings.
+        """
+        if self.products is None:
+            return None
+        if self._product_columns is None:
+            table = self.products.drop_duplicates("item", keep="last").set_index("item")
+            table.index = table.index.astype(str)
+            aligned = table.reindex(pd.Index(self.id_map.items, dtype=str))
+            self._product_columns = {
+                column: aligned[column].fillna("").astype(str).to_numpy(dtype=object)
+                for column in ("name", "category")
+                if column in aligned.columns
+            }
+        return self._product_columns
+
+
+def _record(entry: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
+        return dataclasses.asdict(entry)
+    if isinstance(entry, dict):
+        return dict(entry)
+    raise RecsysError(f"A history entry must be an EpochReport or a dict, not {type(entry).__name__}.")
+
+
+# -- saving -----------------------------------------------------------------------------------
+
+
+def _json_ready(value: Any) -> Any:
+    """Plain JSON types; NaN and infinities become null (strict JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, float) else f"{k:g}": _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        return _json_ready(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "isoformat"):  # datetime, pandas Timestamp
+        return value.isoformat()
+    return value
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(_json_ready(value), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _compact_codes(codes: np.ndarray) -> np.ndarray:
+    # Codes fit int32 for any realistic catalogue: half the bytes on disk.
+    if len(codes) == 0 or (codes.min() >= np.iinfo(np.int32).min and codes.max() <= np.iinfo(np.int32).max):
+        return codes.astype(np.int32)
+    return codes
+
+
+def _write_files(run: Run, folder: Path) -> None:
+    _write_json(folder / "config.json", run.config.to_dict())
+    _write_json(folder / "history.json", run.history)
+    _write_json(folder / "metrics.json", run.metrics)
+    _write_json(
+        folder / "class_counts.json",
+        {"before": run.class_counts_before, "after": run.class_counts_after},
+    )
+    _write_json(folder / "split.json", run.split_summary)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
+    save_file(
+        state,
+        str(folder / "model.safetensors"),
+        metadata={
+            "n_users": str(run.model.n_users),
+            "n_items": str(run.model.n_items),
+            "embedding_dim": str(run.model.embedding_dim),
+        },
+    )
+    np.savez_compressed(folder / "ids.npz", **run.id_map.to_arrays())
+    np.savez(
+        folder / "pairs.npz",
+        seen_users=_compact_codes(run.seen_users),
+        seen_items=_compact_codes(run.seen_items),
+        test_users=_compact_codes(run.test_users),
+        test_items=_compact_codes(run.test_items),
+        test_ratings=run.test_ratings,
+        popularity=np.asarray(run.popularity),
+    )
+    files = list(_REQUIRED_FILES)
+    if run.products is not None:
+        products = run.products.copy()
+        for column in products.columns:
+            if column in ("item", "name", "category"):
+                products[column] = products[column].astype(str)
+        products.to_parquet(folder / _PRODUCTS_FILE, index=False)
+        files.append(_PRODUCTS_FILE)
+    manifest = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "name": run.name,
+        "created_at": run.created_at,
+        "duration_seconds": run.duration_seconds,
+        "message": run.message,
+        "rating_min": run.rating_min,
+        "rating_max": run.rating_max,
+        "model": {
+            "n_users": run.model.n_users,
+            "n_items": run.model.n_items,
+            "embedding_dim": run.model.embedding_dim,
+        },
+        "files": {
+            name: {"sha256": _sha256(folder / name), "bytes": (folder / name).stat().st_size}
+            for name in files
+        },
+    }
+    # The manifest is written last: a folder without one was never finished.
+    _write_json(folder / "manifest.json", manifest)
+
+
+def save_run(run: Run, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write ``run`` to the folder ``directory`` (created) and return its path.
+
+    The files are written to a temporary sibling folder first and renamed into place, so
+    ``directory`` holds either the previous complete run or the new complete run, never a mix.
+
+    Parameters
+    ----------
+    overwrite
+        Replace ``directory`` when it already holds a saved run. A non-empty folder that is not a
+        saved run is never replaced, whatever ``overwrite`` says.
+    """
+    target = Path(directory)
+    if target.exists():
+        if not target.is_dir():
+            raise RecsysError(f"Cannot save the run to {target}: it is a file; choose a folder name.")
+        if any(target.iterdir()):
+            if not (target / "manifest.json").is_file():
+                raise RecsysError(
+                    f"Cannot save the run to {target}: the folder holds files that are not a saved run, "
+                    "and they would be deleted. Choose an empty or new folder."
+                )
+            if not overwrite:
+                raise RecsysError(
+                    f"{target} already holds a saved run; choose another folder or allow overwriting."
+                )
+    parent = target.absolute().parent
+    token = uuid.uuid4().hex[:8]
+    staging = parent / f"{TEMP_PREFIX}{target.name}-{token}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+        _write_files(run, staging)
+        if target.exists():
+            retired = parent / f"{TEMP_PREFIX}old-{target.name}-{token}"
+            os.replace(target, retired)
+            try:
+                os.replace(staging, target)
+            except OSError:
+                os.replace(retired, target)  # put the previous run back
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except OSError as exc:
+        raise RecsysError(f"Cannot save the run to {target}: {exc.strerror or exc}.") from exc
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _read_json(folder: Path, name: str) -> Any:
+    try:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecsysError(
+            f"{name} in the run {folder} is not valid JSON ({exc}); the run is damaged."
+        ) from exc
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    if not folder.exists():
+        raise RecsysError(
+            f"No saved run at {folder}: the folder does not exist. Check the path, or train a run "
+            "with `recsys train … --out FOLDER`."
+        )
+    if not folder.is_dir():
+        raise RecsysError(
+            f"{folder} is a file, not a saved run folder; pass the folder the run was saved to."
+        )
+    if not (folder / "manifest.json").is_file():
+        raise RecsysError(
+            f"{folder} is not a saved run: manifest.json is missing (it is written last, so the save "
+            "may have been interrupted). Pass the folder written by `recsys train --out` or the app."
+        )
+    manifest = _read_json(folder, "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise RecsysError(f"{folder}/manifest.json does not describe a RecSys Explorer run.")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise RecsysError(
+            f"The run in {folder} has format version {version!r} but this version of RecSys Explorer "
+            f"reads version {FORMAT_VERSION}; retrain the run, or load it with the version that saved it."
+        )
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise RecsysError(f"{folder}/manifest.json has no file list; the run is damaged.")
+    return manifest
+
+
+def _verify_files(folder: Path, files: dict[str, Any], names: tuple[str, ...] | None = None) -> None:
+    """Check ``names`` (default: every file of a run) against the manifest's sizes and sha256."""
+    for name in _REQUIRED_FILES:
+        if name not in files:
+            raise RecsysError(
+                f"The manifest of the run {folder} does not list {name}; the run is incomplete."
+            )
+    for name in names or (*_REQUIRED_FILES, _PRODUCTS_FILE):
+        if name not in files:
+            continue
+        path = folder / name
+        if not path.is_file():
+            raise RecsysError(f"File {name} is missing from the run {folder}; restore it or retrain the run.")
+        entry = files[name]
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        size = path.stat().st_size
+        if isinstance(entry, dict) and "bytes" in entry and size != entry["bytes"]:
+            raise RecsysError(
+                f"File {name} in the run {folder} was modified or truncated ({size:,} bytes, "
+                f"expected {entry['bytes']:,}); restore it or retrain the run."
+            )
+        if _sha256(path) != expected:
+            raise RecsysError(
+                f"File {name} in the run {folder} was modified or truncated (its checksum does not match "
+                "the manifest); restore it or retrain the run."
+            )
+
+
+def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a list of runs needs, read from the small JSON files only (no weights, no arrays).
+
+    Returns
+    -------
+    dict
+        ``name, created_at, duration_seconds, message, config`` (``TrainConfig.to_dict()``),
+        ``metrics``, ``summary`` (the split summary) and ``class_counts`` (``{"before": {...},
+        "after": {...}}`` with string keys), after checking those files' checksums.
+    """
+    folder = Path(directory)
+    manifest = _read_manifest(folder)
+    names = ("config.json", "metrics.json", "split.json", "class_counts.json")
+    _verify_files(folder, manifest["files"], names)
+    config, metrics, summary, counts = (_read_json(folder, name) for name in names)
+    return {
+        "name": str(manifest.get("name", folder.name)),
+        "created_at": str(manifest.get("created_at", "")),
+        "duration_seconds": manifest.get("duration_seconds"),
+        "message": str(manifest.get("message") or ""),
+        "config": config,
+        "metrics": metrics,
+        "summary": summary,
+        "class_counts": counts,
+    }
+
+
+def _load_npz(folder: Path, name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(folder / name, allow_pickle=False) as archive:
+            missing = [key for key in keys if key not in archive.files]
+            if missing:
+                raise RecsysError(
+                    f"{name} in the run {folder} lacks {', '.join(missing)}; the run is damaged."
+                )
+            return {key: archive[key] for key in keys}
+    except RecsysError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise RecsysError(f"{name} in the run {folder} cannot be read ({exc}); the run is damaged.") from exc
+
+
+def _load_model(folder: Path, manifest: dict[str, Any]) -> NCF:
+    try:
+        state = load_file(str(folder / "model.safetensors"))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RecsysError(
+            f"model.safetensors in the run {folder} is truncated or corrupt ({exc}); retrain the run."
+        ) from exc
+    dims = manifest.get("model", {})
+    try:
+        model = NCF(int(dims["n_users"]), int(dims["n_items"]), int(dims["embedding_dim"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecsysError(f"{folder}/manifest.json lacks the model's sizes; the run is damaged.") from exc
+    expected = model.state_dict()
+    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
+        raise RecsysError(
+            f"model.safetensors in the run {folder} does not hold an NCF of "
+            f"{model.n_users} users x {model.n_items} items x {model.embedding_dim} dims; the run is damaged."
+        )
+    model.load_state_dict(state)
+    model.eval()
+    return model
+
+
+def load_run(directory: str | os.PathLike[str]) -> Run:
+    """Read a run written by :func:`save_run`, after checking every file against the manifest.
+
+    Nothing in the folder is executed: weights come from safetensors, arrays from ``.npz`` read
+    with ``allow_pickle=False``, the rest from JSON and Parquet.
+
+    Raises
+    ------
+    RecsysError
+        When the folder or a file is missing, a file was modified or truncated, the format
+        version is not this reader's, or the contents do not fit together.
+    """
+    folder = Path(directory)
+    manifest = _read_manifest(folder)
+    _verify_files(folder, manifest["files"])
+    config_data, history, metrics, counts, split_summary = (_read_json(folder, name) for name in _JSON_FILES)
+    try:
+        config = TrainConfig.from_dict(config_data)
+    except (TypeError, RecsysError) as exc:
+        raise RecsysError(f"config.json in the run {folder} holds unusable settings ({exc}).") from exc
+    model = _load_model(folder, manifest)
+    ids = _load_npz(folder, "ids.npz", ("users", "items"))
+    pairs = _load_npz(folder, "pairs.npz", _PAIR_ARRAYS)
+    id_map = IdMap.from_arrays(ids["users"], ids["items"])
+    if (id_map.n_users, id_map.n_items) != (model.n_users, model.n_items):
+        raise RecsysError(
+            f"ids.npz in the run {folder} lists {id_map.n_users} users and {id_map.n_items} items but the "
+            f"model has {model.n_users} x {model.n_items}; the run is damaged."
+        )
+    for key in ("seen_users", "test_users"):
+        codes = pairs[key]
+        if len(codes) and (codes.min() < 0 or codes.max() >= model.n_users):
+            raise RecsysError(
+                f"pairs.npz in the run {folder} has {key} outside the user codes; it is damaged."
+            )
+    for key in ("seen_items", "test_items"):
+        codes = pairs[key]
+        if len(codes) and (codes.min() < 0 or codes.max() >= model.n_items):
+            raise RecsysError(
+                f"pairs.npz in the run {folder} has {key} outside the item codes; it is damaged."
+            )
+    if pairs["popularity"].shape != (model.n_items,):
+        raise RecsysError(f"pairs.npz in the run {folder} has a popularity vector of the wrong length.")
+    products = None
+    if _PRODUCTS_FILE in manifest["files"]:
+        try:
+            products = pd.read_parquet(folder / _PRODUCTS_FILE)
+        except (OSError, ValueError) as exc:
+            raise RecsysError(f"{_PRODUCTS_FILE} in the run {folder} cannot be read ({exc}).") from exc
+    try:
+        return Run(
+            name=str(manifest.get("name", folder.name)),
+            created_at=str(manifest.get("created_at", "")),
+            config=config,
+            id_map=id_map,
+            model=model,
+            history=list(history),
+            class_counts_before=counts["before"],
+            class_counts_after=counts["after"],
+            metrics=metrics,
+            split_summary=split_summary,
+            seen_users=pairs["seen_users"],
+            seen_items=pairs["seen_items"],
+            test_users=pairs["test_users"],
+            test_items=pairs["test_items"],
+            test_ratings=pairs["test_ratings"],
+            popularity=pairs["popularity"],
+            rating_min=float(manifest["rating_min"]),
+            rating_max=float(manifest["rating_max"]),
+            products=products,
+            duration_seconds=float(manifest.get("duration_seconds") or 0.0),
+            message=str(manifest.get("message") or ""),
+        )
+    except RecsysError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RecsysError(f"The run in {folder} is missing a field ({exc}); it is damaged.") from exc

@@ -1,0 +1,491 @@
+"""The trainer: mini-batch Adam on binary cross-entropy, with live reports, Stop and best-epoch restore.
+
+:func:`train_model` reproduces the reference notebook's training (BCE between
+``sigmoid(<p_u, q_i> + b_u + b_i)`` and the scaled rating ``(r - r_min) / (r_max - r_min)``,
+Adam, shuffled mini-batches) without autograd over the embedding tables: the gradients are
+written by hand and only the rows a batch touches are updated ("lazy" Adam, see
+:mod:`recsys_core.optim`). On CPU a numba kernel runs whole runs of batches per call; on CUDA
+the same maths runs as torch ops.
+
+What one epoch trains on is built by :func:`epoch_samples` from the objective:
+
+``rating``
+    the observed ratings with their scaled targets (the reference);
+``ranking``
+    every observed rating as a positive (target 1) plus ``negatives`` products the user never
+    rated (target 0), drawn afresh every epoch;
+``hybrid``
+    the observed ratings with their scaled targets plus sampled unrated products at target 0
+    with weight :data:`HYBRID_NEGATIVE_WEIGHT`, so the scores keep meaning "predicted rating"
+    while unrated products are pushed below rated ones.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from recsys_core.config import TrainConfig
+from recsys_core.errors import RecsysError
+from recsys_core.model import NCF
+from recsys_core.optim import Stepper, make_stepper
+
+#: Loss weight of a sampled unrated product in the ``hybrid`` objective (observed ratings weigh 1).
+HYBRID_NEGATIVE_WEIGHT = 0.25
+#: Target wall time of one kernel call: progress reports and the Stop check happen between calls.
+CHUNK_SECONDS = 0.1
+_SCORE_CHUNK = 65_536
+
+
+@dataclass
+class TrainingData:
+    """Integer-coded training and validation pairs.
+
+    Attributes
+    ----------
+    users, items
+        int64 codes of the (rebalanced) training pairs, ``0 <= code < n``.
+    targets
+        float32 training targets in [0, 1]: ``(r - rating_min) / (rating_max - rating_min)``.
+    val_users, val_items, val_ratings
+        The validation pairs and their raw ratings (the classification metrics need stars).
+    rating_min, rating_max
+        The rating scale that maps ratings to targets.
+    """
+
+    users: np.ndarray
+    items: np.ndarray
+    targets: np.ndarray
+    val_users: np.ndarray
+    val_items: np.ndarray
+    val_ratings: np.ndarray
+    rating_min: float
+    rating_max: float
+
+    @classmethod
+    def from_ratings(
+        cls,
+        users: np.ndarray,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        val_users: np.ndarray,
+        val_items: np.ndarray,
+        val_ratings: np.ndarray,
+        rating_min: float | None = None,
+        rating_max: float | None = None,
+    ) -> TrainingData:
+        """Build from raw ratings; the scale defaults to the training ratings' min and max."""
+        ratings = np.asarray(ratings, dtype=np.float64)
+        lo = float(ratings.min()) if rating_min is None else float(rating_min)
+        hi = float(ratings.max()) if rating_max is None else float(rating_max)
+        return cls(
+            np.asarray(users, dtype=np.int64),
+            np.asarray(items, dtype=np.int64),
+            scale_ratings(ratings, lo, hi),
+            np.asarray(val_users, dtype=np.int64),
+            np.asarray(val_items, dtype=np.int64),
+            np.asarray(val_ratings, dtype=np.float64),
+            lo,
+            hi,
+        )
+
+    def val_targets(self) -> np.ndarray:
+        """Validation ratings on the training targets' scale."""
+        return scale_ratings(self.val_ratings, self.rating_min, self.rating_max)
+
+
+def scale_ratings(ratings: np.ndarray, rating_min: float, rating_max: float) -> np.ndarray:
+    """``(r - rating_min) / (rating_max - rating_min)`` clipped to [0, 1], as float32 (a one-value
+    scale maps everything to 1)."""
+    ratings = np.asarray(ratings, dtype=np.float64)
+    if rating_max > rating_min:
+        scaled = (ratings - rating_min) / (rating_max - rating_min)
+    else:
+        scaled = np.ones_like(ratings)
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class EpochReport:
+    """What one epoch did, reported through ``on_epoch`` and kept in the history.
+
+    ``seconds`` is the whole epoch including validation; ``samples_per_second`` counts training
+    samples over the training part only. Validation metrics are NaN when there is no validation
+    data (and ``val_auc`` when it holds a single class).
+    """
+
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_precision: float
+    val_recall: float
+    val_auc: float
+    seconds: float
+    samples_per_second: float
+
+
+@dataclass
+class TrainResult:
+    """The trained model (best epoch restored), the history and how training ended.
+
+    ``best_epoch`` is 1-based; 0 means no epoch finished and ``model`` holds its initial
+    parameters. ``message`` explains an early stop (Stop pressed, or the loss diverged).
+    """
+
+    model: NCF
+    history: list[EpochReport] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
+    message: str = ""
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` becomes ``"cuda"`` when torch sees a GPU, else ``"cpu"``.
+
+    Raises
+    ------
+    RecsysError
+        ``"cuda"`` was asked for but torch sees no GPU, or the name is unknown.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RecsysError(
+            "Training on the GPU was requested (device=cuda) but PyTorch sees no CUDA device "
+            f"(torch {torch.__version__}). Use device=auto or device=cpu."
+        )
+    if device not in ("cpu", "cuda"):
+        raise RecsysError(f"Unknown device {device!r}: use auto, cpu or cuda.")
+    return device
+
+
+# --------------------------------------------------------------------------------------------
+# What an epoch trains on
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EpochSamples:
+    """One epoch's training samples, already in the order they are visited.
+
+    ``weights`` is empty when every sample weighs 1 (the kernel then skips the multiply).
+    """
+
+    users: np.ndarray
+    items: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+
+
+class _NegativeSampler:
+    """Uniformly drawn products a user never rated (in training or validation)."""
+
+    def __init__(self, data: TrainingData, n_items: int):
+        self.n_items = int(n_items)
+        pairs = np.concatenate(
+            [data.users * self.n_items + data.items, data.val_users * self.n_items + data.val_items]
+        )
+        self.rated = np.unique(pairs)
+
+    def _is_rated(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        keys = users * self.n_items + items
+        pos = np.searchsorted(self.rated, keys)
+        pos[pos == len(self.rated)] = 0
+        return self.rated[pos] == keys
+
+    def sample(
+        self, users: np.ndarray, per_user: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``per_user`` unrated products for each entry of ``users`` (fewer for users who rated
+        nearly everything: draws still rated after a few retries are dropped)."""
+        neg_users = np.repeat(users, per_user)
+        neg_items = rng.integers(0, self.n_items, size=len(neg_users))
+        bad = np.flatnonzero(self._is_rated(neg_users, neg_items))
+        for _ in range(10):
+            if not len(bad):
+                break
+            neg_items[bad] = rng.integers(0, self.n_items, size=len(bad))
+            bad = bad[self._is_rated(neg_users[bad], neg_items[bad])]
+        keep = np.ones(len(neg_users), dtype=bool)
+        keep[bad] = False
+        return neg_users[keep], neg_items[keep]
+
+
+def epoch_samples(
+    data: TrainingData,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    sampler: _NegativeSampler | None = None,
+) -> EpochSamples:
+    """Build and shuffle one epoch's samples for ``config.objective``.
+
+    The single place that knows the objectives: ``rating`` shuffles the observed ratings;
+    ``ranking`` and ``hybrid`` add ``config.negatives`` sampled unrated products per rating,
+    drawn afresh each call (see the module docstring for targets and weights).
+    """
+    if config.objective == "rating" or config.negatives == 0 or sampler is None:
+        users, items, targets = data.users, data.items, data.targets
+        if config.objective == "ranking":
+            targets = np.ones_like(data.targets)
+        weights = np.zeros(0, dtype=np.float32)
+    else:
+        neg_users, neg_items = sampler.sample(data.users, config.negatives, rng)
+        users = np.concatenate([data.users, neg_users])
+        items = np.concatenate([data.items, neg_items])
+        positive = np.ones_like(data.targets) if config.objective == "ranking" else data.targets
+        targets = np.concatenate([positive, np.zeros(len(neg_users), dtype=np.float32)])
+        if config.objective == "hybrid":
+            weights = np.concatenate(
+                [
+                    np.ones(len(data.users), np.float32),
+                    np.full(len(neg_users), HYBRID_NEGATIVE_WEIGHT, np.float32),
+                ]
+            )
+        else:
+            weights = np.zeros(0, dtype=np.float32)
+    order = rng.permutation(len(users))
+    return EpochSamples(
+        users[order], items[order], targets[order], weights[order] if len(weights) else weights
+    )
+
+
+def _validation_samples(
+    data: TrainingData, config: TrainConfig, rng: np.random.Generator, sampler: _NegativeSampler | None
+) -> EpochSamples:
+    """The pairs the validation loss is measured on, drawn once so epochs are comparable.
+
+    The same objective as training: the validation ratings (scaled, or 1 for ``ranking``) plus,
+    for ``ranking``/``hybrid``, sampled unrated products at target 0.
+    """
+    scaled = data.val_targets()
+    proxy = TrainingData(
+        data.val_users, data.val_items, scaled, data.val_users, data.val_items, data.val_ratings,
+        data.rating_min, data.rating_max,
+    )  # fmt: skip
+    return epoch_samples(proxy, config, rng, sampler)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def _logits(model: NCF, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    device = model.user_embedding.weight.device
+    out = np.empty(len(users), dtype=np.float32)
+    for lo in range(0, len(users), _SCORE_CHUNK):
+        u = torch.as_tensor(users[lo : lo + _SCORE_CHUNK], device=device)
+        i = torch.as_tensor(items[lo : lo + _SCORE_CHUNK], device=device)
+        out[lo : lo + _SCORE_CHUNK] = model(u, i).float().cpu().numpy()
+    return out
+
+
+def _bce(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> float:
+    x = logits.astype(np.float64)
+    losses = np.maximum(x, 0) - x * targets + np.log1p(np.exp(-np.abs(x)))
+    if len(weights):
+        losses *= weights
+    return float(losses.mean()) if len(losses) else math.nan
+
+
+def _validate(
+    model: NCF, data: TrainingData, val: EpochSamples, config: TrainConfig
+) -> tuple[float, float, float, float]:
+    """Validation loss, precision, recall and ROC AUC (NaN where undefined)."""
+    if not len(data.val_users):
+        return math.nan, math.nan, math.nan, math.nan
+    loss = _bce(_logits(model, val.users, val.items), val.targets, val.weights)
+    scores = 1.0 / (1.0 + np.exp(-_logits(model, data.val_users, data.val_items).astype(np.float64)))
+    actual = data.val_ratings >= config.positive_rating
+    predicted = scores >= config.threshold
+    tp = int(np.count_nonzero(actual & predicted))
+    precision = tp / int(np.count_nonzero(predicted)) if predicted.any() else 0.0
+    recall = tp / int(np.count_nonzero(actual)) if actual.any() else math.nan
+    auc = float(roc_auc_score(actual, scores)) if 0 < actual.sum() < len(actual) else math.nan
+    return loss, precision, recall, auc
+
+
+# --------------------------------------------------------------------------------------------
+# The loop
+# --------------------------------------------------------------------------------------------
+
+
+def _check(data: TrainingData, model: NCF) -> None:
+    n = len(data.users)
+    if n == 0:
+        raise RecsysError(
+            "Cannot train: the training split is empty. Load more ratings or lower the k-core filter."
+        )
+    if not (len(data.items) == len(data.targets) == n):
+        raise RecsysError(
+            f"Training arrays differ in length: {n} users, {len(data.items)} items, "
+            f"{len(data.targets)} targets."
+        )
+    if not (len(data.val_items) == len(data.val_ratings) == len(data.val_users)):
+        raise RecsysError(
+            f"Validation arrays differ in length: {len(data.val_users)} users, {len(data.val_items)} items, "
+            f"{len(data.val_ratings)} ratings."
+        )
+    for name, codes, limit in (
+        ("training user", data.users, model.n_users),
+        ("training item", data.items, model.n_items),
+        ("validation user", data.val_users, model.n_users),
+        ("validation item", data.val_items, model.n_items),
+    ):
+        if len(codes) == 0:
+            continue
+        bad = np.flatnonzero((codes < 0) | (codes >= limit))
+        if len(bad):
+            raise RecsysError(
+                f"{len(bad):,} {name} codes are outside 0..{limit - 1} (first at row {int(bad[0])}: "
+                f"{int(codes[bad[0]])}). Encode with the IdMap fitted on the training split and drop "
+                "validation rows whose user or item is unknown (-1)."
+            )
+    targets = np.asarray(data.targets)
+    if not np.all(np.isfinite(targets)) or targets.min() < 0 or targets.max() > 1:
+        bad = np.flatnonzero(~(np.isfinite(targets) & (targets >= 0) & (targets <= 1)))
+        raise RecsysError(
+            f"{len(bad):,} training targets are not in [0, 1] (first at row {int(bad[0])}: "
+            f"{targets[bad[0]]!r}). Targets are (rating - min) / (max - min)."
+        )
+
+
+def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+def train_model(
+    model: NCF,
+    data: TrainingData,
+    config: TrainConfig,
+    *,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train ``model`` on ``data`` with ``config``; restore the epoch with the best validation loss.
+
+    Parameters
+    ----------
+    model
+        The model to train, in place. It is moved to ``config.device`` (``auto``: CUDA when
+        available) and stays there.
+    data
+        Integer-coded training and validation pairs.
+    config
+        ``batch_size``, ``epochs``, ``learning_rate``, ``seed`` (batch order and negative
+        sampling), ``objective``/``negatives``, ``threshold``/``positive_rating`` (validation
+        precision and recall) and ``device`` are used.
+    on_epoch
+        Called after every epoch with its :class:`EpochReport`.
+    on_progress
+        Called as ``on_progress(epoch, batches_done, batches_total)`` about every
+        :data:`CHUNK_SECONDS` within an epoch (1-based epoch).
+    should_stop
+        Polled between runs of batches (at least every ~0.2 s); returning True stops training.
+
+    Returns
+    -------
+    TrainResult
+        The model with the best epoch's parameters (by validation loss, or training loss when
+        there is no validation data), the history, and why training ended. Stopping, or a loss
+        that stops being finite, ends training early with the best epoch so far restored (the
+        initial parameters if no epoch finished), ``stopped_early=True`` and a ``message``.
+
+    Raises
+    ------
+    RecsysError
+        Empty or inconsistent data, codes outside the model's tables, targets outside [0, 1],
+        or an unavailable device.
+    """
+    config.validate()
+    _check(data, model)
+    device = resolve_device(config.device)
+    model.to(device)
+    rng = np.random.default_rng(config.seed)
+    sampler = None
+    if config.objective != "rating" and config.negatives > 0:
+        sampler = _NegativeSampler(data, model.n_items)
+    val = _validation_samples(data, config, np.random.default_rng([config.seed, 1]), sampler)
+    stepper: Stepper = make_stepper(model, config.batch_size, config.learning_rate)
+
+    history: list[EpochReport] = []
+    best = _snapshot(model)
+    best_epoch, best_loss = 0, math.inf
+    message = ""
+    stopped = False
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        samples = epoch_samples(data, config, rng, sampler)
+        n = len(samples.users)
+        total = -(-n // config.batch_size)
+        done, loss_sum = 0, 0.0
+        chunk = 1
+        train_seconds = 0.0
+        while done < total:
+            if should_stop is not None and should_stop():
+                stopped = True
+                message = f"Stopped during epoch {epoch} ({done:,} of {total:,} batches)."
+                break
+            last = min(total, done + chunk)
+            t0 = time.perf_counter()
+            chunk_loss = stepper.run(
+                samples.users, samples.items, samples.targets, samples.weights, done, last
+            )
+            elapsed = time.perf_counter() - t0
+            train_seconds += elapsed
+            if not math.isfinite(chunk_loss):
+                stopped = True
+                message = (
+                    f"Training diverged in epoch {epoch}: the loss became "
+                    f"{'NaN' if math.isnan(chunk_loss) else 'infinite'} around batch {last:,} of {total:,}. "
+                    f"Try a smaller learning rate (now {config.learning_rate:g})."
+                )
+                break
+            loss_sum += chunk_loss
+            # Size the next run of batches to about CHUNK_SECONDS (the first includes compiling).
+            chunk = max(1, min(total, int((last - done) * CHUNK_SECONDS / max(elapsed, 1e-6))))
+            done = last
+            if on_progress is not None:
+                on_progress(epoch, done, total)
+        if stopped:
+            break
+        stepper.sync_to_model()
+        val_loss, precision, recall, auc = _validate(model, data, val, config)
+        report = EpochReport(
+            epoch=epoch,
+            train_loss=loss_sum / total,
+            val_loss=val_loss,
+            val_precision=precision,
+            val_recall=recall,
+            val_auc=auc,
+            seconds=time.perf_counter() - started,
+            samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
+        )
+        history.append(report)
+        key = val_loss if len(data.val_users) else report.train_loss
+        if key < best_loss:
+            best_loss, best_epoch = key, epoch
+            best = _snapshot(model)
+        if on_epoch is not None:
+            on_epoch(report)
+
+    if stopped:
+        kept = (
+            f"Kept epoch {best_epoch} (best validation loss so far)."
+            if best_epoch
+            else "No epoch finished, so the model keeps its initial parameters."
+        )
+        message = f"{message} {kept}"
+    if best_epoch != (history[-1].epoch if history else 0) or stopped:
+        model.load_state_dict(best)
+    return TrainResult(
+        model=model, history=history, best_epoch=best_epoch, stopped_early=stopped, message=message
+    )

@@ -1,0 +1,320 @@
+"""The Streamlit app without a browser (streamlit.testing.v1.AppTest) and its report helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recsys_core import reports
+from recsys_core.errors import RecsysError
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 120
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "runs"
+    monkeypatch.setenv(reports.RUNS_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A small demo-shop ratings file (CSV with header), as a user would upload it."""
+    from recsys_core.demo import write_demo_csv
+
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    write_demo_csv(path, n_users=300, n_items=120, n_ratings=4000, seed=7)
+    return path.read_bytes()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    uploader = next(u for u in at.file_uploader if u.label == "Ratings file")
+    uploader.set_value((name, data, "text/csv"))
+    return at.run()
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+def test_every_page_renders_on_the_demo_data(runs_dir: Path) -> None:
+    from recsys_core.demo import generate_demo
+
+    demo = generate_demo().ratings
+    at = _app()
+    assert [h.value for h in at.title] == ["Data"]
+    # The headline figures are those of the demo data, with nothing uploaded.
+    assert _metric(at, "Ratings") == f"{len(demo):,}"
+    assert _metric(at, "Customers") == f"{demo['user'].nunique():,}"
+    assert _metric(at, "Products") == f"{demo['item'].nunique():,}"
+    for page, title in [
+        ("balance", "Balance"),
+        ("train", "Train"),
+        ("compare", "Compare"),
+        ("recommend", "Recommend"),
+        ("data", "Data"),
+    ]:
+        _goto(at, page)
+        assert [h.value for h in at.title] == [title]
+        assert not at.error, [e.value for e in at.error]
+    # Without runs, Compare and Recommend say what to do instead of failing.
+    _goto(at, "compare")
+    assert any("No saved runs yet" in i.value for i in at.info)
+
+
+def _balance_table(at: AppTest) -> pd.DataFrame:
+    table = at.dataframe[0].value
+    return table.set_index("Rating")
+
+
+def test_moving_a_multiplier_changes_the_after_count(runs_dir: Path) -> None:
+    at = _goto(_app(), "balance")
+    table = _balance_table(at)
+    assert (table["Before"] == table["After"]).all()  # every factor starts at 1
+    before_1 = int(table.loc["1★", "Before"])
+
+    next(n for n in at.number_input if n.label == "1★ ×").set_value(3.0).run()
+    table = _balance_table(at)
+    assert int(table.loc["1★", "After"]) == round(before_1 * 3)
+    assert int(table.loc["5★", "After"]) == int(table.loc["5★", "Before"])
+
+    next(b for b in at.button if b.label == "Notebook recipe").click().run()
+    table = _balance_table(at)
+    assert int(table.loc["1★", "After"]) == round(before_1 * 2.5)
+    assert int(table.loc["2★", "After"]) == round(int(table.loc["2★", "Before"]) * 3)
+    assert int(table.loc["3★", "After"]) == round(int(table.loc["3★", "Before"]) * 2)
+
+    # The multipliers survive a visit to another page.
+    _goto(at, "data")
+    _goto(at, "balance")
+    assert next(n for n in at.number_input if n.label == "2★ ×").value == 3.0
+
+    next(b for b in at.button if b.label == "Reset").click().run()
+    table = _balance_table(at)
+    assert (table["Before"] == table["After"]).all()
+
+
+def test_a_bad_upload_shows_an_error_and_keeps_the_old_dataset(runs_dir: Path) -> None:
+    at = _app()
+    rows_before = _metric(at, "Ratings")
+    _upload(at, "broken.csv", b"this is not,a ratings file\n\x00\x01,\n")
+    assert at.error, "a broken file must produce an error message"
+    assert "still loaded" in at.error[0].value
+    assert _metric(at, "Ratings") == rows_before
+
+
+def test_unrecognised_columns_can_be_mapped_by_hand(runs_dir: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "who": [f"u{i % 40}" for i in range(400)],
+            "what": [f"p{(i * 7) % 90}" for i in range(400)],
+            "stars_given": [1 + (i % 5) for i in range(400)],
+            "when_ts": [1_300_000_000 + 3600 * i for i in range(400)],
+        }
+    )
+    at = _app()
+    _upload(at, "odd.csv", frame.to_csv(index=False).encode())
+    if not at.form:  # the loader recognised the columns on its own: nothing to map
+        assert _metric(at, "Ratings") == f"{len(frame.drop_duplicates(['who', 'what'])):,}"
+        return
+    assert at.error
+    picks = {"Customer ID": "who", "Product ID": "what", "Rating": "stars_given", "Date / time": "when_ts"}
+    for box in at.selectbox:
+        if box.label in picks:
+            box.set_value(picks[box.label])
+    next(b for b in at.button if b.label == "Load with these columns").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert _metric(at, "Customers") == "40"
+
+
+def test_one_epoch_of_training_produces_a_saved_run(runs_dir: Path, small_csv: bytes) -> None:
+    from recsys_core.registry import RunRegistry
+
+    at = _app()
+    _upload(at, "small.csv", small_csv)
+    assert not at.error, [e.value for e in at.error]
+    assert _metric(at, "Ratings") == "4,000" or int(_metric(at, "Ratings").replace(",", "")) <= 4000
+
+    at.session_state["sync_training"] = True  # train in the script thread: AppTest cannot poll
+    _goto(at, "train")
+    settings = {
+        "Epochs (passes over the data)": 1,
+        "Embedding size": 8,
+        "Batch size": 256,
+    }
+    for box in at.number_input:
+        if box.label in settings:
+            box.set_value(settings[box.label])
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+    records = RunRegistry(runs_dir).list()
+    assert len(records) == 1
+    assert records[0].config["epochs"] == 1 and records[0].config["embedding_dim"] == 8
+    assert any(m.label == "Precision" for m in at.metric)
+    text = " ".join(m.value for m in at.markdown)
+    assert "When the model says a customer will like a product" in text
+
+    # The run is listed on Compare and answers on Recommend.
+    _goto(at, "compare")
+    assert at.dataframe[0].value.shape[0] == 1
+    _goto(at, "recommend")
+    suggested = at.dataframe[0].value
+    n = next(b for b in at.number_input if b.label == "How many").value
+    assert len(suggested) == n
+    assert suggested["score"].between(0, 1).all()
+    assert at.get("download_button")
+
+
+# -- the background job ------------------------------------------------------------------------
+
+
+class _FakeRun:
+    name = "fake"
+
+
+def test_training_job_runs_in_a_thread_and_stops_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recsys_core import registry
+
+    saved: list = []
+
+    class _Registry:
+        def __init__(self, root):
+            self.root = Path(root)
+
+        def save(self, run):
+            saved.append(run)
+            return registry.RunRecord("id-1", run.name, "", {}, {}, {}, self.root / "id-1")
+
+    monkeypatch.setattr(registry, "RunRegistry", _Registry)
+    started = threading.Event()
+
+    def train(ratings, config, *, products, name, on_epoch, on_progress, should_stop):
+        epoch = 0
+        while not should_stop():
+            epoch += 1
+            on_progress(epoch, 1, 2)
+            on_epoch({"epoch": epoch, "train_loss": 1.0 / epoch, "val_loss": 1.0})
+            started.set()
+            time.sleep(0.01)
+        return _FakeRun()
+
+    job = reports.TrainingJob(ratings=None, config=None, directory=tmp_path, train=train).start()
+    assert started.wait(5)
+    assert job.running
+    job.stop()
+    job.join(5)
+    assert job.status == "done"
+    assert job.run_id == "id-1" and saved == [job.run]
+    assert len(job.history) >= 1 and job.progress[0] == len(job.history)
+
+
+def test_training_job_reports_errors_as_messages(tmp_path: Path) -> None:
+    def bad(*args, **kwargs):
+        raise RecsysError("The ratings have only one class.")
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    job = reports.TrainingJob(None, None, directory=tmp_path, train=bad).start(background=False)
+    assert job.status == "failed" and job.error == "The ratings have only one class."
+    job = reports.TrainingJob(None, None, directory=tmp_path, train=broken).start(background=False)
+    assert job.status == "failed" and "ZeroDivisionError" in job.error and "boom" in job.details
+
+
+# -- report helpers ----------------------------------------------------------------------------
+
+
+def test_csv_download_cannot_run_formulas() -> None:
+    frame = pd.DataFrame(
+        {"item": ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "plain", "a=b"], "score": np.arange(6) / 10}
+    )
+    lines = reports.csv_safe(frame).decode().splitlines()
+    cells = [line.rsplit(",", 1)[0].strip('"') for line in lines[1:]]
+    assert cells[:4] == ['\'=HYPERLINK(""x"")', "'+1", "'-2", "'@SUM(A1)"]
+    assert cells[4:] == ["plain", "a=b"]
+    assert lines[1].endswith(",0.0")  # numbers stay numbers
+
+
+def test_class_mix_shares_and_sentence() -> None:
+    before = {1.0: 10, 5.0: 90}
+    after = {1.0: 30, 5.0: 90}
+    mix = reports.class_mix(before, after)
+    shares = mix.set_index(["stage", "rating"])["share"]
+    assert shares[("before", 5.0)] == pytest.approx(0.9)
+    assert shares[("after", 5.0)] == pytest.approx(0.75)
+    assert mix.groupby("stage")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
+    sentence = reports.balance_sentence(before, after)
+    assert "100 to 120" in sentence and "90 %" in sentence and "75 %" in sentence
+
+
+def test_sentences_compare_with_the_baselines() -> None:
+    lines = reports.classification_sentences(
+        {"precision": 0.86, "trivial_precision": 0.81, "recall": 0.7, "roc_auc": 0.66}
+    )
+    assert lines[0] == (
+        "When the model says a customer will like a product, it is right 86 % of the time; "
+        "guessing 'likes it' for everyone is right 81 % of the time."
+    )
+    assert "better than guessing" in lines[-1]
+    undefined = reports.classification_sentences({"precision": None, "trivial_precision": 0.8})
+    assert "n/a" in undefined[0]
+    ranking = {"k": 10, "model": {"hit_rate_at_k": 0.042}, "popularity": {"hit_rate_at_k": 0.02}}
+    assert "2.1× as often as recommending the 10 most popular" in reports.ranking_sentence(ranking)
+    ranking["popularity"]["hit_rate_at_k"] = 0.0
+    assert "never does" in reports.ranking_sentence(ranking)
+
+
+def test_long_tail_and_examples() -> None:
+    frame = pd.DataFrame(
+        {"user": ["a", "a", "a", "b", "c"], "item": ["x", "y", "x", "x", "z"], "rating": [5.0, 4, 3, 2, 1]}
+    )
+    points, stats = reports.long_tail(frame)
+    assert points["ratings"].tolist() == [3, 1, 1]
+    assert stats["max"] == 3 and stats["single_rating_share"] == pytest.approx(2 / 3)
+    counts = frame["user"].value_counts()
+    assert reports.example_users(counts, n=2, min_ratings=3) == ["a"]
+    assert set(reports.example_users(counts, n=3, min_ratings=10)) == {"a", "b", "c"}
+
+
+def test_peek_columns_headerless_and_header() -> None:
+    assert reports.peek_columns(b"UserID,ProductID,Rating\nu1,p1,5\n", "a.csv") == [
+        "UserID",
+        "ProductID",
+        "Rating",
+    ]
+    assert reports.peek_columns(b"u1,p1,5,1300000000\nu2,p2,4,1300000001\n", "b.csv") == [
+        "column 1",
+        "column 2",
+        "column 3",
+        "column 4",
+    ]

@@ -1,0 +1,221 @@
+"""End to end in a real browser: the app as a stakeholder uses it, on the built-in demo data.
+
+Starts ``streamlit run app.py`` on a free port with its own runs folder, drives Debian's
+Chromium through Playwright (never a downloaded browser), walks Data → Balance → Train →
+Compare → Recommend and leaves a screenshot of each screen in ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer on {url} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    runs = tmp_path_factory.mktemp("runs")
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    env = {
+        **os.environ,
+        "RECSYS_RUNS_DIR": str(runs),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    env.pop("RECSYS_APP_SYNC_TRAINING", None)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, proc)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, f"the app logged an exception:\n{text[-4000:]}"
+
+
+@pytest.fixture(scope="module")
+def page(app_url: str):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=120_000,
+    )
+    page.wait_for_timeout(300)
+
+
+def _goto(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    _settle(page)
+
+
+def _shot(page, name: str) -> None:
+    """Screenshot of the whole page: Streamlit scrolls inside its main block, not the document,
+    so the window is stretched to the content's height for the picture."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }"
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 6000))})
+    page.wait_for_timeout(800)  # charts re-layout to the new size
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+    page.set_viewport_size(size)
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
+
+
+def test_stakeholder_walkthrough(page, app_url: str) -> None:
+    # 1. Data: the demo data with its figures, without uploading anything.
+    page.goto(app_url)
+    page.get_by_role("heading", name="Data", level=1).wait_for(timeout=60_000)
+    values = page.get_by_test_id("stMetricValue")
+    values.first.wait_for()
+    ratings_shown = values.first.inner_text()
+    assert re.fullmatch(r"[\d,]+", ratings_shown) and int(ratings_shown.replace(",", "")) > 1000
+    page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for()
+    _settle(page)
+    _no_exception(page)
+    _shot(page, "1-data.png")
+
+    # 2. Balance: the notebook recipe fills in the multipliers and the chart follows.
+    _goto(page, "Balance")
+    page.get_by_role("button", name="Notebook recipe").click()
+    _settle(page)
+    expect(page.get_by_role("spinbutton", name="1★ ×", exact=True)).to_have_value("2.5")
+    expect(page.get_by_role("spinbutton", name="2★ ×", exact=True)).to_have_value("3")
+    page.get_by_text("Training grows from").wait_for()
+    _no_exception(page)
+    _shot(page, "2-balance.png")
+
+    # 3. Train: two quick epochs with the fast recipe; live charts, then the verdict.
+    _goto(page, "Train")
+    page.get_by_text("Advanced settings").click()
+    epochs = page.get_by_role("spinbutton", name="Epochs (passes over the data)")
+    epochs.fill("2")
+    epochs.press("Enter")
+    _settle(page)
+    expect(epochs).to_have_value("2")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_test_id("stProgress").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="How good is it?").wait_for(timeout=300_000)
+    _settle(page)
+    page.get_by_text("When the model says a customer will like a product").wait_for()
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
+    _no_exception(page)
+    _shot(page, "3-train.png")
+
+    # 4. Compare: the saved run is listed and charted.
+    _goto(page, "Compare")
+    page.get_by_text("1 saved run(s)").wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    _no_exception(page)
+    _shot(page, "4-compare.png")
+
+    # 5. Recommend: pick another example customer; the list has N products.
+    _goto(page, "Recommend")
+    page.get_by_role("heading", name="Suggested for this customer").wait_for()
+    page.get_by_role("combobox", name="Customer (type to search, or paste any customer ID)").click()
+    options = page.get_by_role("option")
+    options.nth(2).click()
+    _settle(page)
+    n = int(page.get_by_role("spinbutton", name="How many").input_value())
+    listed = page.get_by_test_id("stCaption").filter(has_text=re.compile(r"^Top \d+ of the"))
+    listed.wait_for()
+    assert listed.inner_text().startswith(f"Top {n} of the")
+    rows = page.locator('[data-testid="stDataFrame"]').first.get_by_role("row")
+    assert rows.count() == n + 1  # header + one row per product
+    _no_exception(page)
+    _shot(page, "5-recommend.png")
