@@ -30,6 +30,11 @@ def _columns(text: str | None):
     return ColumnMap.parse(text) if text else None
 
 
+def _f(value: float | None, digits: int = 4) -> str:
+    """A metric for humans: ``n/a`` when undefined (e.g. AUC with one class in the test split)."""
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
 def _print_json(obj: Any, out: TextIO) -> None:
     out.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
 
@@ -118,11 +123,15 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     from recsys_core.pipeline import train_run
     from recsys_core.progress import ProgressBar
     from recsys_core.ratings import load_products, load_ratings
+    from recsys_core.registry import RunRegistry
     from recsys_core.runs import save_run
 
     config = _config_from_args(args)
-    out_dir = Path(args.out)
-    if out_dir.exists() and any(out_dir.iterdir()) and not args.overwrite:
+    if (args.out is None) == (args.runs_dir is None):
+        raise RecsysError("Say where to save the run: either --out RUN_DIR or --runs-dir RUNS_FOLDER.")
+    out_dir = Path(args.out) if args.out else None
+    registry = RunRegistry(args.runs_dir) if args.runs_dir else None  # fail before training, not after
+    if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()) and not args.overwrite:
         raise RecsysError(
             f"The output folder {out_dir} already holds files; choose another --out or add --overwrite."
         )
@@ -138,9 +147,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     def on_epoch(report) -> None:
         bar.clear()
         out.write(
-            f"epoch {report.epoch:>3}  train loss {report.train_loss:.4f}  val loss {report.val_loss:.4f}  "
-            f"val precision {report.val_precision:.4f}  recall {report.val_recall:.4f}  "
-            f"AUC {report.val_auc:.4f}  {report.samples_per_second:,.0f} samples/s  {report.seconds:.1f} s\n"
+            f"epoch {report.epoch:>3}  train loss {_f(report.train_loss)}  val loss {_f(report.val_loss)}  "
+            f"val precision {_f(report.val_precision)}  recall {_f(report.val_recall)}  "
+            f"AUC {_f(report.val_auc)}  {report.samples_per_second:,.0f} samples/s  {report.seconds:.1f} s\n"
         )
         out.flush()
 
@@ -151,19 +160,22 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     bar.clear()
     if run.message:
         out.write(f"note: {run.message}\n")
-    path = save_run(run, out_dir, overwrite=args.overwrite)
+    if registry is not None:
+        path = registry.save(run).path
+    else:
+        path = save_run(run, out_dir, overwrite=args.overwrite)
     metrics = run.metrics
     out.write(
-        f"test: precision {metrics['precision']:.4f} (guessing 'likes it' for everyone: "
-        f"{metrics['trivial_precision']:.4f}), recall {metrics['recall']:.4f}, ROC AUC {metrics['roc_auc']:.4f}\n"
+        f"test: precision {_f(metrics['precision'])} (guessing 'likes it' for everyone: "
+        f"{_f(metrics['trivial_precision'])}), recall {_f(metrics['recall'])}, ROC AUC {_f(metrics['roc_auc'])}\n"
     )
     ranking = metrics.get("ranking")
     if ranking:
         k = ranking["k"]
         m, p = ranking["model"], ranking["popularity"]
         out.write(
-            f"top-{k}: hit rate {m['hit_rate_at_k']:.4f} vs most-popular {p['hit_rate_at_k']:.4f}, "
-            f"NDCG {m['ndcg_at_k']:.4f} vs {p['ndcg_at_k']:.4f}\n"
+            f"top-{k}: hit rate {_f(m['hit_rate_at_k'])} vs most-popular {_f(p['hit_rate_at_k'])}, "
+            f"NDCG {_f(m['ndcg_at_k'])} vs {_f(p['ndcg_at_k'])}\n"
         )
     out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
     return 0
@@ -180,14 +192,14 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     out.write(f"run {args.run_dir}\n")
     out.write(
-        f"  precision {result['precision']:.4f}  (trivial baseline {result['trivial_precision']:.4f})\n"
-        f"  recall    {result['recall']:.4f}\n  f1        {result['f1']:.4f}\n"
-        f"  ROC AUC   {result['roc_auc']:.4f}\n  threshold {result['threshold']:.3f}\n"
+        f"  precision {_f(result['precision'])}  (trivial baseline {_f(result['trivial_precision'])})\n"
+        f"  recall    {_f(result['recall'])}\n  f1        {_f(result['f1'])}\n"
+        f"  ROC AUC   {_f(result['roc_auc'])}\n  threshold {_f(result['threshold'], 3)}\n"
     )
     ranking = result["ranking"]
     out.write(f"  top-{ranking['k']} ranking       model    most-popular\n")
     for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
-        out.write(f"    {key:<16} {ranking['model'][key]:8.4f}  {ranking['popularity'][key]:8.4f}\n")
+        out.write(f"    {key:<16} {_f(ranking['model'][key]):>8}  {_f(ranking['popularity'][key]):>8}\n")
     return 0
 
 
@@ -242,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model and save the run")
     train.add_argument("path", help="ratings file")
-    train.add_argument("--out", required=True, help="run folder to create")
+    train.add_argument("--out", help="run folder to create")
+    train.add_argument("--runs-dir", help="or: a runs folder shared with the app (indexed, any number of runs)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     train.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
     train.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")

@@ -314,8 +314,8 @@ class NumbaStepper:
     batch_size, learning_rate
         Mini-batch size and Adam step size.
     threads
-        Most threads the kernel may use (default: every core numba sees). Results do not depend
-        on it.
+        Threads for the kernel; by default one or all cores, whichever measures faster (see
+        :class:`_ThreadChooser`). Results are identical for any number.
     """
 
     def __init__(self, model: NCF, batch_size: int, learning_rate: float, threads: int | None = None):
@@ -333,7 +333,7 @@ class NumbaStepper:
         self._work_i = np.zeros((6, self.batch_size + 1), dtype=np.int64)
         self._grad = np.zeros((2 * self.batch_size, dim), dtype=np.float32)
         self._work_g = np.zeros((2, self.batch_size), dtype=np.float32)
-        self._threads = _ThreadChooser(numba.config.NUMBA_NUM_THREADS if threads is None else threads)
+        self._threads = _ThreadChooser(numba.config.NUMBA_NUM_THREADS, fixed=threads)
 
     def run(self, users, items, targets, weights, first_batch, last_batch) -> float:
         arrays = (users, items, targets, weights)
@@ -385,8 +385,9 @@ class _ThreadChooser:
     trial that loses doubles the wait before the next one.
     """
 
-    def __init__(self, most: int):
-        self.options = sorted({1, max(1, int(most))})
+    def __init__(self, most: int, fixed: int | None = None):
+        most = max(1, min(int(most), numba.config.NUMBA_NUM_THREADS))
+        self.options = [max(1, min(int(fixed), most))] if fixed is not None else sorted({1, most})
         self.rates: dict[int, float] = {}
         self.calls = 0
         self.interval = 8
@@ -511,6 +512,3 @@ def make_stepper(model: NCF, batch_size: int, learning_rate: float) -> Stepper:
     return TorchStepper(model, batch_size, learning_rate)
 
 
-def set_threads(n: int | None) -> None:
-    """Use ``n`` threads in the CPU kernel (``None``: all cores numba sees)."""
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n is None else max(1, int(n)))

@@ -454,6 +454,9 @@ class _Data:
     encoding: str = "utf-8"
     # Bytes the load may use; None: what the machine has free when checked.
     budget: int | None = None
+    # Bytes this load already holds (decompressed or transcoded text), counted against a set
+    # budget; the machine's free memory already excludes them.
+    held: int = 0
 
 
 def _source_name(source: object) -> str:
@@ -538,9 +541,10 @@ def _decode(data: _Data) -> _Data:
         return data
     text_encoding = _utf16_encoding(data.buffer)
     if text_encoding is not None:
-        return _Data(data.name, _transcode(data, text_encoding), data.compression, "utf-16", data.budget)
+        text = _transcode(data, text_encoding)
+        return _Data(data.name, text, data.compression, "utf-16", data.budget, data.held + text.size)
     if head.startswith(b"\xef\xbb\xbf"):
-        data = _Data(data.name, data.buffer.slice(3), data.compression, "utf-8-sig", data.budget)
+        data = _Data(data.name, data.buffer.slice(3), data.compression, "utf-8-sig", data.budget, data.held)
         if data.buffer.size == 0:
             raise RecsysError(f"{data.name} contains only a byte-order mark: there are no ratings to load.")
         head = head[3:]
@@ -689,7 +693,7 @@ def _decompress(data: _Data, label: str) -> _Data:
         raise RecsysError(
             f"{data.name} is a truncated or damaged {label} file ({exc}); download or compress it again."
         ) from exc
-    return _Data(data.name, pa.py_buffer(content), compression=label, budget=data.budget)
+    return _Data(data.name, pa.py_buffer(content), label, budget=data.budget, held=len(content))
 
 
 def _tail(buffer: pa.Buffer, size: int) -> bytes:
@@ -837,6 +841,8 @@ def _budget(data: _Data) -> tuple[int | None, bool]:
 def _check_memory(data: _Data, rows: float, need: float, *, more_than: bool = False) -> None:
     """Refuse a load whose estimated memory ``need`` (bytes) exceeds the budget."""
     budget, given = _budget(data)
+    if given:
+        need += data.held
     if budget is None or need <= budget:
         return
     have = f"the memory budget is {_bytes(budget)}" if given else f"this machine has {_bytes(budget)} free"
@@ -1432,12 +1438,14 @@ def _lines_of_texts(buffer: pa.Buffer, texts: list[str]) -> list[int | str]:
     resume: dict[str, int] = {}
     numbers: list[int | str] = []
     for text in texts:
-        pattern = re.compile(rb"(?m)^" + re.escape(text.encode("utf-8")))
-        match = pattern.search(view, resume.get(text, 0))
+        # A prefix finds the row: the whole text may be megabytes (a line of a million fields).
+        prefix = text[:200]
+        pattern = re.compile(rb"(?m)^" + re.escape(prefix.encode("utf-8")))
+        match = pattern.search(view, resume.get(prefix, 0))
         if match is None:
             numbers.append("?")
             continue
-        resume[text] = match.end()
+        resume[prefix] = match.end()
         before = np.frombuffer(buffer, dtype=np.uint8, count=match.start())
         numbers.append(int(np.count_nonzero(before == 10)) + 1)
     return numbers
@@ -1947,10 +1955,13 @@ def _parse_numbers(raw: _RawTable, column: pa.ChunkedArray, label: str) -> np.nd
     bad = _true_indices(pc.invert(valid))
     if len(bad):
         shown = column.take(pa.array(bad[:_SHOWN_ROWS])).to_pylist()
+        hint = ""
+        if any(re.fullmatch(r"\s*[-+]?\d+([.,]\d+)?\s*[^\d\s.,/].*", str(v or ""), re.S) for v in shown):
+            hint = " The values have words after the number (e.g. '5 stars'): keep only the number."
         raise RecsysError(
             f"{raw.name}, rating column {label!r}: {_are(len(bad), 'value')} missing or non-numeric "
             f"({_where(raw, bad, shown)}). Ratings must be numbers such as 4 or 4.5: fix or delete "
-            "those rows."
+            f"those rows.{hint}"
         )
     try:
         return text.cast(pa.float64()).to_numpy()
@@ -1980,9 +1991,13 @@ def _check_scale(raw: _RawTable, values: np.ndarray, label: str) -> None:
         )
     negative = np.flatnonzero(values < 0)
     if len(negative):
+        low, high = values.min(), values.max()
+        shift = _format_rating(1 - low)
         raise RecsysError(
             f"{raw.name}, column {label!r}: {_are(len(negative), 'rating')} negative "
-            f"({_where(raw, negative, [_format_rating(v) for v in values[negative[:_SHOWN_ROWS]]])}). {fix}"
+            f"({_where(raw, negative, [_format_rating(v) for v in values[negative[:_SHOWN_ROWS]]])}). {fix} "
+            f"For a scale centred on 0 ({_format_rating(low)} to {_format_rating(high)} here), add {shift} "
+            f"to every rating to make it {_format_rating(low + 1 - low)} to {_format_rating(high + 1 - low)}."
         )
     levels = np.unique(values)
     if len(levels) > MAX_RATING_LEVELS:
