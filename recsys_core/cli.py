@@ -165,10 +165,12 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     else:
         path = save_run(run, out_dir, overwrite=args.overwrite)
     metrics = run.metrics
-    out.write(
-        f"test: precision {_f(metrics['precision'])} (guessing 'likes it' for everyone: "
-        f"{_f(metrics['trivial_precision'])}), recall {_f(metrics['recall'])}, ROC AUC {_f(metrics['roc_auc'])}\n"
-    )
+    if metrics:
+        out.write(
+            f"test: precision {_f(metrics['precision'])} (guessing 'likes it' for everyone: "
+            f"{_f(metrics['trivial_precision'])}), recall {_f(metrics['recall'])}, "
+            f"ROC AUC {_f(metrics['roc_auc'])}\n"
+        )
     ranking = metrics.get("ranking")
     if ranking:
         k = ranking["k"]
@@ -246,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = sub.add_parser("inspect", help="load and validate a ratings file, print a summary")
     inspect.add_argument("path")
-    inspect.add_argument("--columns", help="explicit mapping, e.g. user=UserID,item=asin,rating=overall,time=ts")
+    inspect.add_argument(
+        "--columns", help="explicit mapping, e.g. user=UserID,item=asin,rating=overall,time=ts"
+    )
     inspect.add_argument("--min-user-ratings", type=int, default=1, help="k-core: min ratings per user")
     inspect.add_argument("--min-item-ratings", type=int, default=1, help="k-core: min ratings per product")
     inspect.add_argument("--json", action="store_true")
@@ -255,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a model and save the run")
     train.add_argument("path", help="ratings file")
     train.add_argument("--out", help="run folder to create")
-    train.add_argument("--runs-dir", help="or: a runs folder shared with the app (indexed, any number of runs)")
+    train.add_argument(
+        "--runs-dir", help="or: a runs folder shared with the app (indexed, any number of runs)"
+    )
     train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     train.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
     train.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
@@ -307,8 +313,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except Exception as exc:  # an internal failure: one line unless --debug
         if debug:
             raise
-        print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
-              file=sys.stderr)
+        print(
+            f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -62,7 +62,7 @@ def train_run(
 
     train_users, train_items = id_map.encode(balanced.frame)
     val_users, val_items = id_map.encode(split.validation)
-    targets = ((balanced.frame["rating"].to_numpy(np.float64) - rating_min) / (rating_max - rating_min))
+    targets = (balanced.frame["rating"].to_numpy(np.float64) - rating_min) / (rating_max - rating_min)
     data = TrainingData(
         users=train_users,
         items=train_items,
@@ -126,5 +126,7 @@ def train_run(
 
 
 def _default_name(config: TrainConfig) -> str:
-    mult = ",".join(f"{k:g}×{v:g}" for k, v in sorted(config.multipliers.items()) if v != 1) or "no oversampling"
+    mult = (
+        ",".join(f"{k:g}×{v:g}" for k, v in sorted(config.multipliers.items()) if v != 1) or "no oversampling"
+    )
     return f"{config.objective} · dim {config.embedding_dim} · {config.epochs} ep · {mult}"

@@ -174,7 +174,9 @@ class RunRegistry:
                 "ORDER BY created_at DESC, run_id DESC"
             ).fetchall()
         return [
-            RunRecord(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), json.loads(r[5]), self.root / r[0])
+            RunRecord(
+                r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), json.loads(r[5]), self.root / r[0]
+            )
             for r in rows
         ]
 

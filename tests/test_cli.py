@@ -40,8 +40,15 @@ def test_inspect_json_matches_shared_readme(name: str, rows: int, users: int, it
     code, out, err = run_cli("inspect", str(SHARED / name), "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert set(summary) >= {"rows", "users", "items", "rating_counts", "time_min", "time_max",
-                            "duplicates_dropped"}
+    assert set(summary) >= {
+        "rows",
+        "users",
+        "items",
+        "rating_counts",
+        "time_min",
+        "time_max",
+        "duplicates_dropped",
+    }
     assert summary["users"] == users
     assert summary["items"] == items
     assert summary["rows"] + summary["duplicates_dropped"] == rows
@@ -62,7 +69,7 @@ def test_inspect_seed_valid_has_dates_in_2014_range() -> None:
 
 def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
-    code, out, err = run_cli("inspect", str(missing))
+    code, _, err = run_cli("inspect", str(missing))
     assert code == 2
     assert err.startswith("error: ")
     assert err.count("\n") == 1
@@ -86,7 +93,9 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     bad.write_text("user,item,rating\na,b,five\nc,d,4\n")
     proc = subprocess.run(
         [sys.executable, "-m", "recsys_core.cli", "inspect", str(bad)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -99,12 +108,34 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
     data = root / "demo.csv"
     products = root / "products.csv"
-    code, out, err = run_cli("demo-data", "--out", str(data), "--users", "400", "--items", "300",
-                             "--ratings", "8000", "--products", str(products))
+    code, out, err = run_cli(
+        "demo-data",
+        "--out",
+        str(data),
+        "--users",
+        "400",
+        "--items",
+        "300",
+        "--ratings",
+        "8000",
+        "--products",
+        str(products),
+    )
     assert code == 0, err
     run_dir = root / "run"
-    code, out, err = run_cli("train", str(data), "--out", str(run_dir), "--preset", "fast",
-                             "--epochs", "2", "--products", str(products), "--quiet")
+    code, out, err = run_cli(
+        "train",
+        str(data),
+        "--out",
+        str(run_dir),
+        "--preset",
+        "fast",
+        "--epochs",
+        "2",
+        "--products",
+        str(products),
+        "--quiet",
+    )
     assert code == 0, err
     epoch_lines = [line for line in out.splitlines() if line.startswith("epoch")]
     assert len(epoch_lines) == 2
@@ -121,8 +152,13 @@ def test_evaluate_json_shape(trained_run: Path) -> None:
     ranking = result["ranking"]
     assert ranking["k"] == 5
     for who in ("model", "popularity"):
-        assert set(ranking[who]) >= {"precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k",
-                                     "coverage"}
+        assert set(ranking[who]) >= {
+            "precision_at_k",
+            "recall_at_k",
+            "ndcg_at_k",
+            "hit_rate_at_k",
+            "coverage",
+        }
 
 
 def test_recommend_json_lists_unseen_products_best_first(trained_run: Path, tmp_path: Path) -> None:

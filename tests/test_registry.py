@@ -76,7 +76,7 @@ def test_a_damaged_run_folder_is_not_listed(tmp_path: Path, small_run) -> None:
     record = registry.save(small_run)
     with open(record.path / "metrics.json", "a") as fh:
         fh.write(" ")
-    with pytest.raises(RecsysError, match="metrics.json"):
+    with pytest.raises(RecsysError, match=r"metrics\.json"):
         registry.load(record.run_id)
     # Rebuilding the index from the folders (e.g. after deleting a corrupt database) skips it.
     registry.db_path.unlink()
@@ -95,14 +95,28 @@ def test_run_ids_cannot_escape_the_runs_folder(tmp_path: Path) -> None:
 
 
 def _train_cmd(data: Path, runs: Path, seed: int) -> list[str]:
-    return [sys.executable, "-m", "recsys_core.cli", "train", str(data), "--runs-dir", str(runs),
-            "--seed", str(seed), *SMALL_TRAIN]
+    return [
+        sys.executable,
+        "-m",
+        "recsys_core.cli",
+        "train",
+        str(data),
+        "--runs-dir",
+        str(runs),
+        "--seed",
+        str(seed),
+        *SMALL_TRAIN,
+    ]
 
 
 def test_two_processes_training_at_once_both_land(tmp_path: Path, demo_csv: Path) -> None:
     runs = tmp_path / "runs"
-    procs = [subprocess.Popen(_train_cmd(demo_csv, runs, seed), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for seed in (1, 2, 3)]
+    procs = [
+        subprocess.Popen(
+            _train_cmd(demo_csv, runs, seed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for seed in (1, 2, 3)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
@@ -122,8 +136,9 @@ def test_sigkill_mid_training_or_mid_save_leaves_a_consistent_registry(
     delays = [0.5, 2.0, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0]
     finished = 0
     for seed, delay in enumerate(delays):
-        proc = subprocess.Popen(_train_cmd(demo_csv, runs, seed), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _train_cmd(demo_csv, runs, seed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             proc.wait(timeout=delay)
             finished += proc.returncode == 0
