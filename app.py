@@ -29,10 +29,7 @@ with st.sidebar:
     st.markdown(shared.dataset_line(ds))
     job = st.session_state.get(shared.JOB)
     if job is not None and job.running:
-        epoch, done, total = job.progress
-        st.info(
-            f"Training in progress: epoch {max(epoch, 1)}, {done:,}/{total:,} batches.",
-            icon=":material/hourglass_top:",
-        )
+        # The sidebar is drawn once per page visit: no live figures here (they would go stale).
+        st.info("A model is training; follow it on **Train**.", icon=":material/hourglass_top:")
 
 current.run()

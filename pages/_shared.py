@@ -183,8 +183,10 @@ def bind(name: str, default: Any, on_change: Any = None) -> dict[str, Any]:
     """``key``/``on_change`` arguments that tie a widget to the kept value ``name``."""
     store = st.session_state.setdefault(STORE, {})
     store.setdefault(name, default)
-    if WIDGET + name not in st.session_state:
-        st.session_state[WIDGET + name] = store[name]
+    # Seed the widget on every run, not only when its key is missing: a key left over from an
+    # earlier visit can hold a stale value. The store already holds the latest change (the
+    # on_change callback runs before the script), so this never overrides the user.
+    st.session_state[WIDGET + name] = store[name]
 
     def changed() -> None:
         _sync(name)
@@ -327,7 +329,7 @@ def rating_bars(dist: pd.DataFrame) -> alt.Chart:
     labels = dist.sort_values("rating")["label"].tolist()
     base = alt.Chart(dist).encode(
         x=_rating_axis(labels),
-        y=alt.Y("count:Q", title="Ratings", axis=alt.Axis(format=",")),
+        y=alt.Y("count:Q", title="Ratings", axis=alt.Axis(format=",.0f")),
         tooltip=[
             alt.Tooltip("label:N", title="Rating"),
             alt.Tooltip("count:Q", format=","),
@@ -365,7 +367,7 @@ def class_mix_chart(mix: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(mix).encode(
         x=_rating_axis(labels),
         xOffset=alt.XOffset("stage:N", sort=order),
-        y=alt.Y("count:Q", title="Training ratings", axis=alt.Axis(format=",")),
+        y=alt.Y("count:Q", title="Training ratings", axis=alt.Axis(format=",.0f")),
         tooltip=[
             alt.Tooltip("label:N", title="Rating"),
             alt.Tooltip("stage:N", title="When"),
@@ -386,18 +388,20 @@ def class_mix_chart(mix: pd.DataFrame) -> alt.Chart:
             ),
         ),
     )
-    # Count and share on two lines above each bar.
-    text = base.mark_text(dy=-4, baseline="bottom", fontSize=11, color="#374151", lineBreak="\n").encode(
-        text="text:N"
+    # Count above share, both above the bar.
+    count = base.mark_text(dy=-17, baseline="bottom", fontSize=11, color="#374151").encode(
+        text=alt.Text("count:Q", format=",")
     )
-    return (bars + text).properties(height=340)
+    share = base.mark_text(dy=-4, baseline="bottom", fontSize=11, color="#6b7280").encode(
+        text=alt.Text("share:Q", format=".0%")
+    )
+    return (bars + count + share).properties(height=340)
 
 
 def line_chart(
     data: pd.DataFrame,
     y: str,
     color: str,
-    title: str,
     y_title: str,
     domain: list[str],
     colors: list[str],
@@ -405,17 +409,18 @@ def line_chart(
     zero_one: bool = False,
 ) -> alt.Chart:
     scale = alt.Scale(domain=[0, 1]) if zero_one else alt.Scale(zero=False)
+    axis = alt.Axis(format="%") if zero_one else alt.Axis()
     return (
-        alt.Chart(data, title=title)
-        .mark_line(point=True)
+        alt.Chart(data)
+        .mark_line(point=True, strokeWidth=2.5)
         .encode(
             x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y(f"{y}:Q", title=y_title, scale=scale),
+            y=alt.Y(f"{y}:Q", title=y_title, scale=scale, axis=axis),
             color=alt.Color(
                 f"{color}:N",
                 title=None,
                 scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="top", labelFontSize=12),
             ),
             tooltip=["epoch:Q", f"{color}:N", alt.Tooltip(f"{y}:Q", format=y_format)],
         )
@@ -431,7 +436,12 @@ def confusion_chart(cells: pd.DataFrame) -> alt.Chart:
             sort=["model: will like", "model: will not"],
             axis=alt.Axis(orient="top", labelAngle=0),
         ),
-        y=alt.Y("actual:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=220)),
+        y=alt.Y(
+            "actual:N",
+            title=None,
+            sort=cells["actual"].unique().tolist(),
+            axis=alt.Axis(labelLimit=240, labelFontSize=12),
+        ),
     )
     heat = base.mark_rect(cornerRadius=4).encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
@@ -474,6 +484,34 @@ def threshold_chart(long: pd.DataFrame, threshold: float) -> alt.Chart:
     label = (
         alt.Chart(marker)
         .mark_text(align="left", dx=4, color="#dc2626")
-        .encode(x="threshold:Q", y=alt.value(10), text="label:N")
+        .encode(x="threshold:Q", y=alt.datum(0.04), text="label:N")
     )
     return (lines + rule + label).properties(height=280)
+
+
+def category_chart(mix: pd.DataFrame) -> alt.Chart:
+    """Stacked 100 % bars: category shares of the customer's ratings, the suggestions, the popular list."""
+    lists = ["rated by the customer", "suggested", "most popular"]
+    return (
+        alt.Chart(mix)
+        .mark_bar()
+        .encode(
+            y=alt.Y("list:N", title=None, sort=lists, axis=alt.Axis(labelFontSize=12, labelLimit=200)),
+            x=alt.X("share:Q", title=None, stack="normalize", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "category:N",
+                title=None,
+                scale=alt.Scale(scheme="tableau10"),
+                legend=alt.Legend(orient="right", labelLimit=220, labelFontSize=12),
+            ),
+            order=alt.Order("category:N"),
+            tooltip=[
+                "list:N",
+                "category:N",
+                alt.Tooltip("count:Q", title="products"),
+                alt.Tooltip("share:Q", format=".0%"),
+            ],
+        )
+        # Tall enough for one legend line per category (at most 8 named ones plus "other").
+        .properties(height=max(120, 18 * mix["category"].nunique()))
+    )

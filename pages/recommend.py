@@ -11,6 +11,7 @@ from pages import _shared as shared
 from recsys_core import reports
 from recsys_core.errors import RecsysError
 from recsys_core.recommend import popular_items, recommend
+from recsys_core.safety import to_safe_csv
 
 shared.intro(
     "Recommend",
@@ -94,33 +95,67 @@ if recs.known_user and held_back:
         st.caption("The product this customer rated next (held back from training) is not in this list.")
 
 score_column = st.column_config.ProgressColumn(
-    "score", min_value=0.0, max_value=1.0, format="%.3f", help="The model's predicted liking, 0 to 1."
+    "score",
+    min_value=0.0,
+    max_value=1.0,
+    format="%.3f",
+    width=120,
+    help="The model's predicted liking, 0 to 1.",
 )
 left, right = st.columns(2)
 with left:
     st.subheader("Suggested for this customer" if recs.known_user else "Most popular (customer unknown)")
-    st.dataframe(suggested, hide_index=True, width="stretch", column_config={"score": score_column})
+    order = ["rank", "name", "category", "score", "rated next (held back)", "item"]
+    st.dataframe(
+        suggested,
+        hide_index=True,
+        width="stretch",
+        column_order=[c for c in order if c in suggested.columns],
+        column_config={
+            "score": score_column,
+            "rank": st.column_config.NumberColumn(width=50),
+            "category": st.column_config.TextColumn(width=140),
+        },
+    )
     safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "user"
     st.download_button(
         "Download as CSV",
-        data=reports.csv_safe(suggested),
+        data=to_safe_csv(suggested),
         file_name=f"recommendations-{safe_user}.csv",
         mime="text/csv",
         icon=":material/download:",
     )
 with right:
     st.subheader("Most popular products")
+    order = ["rank", "name", "category", "count", "already rated", "item"]
     st.dataframe(
-        popular.drop(columns=["score"]),
+        popular,
         hide_index=True,
         width="stretch",
-        column_config={"count": st.column_config.NumberColumn("ratings", format="localized")},
+        column_order=[c for c in order if c in popular.columns],
+        column_config={
+            "count": st.column_config.NumberColumn("ratings", format="localized"),
+            "rank": st.column_config.NumberColumn(width=50),
+            "category": st.column_config.TextColumn(width=140),
+        },
     )
     overlap = int(np.isin(suggested["item"], popular["item"]).sum())
     st.caption(
         f"{overlap} of the {len(suggested)} suggestions are also among the {len(popular)} most "
         "popular products; the rest are personal."
     )
+
+mix = reports.category_mix(
+    {"rated by the customer": history, "suggested": suggested, "most popular": popular}
+)
+if not mix.empty:
+    st.subheader("Personal or generic?")
+    st.caption(
+        "Product categories in the customer's own ratings, in the model's suggestions and in the most "
+        "popular list. Suggestions that follow the customer's taste look like the top bar, not the "
+        "bottom one."
+    )
+    st.altair_chart(shared.category_chart(mix), width="stretch")
 
 st.subheader("What this customer rated")
 if history.empty:

@@ -188,24 +188,24 @@ def _history_charts(history: list) -> None:
         st.caption("The charts appear after the first epoch.")
         return
     left, right = st.columns(2)
+    left.markdown("**Error** (lower is better)")
     left.altair_chart(
         shared.line_chart(
             reports.loss_chart_data(history),
             "loss",
             "series",
-            "Error (lower is better)",
             "Loss",
             ["training", "validation"],
             [shared.GREY, shared.BLUE],
         ),
         width="stretch",
     )
+    right.markdown("**Quality on held-back ratings** (higher is better)")
     right.altair_chart(
         shared.line_chart(
             reports.quality_chart_data(history),
             "value",
             "measure",
-            "Quality on held-back ratings (higher is better)",
             "",
             ["precision", "recall", "AUC"],
             [shared.BLUE, shared.ORANGE, shared.GREEN],

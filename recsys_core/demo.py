@@ -20,6 +20,7 @@ The generator is a small latent-taste world, fully vectorised so that it also pr
 
 from __future__ import annotations
 
+import gzip
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -611,7 +612,8 @@ def _write_table(table: pa.Table, path: Path, options: pa_csv.WriteOptions) -> N
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".gz":
-            with pa.CompressedOutputStream(str(path), "gzip") as stream:
+            # Level 1: Arrow's gzip stream always uses level 9, about 8x slower for a 20 % smaller file.
+            with gzip.open(path, "wb", compresslevel=1) as stream:
                 pa_csv.write_csv(table, stream, options)
         else:
             pa_csv.write_csv(table, str(path), options)

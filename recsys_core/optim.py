@@ -13,6 +13,11 @@ mini-batch do what autograd plus an optimiser do in a dozen:
   Adam): other rows keep their parameters *and* their moments. When every row appears in every
   batch this is exactly dense ``torch.optim.Adam``.
 
+  The reference notebook's Keras Adam is dense: every step decays the moments of *all* rows and
+  moves every row that still has momentum. Lazy Adam (also TensorFlow Addons' ``LazyAdam``) is
+  the usual choice for large embedding tables: a step costs work in proportion to the batch,
+  not to the tables (1,024 rows instead of 139,000 at the reference's scale).
+
 Two implementations share these maths behind one small interface (:class:`Stepper`):
 
 * :class:`NumbaStepper` (CPU): a numba kernel that runs many mini-batches per call, so there is
@@ -314,8 +319,9 @@ class NumbaStepper:
     batch_size, learning_rate
         Mini-batch size and Adam step size.
     threads
-        Threads for the kernel; by default one or all cores, whichever measures faster (see
-        :class:`_ThreadChooser`). Results are identical for any number.
+        Threads for the kernel; by default one, or several (all cores, at most one per 128 rows
+        of a batch), whichever measures faster (see :class:`_ThreadChooser`). Results are
+        identical for any number.
     """
 
     def __init__(self, model: NCF, batch_size: int, learning_rate: float, threads: int | None = None):
@@ -333,19 +339,28 @@ class NumbaStepper:
         self._work_i = np.zeros((6, self.batch_size + 1), dtype=np.int64)
         self._grad = np.zeros((2 * self.batch_size, dim), dtype=np.float32)
         self._work_g = np.zeros((2, self.batch_size), dtype=np.float32)
-        self._threads = _ThreadChooser(numba.config.NUMBA_NUM_THREADS, fixed=threads)
+        # A thread needs a few hundred rows per batch to outweigh the cost of its barriers.
+        most = min(numba.config.NUMBA_NUM_THREADS, max(2, self.batch_size // 128))
+        self._threads = _ThreadChooser(most, fixed=threads)
 
     def run(self, users, items, targets, weights, first_batch, last_batch) -> float:
-        arrays = (users, items, targets, weights)
+        # The kernel is compiled for these dtypes; other ones would trigger a slow recompile.
+        arrays = (
+            np.ascontiguousarray(users, dtype=np.int64),
+            np.ascontiguousarray(items, dtype=np.int64),
+            np.ascontiguousarray(targets, dtype=np.float32),
+            np.ascontiguousarray(weights, dtype=np.float32),
+        )
         total = 0.0
         start = first_batch
+        best = self._threads.best()
         other = self._threads.due()
         if other is not None and last_batch - start >= 2:
             # Try the other thread count on a few batches only: it may be far slower.
             k = min(4, max(1, (last_batch - start) // 8))
             total += self._kernel(other, arrays, start, start + k, trial=True)
             start += k
-        total += self._kernel(self._threads.best(), arrays, start, last_batch, trial=False)
+        total += self._kernel(best, arrays, start, last_batch, trial=False)
         return total
 
     def _kernel(self, threads: int, arrays, first_batch: int, last_batch: int, trial: bool) -> float:
@@ -376,7 +391,7 @@ class NumbaStepper:
 
 
 class _ThreadChooser:
-    """Picks the kernel's thread count (one, or all cores) from measured speed.
+    """Picks the kernel's thread count (one, or several) from measured speed.
 
     More threads only pay when each gets a core: on a machine whose cores are busy with other
     work, a parallel kernel waits at every barrier for a descheduled thread and can run tens of
@@ -386,15 +401,19 @@ class _ThreadChooser:
     """
 
     def __init__(self, most: int, fixed: int | None = None):
-        most = max(1, min(int(most), numba.config.NUMBA_NUM_THREADS))
-        self.options = [max(1, min(int(fixed), most))] if fixed is not None else sorted({1, most})
+        cores = numba.config.NUMBA_NUM_THREADS
+        if fixed is not None:
+            self.options = [max(1, min(int(fixed), cores))]
+        else:
+            self.options = sorted({1, max(1, min(int(most), cores))})
         self.rates: dict[int, float] = {}
         self.calls = 0
         self.interval = 8
         self.next_trial = 2
 
     def best(self) -> int:
-        if not self.rates:
+        """The faster option measured so far; one thread until it has been measured."""
+        if self.options[0] not in self.rates:
             return self.options[0]
         return max(self.rates, key=self.rates.__getitem__)
 
@@ -403,7 +422,6 @@ class _ThreadChooser:
         self.calls += 1
         if len(self.options) == 1 or self.calls < self.next_trial:
             return None
-        self.next_trial = self.calls + self.interval
         best = self.best()
         return next(n for n in self.options if n != best)
 
@@ -415,6 +433,7 @@ class _ThreadChooser:
         if trial:
             lost = self.best() != threads
             self.interval = min(self.interval * 2, 1024) if lost else 8
+            self.next_trial = self.calls + self.interval
 
 
 def _pack(weight: torch.Tensor) -> np.ndarray:
@@ -510,5 +529,3 @@ def make_stepper(model: NCF, batch_size: int, learning_rate: float) -> Stepper:
     if model.user_embedding.weight.device.type == "cpu":
         return NumbaStepper(model, batch_size, learning_rate)
     return TorchStepper(model, batch_size, learning_rate)
-
-

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import io
 import json
 import lzma
 import os
@@ -109,7 +110,7 @@ _PYTHON_OBJECT_FACTOR = 4
 _FIRST_LINE_LIMIT = 1 << 20
 MAX_COLUMNS = 10_000
 # Decompression runs in bounded steps so that a small archive cannot expand unchecked.
-_INFLATE_IN = 1 << 16
+_INFLATE_IN = 1 << 14
 _INFLATE_OUT = 1 << 22
 _PEEK_BYTES = 1 << 20
 
@@ -548,7 +549,7 @@ def _decode(data: _Data) -> _Data:
         if data.buffer.size == 0:
             raise RecsysError(f"{data.name} contains only a byte-order mark: there are no ratings to load.")
         head = head[3:]
-    _check_text(head, data.name)
+    _check_text(head, data.name, complete=data.buffer.size <= len(head))
     return data
 
 
@@ -599,6 +600,11 @@ class _ZlibStream:
     def needs_input(self) -> bool:
         return not self._inflater.unconsumed_tail
 
+    @property
+    def buffered(self) -> int:
+        """Input given but not consumed yet."""
+        return len(self._inflater.unconsumed_tail)
+
     def decompress(self, data: bytes | memoryview, max_length: int) -> bytes:
         tail = self._inflater.unconsumed_tail
         return self._inflater.decompress(tail + bytes(data) if tail else data, max_length)
@@ -613,7 +619,8 @@ def _decompressor(label: str) -> Any:
 
 
 def _inflate(buffer: pa.Buffer, label: str) -> Iterator[tuple[bytes, int]]:
-    """Decompressed pieces (at most ``_INFLATE_OUT`` bytes each) and the input consumed so far.
+    """Decompressed pieces (at most ``_INFLATE_OUT`` bytes each) and the input consumed so far
+    (exact for gzip; bz2 and xz buffer up to one ``_INFLATE_IN`` piece out of sight).
 
     Concatenated members/streams are read one after the other, zero padding after the last
     is ignored (gzip(1) does the same), and data that ends early raises ``EOFError``.
@@ -632,7 +639,7 @@ def _inflate(buffer: pa.Buffer, label: str) -> Iterator[tuple[bytes, int]]:
                     position += len(piece)
             chunk = stream.decompress(piece, _INFLATE_OUT)
             if chunk:
-                yield chunk, position
+                yield chunk, position - len(pending) - getattr(stream, "buffered", 0)
             elif not len(piece) and not stream.eof:
                 raise EOFError("the compressed data ends before the end-of-stream marker")
         pending = stream.unused_data
@@ -666,16 +673,16 @@ def _decompress(data: _Data, label: str) -> _Data:
         raise RecsysError(f"{data.name} is compressed twice ({label} inside {label}): decompress it first.")
     # A small archive of zeros or an image expands to gigabytes: judge it by its first megabyte.
     _refuse_binary(head, data.name)
-    if _utf16_encoding(pa.py_buffer(head)) is None:
-        _check_text(head[:_SNIFF_BYTES], data.name)
+    if not head.startswith(b"PAR1") and _utf16_encoding(pa.py_buffer(head)) is None:
+        _check_text(head[:_SNIFF_BYTES], data.name, complete=finished and len(head) <= _SNIFF_BYTES)
     if finished:
         size = len(head)
     else:
         ratio_size = data.buffer.size * len(head) / max(consumed, 1)
         trailer = int.from_bytes(_tail(data.buffer, 4), "little") if label == "gzip" else 0
-        # gzip's trailer holds the size modulo 4 GiB (of the last member only): trust it when it
-        # agrees in magnitude with the compression ratio seen so far.
-        size = trailer if len(head) <= trailer and ratio_size < 1 << 32 else ratio_size
+        # gzip's trailer holds the size modulo 4 GiB of the last member only: trust it when it
+        # agrees, within a factor of 4, with the compression ratio of the first megabyte.
+        size = trailer if len(head) <= trailer and ratio_size / 4 <= trailer <= ratio_size * 4 else ratio_size
     lines = max(head.count(b"\n"), 1)
     rows = size * lines / len(head)
     # The decompressed text itself plus the least any row costs: a lower bound, refined once the
@@ -749,8 +756,11 @@ def _transcode(data: _Data, encoding: str) -> pa.Buffer:
     return pa.py_buffer(text.encode("utf-8"))
 
 
-def _check_text(head: bytes, name: str) -> None:
-    """Refuse non-text bytes early, with the line of the first bad byte."""
+def _check_text(head: bytes, name: str, *, complete: bool) -> None:
+    """Refuse non-text bytes early, with the line of the first bad byte.
+
+    ``complete``: ``head`` is the whole file, so a character cut at its end is an error too.
+    """
     if b"\x00" in head:
         raise RecsysError(
             f"{name} is a binary file (it contains NUL bytes), not text: save the ratings as CSV "
@@ -766,7 +776,7 @@ def _check_text(head: bytes, name: str) -> None:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut by the sniffing window is fine.
-        if not (exc.reason == "unexpected end of data" and exc.start >= len(head) - 3):
+        if complete or not (exc.reason == "unexpected end of data" and exc.start >= len(head) - 3):
             raise _not_utf8(name, head, exc.start) from exc
 
 
@@ -1080,7 +1090,9 @@ def _refuse_markup(start: bytes, name: str) -> None:
             f"{name} is a web page (HTML), not a ratings table: the download probably returned a "
             "sign-in or error page. Download the file itself (for example with Save Link As) and load that."
         )
-    if start.startswith(b"<?xml") or re.match(rb"<[a-z_][\w.-]*[ >]", start):
+    first_line = start.split(b"\n", 1)[0]
+    tag_only = re.match(rb"<[a-z_][\w.-]*[ >]", start) and not re.search(rb"[,;\t|]", first_line)
+    if start.startswith(b"<?xml") or tag_only:
         raise RecsysError(
             f"{name} is an XML document, not a ratings table: export the ratings as CSV, Parquet or "
             "JSON lines."
@@ -1093,7 +1105,9 @@ def _sniff_lines(data: _Data) -> list[str]:
         # The last line may be cut by the window.
         head = head[: head.rfind(b"\n") + 1] or head
     text = head.decode("utf-8", errors="replace")
-    return [line for line in text.splitlines() if line.strip()][:200]
+    # Only the CSV line ends: str.splitlines would also split at U+2028 and other characters
+    # that an ID may contain.
+    return [line for line in re.split(r"\r\n?|\n", text) if line.strip()][:200]
 
 
 def _check_first_line(data: _Data) -> None:
@@ -1106,7 +1120,8 @@ def _check_first_line(data: _Data) -> None:
     head = _head(data.buffer, _FIRST_LINE_LIMIT + 1)
     start = len(head) - len(head.lstrip(b"\r\n"))
     number = head.count(b"\n", 0, start) + 1
-    end = head.find(b"\n", start)
+    found = [k for k in (head.find(b"\n", start), head.find(b"\r", start)) if k >= 0]
+    end = min(found) if found else -1
     if end < 0:
         if len(head) - start > _FIRST_LINE_LIMIT:
             raise RecsysError(
@@ -1130,17 +1145,24 @@ def _check_first_line(data: _Data) -> None:
 def _detect_delimiter(lines: list[str], name: str) -> str:
     best: tuple[float, int, int] | None = None
     choice = None
+    sample = "\n".join(lines[:100])
     for rank, delimiter in enumerate((",", ";", "\t", "|")):
-        # Line by line, so that one unbalanced quote cannot swallow the rest of the sample.
-        widths = [len(next(csv.reader([line], delimiter=delimiter), [])) for line in lines[:100]]
-        if not widths:
-            continue
-        mode = max(set(widths), key=lambda w: (widths.count(w), w))
-        if mode < 2:
-            continue
-        score = (widths.count(mode) / len(widths), mode, -rank)
-        if best is None or score > best:
-            best, choice = score, delimiter
+        # Line by line, so that one unbalanced quote cannot swallow the rest of the sample, and
+        # record by record, so that quoted line breaks do not cut records: the better one counts.
+        by_line = [len(next(csv.reader([line], delimiter=delimiter), [])) for line in lines[:100]]
+        try:
+            by_record = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        except csv.Error:
+            by_record = []
+        for widths in (by_line, by_record):
+            if not widths:
+                continue
+            mode = max(set(widths), key=lambda w: (widths.count(w), w))
+            if mode < 2:
+                continue
+            score = (widths.count(mode) / len(widths), mode, -rank)
+            if best is None or score > best:
+                best, choice = score, delimiter
     if choice is None:
         raise RecsysError(
             f"{name} has a single column (no comma, semicolon, tab or | between values on its first "
@@ -1285,13 +1307,16 @@ def _drop_empty_rows(
 ) -> tuple[pa.Table, Callable[[np.ndarray], np.ndarray]]:
     """Skip rows that are only delimiters (",,," lines that spreadsheets write after the data)."""
     empty = None
+    # Lengths come from the offsets alone, and the first column decides in the common case. A
+    # row of spaces between the delimiters is not skipped: its blank rating is reported.
     for role in spec.required:
         if role not in table.column_names:
             return table, locate
-        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(table.column(role))), 0)
+        blank = pc.equal(pc.binary_length(table.column(role)), 0)
         empty = blank if empty is None else pc.and_(empty, blank)
-    if empty is None or not pc.any(empty).as_py():
-        return table, locate
+        if not pc.any(empty).as_py():
+            return table, locate
+    assert empty is not None
     mask = _true_mask(empty)
     kept = np.flatnonzero(~mask)
     notes.append(f"Skipped {_n(int(mask.sum()), 'empty row')} (only delimiters, as spreadsheets write).")
@@ -1403,17 +1428,27 @@ def _first_invalid_utf8(buffer: pa.Buffer) -> tuple[int, int] | None:
 def _long_record(buffer: pa.Buffer, quoted: bool, limit: int) -> tuple[int, int, bool] | None:
     """The first line longer than ``limit`` bytes, or (with quotes) the first record that long.
 
-    Returns ``(line number, length, whether it is one physical line)`` or ``None``.
+    Returns ``(line number, length, whether it is one physical line)`` or ``None``. Lines are
+    scanned 16 MB at a time, so a 200 MB line costs no 200 MB temporary array.
     """
     content = np.frombuffer(buffer, dtype=np.uint8)
-    newlines = np.flatnonzero(content == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    lengths = np.diff(np.concatenate((starts, [len(content) + 1]))) - 1
-    long = np.flatnonzero(lengths > limit)
-    if len(long):
-        return int(long[0]) + 1, int(lengths[long[0]]), True
+    step = 1 << 24
+    line_start, lines_before = 0, 0
+    for offset in range(0, len(content) + 1, step):
+        newlines = np.flatnonzero(content[offset : offset + step] == 10) + offset
+        ends = np.concatenate(([line_start - 1], newlines))
+        gaps = np.diff(ends) - 1
+        long = np.flatnonzero(gaps > limit)
+        if len(long):
+            return lines_before + int(long[0]) + 1, int(gaps[long[0]]), True
+        lines_before += len(newlines)
+        if len(newlines):
+            line_start = int(newlines[-1]) + 1
+    if len(content) - line_start > limit:
+        return lines_before + 1, len(content) - line_start, True
     if not quoted:
         return None
+    newlines = np.flatnonzero(content == 10)
     breaks = _record_breaks(content, newlines)
     record_starts = np.concatenate(([0], breaks + 1))
     record_lengths = np.diff(np.concatenate((record_starts, [len(content) + 1]))) - 1
@@ -1987,7 +2022,7 @@ def _check_scale(raw: _RawTable, values: np.ndarray, label: str) -> None:
     if len(nonfinite):
         raise RecsysError(
             f"{raw.name}, column {label!r}: {_are(len(nonfinite), 'rating')} NaN or infinite "
-            f"({_where(raw, nonfinite, values[nonfinite[:_SHOWN_ROWS]].tolist())}). {fix}"
+            f"({_where(raw, nonfinite, [_format_rating(v) for v in values[nonfinite[:_SHOWN_ROWS]]])}). {fix}"
         )
     negative = np.flatnonzero(values < 0)
     if len(negative):

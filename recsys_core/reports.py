@@ -25,9 +25,6 @@ from recsys_core.errors import RecsysError
 #: Environment variable that moves the folder holding saved runs (default ``./runs``).
 RUNS_DIR_ENV = "RECSYS_RUNS_DIR"
 
-#: Spreadsheet programs run a cell starting with one of these as a formula.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 # -- small formatting helpers ------------------------------------------------------------------
 
@@ -177,8 +174,7 @@ def _is_number(text: str) -> bool:
 def class_mix(before: Mapping[float, int], after: Mapping[float, int]) -> pd.DataFrame:
     """Long frame for the before/after grouped bar chart.
 
-    Columns ``rating, label, stage ("before"/"after"), count, share`` (share within its stage)
-    and ``text`` (``"12,345\\n8 %"``: count over share) for bar labels.
+    Columns ``rating, label, stage ("before"/"after"), count, share`` (share within its stage).
     """
     rows = []
     for stage, counts in (("before", before), ("after", after)):
@@ -186,9 +182,7 @@ def class_mix(before: Mapping[float, int], after: Mapping[float, int]) -> pd.Dat
         for rating in sorted(set(before) | set(after)):
             count = int(counts.get(rating, 0))
             rows.append((float(rating), stars(rating), stage, count, count / total))
-    mix = pd.DataFrame(rows, columns=["rating", "label", "stage", "count", "share"])
-    mix["text"] = [f"{c:,}\n{percent(s)}" for c, s in zip(mix["count"], mix["share"], strict=True)]
-    return mix
+    return pd.DataFrame(rows, columns=["rating", "label", "stage", "count", "share"])
 
 
 def balance_sentence(before: Mapping[float, int], after: Mapping[float, int]) -> str:
@@ -347,6 +341,13 @@ def run_row(record: Any) -> dict[str, Any]:
         "run": record.name,
         "id": record.run_id,
         "created": created.tz_convert(None) if pd.notna(created) else pd.NaT,
+        "precision": metrics.get("precision"),
+        "recall": metrics.get("recall"),
+        "AUC": metrics.get("roc_auc"),
+        "guessing precision": metrics.get("trivial_precision"),
+        "hit rate": (ranking.get("model") or {}).get("hit_rate_at_k"),
+        "popular hit rate": (ranking.get("popularity") or {}).get("hit_rate_at_k"),
+        "oversampling": multipliers_text(multipliers),
         "epochs": config.get("epochs"),
         "best epoch": summary.get("best_epoch"),
         "embedding": config.get("embedding_dim"),
@@ -354,13 +355,6 @@ def run_row(record: Any) -> dict[str, Any]:
         "learning rate": config.get("learning_rate"),
         "threshold": config.get("threshold"),
         "objective": config.get("objective"),
-        "oversampling": multipliers_text(multipliers),
-        "precision": metrics.get("precision"),
-        "recall": metrics.get("recall"),
-        "AUC": metrics.get("roc_auc"),
-        "guessing precision": metrics.get("trivial_precision"),
-        "hit rate": (ranking.get("model") or {}).get("hit_rate_at_k"),
-        "popular hit rate": (ranking.get("popularity") or {}).get("hit_rate_at_k"),
         "train ratings": summary.get("train_after_rebalance"),
     }
 
@@ -449,21 +443,26 @@ def user_history(run: Any, user: str, frame: pd.DataFrame | None = None) -> pd.D
     ].reset_index(drop=True)
 
 
-def csv_safe(frame: pd.DataFrame) -> bytes:
-    """CSV bytes in which no cell can run as a spreadsheet formula.
+def category_mix(lists: Mapping[str, pd.DataFrame], top: int = 8) -> pd.DataFrame:
+    """Share of each product category per list (``{"rated": frame, "suggested": frame, …}``).
 
-    Text cells starting with ``= + - @`` (or a tab / carriage return) get a leading single quote,
-    the OWASP advice against CSV injection. Numbers are written as numbers.
+    Frames need a ``category`` column; the ``top`` categories over all lists are kept and the
+    rest pooled as "other". Returns ``list, category, share, count``; empty without categories.
     """
-    safe = frame.copy()
-    for column in safe.columns:
-        values = safe[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            text = values.astype("string")
-            risky = text.str.startswith(_FORMULA_PREFIXES).fillna(False)
-            safe[column] = text.where(~risky, "'" + text)
-    header = ["'" + c if str(c).startswith(_FORMULA_PREFIXES) else str(c) for c in safe.columns]
-    return safe.to_csv(index=False, header=header).encode("utf-8")
+    frames = [
+        pd.DataFrame({"list": name, "category": frame["category"].fillna("").astype(str)})
+        for name, frame in lists.items()
+        if "category" in frame.columns and len(frame)
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["list", "category", "share", "count"])
+    rows = pd.concat(frames, ignore_index=True)
+    rows["category"] = rows["category"].replace("", "unknown")
+    keep = rows["category"].value_counts().index[:top]
+    rows.loc[~rows["category"].isin(keep), "category"] = "other"
+    counts = rows.groupby(["list", "category"], sort=False).size().rename("count").reset_index()
+    counts["share"] = counts["count"] / counts.groupby("list")["count"].transform("sum")
+    return counts[["list", "category", "share", "count"]]
 
 
 # -- the background training job ----------------------------------------------------------------

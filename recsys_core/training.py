@@ -37,7 +37,7 @@ from recsys_core.model import NCF
 from recsys_core.optim import Stepper, make_stepper
 
 #: Loss weight of a sampled unrated product in the ``hybrid`` objective (observed ratings weigh 1).
-HYBRID_NEGATIVE_WEIGHT = 0.25
+HYBRID_NEGATIVE_WEIGHT = 0.5
 #: Target wall time of one kernel call: progress reports and the Stop check happen between calls.
 CHUNK_SECONDS = 0.1
 _SCORE_CHUNK = 65_536
@@ -357,6 +357,19 @@ def _check(data: TrainingData, model: NCF) -> None:
         )
 
 
+def _normalised(data: TrainingData) -> TrainingData:
+    """The same data with the dtypes the kernel is compiled for (no copy when they already are)."""
+
+    def codes(a):
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    return TrainingData(
+        codes(data.users), codes(data.items), np.ascontiguousarray(data.targets, dtype=np.float32),
+        codes(data.val_users), codes(data.val_items), np.asarray(data.val_ratings, dtype=np.float64),
+        float(data.rating_min), float(data.rating_max),
+    )  # fmt: skip
+
+
 def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
@@ -406,6 +419,7 @@ def train_model(
         or an unavailable device.
     """
     config.validate()
+    data = _normalised(data)
     _check(data, model)
     device = resolve_device(config.device)
     model.to(device)
@@ -421,13 +435,13 @@ def train_model(
     best_epoch, best_loss = 0, math.inf
     message = ""
     stopped = False
+    chunk = 1  # batches per kernel call, resized to about CHUNK_SECONDS as speed is measured
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
         samples = epoch_samples(data, config, rng, sampler)
         n = len(samples.users)
         total = -(-n // config.batch_size)
         done, loss_sum = 0, 0.0
-        chunk = 1
         train_seconds = 0.0
         while done < total:
             if should_stop is not None and should_stop():
@@ -476,10 +490,19 @@ def train_model(
             best = _snapshot(model)
         if on_epoch is not None:
             on_epoch(report)
+        if not math.isfinite(key):
+            stopped = True
+            which = "validation" if len(data.val_users) else "training"
+            message = (
+                f"Training diverged in epoch {epoch}: the {which} loss is not finite. "
+                f"Try a smaller learning rate (now {config.learning_rate:g})."
+            )
+            break
 
     if stopped:
+        by = "validation" if len(data.val_users) else "training"
         kept = (
-            f"Kept epoch {best_epoch} (best validation loss so far)."
+            f"Kept epoch {best_epoch} (the best {by} loss so far)."
             if best_epoch
             else "No epoch finished, so the model keeps its initial parameters."
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recsys_core import ratings as ratings_module
 from recsys_core.errors import RecsysError
 from recsys_core.ratings import ColumnMap, LoadReport, Ratings, k_core, load_products, load_ratings
 
@@ -698,24 +701,205 @@ def test_missing_path_and_folder(tmp_path):
         load_ratings(tmp_path)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=300))
-def test_random_bytes_never_raise_anything_but_recsys_error(content):
+# Property tests: about 200 examples in all. Random tails behind the magic bytes of every format
+# the loader recognises reach its deeper paths (Parquet footer, JSON sniffing, gzip, UTF-16).
+_PREFIXES = [b"", b"PAR1", b"{", b"[", b"\x1f\x8b\x08\x00", b"\xff\xfe", b"user,item,rating\n", b"PK\x03\x04"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_PREFIXES), st.binary(max_size=300), st.booleans())
+def test_random_bytes_never_raise_anything_but_recsys_error(prefix, content, compress):
+    data = prefix + content
+    if compress:
+        data = gzip.compress(data, mtime=0)
     try:
-        ratings = load_bytes(content)
+        ratings = load_bytes(data)
     except RecsysError as error:
-        assert str(error)
+        assert str(error) and "\n" not in str(error)
     else:
         assert len(ratings.frame) >= 2 and ratings.frame["rating"].nunique() >= 2
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(list('A05,;\n"-.e\t {x')), max_size=60))
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(list('A05,;\n"-.e\t {x\r')), max_size=60))
 def test_random_csv_like_text_never_raises_anything_but_recsys_error(parts):
     try:
         load_bytes(("user,item,rating\n" + "".join(parts)).encode())
     except RecsysError as error:
-        assert str(error)
+        assert str(error) and "\n" not in str(error)
+
+
+_ID_ALPHABET = [*"aZ09 ,;|\"'=-@éß\n", "\U0001f44d", "\u0301", "\u2028"]  # emoji, combining accent, LS
+_ID_TEXT = st.text(alphabet=_ID_ALPHABET, min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_ID_TEXT, _ID_TEXT, st.sampled_from([1, 2, 3, 4, 5])), min_size=1, max_size=12))
+def test_ids_written_by_a_csv_writer_load_exactly(rows):
+    """Whatever the IDs hold (delimiters, quotes, line breaks, emoji), a properly quoted CSV
+    loads with every ID exactly as written; the last rating of a repeated pair is kept."""
+    rows = [("first", "x", 1), ("second", "y", 5), *rows]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["UserID", "ProductID", "Rating"])
+    writer.writerows(rows)
+    ratings = load_bytes(buffer.getvalue().encode())
+    last = {(user, item): index for index, (user, item, _) in enumerate(rows)}
+    expected = [row for index, row in enumerate(rows) if last[row[:2]] == index]
+    frame = ratings.frame
+    assert list(zip(frame["user"], frame["item"], frame["rating"], strict=True)) == [
+        (user, item, float(rating)) for user, item, rating in expected
+    ]
+    assert ratings.report.duplicates_dropped == len(rows) - len(expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory guard: refuse what would not fit, before reading it whole
+# ---------------------------------------------------------------------------------------------
+
+
+def _uniform_rows(count: int) -> bytes:
+    """A header and ``count`` rating lines of 23 bytes each."""
+    rows = "".join(f"A{k:08d},B{k % 997:09d},{1 + k % 5}\n" for k in range(count))
+    return ("UserID,ProductID,Rating\n" + rows).encode()
+
+
+def _estimated_rows(message: str) -> float:
+    """The "about N ratings" figure of a memory-guard message."""
+    found = re.search(r"about ([\d.,]+)( million)? ratings", message)
+    assert found, message
+    number = float(found.group(1).replace(",", ""))
+    return number * 1e6 if found.group(2) else number
+
+
+def test_available_memory_is_read_from_the_system():
+    available = ratings_module.available_memory()
+    assert isinstance(available, int) and available > 0
+    with open("/proc/meminfo") as meminfo:  # Linux: never more than MemTotal
+        total = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemTotal:"))
+    assert available <= total
+
+
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [
+        ("ratings.csv", lambda data: data),
+        ("ratings.csv.gz", lambda data: gzip.compress(data, mtime=0)),  # trailer gives the size
+        ("ratings.csv.bz2", bz2.compress),  # no trailer: the ratio of the first megabyte
+    ],
+)
+def test_memory_guard_estimates_the_rows_before_reading(name, compress):
+    content = compress(_uniform_rows(100_000))  # 2.4 MB of text
+    message = error_of(content, name, memory_budget=1 << 20)
+    assert "would need about" in message and "the memory budget is 1 MB" in message
+    assert "Split the file or use a machine with more memory" in message
+    assert 90_000 <= _estimated_rows(message) <= 110_000
+    # With room enough, the same bytes load.
+    assert len(load_bytes(content, name, memory_budget=1 << 30).frame) == 100_000
+
+
+def test_memory_guard_uses_the_module_budget_and_the_machine(monkeypatch):
+    content = _uniform_rows(2_000)
+    monkeypatch.setattr(ratings_module, "MEMORY_BUDGET", 4096)
+    assert "the memory budget is 4 KB" in error_of(content)
+    monkeypatch.setattr(ratings_module, "MEMORY_BUDGET", None)
+    monkeypatch.setattr(ratings_module, "available_memory", lambda: 2048)
+    assert "this machine has 2 KB free" in error_of(content)
+    monkeypatch.setattr(ratings_module, "available_memory", lambda: None)  # unknown: no check
+    assert len(load_bytes(content).frame) == 2_000
+
+
+def test_memory_guard_for_parquet_json_and_products():
+    table = pa.table(
+        {"user": [f"u{k}" for k in range(5_000)], "item": ["x", "y"] * 2_500, "rating": [1.0, 5.0] * 2_500}
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    # The Parquet footer holds the exact row count.
+    assert "about 5,000 ratings" in error_of(buffer.getvalue(), "r.parquet", memory_budget=1024)
+    lines = "".join(f'{{"user": "u{k}", "item": "x{k % 3}", "rating": {1 + k % 5}}}\n' for k in range(3_000))
+    assert 2_700 <= _estimated_rows(error_of(lines.encode(), "r.jsonl", memory_budget=1024)) <= 3_300
+    array = (
+        "[" + ",".join(f'{{"user": "u{k}", "item": "x", "rating": {1 + k % 5}}}' for k in range(3_000)) + "]"
+    )
+    assert "would need about" in error_of(array.encode(), "r.json", memory_budget=1024)
+    with pytest.raises(RecsysError, match="the memory budget is 1 KB"):
+        load_products(upload(b"ProductID,Title\n" + b"B0001,Cable\n" * 500, "p.csv"), memory_budget=1024)
+
+
+def test_decompression_stops_at_the_budget():
+    # The first megabyte looks like ordinary ratings (so the estimate is small), then 1 GB of
+    # zeros follow in further gzip members: decompression must stop at the budget.
+    rng = np.random.default_rng(1)
+    ids = rng.integers(0, 10**9, size=(60_000, 2))
+    text = "UserID,ProductID,Rating\n" + "".join(f"U{u},I{i},{1 + u % 5}\n" for u, i in ids)
+    content = gzip.compress(text.encode(), mtime=0) + gzip.compress(bytes(16 << 20), mtime=0) * 64
+    message = error_of(content, "ratings.csv.gz", memory_budget=64 << 20)
+    assert "would need more than 64 MB of memory" in message
+
+
+@pytest.mark.parametrize("bad", [0, -5, 1.5, True, "1GB"])
+def test_memory_budget_must_be_a_positive_number_of_bytes(bad):
+    with pytest.raises(RecsysError, match="memory_budget must be a positive number of bytes"):
+        load_bytes(SIMPLE, memory_budget=bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile input that the corpus (tests/test_corpus.py) does not cover
+# ---------------------------------------------------------------------------------------------
+
+
+def test_spreadsheet_or_double_compression_inside_gzip():
+    assert "Excel workbook" in error_of(gzip.compress(_xlsx()), "r.csv.gz")
+    assert "compressed twice" in error_of(gzip.compress(gzip.compress(SIMPLE)), "r.csv.gz")
+
+
+def test_parquet_with_an_absurd_footer_is_refused_before_parsing():
+    content = b"PAR1" + b"\x00" * 64 + (1 << 30).to_bytes(4, "little") + b"PAR1"
+    assert "metadata alone is 1.0 GB" in error_of(content, "r.parquet")
+
+
+def test_xml_is_named():
+    assert "XML document" in error_of(b'<?xml version="1.0"?>\n<ratings><r user="a"/></ratings>\n')
+    # A header in angle brackets is still a header.
+    ratings = load_bytes(b"<user>,<item>,<rating>\nA,B,5\nC,D,4\n", columns="user=1,item=2,rating=3")
+    assert ratings.frame["user"].tolist() == ["A", "C"]
+
+
+def test_compressed_parquet():
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"user": ["a", "b"], "item": ["x", "y"], "rating": [1.0, 5.0]}), buffer)
+    ratings = load_bytes(gzip.compress(buffer.getvalue()), "r.parquet.gz")
+    assert ratings.report.format == "parquet.gz"
+    assert ratings.frame["item"].tolist() == ["x", "y"]
+
+
+def test_identical_bad_rows_are_reported_at_their_own_lines():
+    message = error_of(b"user,item,rating\nA,B,5\nC,D\nC,D\nE,F,4\n")
+    assert "line 3: 'C,D'; line 4: 'C,D'" in message
+
+
+def test_old_mac_line_endings_and_line_separator_inside_ids():
+    ratings = load_bytes(b"UserID,ProductID,Rating\rA1,0001,5\rA2,0002,3\r")
+    assert ratings.frame["user"].tolist() == ["A1", "A2"]
+    # U+2028 is a line break for str.splitlines but not for CSV: the ID keeps it.
+    ratings = load_bytes("UserID,ProductID,Rating\nA\u2028B,0001,5\nC,0002,3\n".encode())
+    assert ratings.frame["user"].tolist() == ["A\u2028B", "C"]
+
+
+def test_rows_of_delimiters_between_ratings_do_not_shift_line_numbers():
+    content = b"user;item;rating\nA;B;5\n;;\n;;\nC;D;x\n"
+    message = error_of(content)
+    assert "line 5 ('x')" in message
+
+
+def test_quoted_line_breaks_in_a_tab_separated_file_and_blank_tab_rows():
+    content = b'user\titem\trating\tnote\nA\tB\t5\t"two\nlines"\n\t\t\t\nC\tD\tbad\tx\n'
+    assert "line 5 ('bad')" in error_of(content)
+
+
+def test_a_file_ending_inside_a_multibyte_character():
+    assert "not UTF-8" in error_of(b"user,item,rating\nA,B,5\nC,D,4\n\xe2\x82")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -104,9 +104,7 @@ def test_rebalance_keeps_original_rows_first_and_only_copies_existing_rows() -> 
     assert len(added) == 20 and (added["rating"] == 1.0).all()
     # Every added row is a copy of an original 1★ row (item ids are unique per row here).
     originals = train.set_index("item")
-    pd.testing.assert_frame_equal(
-        added.set_index("item"), originals.loc[added["item"]], check_names=False
-    )
+    pd.testing.assert_frame_equal(added.set_index("item"), originals.loc[added["item"]], check_names=False)
 
 
 def test_rebalance_is_seeded() -> None:
