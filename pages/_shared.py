@@ -502,7 +502,7 @@ def category_chart(mix: pd.DataFrame) -> alt.Chart:
                 "category:N",
                 title=None,
                 scale=alt.Scale(scheme="tableau10"),
-                legend=alt.Legend(orient="right", labelLimit=220, labelFontSize=12),
+                legend=alt.Legend(orient="right", labelLimit=220, labelFontSize=12, symbolLimit=0),
             ),
             order=alt.Order("category:N"),
             tooltip=[
@@ -513,5 +513,5 @@ def category_chart(mix: pd.DataFrame) -> alt.Chart:
             ],
         )
         # Tall enough for one legend line per category (at most 8 named ones plus "other").
-        .properties(height=max(120, 18 * mix["category"].nunique()))
+        .properties(height=max(130, 21 * mix["category"].nunique()))
     )

@@ -99,7 +99,7 @@ score_column = st.column_config.ProgressColumn(
     min_value=0.0,
     max_value=1.0,
     format="%.3f",
-    width=120,
+    width=100,
     help="The model's predicted liking, 0 to 1.",
 )
 left, right = st.columns(2)
@@ -113,8 +113,9 @@ with left:
         column_order=[c for c in order if c in suggested.columns],
         column_config={
             "score": score_column,
-            "rank": st.column_config.NumberColumn(width=50),
-            "category": st.column_config.TextColumn(width=140),
+            "rank": st.column_config.NumberColumn(width=45),
+            "name": st.column_config.TextColumn(width=180),
+            "category": st.column_config.TextColumn(width=120),
         },
     )
     safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "user"
@@ -135,8 +136,9 @@ with right:
         column_order=[c for c in order if c in popular.columns],
         column_config={
             "count": st.column_config.NumberColumn("ratings", format="localized"),
-            "rank": st.column_config.NumberColumn(width=50),
-            "category": st.column_config.TextColumn(width=140),
+            "rank": st.column_config.NumberColumn(width=45),
+            "name": st.column_config.TextColumn(width=180),
+            "category": st.column_config.TextColumn(width=120),
         },
     )
     overlap = int(np.isin(suggested["item"], popular["item"]).sum())

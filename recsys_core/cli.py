@@ -188,7 +188,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
-    result = evaluate_run(run, k=args.k)
+    result = evaluate_run(run, k=args.k, max_users=args.max_users or None)
     if args.json:
         _print_json(result, out)
         return 0
@@ -199,7 +199,10 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         f"  ROC AUC   {_f(result['roc_auc'])}\n  threshold {_f(result['threshold'], 3)}\n"
     )
     ranking = result["ranking"]
-    out.write(f"  top-{ranking['k']} ranking       model    most-popular\n")
+    out.write(
+        f"  top-{ranking['k']} ranking over {ranking['users']:,} of {ranking['test_users']:,} test users"
+        "       model    most-popular\n"
+    )
     for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
         out.write(f"    {key:<16} {_f(ranking['model'][key]):>8}  {_f(ranking['popularity'][key]):>8}\n")
     return 0
@@ -283,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="metrics of a saved run on its test split")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--k", type=int, default=10, help="list length for the ranking metrics")
+    evaluate.add_argument(
+        "--max-users", type=int, default=20_000, help="rank a seeded sample of this many test users (0: all)"
+    )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_evaluate)
 

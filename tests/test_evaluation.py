@@ -240,3 +240,21 @@ def test_ranking_metrics_reject_mismatched_inputs() -> None:
         ranking_metrics(model, [0], [0], seen, popularity=np.ones(3))
     with pytest.raises(RecsysError, match="empty"):
         ranking_metrics(model, [], [], seen)
+
+
+def test_ranking_metrics_on_a_user_sample_equal_the_metrics_of_those_users() -> None:
+    rng = np.random.default_rng(11)
+    n_users, n_items = 80, 30
+    model = NCF(n_users, n_items, embedding_dim=4, seed=2)
+    seen = build_seen_matrix(rng.integers(0, n_users, 300), rng.integers(0, n_items, 300), n_users, n_items)
+    test_users = np.arange(n_users)
+    test_items = np.array([np.setdiff1d(np.arange(n_items), seen[u].indices)[0] for u in test_users])
+    sampled = ranking_metrics(model, test_users, test_items, seen, k=5, max_users=25, seed=3)
+    assert sampled["users"] == 25 and sampled["test_users"] == n_users
+    chosen = np.sort(np.random.default_rng(3).choice(test_users, size=25, replace=False))
+    direct = ranking_metrics(model, chosen, test_items[chosen], seen, k=5)
+    assert sampled["model"] == pytest.approx(direct["model"])
+    everyone = ranking_metrics(model, test_users, test_items, seen, k=5, max_users=n_users)
+    assert everyone["model"] == pytest.approx(
+        ranking_metrics(model, test_users, test_items, seen, k=5)["model"]
+    )
