@@ -653,11 +653,12 @@ def _decompress(data: _Data, label: str) -> _Data:
         raise RecsysError(f"{data.name} is compressed twice ({data.compression} inside): decompress it.")
     damaged = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
     peeked: list[bytes] = []
-    consumed, finished = 0, True
+    consumed, peeked_size, finished = 0, 0, True
     try:
         for chunk, consumed in _inflate(data.buffer, label):  # noqa: B007 (consumed is used below)
             peeked.append(chunk)
-            if sum(map(len, peeked)) >= _PEEK_BYTES:
+            peeked_size += len(chunk)
+            if peeked_size >= _PEEK_BYTES:
                 finished = False
                 break
     except damaged as exc:
@@ -688,14 +689,17 @@ def _decompress(data: _Data, label: str) -> _Data:
     # The decompressed text itself plus the least any row costs: a lower bound, refined once the
     # columns are known.
     _check_memory(data, rows, size + rows * _BYTES_PER_ROW)
-    limit = _budget(data)[0]
+    if finished:  # the peek was the whole content
+        return _Data(data.name, pa.py_buffer(head), label, budget=data.budget, held=len(head))
+    del peeked, head
+    limit, given = _budget(data)
     content = bytearray()
     try:
         for chunk, _ in _inflate(data.buffer, label):
             content += chunk
             if limit is not None and len(content) > limit:
                 del content
-                _check_memory(data, rows, limit + 1, more_than=True)
+                raise _memory_error(data, rows, limit + 1, limit, given, more_than=True)
     except damaged as exc:
         raise RecsysError(
             f"{data.name} is a truncated or damaged {label} file ({exc}); download or compress it again."
@@ -848,16 +852,21 @@ def _budget(data: _Data) -> tuple[int | None, bool]:
     return available_memory(), False
 
 
-def _check_memory(data: _Data, rows: float, need: float, *, more_than: bool = False) -> None:
+def _check_memory(data: _Data, rows: float, need: float) -> None:
     """Refuse a load whose estimated memory ``need`` (bytes) exceeds the budget."""
     budget, given = _budget(data)
     if given:
         need += data.held
-    if budget is None or need <= budget:
-        return
+    if budget is not None and need > budget:
+        raise _memory_error(data, rows, need, budget, given)
+
+
+def _memory_error(
+    data: _Data, rows: float, need: float, budget: int, given: bool, *, more_than: bool = False
+) -> RecsysError:
     have = f"the memory budget is {_bytes(budget)}" if given else f"this machine has {_bytes(budget)} free"
     amount = f"more than {_bytes(need)}" if more_than else f"about {_bytes(need)}"
-    raise RecsysError(
+    return RecsysError(
         f"{data.name}: this file has about {_about_rows(rows)} ratings and would need {amount} of memory; "
         f"{have}. Split the file or use a machine with more memory."
     )

@@ -264,6 +264,10 @@ def _validation_samples(
     for ``ranking``/``hybrid``, sampled unrated products at target 0.
     """
     scaled = data.val_targets()
+    if config.objective == "rating" or sampler is None:
+        targets = np.ones_like(scaled) if config.objective == "ranking" else scaled
+        # The validation pairs themselves, in their order: one scoring pass serves the loss too.
+        return EpochSamples(data.val_users, data.val_items, targets, np.zeros(0, dtype=np.float32))
     proxy = TrainingData(
         data.val_users, data.val_items, scaled, data.val_users, data.val_items, data.val_ratings,
         data.rating_min, data.rating_max,
@@ -301,8 +305,10 @@ def _validate(
     """Validation loss, precision, recall and ROC AUC (NaN where undefined)."""
     if not len(data.val_users):
         return math.nan, math.nan, math.nan, math.nan
-    loss = _bce(_logits(model, val.users, val.items), val.targets, val.weights)
-    scores = 1.0 / (1.0 + np.exp(-_logits(model, data.val_users, data.val_items).astype(np.float64)))
+    logits = _logits(model, data.val_users, data.val_items)
+    same_pairs = val.users is data.val_users and val.items is data.val_items
+    loss = _bce(logits if same_pairs else _logits(model, val.users, val.items), val.targets, val.weights)
+    scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
     actual = data.val_ratings >= config.positive_rating
     predicted = scores >= config.threshold
     tp = int(np.count_nonzero(actual & predicted))
