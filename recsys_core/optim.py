@@ -145,20 +145,32 @@ def _dot(TU, u, TI, i):
 
 
 @njit(inline="always", **_JIT)
+def _adam_elem(T, r, k, g, step_size, bc2_sqrt):
+    """Adam on element ``k`` of packed row ``T[r] = (param, m, v)`` with gradient ``g``."""
+    m_old = T[r, 1, k]
+    m = m_old + np.float32(1.0 - BETA1) * (g - m_old)  # torch's lerp for a weight below 0.5
+    v = T[r, 2, k] * np.float32(BETA2) + np.float32(1.0 - BETA2) * g * g
+    T[r, 1, k] = m
+    T[r, 2, k] = v
+    T[r, 0, k] -= step_size * (m / (np.sqrt(v) / bc2_sqrt + np.float32(EPS)))
+
+
+@njit(inline="always", **_JIT)
 def _adam_row(T, r, G, s, step_size, bc2_sqrt):
     """Adam on packed row ``T[r] = (param, m, v)`` with gradient ``G[s]``."""
-    one_minus_b1 = np.float32(1.0 - BETA1)
-    b2 = np.float32(BETA2)
-    one_minus_b2 = np.float32(1.0 - BETA2)
-    eps = np.float32(EPS)
     for k in range(T.shape[2]):
-        g = G[s, k]
-        m_old = T[r, 1, k]
-        m = m_old + one_minus_b1 * (g - m_old)  # torch's lerp for a weight below 0.5
-        v = T[r, 2, k] * b2 + one_minus_b2 * g * g
-        T[r, 1, k] = m
-        T[r, 2, k] = v
-        T[r, 0, k] -= step_size * (m / (np.sqrt(v) / bc2_sqrt + eps))
+        _adam_elem(T, r, k, G[s, k], step_size, bc2_sqrt)
+
+
+@njit(inline="always", **_JIT)
+def _adam_pair(TU, u, TI, i, gb, step_size, bc2_sqrt):
+    """Adam on user row ``u`` and item row ``i`` of a sample whose rows occur nowhere else in the
+    batch: their gradients are ``gb * q_i`` and ``gb * p_u``, both read before either row moves."""
+    for k in range(TU.shape[2]):
+        p = TU[u, 0, k]
+        q = TI[i, 0, k]
+        _adam_elem(TU, u, k, gb * q, step_size, bc2_sqrt)
+        _adam_elem(TI, i, k, gb * p, step_size, bc2_sqrt)
 
 
 @njit(inline="always", **_JIT)
@@ -173,12 +185,13 @@ def _adam_bias(B, r, g, step_size, bc2_sqrt):
 
 
 @njit(inline="always", **_JIT)
-def _group(ids, lo, nb, slot, uniq, start, members):
+def _group(ids, lo, nb, slot, uniq, start, members, which):
     """Distinct values of ``ids[lo:lo + nb]`` in first-seen order, with CSR member lists.
 
     ``slot`` (one entry per possible id, all -1) is left as it was found. Returns the number of
     distinct ids ``n``; ``members[start[s]:start[s + 1]]`` are the positions (within the batch)
-    of ``uniq[s]``, in increasing order, so sums over them always add in the same order.
+    of ``uniq[s]``, in increasing order, so sums over them always add in the same order, and
+    ``which[b]`` is the group of position ``b``.
     """
     n = 0
     for b in range(nb):
@@ -188,6 +201,7 @@ def _group(ids, lo, nb, slot, uniq, start, members):
             uniq[n] = r
             start[n + 1] = 0
             n += 1
+        which[b] = slot[r]
         start[slot[r] + 1] += 1
     start[0] = 0
     for s in range(n):
@@ -207,7 +221,7 @@ def _group(ids, lo, nb, slot, uniq, start, members):
 @njit(parallel=True, **_JIT)
 def _run_batches(
     users, items, targets, weights, first_batch, last_batch, batch_size, TU, TI, BU, BI, step0, lr,
-    user_slot, item_slot, work_i, grad, work_g,
+    user_slot, item_slot, work_i, deferred, grad, work_g,
 ):  # fmt: skip
     """Run mini-batches ``first_batch .. last_batch - 1``; return the sum of their mean losses.
 
@@ -216,17 +230,26 @@ def _run_batches(
     packed tables ``(rows, 3, dim)`` of (parameter, first moment, second moment), ``BU``/``BI``
     the packed biases ``(rows, 3)``. ``step0`` is Adam's step count before the first batch.
     Scratch: ``user_slot``/``item_slot`` int64 arrays of -1 (left as found), ``work_i`` int64
-    ``(6, batch_size + 1)``, ``grad`` float32 ``(2 * batch_size, dim)``, ``work_g`` float32
-    ``(2, batch_size)``.
+    ``(8, batch_size + 1)``, ``deferred`` int64 ``(2 * batch_size,)``, ``grad`` float32
+    ``(2 * batch_size, dim)``, ``work_g`` float32 ``(2, batch_size)``.
+
+    Each batch is one pass over its samples plus a short pass over the rows that need it. A
+    sample whose user and item both occur only once in the batch (most samples: the tables are
+    large and a batch small) is finished in the first pass: forward, gradient and both Adam
+    updates while its two rows are in the L1 cache, each row read and written once. Rows that
+    occur several times, and the once-only rows paired with them, are *deferred*: their
+    gradients are summed over the batch from the old parameters (nothing they read has moved
+    yet), then they are updated. The arithmetic per row is the same either way, so the result
+    equals computing every gradient first and updating after, bit for bit.
     """
     n = users.shape[0]
+    row_bytes = 3 * TU.shape[2] * 4
     dim = TU.shape[2]
-    param_bytes = dim * 4
-    row_bytes = 3 * param_bytes
     weighted = weights.shape[0] > 0
     uniq_u, uniq_i = work_i[0], work_i[1]
     start_u, start_i = work_i[2], work_i[3]
     mem_u, mem_i = work_i[4], work_i[5]
+    which_u, which_i = work_i[6], work_i[7]
     g = work_g[0]
     losses = work_g[1]
     one = np.float32(1.0)
@@ -236,11 +259,17 @@ def _run_batches(
         lo = batch * batch_size
         nb = min(batch_size, n - lo)
         inv_nb = one / np.float32(nb)
-        # Forward and dL/dlogit per sample.
+        nu = _group(users, lo, nb, user_slot, uniq_u, start_u, mem_u, which_u)
+        ni = _group(items, lo, nb, item_slot, uniq_i, start_i, mem_i, which_i)
+        step = step0 + batch - first_batch + 1
+        step_size = np.float32(lr / (1.0 - BETA1**step))
+        bc2_sqrt = np.float32(np.sqrt(1.0 - BETA2**step))
+        # Pass 1: forward, dL/dlogit, and the whole update of once-only pairs. No two samples
+        # share a row that this pass writes, so threads never touch the same memory.
         for b in prange(nb):
             if b + _PREFETCH_AHEAD < nb:
-                _prefetch(TU, users[lo + b + _PREFETCH_AHEAD], param_bytes)
-                _prefetch(TI, items[lo + b + _PREFETCH_AHEAD], param_bytes)
+                _prefetch(TU, users[lo + b + _PREFETCH_AHEAD], row_bytes)
+                _prefetch(TI, items[lo + b + _PREFETCH_AHEAD], row_bytes)
             u = users[lo + b]
             i = items[lo + b]
             x = _dot(TU, u, TI, i) + BU[u, 0] + BI[i, 0]
@@ -248,57 +277,75 @@ def _run_batches(
             w = weights[lo + b] if weighted else one
             # Stable BCE-with-logits: max(x, 0) - x t + log(1 + exp(-|x|)).
             losses[b] = w * (max(x, zero) - x * t + np.log1p(np.exp(-abs(x))))
-            g[b] = w * (one / (one + np.exp(-x)) - t) * inv_nb
+            gb = w * (one / (one + np.exp(-x)) - t) * inv_nb
+            g[b] = gb
+            su = which_u[b]
+            si = which_i[b]
+            if start_u[su + 1] - start_u[su] == 1 and start_i[si + 1] - start_i[si] == 1:
+                _adam_pair(TU, u, TI, i, gb, step_size, bc2_sqrt)
+                _adam_bias(BU, u, gb, step_size, bc2_sqrt)
+                _adam_bias(BI, i, gb, step_size, bc2_sqrt)
         batch_loss = 0.0
         for b in range(nb):
             batch_loss += losses[b]
         total += batch_loss / nb
-        nu = _group(users, lo, nb, user_slot, uniq_u, start_u, mem_u)
-        ni = _group(items, lo, nb, item_slot, uniq_i, start_i, mem_i)
-        step = step0 + batch - first_batch + 1
-        step_size = np.float32(lr / (1.0 - BETA1**step))
-        bc2_sqrt = np.float32(np.sqrt(1.0 - BETA2**step))
-        # Every gradient from the old parameters first (grad rows 0..nu-1 users, then items) ...
+        # The deferred rows: deferred[0:du] user groups, deferred[du:nd] item groups.
+        nd = 0
+        for s in range(nu):
+            b = mem_u[start_u[s]]
+            si = which_i[b]
+            if start_u[s + 1] - start_u[s] > 1 or start_i[si + 1] - start_i[si] > 1:
+                deferred[nd] = s
+                nd += 1
+        du = nd
+        for s in range(ni):
+            b = mem_i[start_i[s]]
+            su = which_u[b]
+            if start_i[s + 1] - start_i[s] > 1 or start_u[su + 1] - start_u[su] > 1:
+                deferred[nd] = s
+                nd += 1
+        # Pass 2: every deferred gradient from the old parameters first (a deferred row's partners
+        # are all deferred too, so none has moved) ...
         # (Explicit branches throughout: an array picked by a branch inside a prange body is not
         # reliably written back by numba.)
-        for s in prange(nu + ni):
+        for j in prange(nd):
             for d in range(dim):
-                grad[s, d] = zero
-            if s < nu:
+                grad[j, d] = zero
+            s = deferred[j]
+            if j < du:
                 for k in range(start_u[s], start_u[s + 1]):
                     b = mem_u[k]
                     gb = g[b]
                     i = items[lo + b]
                     for d in range(dim):
-                        grad[s, d] += gb * TI[i, 0, d]
+                        grad[j, d] += gb * TI[i, 0, d]
             else:
-                j = s - nu
-                for k in range(start_i[j], start_i[j + 1]):
+                for k in range(start_i[s], start_i[s + 1]):
                     b = mem_i[k]
                     gb = g[b]
                     u = users[lo + b]
                     for d in range(dim):
-                        grad[s, d] += gb * TU[u, 0, d]
-        # ... then the Adam updates of the touched rows.
-        for s in prange(nu + ni):
-            ahead = s + _PREFETCH_AHEAD
-            if ahead < nu:
-                _prefetch(TU, uniq_u[ahead], row_bytes)
-            elif ahead < nu + ni:
-                _prefetch(TI, uniq_i[ahead - nu], row_bytes)
+                        grad[j, d] += gb * TU[u, 0, d]
+        # ... then their Adam updates.
+        for j in prange(nd):
+            ahead = j + _PREFETCH_AHEAD
+            if ahead < du:
+                _prefetch(TU, uniq_u[deferred[ahead]], row_bytes)
+            elif ahead < nd:
+                _prefetch(TI, uniq_i[deferred[ahead]], row_bytes)
             gb = zero
-            if s < nu:
+            s = deferred[j]
+            if j < du:
                 r = uniq_u[s]
                 for k in range(start_u[s], start_u[s + 1]):
                     gb += g[mem_u[k]]
-                _adam_row(TU, r, grad, s, step_size, bc2_sqrt)
+                _adam_row(TU, r, grad, j, step_size, bc2_sqrt)
                 _adam_bias(BU, r, gb, step_size, bc2_sqrt)
             else:
-                j = s - nu
-                r = uniq_i[j]
-                for k in range(start_i[j], start_i[j + 1]):
+                r = uniq_i[s]
+                for k in range(start_i[s], start_i[s + 1]):
                     gb += g[mem_i[k]]
-                _adam_row(TI, r, grad, s, step_size, bc2_sqrt)
+                _adam_row(TI, r, grad, j, step_size, bc2_sqrt)
                 _adam_bias(BI, r, gb, step_size, bc2_sqrt)
     return total
 

@@ -45,7 +45,7 @@ class ProgressBar:
 def format_progress(label: str, done: int, total: int, elapsed: float, width: int = 30) -> str:
     """``epoch 1 [#########.....]  45%  1,234 it/s  ETA 0:12``"""
     share = done / total if total else 1.0
-    filled = int(round(width * share))
+    filled = round(width * share)
     rate = done / elapsed if elapsed > 0 else 0.0
     eta = (total - done) / rate if rate > 0 else float("nan")
     eta_text = f"{int(eta // 60)}:{int(eta % 60):02d}" if eta == eta else "?"

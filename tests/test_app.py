@@ -141,6 +141,31 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_old_dataset(runs_dir: Path) -
     assert _metric(at, "Ratings") == rows_before
 
 
+CORPUS = ROOT / "tests" / "data" / "corpus"
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("spreadsheet_xlsx.csv", "excel"),
+        ("truncated.csv.gz", "gzip"),
+        ("broken_line_late.jsonl", "line 75"),
+        ("non_numeric_ratings.csv", "rating"),
+        ("nan_inf_ratings.csv", "rating"),
+    ],
+)
+def test_hostile_corpus_files_show_a_specific_error_and_keep_the_old_dataset(
+    runs_dir: Path, name: str, fragment: str
+) -> None:
+    at = _app()
+    rows_before = _metric(at, "Ratings")
+    _upload(at, name, (CORPUS / name).read_bytes())
+    assert not at.exception
+    assert at.error, f"{name} must produce an error message"
+    assert fragment in at.error[0].value.lower()
+    assert _metric(at, "Ratings") == rows_before
+
+
 def test_unrecognised_columns_can_be_mapped_by_hand(runs_dir: Path) -> None:
     frame = pd.DataFrame(
         {
