@@ -1,31 +1,47 @@
-"""Training speed at the reference notebook's scale: our fused trainer against plain PyTorch.
+"""Training speed at the reference notebook's scale: our fused trainer against PyTorch and Surprise.
 
 Synthetic ratings shaped like the notebook's rebalanced training split (1,149,545 rows, 90,050
 users, 48,769 products, long-tail popularity on both sides, embedding 200) are trained by
 
 * ours: :class:`recsys_core.optim.NumbaStepper` (hand-written gradients, lazy Adam on the touched
-  rows, a numba kernel over many batches per call), at batch 64 (the notebook's) and 1024;
-* PyTorch with sparse embeddings and ``torch.optim.SparseAdam`` (batch 1024);
+  rows, a numba kernel over many batches per call, its own choice of thread count), at batch 64
+  (the notebook's) and 1024;
+* ours, torch ops: :class:`recsys_core.optim.TorchStepper` (the same maths as torch tensor ops,
+  the path the trainer takes on CUDA), here on the CPU, batch 1024;
+* PyTorch with sparse embeddings and ``torch.optim.SparseAdam`` (batch 1024), written as well as
+  we know how: each side's bias is the last column of its embedding row (one sparse table per
+  side instead of two: half the optimiser calls, the same maths, since Adam is elementwise);
 * the naive reference: ``torch.utils.data.DataLoader`` over a per-sample ``Dataset`` with dense
-  embeddings and ``torch.optim.Adam`` (batch 1024), the way the model is usually written.
+  embeddings and ``torch.optim.Adam`` (batch 1024), the way the model is usually written;
+* Surprise's ``SVD`` (``n_factors=200, n_epochs=1``: plain per-sample SGD, no Adam) fitted on a
+  Surprise ``Dataset`` of the same rows, if ``scikit-surprise`` is installed (``pip install
+  -e .[bench]``); the fit is timed, building the dataset is not.
 
-Each contender trains for about ``--seconds`` after one warm-up call (which compiles or loads
-numba's kernel) and the script prints samples per second and the ratio to ours at batch 1024;
-no contender needs to finish an epoch, rates are measured over the batches done. Last, one full
-epoch of :func:`recsys_core.training.train_model` at batch 64 (the notebook's recipe, validation
-included) shows what a user waits per epoch.
+Fairness of the torch contenders: on this 2-core machine shared with other work, torch's
+OpenMP pool oversubscribes (two spinning threads on a core that another process also wants)
+and a step can run ten or more times slower than with one thread. So each torch contender is
+first tried briefly with every thread count from 1 to the number of cores and timed with the
+fastest, as our kernel does for itself; the trial rates are printed.
+
+Each contender trains for about ``--seconds`` after a warm-up (which compiles or loads numba's
+kernel); rates are samples per second over the batches done, and ratios are to ours at batch
+1024. Last, one full epoch of :func:`recsys_core.training.train_model` at batch 64 (the
+notebook's recipe, validation included) shows what a user waits per epoch. The load average
+is printed at the start and the end: figures taken under load are not comparable.
 
 Usage::
 
     .venv/bin/python benchmarks/train_speed.py                 # 20 s per contender
-    .venv/bin/python benchmarks/train_speed.py --seconds 5 --dim 64
+    .venv/bin/python benchmarks/train_speed.py --seconds 5 --dim 64 --skip naive surprise
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +53,14 @@ sys.path.insert(0, str(ROOT))
 
 from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.model import NCF  # noqa: E402
-from recsys_core.optim import NumbaStepper  # noqa: E402
+from recsys_core.optim import NumbaStepper, TorchStepper  # noqa: E402
 from recsys_core.training import TrainingData, train_model  # noqa: E402
 
 ROWS, USERS, ITEMS, DIM = 1_149_545, 90_050, 48_769, 200
 #: Star shares after the notebook's oversampling (1★ ×2.5, 2★ ×3, 3★ ×2 of 5.8/4.7/8.5/21.2/59.8 %).
 STAR_SHARES = np.array([0.145, 0.141, 0.170, 0.212, 0.598])
+#: Seconds each thread count of a torch contender is tried before the timed run.
+TRIAL_SECONDS = 2.0
 
 
 def synthetic(rows: int, users: int, items: int, seed: int = 0):
@@ -62,9 +80,15 @@ def synthetic(rows: int, users: int, items: int, seed: int = 0):
     return user_codes.astype(np.int64), item_codes.astype(np.int64), (stars / 4).astype(np.float32)
 
 
-def time_ours(users, items, targets, shape, batch: int, seconds: float) -> float:
-    model = NCF(*shape, seed=0)
-    stepper = NumbaStepper(model, batch, 1e-3)
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+# -- ours -------------------------------------------------------------------------------------
+
+
+def _time_stepper(stepper, users, items, targets, batch: int, seconds: float) -> float:
     order = np.random.default_rng(1).permutation(len(users))
     u, i, t = users[order], items[order], targets[order]
     weights = np.zeros(0, np.float32)
@@ -84,62 +108,77 @@ def time_ours(users, items, targets, shape, batch: int, seconds: float) -> float
     return samples / (time.perf_counter() - start)
 
 
-def time_sparse_adam(users, items, targets, shape, batch: int, seconds: float) -> float:
+def time_ours(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str]:
+    stepper = NumbaStepper(NCF(*shape, seed=0), batch, 1e-3)
+    rate = _time_stepper(stepper, users, items, targets, batch, seconds)
+    chooser = stepper._threads
+    measured = ", ".join(
+        f"{n} thread{'s' * (n > 1)} {r * batch:,.0f}/s" for n, r in sorted(chooser.rates.items())
+    )
+    return rate, f"kernel chose {chooser.best()} thread(s); measured {measured}"
+
+
+def time_torch_stepper(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str]:
+    stepper = TorchStepper(NCF(*shape, seed=0), batch, 1e-3)
+    return _with_best_threads(
+        lambda: _time_stepper(stepper, users, items, targets, batch, TRIAL_SECONDS),
+        lambda: _time_stepper(stepper, users, items, targets, batch, seconds),
+    )
+
+
+# -- torch contenders -------------------------------------------------------------------------
+
+
+def _with_best_threads(trial: Callable[[], float], timed: Callable[[], float]) -> tuple[float, str]:
+    """Run ``trial`` with each torch thread count from 1 to the cores, then ``timed`` with the
+    fastest; returns its rate and a note of the trials."""
+    previous = torch.get_num_threads()
+    trials: dict[int, float] = {}
+    try:
+        for threads in range(1, (os.cpu_count() or 1) + 1):
+            torch.set_num_threads(threads)
+            trials[threads] = trial()
+        best = max(trials, key=trials.__getitem__)
+        torch.set_num_threads(best)
+        rate = timed()
+    finally:
+        torch.set_num_threads(previous)
+    tried = ", ".join(f"{n} thread{'s' * (n > 1)} {r:,.0f}/s" for n, r in trials.items())
+    return rate, f"timed with {best} torch thread(s); trials: {tried}"
+
+
+def time_sparse_adam(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str]:
     n_users, n_items, dim = shape
     torch.manual_seed(0)
-    tables = nn.ModuleList(
-        [
-            nn.Embedding(n, d, sparse=True)
-            for n, d in ((n_users, dim), (n_items, dim), (n_users, 1), (n_items, 1))
-        ]
-    )
-    optimiser = torch.optim.SparseAdam(list(tables.parameters()), lr=1e-3)
+    # Row = (embedding, bias): one sparse gradient and one SparseAdam update per side and step.
+    user_table = nn.Embedding(n_users, dim + 1, sparse=True)
+    item_table = nn.Embedding(n_items, dim + 1, sparse=True)
+    optimiser = torch.optim.SparseAdam([user_table.weight, item_table.weight], lr=1e-3)
     order = torch.as_tensor(np.random.default_rng(1).permutation(len(users)))
     u_all, i_all, t_all = (torch.as_tensor(a)[order] for a in (users, items, targets))
+    position = [0]
 
-    def step(lo: int) -> None:
-        u, i, t = u_all[lo : lo + batch], i_all[lo : lo + batch], t_all[lo : lo + batch]
-        logits = (tables[0](u) * tables[1](i)).sum(1) + tables[2](u)[:, 0] + tables[3](i)[:, 0]
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, t)
+    def step() -> None:
+        lo = position[0]
+        position[0] = (lo + batch) % (len(users) - batch)
+        p = user_table(u_all[lo : lo + batch])
+        q = item_table(i_all[lo : lo + batch])
+        logits = (p[:, :dim] * q[:, :dim]).sum(1) + p[:, dim] + q[:, dim]
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, t_all[lo : lo + batch])
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
 
-    step(0)
+    return _with_best_threads(lambda: _steps(step, batch, TRIAL_SECONDS), lambda: _steps(step, batch, seconds))
+
+
+def _steps(step: Callable[[], None], batch: int, seconds: float) -> float:
+    step()  # warm-up
     batches, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        step(((batches + 1) * batch) % (len(users) - batch))
+        step()
         batches += 1
     return batches * batch / (time.perf_counter() - start)
-
-
-def time_train_model(users, items, targets, shape, batch: int, seconds: float) -> float:
-    """One full epoch of :func:`train_model` (shuffle, kernel, validation on one pair per user)."""
-    n_users, n_items, dim = shape
-    rng = np.random.default_rng(2)
-    val_users = np.arange(n_users)
-    val_items = rng.integers(0, n_items, n_users)
-    val_ratings = rng.integers(1, 6, n_users).astype(np.float64)
-    data = TrainingData(users, items, targets, val_users, val_items, val_ratings, 1.0, 5.0)
-    config = TrainConfig(embedding_dim=dim, batch_size=batch, epochs=1, multipliers={})
-    # Warm-up on a slice so that compiling is not timed.
-    train_model(
-        NCF(*shape, seed=0),
-        TrainingData(
-            users[:5000], items[:5000], targets[:5000], val_users[:10], val_items[:10], val_ratings[:10], 1, 5
-        ),
-        config,
-    )
-    reports = []
-    start = time.perf_counter()
-    train_model(NCF(*shape, seed=0), data, config, on_epoch=reports.append)
-    wall = time.perf_counter() - start
-    print(
-        f"  train_model, 1 epoch at batch {batch}: {wall:.1f} s in all, epoch {reports[0].seconds:.1f} s "
-        f"(training at {reports[0].samples_per_second:,.0f} samples/s, then validation on "
-        f"{n_users:,} pairs)"
-    )
-    return len(users) / wall
 
 
 class _PerSample(torch.utils.data.Dataset):
@@ -157,26 +196,90 @@ class _PerSample(torch.utils.data.Dataset):
         )
 
 
-def time_naive(users, items, targets, shape, batch: int, seconds: float) -> float:
+def time_naive(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str]:
     model = NCF(*shape, seed=0)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = torch.utils.data.DataLoader(
         _PerSample(users, items, targets), batch_size=batch, shuffle=True,
         generator=torch.Generator().manual_seed(1),
     )  # fmt: skip
-    batches, start = 0, None
-    for u, i, t in loader:
+    batches = iter(loader)
+
+    def step() -> None:
+        nonlocal batches
+        try:
+            u, i, t = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            u, i, t = next(batches)
         loss = nn.functional.binary_cross_entropy_with_logits(model(u, i), t)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        if start is None:  # the first batch is warm-up
-            start = time.perf_counter()
-            continue
-        batches += 1
-        if time.perf_counter() - start >= seconds:
-            break
-    return batches * batch / (time.perf_counter() - start)
+
+    return _with_best_threads(lambda: _steps(step, batch, TRIAL_SECONDS), lambda: _steps(step, batch, seconds))
+
+
+# -- Surprise ---------------------------------------------------------------------------------
+
+
+def time_surprise(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str] | None:
+    """One epoch of Surprise's SVD with ``shape``'s factors on the same rows (stars 1..5)."""
+    try:
+        import pandas as pd
+        from surprise import SVD, Dataset, Reader
+    except ImportError:
+        return None
+    frame = pd.DataFrame({"user": users, "item": items, "rating": targets * 4.0 + 1.0})
+    started = time.perf_counter()
+    trainset = Dataset.load_from_df(frame, Reader(rating_scale=(1, 5))).build_full_trainset()
+    built = time.perf_counter() - started
+    algo = SVD(n_factors=shape[2], n_epochs=1, random_state=0)
+    started = time.perf_counter()
+    algo.fit(trainset)
+    fit = time.perf_counter() - started
+    return len(users) / fit, f"fit of one epoch {fit:.1f} s (building the Dataset, not timed: {built:.1f} s)"
+
+
+# -- the user's view --------------------------------------------------------------------------
+
+
+def time_train_model(users, items, targets, shape, batch: int) -> None:
+    """One full epoch of :func:`train_model` (shuffle, kernel, validation on one pair per user)."""
+    n_users, n_items, dim = shape
+    rng = np.random.default_rng(2)
+    val_users = np.arange(n_users)
+    val_items = rng.integers(0, n_items, n_users)
+    val_ratings = rng.integers(1, 6, n_users).astype(np.float64)
+    data = TrainingData(users, items, targets, val_users, val_items, val_ratings, 1.0, 5.0)
+    config = TrainConfig(embedding_dim=dim, batch_size=batch, epochs=1, multipliers={}, device="cpu")
+    # Warm-up on a slice so that compiling is not timed.
+    train_model(
+        NCF(*shape, seed=0),
+        TrainingData(
+            users[:5000], items[:5000], targets[:5000], val_users[:10], val_items[:10], val_ratings[:10], 1, 5
+        ),
+        config,
+    )
+    reports = []
+    start = time.perf_counter()
+    train_model(NCF(*shape, seed=0), data, config, on_epoch=reports.append)
+    wall = time.perf_counter() - start
+    print(
+        f"  train_model, 1 epoch at batch {batch}: {wall:.1f} s in all, epoch {reports[0].seconds:.1f} s "
+        f"(training at {reports[0].samples_per_second:,.0f} samples/s, then validation on "
+        f"{n_users:,} pairs)"
+    )
+
+
+CONTENDERS = [
+    ("ours64", "ours (numba), batch 64", time_ours, 64),
+    ("ours1024", "ours (numba), batch 1024", time_ours, 1024),
+    ("torchstep", "ours as torch ops (CUDA path), batch 1024", time_torch_stepper, 1024),
+    ("sparse", "torch sparse + SparseAdam, batch 1024", time_sparse_adam, 1024),
+    ("naive", "DataLoader + dense Adam, batch 1024", time_naive, 1024),
+    ("surprise", "Surprise SVD, 200 factors, 1 epoch", time_surprise, 1),
+]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -186,9 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--items", type=int, default=ITEMS)
     parser.add_argument("--dim", type=int, default=DIM)
-    parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["ours64", "ours1024", "sparse", "naive", "epoch"]
-    )
+    parser.add_argument("--skip", nargs="*", default=[], choices=[c[0] for c in CONTENDERS] + ["epoch"])
     args = parser.parse_args(argv)
     shape = (args.users, args.items, args.dim)
 
@@ -196,29 +297,31 @@ def main(argv: list[str] | None = None) -> None:
     per_batch = np.bincount(items[:1024], minlength=args.items)
     print(
         f"{args.rows:,} rows, {args.users:,} users, {args.items:,} products, embedding {args.dim}; "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads; top product in "
-        f"{per_batch.max()} of the first 1024 rows; {args.seconds:g} s per contender"
+        f"torch {torch.__version__}, {os.cpu_count()} cores; top product in {per_batch.max()} of the "
+        f"first 1024 rows; {args.seconds:g} s per contender; {load()}"
     )
-    contenders = [
-        ("ours64", "ours, batch 64", time_ours, 64),
-        ("ours1024", "ours, batch 1024", time_ours, 1024),
-        ("sparse", "torch sparse + SparseAdam, batch 1024", time_sparse_adam, 1024),
-        ("naive", "DataLoader + dense Adam, batch 1024", time_naive, 1024),
-    ]
     rates: dict[str, float] = {}
-    for key, label, timer, batch in contenders:
+    for key, label, timer, batch in CONTENDERS:
         if key in args.skip:
             continue
-        rates[key] = timer(users, items, targets, shape, batch, args.seconds)
-        print(f"  {label:42s} {rates[key]:>12,.0f} samples/s", flush=True)
+        result = timer(users, items, targets, shape, batch, args.seconds)
+        if result is None:
+            print(f"  {label:44s} skipped: scikit-surprise is not installed (pip install -e .[bench])")
+            continue
+        rates[key], note = result
+        print(f"  {label:44s} {rates[key]:>12,.0f} samples/s   ({note})", flush=True)
     if "epoch" not in args.skip:
-        time_train_model(users, items, targets, shape, 64, args.seconds)
-    if "ours1024" in rates:
-        print("ratios (ours at batch 1024 / contender):")
-        for key, label, _, _ in contenders:
-            if key in rates and key != "ours1024":
-                print(f"  {label:42s} {rates['ours1024'] / rates[key]:>8.1f}x")
+        time_train_model(users, items, targets, shape, 64)
+    for ref in ("ours1024", "ours64"):
+        if ref in rates:
+            print(f"ratios ({dict(CONTENDERS_BY_KEY)[ref]} / contender):")
+            for key, label, _, _ in CONTENDERS:
+                if key in rates and key != ref:
+                    print(f"  {label:44s} {rates[ref] / rates[key]:>8.1f}x")
+    print(f"done; {load()}")
 
+
+CONTENDERS_BY_KEY = [(key, label) for key, label, _, _ in CONTENDERS]
 
 if __name__ == "__main__":
     main()

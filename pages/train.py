@@ -32,10 +32,17 @@ def _preset_label(name: str) -> str:
 
 
 OBJECTIVE_TEXT = {
-    "rating": "rating (the reference)",
-    "ranking": "ranking (adds unrated products)",
-    "hybrid": "hybrid (both)",
+    "rating": "Predict ratings (the notebook's way)",
+    "ranking": "Find what customers pick next",
+    "hybrid": "Both: find what they pick, predict how they rate it",
 }
+OBJECTIVE_HELP = (
+    "Predict ratings learns only from the ratings given, so it knows how much a customer likes "
+    "what they bought but not what they would buy next: its suggestions do little better than the "
+    "most popular products. Find what customers pick also learns from products a customer did not "
+    "rate, and suggests far better, but its scores no longer predict stars. Both does the two: it "
+    "suggests like the second and predicts ratings like the first."
+)
 
 ds = shared.dataset()
 shared.ensure_settings()
@@ -143,6 +150,7 @@ with st.container(border=True):
             **shared.bind("objective", None),
             format_func=lambda o: OBJECTIVE_TEXT.get(o, o),
             disabled=running,
+            help=OBJECTIVE_HELP,
         )
         b[3].number_input(
             "Seed",

@@ -7,14 +7,19 @@ Exit status 0 on success, 2 with a single ``error: …`` line on bad input (neve
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.errors import RecsysError
+
+if TYPE_CHECKING:
+    from recsys_core.config import TrainConfig
+    from recsys_core.distributed import DistributedContext
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,24 +125,61 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    config = _config_from_args(args)
+    if (args.out is None) == (args.runs_dir is None):
+        raise RecsysError("Say where to save the run: either --out RUN_DIR or --runs-dir RUNS_FOLDER.")
+    from recsys_core.training import resolve_device
+
+    resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
+    if not args.distributed:
+        return _train(args, config, out, None)
+    from recsys_core.distributed import init_from_env, shutdown
+
+    context = init_from_env(config.device)
+    try:
+        if not context.is_main:
+            # Other ranks train their shards silently and write nothing: rank 0 reports and saves.
+            args.quiet = True
+            out = io.StringIO()
+        return _train(args, config, out, context)
+    finally:
+        shutdown()
+
+
+def _train(
+    args: argparse.Namespace, config: TrainConfig, out: TextIO, context: DistributedContext | None
+) -> int:
+    """``train``, in one process or (``context`` set) as one rank of a ``torchrun`` job."""
+    from functools import partial
+
     from recsys_core.pipeline import train_run
     from recsys_core.progress import ProgressBar
     from recsys_core.ratings import load_products, load_ratings
     from recsys_core.registry import RunRegistry
     from recsys_core.runs import save_run
 
-    config = _config_from_args(args)
-    if (args.out is None) == (args.runs_dir is None):
-        raise RecsysError("Say where to save the run: either --out RUN_DIR or --runs-dir RUNS_FOLDER.")
+    main_rank = context is None or context.is_main
     out_dir = Path(args.out) if args.out else None
-    registry = RunRegistry(args.runs_dir) if args.runs_dir else None  # fail before training, not after
-    if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()) and not args.overwrite:
-        raise RecsysError(
-            f"The output folder {out_dir} already holds files; choose another --out or add --overwrite."
+    registry = None
+    if main_rank:
+        registry = RunRegistry(args.runs_dir) if args.runs_dir else None  # fail before training, not after
+        if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()) and not args.overwrite:
+            raise RecsysError(
+                f"The output folder {out_dir} already holds files; choose another --out or add --overwrite."
+            )
+    trainer = None
+    if context is not None:
+        from recsys_core.distributed import train_model_ddp
+
+        trainer = partial(train_model_ddp, gradients=args.ddp_gradients)
+        out.write(
+            f"distributed: {context.world_size} processes ({context.backend}), each training on its "
+            f"1/{context.world_size} of every batch of {config.batch_size}\n"
         )
     start = time.perf_counter()
     ratings = load_ratings(args.path, columns=_columns(args.columns))
     products = load_products(args.products) if args.products else None
+    load_seconds = time.perf_counter() - start
     out.write(
         f"loaded {len(ratings.frame):,} ratings ({ratings.frame['user'].nunique():,} users, "
         f"{ratings.frame['item'].nunique():,} products) in {time.perf_counter() - start:.1f} s\n"
@@ -156,14 +198,23 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     def on_progress(epoch: int, done: int, total: int) -> None:
         bar.update(f"epoch {epoch}", done, total)
 
-    run = train_run(ratings, config, products=products, on_epoch=on_epoch, on_progress=on_progress)
+    run = train_run(
+        ratings, config, products=products, on_epoch=on_epoch, on_progress=on_progress,
+        trainer=trainer, evaluate=main_rank,
+    )  # fmt: skip
     bar.clear()
+    if not main_rank:
+        return 0
     if run.message:
         out.write(f"note: {run.message}\n")
+    stages = {"load": load_seconds, **run.split_summary.get("stage_seconds", {})}
+    run.split_summary["stage_seconds"] = stages
+    saving = time.perf_counter()
     if registry is not None:
         path = registry.save(run).path
     else:
         path = save_run(run, out_dir, overwrite=args.overwrite)
+    stages = {**stages, "save": time.perf_counter() - saving}
     metrics = run.metrics
     if metrics:
         out.write(
@@ -179,6 +230,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             f"top-{k}: hit rate {_f(m['hit_rate_at_k'])} vs most-popular {_f(p['hit_rate_at_k'])}, "
             f"NDCG {_f(m['ndcg_at_k'])} vs {_f(p['ndcg_at_k'])}\n"
         )
+    out.write("stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()) + "\n")
     out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
     return 0
 
@@ -281,6 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--columns", help="explicit column mapping, as for inspect")
     train.add_argument("--products", help="product table (ProductID, name, category) for readable output")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="one rank of a torchrun job: DistributedDataParallel, rank 0 saves "
+        "(torchrun --nproc_per_node=N -m recsys_core.cli train ... --distributed)",
+    )
+    train.add_argument(
+        "--ddp-gradients",
+        default="auto",
+        choices=["auto", "sparse", "dense"],
+        help="with --distributed: all-reduce sparse gradients of the touched rows (gloo, the CPU "
+        "default) or whole dense tables (NCCL, the GPU default)",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a saved run on its test split")

@@ -21,9 +21,18 @@ class NCF(nn.Module):
         Size of each embedding.
     seed
         Seeds the initialisation: uniform in [-0.05, 0.05], as Keras' default embedding init.
+    rating_head
+        Add the rating head at once (see :meth:`add_rating_head`); loading a saved run needs it.
     """
 
-    def __init__(self, n_users: int, n_items: int, embedding_dim: int = 200, seed: int | None = None):
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        embedding_dim: int = 200,
+        seed: int | None = None,
+        rating_head: bool = False,
+    ):
         super().__init__()
         self.n_users = int(n_users)
         self.n_items = int(n_items)
@@ -36,6 +45,8 @@ class NCF(nn.Module):
         with torch.no_grad():
             for param in self.parameters():
                 param.copy_(torch.rand(param.shape, generator=generator) * 0.1 - 0.05)
+        if rating_head:
+            self.add_rating_head()
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Logits for the (user, item) pairs; apply ``torch.sigmoid`` for scores in [0, 1]."""
@@ -59,3 +70,42 @@ class NCF(nn.Module):
         logits += self.user_bias.weight[users]
         logits += self.item_bias.weight.T
         return logits
+
+    # -- the rating head (``hybrid`` objective) ------------------------------------------------
+
+    @property
+    def has_rating_head(self) -> bool:
+        """Whether the model predicts ratings with its own head (see :meth:`add_rating_head`)."""
+        return hasattr(self, "rating_scale")
+
+    def add_rating_head(self) -> None:
+        """Add a separate rating head: ``rating_scale * <p_u, q_i> + rating_user_bias[u] +
+        rating_item_bias[i]``, all zero until fitted.
+
+        The ``hybrid`` objective trains the embeddings and biases to rank (rated products above
+        unrated ones), so :meth:`forward` and :meth:`score_all_items` give the recommendation
+        order, and fits this head to the observed ratings, so :meth:`rating_scores` predicts
+        how much a user likes a product. A single score cannot do both: "will they pick it"
+        grows with popularity, "will they like it" does not. The head is stored as buffers (fitted
+        in closed form by the trainer, never by an optimiser) and saved with the weights. A no-op
+        when the head exists.
+        """
+        if self.has_rating_head:
+            return
+        device = self.user_embedding.weight.device
+        self.register_buffer("rating_user_bias", torch.zeros(self.n_users, device=device))
+        self.register_buffer("rating_item_bias", torch.zeros(self.n_items, device=device))
+        self.register_buffer("rating_scale", torch.zeros(1, device=device))
+
+    def rating_logits(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Logits of the predicted rating: the rating head's, or :meth:`forward`'s without one."""
+        if not self.has_rating_head:
+            return self.forward(users, items)
+        dot = (self.user_embedding(users) * self.item_embedding(items)).sum(-1)
+        return self.rating_scale * dot + self.rating_user_bias[users] + self.rating_item_bias[items]
+
+    @torch.no_grad()
+    def rating_scores(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Predicted ratings on the [0, 1] target scale; equal to :meth:`score_pairs` without a
+        rating head. The classification metrics use these."""
+        return torch.sigmoid(self.rating_logits(users, items))

@@ -383,7 +383,8 @@ class NumbaStepper:
         dim = model.embedding_dim
         self._user_slot = np.full(model.n_users, -1, dtype=np.int64)
         self._item_slot = np.full(model.n_items, -1, dtype=np.int64)
-        self._work_i = np.zeros((6, self.batch_size + 1), dtype=np.int64)
+        self._work_i = np.zeros((8, self.batch_size + 1), dtype=np.int64)
+        self._deferred = np.zeros(2 * self.batch_size, dtype=np.int64)
         self._grad = np.zeros((2 * self.batch_size, dim), dtype=np.float32)
         self._work_g = np.zeros((2, self.batch_size), dtype=np.float32)
         # A thread needs a few hundred rows per batch to outweigh the cost of its barriers.
@@ -420,7 +421,8 @@ class NumbaStepper:
                     *arrays, first_batch, last_batch, self.batch_size,
                     self.user_table, self.item_table, self.user_bias, self.item_bias,
                     self.step, self.learning_rate,
-                    self._user_slot, self._item_slot, self._work_i, self._grad, self._work_g,
+                    self._user_slot, self._item_slot, self._work_i, self._deferred, self._grad,
+                    self._work_g,
                 )  # fmt: skip
             finally:
                 numba.set_num_threads(previous)

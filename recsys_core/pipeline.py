@@ -18,7 +18,7 @@ from recsys_core.ratings import Ratings
 from recsys_core.rebalance import rebalance
 from recsys_core.runs import Run
 from recsys_core.split import split_ratings
-from recsys_core.training import EpochReport, TrainingData, resolve_device, train_model
+from recsys_core.training import EpochReport, TrainingData, TrainResult, resolve_device, train_model
 
 RANKING_K = 10
 
@@ -32,6 +32,8 @@ def train_run(
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    trainer: Callable[..., TrainResult] | None = None,
+    evaluate: bool = True,
 ) -> Run:
     """Train one model on ``ratings`` with ``config`` and evaluate it on the held-out test split.
 
@@ -45,18 +47,34 @@ def train_run(
         Optional product table (item, name, category), kept with the run for readable output.
     on_epoch, on_progress, should_stop
         Passed to :func:`recsys_core.training.train_model` (live charts, progress bar, Stop).
+    trainer
+        Replaces :func:`~recsys_core.training.train_model` (same signature), e.g.
+        :func:`recsys_core.distributed.train_model_ddp` for multi-process training.
+    evaluate
+        Compute the test metrics (ranks other than 0 of a distributed run skip it).
 
     Returns
     -------
     Run
-        Everything needed to save, evaluate and recommend without retraining.
+        Everything needed to save, evaluate and recommend without retraining. Its
+        ``split_summary["stage_seconds"]`` holds the wall time of each stage (``split``,
+        ``rebalance`` (with encoding), ``train``, ``evaluate``).
     """
     config.validate()
     started = time.perf_counter()
+    stages: dict[str, float] = {}
+    clock = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage] = now - clock[0]
+        clock[0] = now
+
     frame = ratings.frame
     rating_min, rating_max = float(frame["rating"].min()), float(frame["rating"].max())
 
     split = split_ratings(frame, method=config.split, seed=config.seed)
+    lap("split")
     id_map = IdMap.fit(split.train)
     balanced = rebalance(split.train, config.multipliers, seed=config.seed)
 
@@ -73,11 +91,13 @@ def train_run(
         rating_min=rating_min,
         rating_max=rating_max,
     )
+    lap("rebalance")
     model = NCF(id_map.n_users, id_map.n_items, config.embedding_dim, seed=config.seed)
-    result = train_model(
+    result = (trainer or train_model)(
         model, data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
     )
     model = result.model.cpu()
+    lap("train")
 
     # Seen = the user's train and validation ratings (before oversampling): never recommended,
     # never counted as hits.
@@ -107,6 +127,7 @@ def train_run(
             "best_epoch": result.best_epoch,
             "stopped_early": result.stopped_early,
             "device": resolve_device(config.device),
+            "stage_seconds": stages,
         },
         seen_users=seen_users,
         seen_items=seen_items,
@@ -120,8 +141,9 @@ def train_run(
         duration_seconds=time.perf_counter() - started,
         message=result.message,
     )
-    if len(test_users):
+    if evaluate and len(test_users):
         run.metrics = evaluate_run(run, k=RANKING_K)
+    lap("evaluate")
     return run
 
 

@@ -175,7 +175,11 @@ class Run:
         return self._rated
 
     def score_pairs(self, users: Any, items: Any) -> np.ndarray:
-        """Model scores in [0, 1] for (user code, item code) pairs, as float64 numpy."""
+        """Predicted ratings in [0, 1] for (user code, item code) pairs, as float64 numpy.
+
+        These are the model's scores, or its rating head's for a ``hybrid`` run (see
+        :meth:`recsys_core.model.NCF.rating_scores`); the classification metrics use them.
+        """
         users = np.asarray(users, dtype=np.int64).reshape(-1)
         items = np.asarray(items, dtype=np.int64).reshape(-1)
         device = next(self.model.parameters()).device
@@ -186,7 +190,7 @@ class Run:
                 stop = start + _SCORE_CHUNK
                 u = torch.from_numpy(users[start:stop]).to(device)
                 i = torch.from_numpy(items[start:stop]).to(device)
-                out[start:stop] = self.model.score_pairs(u, i).double().cpu().numpy()
+                out[start:stop] = self.model.rating_scores(u, i).double().cpu().numpy()
         return out
 
     def test_scores(self) -> np.ndarray:
@@ -498,7 +502,12 @@ def _load_model(folder: Path, manifest: dict[str, Any]) -> NCF:
         ) from exc
     dims = manifest.get("model", {})
     try:
-        model = NCF(int(dims["n_users"]), int(dims["n_items"]), int(dims["embedding_dim"]))
+        model = NCF(
+            int(dims["n_users"]),
+            int(dims["n_items"]),
+            int(dims["embedding_dim"]),
+            rating_head="rating_scale" in state,  # hybrid runs carry a rating head
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise RecsysError(f"{folder}/manifest.json lacks the model's sizes; the run is damaged.") from exc
     expected = model.state_dict()
