@@ -23,9 +23,10 @@ set (they are seeded). :func:`train_model_ddp` then trains the model wrapped in
   so there gradients are *dense*: whole tables are all-reduced every step and
   ``torch.optim.Adam`` updates every row (the reference notebook's dense Adam). Dense works
   on gloo as well (``gradients="dense"``), but its traffic grows with the tables, not the batch;
-* validation and the best-epoch restore are the single-process trainer's: every process holds
-  identical parameters after each step, so each validates and takes the same decisions
-  without talking to the others; losses, Stop and divergence are agreed through all-reduces.
+* validation, the ``hybrid`` rating head and the best-epoch restore are the single-process
+  trainer's: every process holds identical parameters after each step, so each fits the same
+  head, validates and takes the same decisions without talking to the others; losses, Stop
+  and divergence are agreed through all-reduces.
 
 Rank 0 then evaluates and saves the run; the other ranks exit without writing.
 """
@@ -49,6 +50,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.optim import BETA1, BETA2, EPS
 from recsys_core.training import (
+    HEAD_ROUNDS_PER_EPOCH,
     EpochReport,
     TrainingData,
     TrainResult,
@@ -59,6 +61,7 @@ from recsys_core.training import (
     _validate,
     _validation_samples,
     epoch_samples,
+    fit_rating_head,
     resolve_device,
 )
 
@@ -200,24 +203,35 @@ class LazyAdam(torch.optim.Optimizer):
 
 
 def sparse_allreduce_hook(world_size, bucket):
-    """DDP communication hook for sparse gradients: the average over processes, computed on a copy.
+    """DDP communication hook for sparse gradients: their average over processes, made safely.
 
-    ``world_size`` is the hook's state (an int), ``bucket`` a ``dist.GradBucket``; returns a
-    ``torch.futures.Future`` of the averaged gradient. (No annotations: DDP checks them and,
-    under ``from __future__ import annotations``, would see strings.)
+    ``world_size`` is the hook's state (an int), ``bucket`` a ``dist.GradBucket``; returns an
+    already completed ``torch.futures.Future`` with the averaged gradient. (No annotations:
+    DDP checks them and, under ``from __future__ import annotations``, would see strings.)
 
-    DDP's own reduction divides each sparse gradient by the number of processes *in place*. But
-    autograd's sparse embedding gradients can share their values with the gradient that flows
-    into another embedding: in :class:`~recsys_core.model.NCF` both biases receive the very same
-    ``dL/dlogit`` tensor, so the in-place division hits it twice (and hits the embeddings'
-    gradients still to be computed from it); with torch 2.13 and two processes the bias
-    gradients come out at a quarter instead of a half of the sum. This hook all-reduces a
-    coalesced copy (duplicate rows summed before sending) and divides out of place.
+    Why not DDP's own reduction (torch 2.13, gloo, CPU), as measured by this module's tests:
+
+    * It divides each sparse gradient by the number of processes *in place*. Autograd's sparse
+      embedding gradients can share their values with the gradient flowing into another
+      embedding: in :class:`~recsys_core.model.NCF` both biases receive the very same
+      ``dL/dlogit`` tensor, so the division hits it twice (and the embedding gradients still to
+      be computed from it): with two processes the bias gradients came out at a quarter of the
+      sum instead of a half.
+    * Reducing asynchronously (the default, or a hook returning ``all_reduce(...).get_future()``)
+      crashed with heap corruption ("malloc(): unaligned tcache chunk detected") within a few
+      thousand steps once an optimiser read the gradients; the blocking all-reduce below ran
+      tens of thousands of steps cleanly.
+
+    So the hook all-reduces a coalesced *copy* (duplicate rows summed before sending),
+    blocking, and divides out of place. Blocking costs the overlap of communication with the
+    rest of the backward pass, which for this model is a handful of small kernels.
     """
     grad = bucket.buffer()
     grad = grad.coalesce() if not grad.is_coalesced() else grad.clone()
-    future = dist.all_reduce(grad, async_op=True).get_future()
-    return future.then(lambda done: done.value()[0] / world_size)
+    dist.all_reduce(grad)
+    future: torch.futures.Future = torch.futures.Future()
+    future.set_result(grad / world_size)
+    return future
 
 
 def _resolve_gradients(gradients: str, backend: str) -> bool:
@@ -298,6 +312,8 @@ def train_model_ddp(
     on_gpu = resolve_device(config.device) == "cuda"
     device = torch.device(f"cuda:{torch.cuda.current_device()}" if on_gpu else "cpu")
     model.to(device)
+    if config.objective == "hybrid":
+        model.add_rating_head()
     _set_sparse(model, sparse)
     try:
         return _train(model, data, config, rank, world, device, sparse, on_epoch, on_progress, should_stop)
@@ -317,7 +333,11 @@ def _train(
     on_progress: Callable[[int, int, int], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> TrainResult:
-    ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    # The hybrid rating head is buffers fitted identically by every process after each epoch:
+    # nothing to broadcast (DDP would otherwise send them from rank 0 before every step).
+    ddp = DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False
+    )
     if sparse:
         ddp.register_comm_hook(world, sparse_allreduce_hook)
     optimiser_class = LazyAdam if sparse else torch.optim.Adam
@@ -389,6 +409,9 @@ def _train(
         train_seconds = time.perf_counter() - t0
         if stopped:
             break
+        if model.has_rating_head:
+            # As train_model: every process fits the same head to the same data and parameters.
+            fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
         val_loss, precision, recall, auc = _validate(model, data, val, config)
         report = EpochReport(
             epoch=epoch,

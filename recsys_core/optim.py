@@ -21,8 +21,12 @@ mini-batch do what autograd plus an optimiser do in a dozen:
 Two implementations share these maths behind one small interface (:class:`Stepper`):
 
 * :class:`NumbaStepper` (CPU): a numba kernel that runs many mini-batches per call, so there is
-  no Python per batch. It is parallel over the *distinct rows* of a batch, never over samples,
-  so no two threads add into the same row and results do not depend on thread timing.
+  no Python per batch. A sample whose user and item occur nowhere else in its batch is
+  finished in one pass (forward, gradients, both Adam updates) while its rows are in cache;
+  the other rows' gradients are summed per distinct row, in sample order. Threads split the
+  samples of the first pass (which writes only rows no other sample touches) and the distinct
+  rows of the rest, so no two threads add into the same row and results do not depend on the
+  number of threads or their timing.
 * :class:`TorchStepper` (CUDA, or CPU as a reference): the same step as torch tensor ops on the
   model's own parameters.
 """
@@ -88,6 +92,9 @@ class Stepper(Protocol):
 # than through row views, which would cost a reference-count update (an atomic shared by all
 # threads) per view. No fastmath: it would let the compiler drop NaN checks and reorder sums.
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+#: Samples in a trial of the other thread count (see :meth:`NumbaStepper.run`).
+_TRIAL_SAMPLES = 16_384
 
 #: How many samples (forward pass) or rows (Adam) ahead the kernel asks for memory. The tables
 #: are far larger than the caches and rows are visited in random order, so the kernel is bound
@@ -404,8 +411,10 @@ class NumbaStepper:
         best = self._threads.best()
         other = self._threads.due()
         if other is not None and last_batch - start >= 2:
-            # Try the other thread count on a few batches only: it may be far slower.
-            k = min(4, max(1, (last_batch - start) // 8))
+            # Try the other thread count on part of the call only: it may be far slower. About
+            # _TRIAL_SAMPLES samples (some milliseconds): a trial of a few batches would mostly
+            # time waking the threads up, and favour one thread even where two are faster.
+            k = min(max(4, _TRIAL_SAMPLES // self.batch_size), max(1, (last_batch - start) // 2))
             total += self._kernel(other, arrays, start, start + k, trial=True)
             start += k
         total += self._kernel(best, arrays, start, last_batch, trial=False)

@@ -1,0 +1,181 @@
+"""Full Amazon Electronics size on one machine: 7.8 million ratings, 4.2 million users.
+
+1. Writes a raw-format ratings file (no header, unix seconds) of the full dataset's size with
+   the demo generator (cached in ``--workdir``; about 25 s and 320 MB).
+2. Runs ``recsys train FILE --preset fast --epochs 1 --runs-dir RUNS`` in a child process and
+   prints its wall time per stage (the CLI's ``stages:`` line: load, split, rebalance, train
+   epoch, evaluate, save) and its peak memory (the child's ``ru_maxrss``), which must stay
+   under 8 GB.
+3. Loads the saved run and computes everyone's top-10 with
+   :func:`recsys_core.recommend.recommend_all` (bounded memory, one chunk of users at a time):
+   a fixed number of chunks is timed (``--rec-chunks``; ``0`` does them all) and the rate
+   and the projected time for every user are printed, with this process's peak memory.
+4. Prints what the embedding size means for memory at this scale: the trainer holds each
+   table five times (the model's parameters, the kernel's packed parameter + Adam m + v, and
+   the best epoch's snapshot).
+
+Usage::
+
+    .venv/bin/python benchmarks/full_size.py                        # full size
+    .venv/bin/python benchmarks/full_size.py --scale 0.1             # a tenth, for a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from recsys_core.config import TrainConfig  # noqa: E402
+from recsys_core.demo import write_demo_csv  # noqa: E402
+
+USERS, ITEMS, RATINGS = 4_200_000, 476_000, 7_800_000
+MEMORY_LIMIT_GB = 8.0
+#: Copies of each embedding table while training on CPU: the model's parameters, the numba
+#: kernel's packed (parameter, m, v), and the best epoch's snapshot.
+TRAINING_COPIES = 5
+
+
+def gb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:.2f} GB"
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def make_file(workdir: Path, scale: float) -> Path:
+    users, items, ratings = (max(1, round(n * scale)) for n in (USERS, ITEMS, RATINGS))
+    path = workdir / f"amazon_size_{ratings}.csv"
+    if path.exists():
+        print(f"ratings file: {path} (cached, {path.stat().st_size / 1e6:,.0f} MB)")
+        return path
+    started = time.perf_counter()
+    write_demo_csv(path, n_users=users, n_items=items, n_ratings=ratings, raw=True)
+    print(
+        f"ratings file: wrote {ratings:,} ratings ({users:,} users, {items:,} products) to {path} "
+        f"in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 1e6:,.0f} MB)"
+    )
+    return path
+
+
+def train(path: Path, runs: Path) -> Path:
+    """Run the CLI in a child; print its output, stage times and peak memory; return the run."""
+    command = [
+        sys.executable, "-m", "recsys_core.cli", "train", str(path), "--preset", "fast", "--epochs", "1",
+        "--runs-dir", str(runs), "--quiet",
+    ]  # fmt: skip
+    print("$ " + " ".join(command[1:]), flush=True)
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    for line in output.splitlines():
+        print(f"  | {line}")
+    if code != 0:
+        raise SystemExit(f"recsys train failed with exit status {code}")
+    peak = usage.ru_maxrss * 1024  # kilobytes on Linux
+    stages = dict(re.findall(r"(\w+) ([\d.]+) s", output.split("stages:", 1)[1].splitlines()[0]))
+    print(f"train command: {wall:.1f} s wall in all (with Python start-up and imports)")
+    print("  stage        seconds")
+    for name, seconds in stages.items():
+        print(f"  {name:<12} {float(seconds):>7.1f}")
+    verdict = "within" if peak <= MEMORY_LIMIT_GB * 1e9 else "OVER"
+    print(f"  peak memory (ru_maxrss of the child): {gb(peak)}, {verdict} the {MEMORY_LIMIT_GB:g} GB budget")
+    saved = re.search(r"saved the run to (.+) \(", output)
+    if not saved:
+        raise SystemExit("could not find the saved run's folder in the output")
+    return Path(saved.group(1))
+
+
+def recommend_everyone(run_dir: Path, chunks: int, chunk_size: int) -> tuple[int, int]:
+    """Time ``recommend_all`` over ``chunks`` chunks; return the run's (users, products)."""
+    from recsys_core.evaluation import effective_chunk
+    from recsys_core.recommend import recommend_all
+    from recsys_core.runs import load_run
+
+    started = time.perf_counter()
+    run = load_run(run_dir)
+    loaded = time.perf_counter() - started
+    step = effective_chunk(chunk_size, run.n_items)
+    total_chunks = -(-run.n_users // step)
+    todo = total_chunks if chunks <= 0 else min(chunks, total_chunks)
+    print(
+        f"top-10 for everyone: run loaded in {loaded:.1f} s; {run.n_users:,} users x {run.n_items:,} "
+        f"products, "
+        f"{step:,} users per chunk (at most {step * run.n_items * 4 / 1e6:,.0f} MB of scores), "
+        f"{total_chunks:,} chunks; timing {todo:,}"
+    )
+    generator = recommend_all(run, n=10, chunk_size=chunk_size)
+    first = time.perf_counter()
+    next(generator)  # builds the seen-pairs matrix once: timed apart
+    setup = time.perf_counter() - first
+    users, rows = step, 0
+    started = time.perf_counter()
+    for _ in range(todo - 1):
+        frame = next(generator)
+        rows += len(frame)
+        users += step
+    seconds = time.perf_counter() - started
+    users = min(users, run.n_users)
+    rate = (users - step) / seconds if seconds > 0 else float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        f"  first chunk (with building the seen matrix) {setup:.1f} s; then {users - step:,} users in "
+        f"{seconds:.1f} s = {rate:,.0f} users/s ({rows:,} recommendations)"
+    )
+    if todo < total_chunks:
+        print(
+            f"  projected for all {run.n_users:,} users: {run.n_users / rate / 60:,.1f} min "
+            f"(measured on {todo:,} of {total_chunks:,} chunks, not run to the end)"
+        )
+    else:
+        print(f"  all {run.n_users:,} users done")
+    print(f"  peak memory of this process (loading the run and recommending): {gb(peak)}")
+    return run.n_users, run.n_items
+
+
+def memory_table(n_users: int, n_items: int) -> None:
+    fast = TrainConfig.preset("fast").embedding_dim
+    print(
+        f"embedding memory at {n_users:,} users + {n_items:,} products "
+        f"(float32; x{TRAINING_COPIES} while training: model, packed param + Adam m + v, best snapshot):"
+    )
+    for dim in sorted({fast, 32, 64, 200}):
+        one = (n_users + n_items) * (dim + 1) * 4  # + 1: the bias
+        label = " (fast preset)" if dim == fast else " (notebook)" if dim == 200 else ""
+        print(f"  dim {dim:>3}{label:<15} one copy {gb(one):>9}, training {gb(one * TRAINING_COPIES):>9}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
+    parser.add_argument("--workdir", help="where the ratings file and the run go (default: a temp folder)")
+    parser.add_argument("--rec-chunks", type=int, default=300, help="chunks of users to time (0: all)")
+    parser.add_argument("--chunk-size", type=int, default=4096, help="recommend_all's chunk_size")
+    args = parser.parse_args(argv)
+
+    print(f"{load()}; {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="recsys-full-size-") as tmp:
+        workdir = Path(args.workdir) if args.workdir else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        path = make_file(workdir, args.scale)
+        run_dir = train(path, workdir / "runs")
+        print(load())
+        memory_table(*recommend_everyone(run_dir, args.rec_chunks, args.chunk_size))
+    print(f"done; {load()}")
+
+
+if __name__ == "__main__":
+    main()
