@@ -19,9 +19,11 @@ users, 48,769 products, long-tail popularity on both sides, embedding 200) are t
 
 Fairness of the torch contenders: on this 2-core machine shared with other work, torch's
 OpenMP pool oversubscribes (two spinning threads on a core that another process also wants)
-and a step can run ten or more times slower than with one thread. So each torch contender is
-first tried briefly with every thread count from 1 to the number of cores and timed with the
-fastest, as our kernel does for itself; the trial rates are printed.
+and a step can run ten or more times slower than with one thread: that is how SparseAdam once
+measured 8,900 samples/s here. So each torch contender is timed with every thread count from 1
+to the number of cores, the counts taking turns every few seconds (so they see the same load),
+and credited with the fastest; all rates are printed. (Our kernel picks its thread count itself,
+as it does in the app.)
 
 Each contender trains for about ``--seconds`` after a warm-up (which compiles or loads numba's
 kernel); rates are samples per second over the batches done, and ratios are to ours at batch
@@ -59,8 +61,8 @@ from recsys_core.training import TrainingData, train_model  # noqa: E402
 ROWS, USERS, ITEMS, DIM = 1_149_545, 90_050, 48_769, 200
 #: Star shares after the notebook's oversampling (1★ ×2.5, 2★ ×3, 3★ ×2 of 5.8/4.7/8.5/21.2/59.8 %).
 STAR_SHARES = np.array([0.145, 0.141, 0.170, 0.212, 0.598])
-#: Seconds each thread count of a torch contender is tried before the timed run.
-TRIAL_SECONDS = 2.0
+#: Length of one timed segment of a torch contender; thread counts take turns segment by segment.
+SEGMENT_SECONDS = 2.0
 
 
 def synthetic(rows: int, users: int, items: int, seed: int = 0):
@@ -120,31 +122,31 @@ def time_ours(users, items, targets, shape, batch: int, seconds: float) -> tuple
 
 def time_torch_stepper(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str]:
     stepper = TorchStepper(NCF(*shape, seed=0), batch, 1e-3)
-    return _with_best_threads(
-        lambda: _time_stepper(stepper, users, items, targets, batch, TRIAL_SECONDS),
-        lambda: _time_stepper(stepper, users, items, targets, batch, seconds),
-    )
+    return _with_best_threads(lambda s: _time_stepper(stepper, users, items, targets, batch, s), seconds)
 
 
 # -- torch contenders -------------------------------------------------------------------------
 
 
-def _with_best_threads(trial: Callable[[], float], timed: Callable[[], float]) -> tuple[float, str]:
-    """Run ``trial`` with each torch thread count from 1 to the cores, then ``timed`` with the
-    fastest; returns its rate and a note of the trials."""
+def _with_best_threads(segment: Callable[[float], float], seconds: float) -> tuple[float, str]:
+    """Time ``segment(s) -> samples/s`` with each torch thread count from 1 to the cores for
+    ``seconds`` in all, the counts taking turns every :data:`SEGMENT_SECONDS` so that they see the
+    same load from other processes; returns the fastest count's rate and a note of all."""
     previous = torch.get_num_threads()
-    trials: dict[int, float] = {}
+    counts = range(1, (os.cpu_count() or 1) + 1)
+    rounds = max(1, round(seconds / SEGMENT_SECONDS))
+    rates: dict[int, list[float]] = {n: [] for n in counts}
     try:
-        for threads in range(1, (os.cpu_count() or 1) + 1):
-            torch.set_num_threads(threads)
-            trials[threads] = trial()
-        best = max(trials, key=trials.__getitem__)
-        torch.set_num_threads(best)
-        rate = timed()
+        for _ in range(rounds):
+            for threads in counts:
+                torch.set_num_threads(threads)
+                rates[threads].append(segment(seconds / rounds))
     finally:
         torch.set_num_threads(previous)
-    tried = ", ".join(f"{n} thread{'s' * (n > 1)} {r:,.0f}/s" for n, r in trials.items())
-    return rate, f"timed with {best} torch thread(s); trials: {tried}"
+    means = {n: float(np.mean(r)) for n, r in rates.items()}
+    best = max(means, key=means.__getitem__)
+    tried = ", ".join(f"{n} thread{'s' * (n > 1)} {r:,.0f}/s" for n, r in means.items())
+    return means[best], f"best of torch thread counts, {seconds:g} s each in turns: {tried}"
 
 
 def time_sparse_adam(users, items, targets, shape, batch: int, seconds: float) -> tuple[float, str]:
@@ -169,9 +171,7 @@ def time_sparse_adam(users, items, targets, shape, batch: int, seconds: float) -
         loss.backward()
         optimiser.step()
 
-    return _with_best_threads(
-        lambda: _steps(step, batch, TRIAL_SECONDS), lambda: _steps(step, batch, seconds)
-    )
+    return _with_best_threads(lambda s: _steps(step, batch, s), seconds)
 
 
 def _steps(step: Callable[[], None], batch: int, seconds: float) -> float:
@@ -219,9 +219,7 @@ def time_naive(users, items, targets, shape, batch: int, seconds: float) -> tupl
         loss.backward()
         optimiser.step()
 
-    return _with_best_threads(
-        lambda: _steps(step, batch, TRIAL_SECONDS), lambda: _steps(step, batch, seconds)
-    )
+    return _with_best_threads(lambda s: _steps(step, batch, s), seconds)
 
 
 # -- Surprise ---------------------------------------------------------------------------------

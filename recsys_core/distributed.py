@@ -19,10 +19,10 @@ set (they are seeded). :func:`train_model_ddp` then trains the model wrapped in
   travel between processes and :class:`LazyAdam` updates only them, with the single-process
   trainer's formulas (:mod:`recsys_core.optim`). (``torch.optim.SparseAdam`` is the same idea
   but adds ``eps`` before the bias correction, which moves elements with tiny gradients by
-  visibly different amounts.) NCCL (GPUs) has no sparse all-reduce,
-  so there gradients are *dense*: whole tables are all-reduced every step and
-  ``torch.optim.Adam`` updates every row (the reference notebook's dense Adam). Dense works
-  on gloo as well (``gradients="dense"``), but its traffic grows with the tables, not the batch;
+  visibly different amounts.) NCCL (GPUs) has no sparse all-reduce, so there gradients are
+  *dense*: whole tables are all-reduced every step and ``torch.optim.Adam`` updates every row
+  (the reference notebook's dense Adam). Dense works on gloo as well (``gradients="dense"``),
+  but its traffic grows with the tables, not the batch;
 * validation, the ``hybrid`` rating head and the best-epoch restore are the single-process
   trainer's: every process holds identical parameters after each step, so each fits the same
   head, validates and takes the same decisions without talking to the others; losses, Stop
@@ -220,7 +220,7 @@ def sparse_allreduce_hook(world_size, bucket):
     * Reducing asynchronously (the default, or a hook returning ``all_reduce(...).get_future()``)
       crashed with heap corruption ("malloc(): unaligned tcache chunk detected") within a few
       thousand steps once an optimiser read the gradients; the blocking all-reduce below ran
-      tens of thousands of steps cleanly.
+      over 15,000 steps cleanly.
 
     So the hook all-reduces a coalesced *copy* (duplicate rows summed before sending),
     blocking, and divides out of place. Blocking costs the overlap of communication with the
