@@ -50,18 +50,15 @@ from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.optim import BETA1, BETA2, EPS
 from recsys_core.training import (
-    HEAD_ROUNDS_PER_EPOCH,
+    EpochBook,
     EpochReport,
     TrainingData,
     TrainResult,
     _check,
     _NegativeSampler,
     _normalised,
-    _snapshot,
-    _validate,
     _validation_samples,
     epoch_samples,
-    fit_rating_head,
     resolve_device,
 )
 
@@ -349,11 +346,7 @@ def _train(
         sampler = _NegativeSampler(data, model.n_items)
     val = _validation_samples(data, config, np.random.default_rng([config.seed, 1]), sampler)
 
-    history: list[EpochReport] = []
-    best = _snapshot(model)
-    best_epoch, best_loss = 0, math.inf
-    message = ""
-    stopped = False
+    book = EpochBook(model, data, val, config, on_epoch)
     batch_size = config.batch_size
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -393,62 +386,19 @@ def _train(
             pending.zero_()
             loss_sum += reported
             if stop_votes > 0:
-                stopped = True
-                message = f"Stopped during epoch {epoch} ({done:,} of {total:,} batches)."
+                book.stop(f"Stopped during epoch {epoch} ({done:,} of {total:,} batches).")
                 break
             if not math.isfinite(loss_sum):
-                stopped = True
-                message = (
-                    f"Training diverged in epoch {epoch}: the loss became "
-                    f"{'NaN' if math.isnan(loss_sum) else 'infinite'} around batch {done:,} of {total:,}. "
-                    f"Try a smaller learning rate (now {config.learning_rate:g})."
-                )
+                book.diverged(epoch, loss_sum, done, total)
                 break
             if on_progress is not None:
                 on_progress(epoch, done, total)
         train_seconds = time.perf_counter() - t0
-        if stopped:
+        if book.stopped:
             break
-        if model.has_rating_head:
-            # As train_model: every process fits the same head to the same data and parameters.
-            fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
-        val_loss, precision, recall, auc = _validate(model, data, val, config)
-        report = EpochReport(
-            epoch=epoch,
-            train_loss=loss_sum / total,
-            val_loss=val_loss,
-            val_precision=precision,
-            val_recall=recall,
-            val_auc=auc,
-            seconds=time.perf_counter() - started,
-            samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
-        )
-        history.append(report)
-        key = val_loss if len(data.val_users) else report.train_loss
-        if key < best_loss:
-            best_loss, best_epoch = key, epoch
-            best = _snapshot(model)
-        if on_epoch is not None:
-            on_epoch(report)
-        if not math.isfinite(key):
-            stopped = True
-            which = "validation" if len(data.val_users) else "training"
-            message = (
-                f"Training diverged in epoch {epoch}: the {which} loss is not finite. "
-                f"Try a smaller learning rate (now {config.learning_rate:g})."
-            )
+        # As train_model: every process fits the same head to the same data and parameters.
+        if not book.end_epoch(
+            epoch, loss_sum=loss_sum, total=total, n=n, started=started, train_seconds=train_seconds
+        ):
             break
-
-    if stopped:
-        by = "validation" if len(data.val_users) else "training"
-        kept = (
-            f"Kept epoch {best_epoch} (the best {by} loss so far)."
-            if best_epoch
-            else "No epoch finished, so the model keeps its initial parameters."
-        )
-        message = f"{message} {kept}"
-    if best_epoch != (history[-1].epoch if history else 0) or stopped:
-        model.load_state_dict(best)
-    return TrainResult(
-        model=model, history=history, best_epoch=best_epoch, stopped_early=stopped, message=message
-    )
+    return book.result()

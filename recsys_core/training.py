@@ -558,6 +558,94 @@ def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
+class EpochBook:
+    """The bookkeeping both trainers share (this module's and :mod:`recsys_core.distributed`'s):
+    the history, the best epoch by validation loss (training loss without a validation split),
+    why training stopped, and restoring the best epoch at the end."""
+
+    def __init__(
+        self,
+        model: NCF,
+        data: TrainingData,
+        val: EpochSamples,
+        config: TrainConfig,
+        on_epoch: Callable[[EpochReport], None] | None,
+    ):
+        self.model, self.data, self.val, self.config, self.on_epoch = model, data, val, config, on_epoch
+        self.history: list[EpochReport] = []
+        self.best = _snapshot(model)
+        self.best_epoch, self.best_loss = 0, math.inf
+        self.message = ""
+        self.stopped = False
+
+    def stop(self, message: str) -> None:
+        self.stopped, self.message = True, message
+
+    def diverged(self, epoch: int, loss: float, batch: int, total: int) -> None:
+        self.stop(
+            f"Training diverged in epoch {epoch}: the loss became "
+            f"{'NaN' if math.isnan(loss) else 'infinite'} around batch {batch:,} of {total:,}. "
+            f"Try a smaller learning rate (now {self.config.learning_rate:g})."
+        )
+
+    def end_epoch(
+        self, epoch: int, *, loss_sum: float, total: int, n: int, started: float, train_seconds: float
+    ) -> bool:
+        """Fit the rating head, validate, record the epoch; ``False`` when training must stop."""
+        model, data, config = self.model, self.data, self.config
+        if model.has_rating_head:
+            # Warm-started from the last epoch's head, a few rounds track the slowly moving
+            # embeddings; the validation metrics below then judge the head that would be kept.
+            fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
+        val_loss, precision, recall, auc = _validate(model, data, self.val, config)
+        report = EpochReport(
+            epoch=epoch,
+            train_loss=loss_sum / total,
+            val_loss=val_loss,
+            val_precision=precision,
+            val_recall=recall,
+            val_auc=auc,
+            seconds=time.perf_counter() - started,
+            samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
+        )
+        self.history.append(report)
+        key = val_loss if len(data.val_users) else report.train_loss
+        if key < self.best_loss:
+            self.best_loss, self.best_epoch = key, epoch
+            self.best = _snapshot(model)
+        if self.on_epoch is not None:
+            self.on_epoch(report)
+        if not math.isfinite(key):
+            which = "validation" if len(data.val_users) else "training"
+            self.stop(
+                f"Training diverged in epoch {epoch}: the {which} loss is not finite. "
+                f"Try a smaller learning rate (now {config.learning_rate:g})."
+            )
+            return False
+        return True
+
+    def result(self) -> TrainResult:
+        """The best epoch restored into the model, with the history and the stop message."""
+        message = self.message
+        if self.stopped:
+            by = "validation" if len(self.data.val_users) else "training"
+            kept = (
+                f"Kept epoch {self.best_epoch} (the best {by} loss so far)."
+                if self.best_epoch
+                else "No epoch finished, so the model keeps its initial parameters."
+            )
+            message = f"{message} {kept}"
+        if self.best_epoch != (self.history[-1].epoch if self.history else 0) or self.stopped:
+            self.model.load_state_dict(self.best)
+        return TrainResult(
+            model=self.model,
+            history=self.history,
+            best_epoch=self.best_epoch,
+            stopped_early=self.stopped,
+            message=message,
+        )
+
+
 def train_model(
     model: NCF,
     data: TrainingData,
@@ -616,11 +704,7 @@ def train_model(
     val = _validation_samples(data, config, np.random.default_rng([config.seed, 1]), sampler)
     stepper: Stepper = make_stepper(model, config.batch_size, config.learning_rate)
 
-    history: list[EpochReport] = []
-    best = _snapshot(model)
-    best_epoch, best_loss = 0, math.inf
-    message = ""
-    stopped = False
+    book = EpochBook(model, data, val, config, on_epoch)
     chunk = 1  # batches per kernel call, resized to about CHUNK_SECONDS as speed is measured
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -631,8 +715,7 @@ def train_model(
         train_seconds = 0.0
         while done < total:
             if should_stop is not None and should_stop():
-                stopped = True
-                message = f"Stopped during epoch {epoch} ({done:,} of {total:,} batches)."
+                book.stop(f"Stopped during epoch {epoch} ({done:,} of {total:,} batches).")
                 break
             last = min(total, done + chunk)
             t0 = time.perf_counter()
@@ -642,12 +725,7 @@ def train_model(
             elapsed = time.perf_counter() - t0
             train_seconds += elapsed
             if not math.isfinite(chunk_loss):
-                stopped = True
-                message = (
-                    f"Training diverged in epoch {epoch}: the loss became "
-                    f"{'NaN' if math.isnan(chunk_loss) else 'infinite'} around batch {last:,} of {total:,}. "
-                    f"Try a smaller learning rate (now {config.learning_rate:g})."
-                )
+                book.diverged(epoch, chunk_loss, last, total)
                 break
             loss_sum += chunk_loss
             # Size the next run of batches to about CHUNK_SECONDS (the first includes compiling).
@@ -655,50 +733,11 @@ def train_model(
             done = last
             if on_progress is not None:
                 on_progress(epoch, done, total)
-        if stopped:
+        if book.stopped:
             break
         stepper.sync_to_model()
-        if model.has_rating_head:
-            # Warm-started from the last epoch's head, a few rounds track the slowly moving
-            # embeddings; the validation metrics below then judge the head that would be kept.
-            fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
-        val_loss, precision, recall, auc = _validate(model, data, val, config)
-        report = EpochReport(
-            epoch=epoch,
-            train_loss=loss_sum / total,
-            val_loss=val_loss,
-            val_precision=precision,
-            val_recall=recall,
-            val_auc=auc,
-            seconds=time.perf_counter() - started,
-            samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
-        )
-        history.append(report)
-        key = val_loss if len(data.val_users) else report.train_loss
-        if key < best_loss:
-            best_loss, best_epoch = key, epoch
-            best = _snapshot(model)
-        if on_epoch is not None:
-            on_epoch(report)
-        if not math.isfinite(key):
-            stopped = True
-            which = "validation" if len(data.val_users) else "training"
-            message = (
-                f"Training diverged in epoch {epoch}: the {which} loss is not finite. "
-                f"Try a smaller learning rate (now {config.learning_rate:g})."
-            )
+        if not book.end_epoch(
+            epoch, loss_sum=loss_sum, total=total, n=n, started=started, train_seconds=train_seconds
+        ):
             break
-
-    if stopped:
-        by = "validation" if len(data.val_users) else "training"
-        kept = (
-            f"Kept epoch {best_epoch} (the best {by} loss so far)."
-            if best_epoch
-            else "No epoch finished, so the model keeps its initial parameters."
-        )
-        message = f"{message} {kept}"
-    if best_epoch != (history[-1].epoch if history else 0) or stopped:
-        model.load_state_dict(best)
-    return TrainResult(
-        model=model, history=history, best_epoch=best_epoch, stopped_early=stopped, message=message
-    )
+    return book.result()
