@@ -1,5 +1,6 @@
-# Two entry points: `make run` and `make test`. Both create .venv and install on first use,
-# and are quick once installed (the stamp file is newer than pyproject.toml).
+# Entry points: `make run`, `make quick` (the edit-test loop, under a minute), `make test` (lint and
+# every test) and `make lint`. All create .venv and install on first use, and are quick once
+# installed (the stamp file is newer than pyproject.toml).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ PORT ?= 8501
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint format bench clean chromium
+.PHONY: run quick test lint format bench clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +25,13 @@ run: $(STAMP)
 chromium:
 	@bash scripts/ensure-chromium
 
-test: $(STAMP) chromium
+# Lint, then the tests not marked slow (subprocesses, SIGKILL, torchrun, corpus subprocesses)
+# or browser (Chromium); see the markers in pyproject.toml.
+quick: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m pytest -m "not slow and not browser"
+
+test: lint chromium
 	$(PY) -m pytest
 
 lint: $(STAMP)

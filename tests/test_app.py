@@ -190,6 +190,7 @@ def test_unrecognised_columns_can_be_mapped_by_hand(runs_dir: Path) -> None:
     assert _metric(at, "Customers") == "40"
 
 
+@pytest.mark.slow  # over ~5 s: trains a model through the page and waits for the saved run
 def test_one_epoch_of_training_produces_a_saved_run(runs_dir: Path, small_csv: bytes) -> None:
     from recsys_core.registry import RunRegistry
 

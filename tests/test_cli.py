@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from recsys_core.cli import main
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out = io.StringIO()
-    err = io.StringIO()
-    old_err, sys.stderr = sys.stderr, err
-    try:
-        code = main(list(argv), out=out)
-    finally:
-        sys.stderr = old_err
-    return code, out.getvalue(), err.getvalue()
-
+from conftest import CliRunner, SharedData
 
 # (file, rows, users, items) from ../shared/data/README.md
 SHARED_FILES = [
@@ -36,8 +20,10 @@ SHARED_FILES = [
 
 
 @pytest.mark.parametrize(("name", "rows", "users", "items"), SHARED_FILES)
-def test_inspect_json_matches_shared_readme(name: str, rows: int, users: int, items: int) -> None:
-    code, out, err = run_cli("inspect", str(SHARED / name), "--json")
+def test_inspect_json_matches_shared_readme(
+    name: str, rows: int, users: int, items: int, run_cli: CliRunner, shared_data: SharedData
+) -> None:
+    code, out, err = run_cli("inspect", str(shared_data(name)), "--json")
     assert code == 0, err
     summary = json.loads(out)
     assert set(summary) >= {
@@ -60,14 +46,14 @@ def test_inspect_json_matches_shared_readme(name: str, rows: int, users: int, it
         assert summary["time_min"] is not None and summary["time_min"] <= summary["time_max"]
 
 
-def test_inspect_seed_valid_has_dates_in_2014_range() -> None:
-    code, out, _ = run_cli("inspect", str(SHARED / "amazon_electronics_seed_valid.csv"), "--json")
+def test_inspect_seed_valid_has_dates_in_2014_range(run_cli: CliRunner, shared_data: SharedData) -> None:
+    code, out, _ = run_cli("inspect", str(shared_data("amazon_electronics_seed_valid.csv")), "--json")
     assert code == 0
     summary = json.loads(out)
     assert summary["time_max"].startswith("2014")
 
 
-def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, run_cli: CliRunner) -> None:
     missing = tmp_path / "nope.csv"
     code, _, err = run_cli("inspect", str(missing))
     assert code == 2
@@ -81,7 +67,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "empty" in err.lower()
 
 
-def test_usage_mistakes_follow_the_error_contract() -> None:
+def test_usage_mistakes_follow_the_error_contract(run_cli: CliRunner) -> None:
     code, _, err = run_cli("train")
     assert code == 2 and err.startswith("error: ")
     code, _, err = run_cli("frobnicate")
@@ -104,7 +90,7 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained_run(tmp_path_factory: pytest.TempPathFactory, run_cli: CliRunner) -> Path:
     root = tmp_path_factory.mktemp("cli")
     data = root / "demo.csv"
     products = root / "products.csv"
@@ -142,7 +128,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir
 
 
-def test_evaluate_json_shape(trained_run: Path) -> None:
+def test_evaluate_json_shape(trained_run: Path, run_cli: CliRunner) -> None:
     code, out, err = run_cli("evaluate", str(trained_run), "--json", "--k", "5")
     assert code == 0, err
     result = json.loads(out)
@@ -161,7 +147,9 @@ def test_evaluate_json_shape(trained_run: Path) -> None:
         }
 
 
-def test_recommend_json_lists_unseen_products_best_first(trained_run: Path, tmp_path: Path) -> None:
+def test_recommend_json_lists_unseen_products_best_first(
+    trained_run: Path, tmp_path: Path, run_cli: CliRunner
+) -> None:
     from recsys_core.runs import load_run
 
     run = load_run(trained_run)
@@ -179,13 +167,13 @@ def test_recommend_json_lists_unseen_products_best_first(trained_run: Path, tmp_
     assert not seen_ids & {r["item"] for r in recs}
 
 
-def test_recommend_unknown_user_gets_popular_items_and_a_note(trained_run: Path) -> None:
+def test_recommend_unknown_user_gets_popular_items_and_a_note(trained_run: Path, run_cli: CliRunner) -> None:
     code, out, err = run_cli("recommend", str(trained_run), "--user", "NOT-A-USER", "-n", "3", "--json")
     assert code == 0
     assert len(json.loads(out)) == 3
     assert "popular" in err.lower()
 
 
-def test_evaluate_missing_run_is_a_clear_error(tmp_path: Path) -> None:
+def test_evaluate_missing_run_is_a_clear_error(tmp_path: Path, run_cli: CliRunner) -> None:
     code, _, err = run_cli("evaluate", str(tmp_path / "no-run"))
     assert code == 2 and err.startswith("error: ")

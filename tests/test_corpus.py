@@ -194,6 +194,7 @@ def test_cli_inspect_in_process(case, corpus_path, capsys, monkeypatch):
         assert shown and int(shown.group(1).replace(",", "")) == spec["rows"]
 
 
+@pytest.mark.slow  # the CLI in a fresh Python per case (~0.4 s each, ~5 s in all)
 @pytest.mark.parametrize("case", SUBPROCESS)
 def test_cli_inspect_subprocess(case, corpus_path):
     spec = CASES[case]
@@ -247,6 +248,7 @@ print(json.dumps({"outcome": outcome, "growth_kb": status("VmHWM") - before}))
 """
 
 
+@pytest.mark.slow  # a fresh Python per case, to measure its peak memory
 @pytest.mark.parametrize("case", BOUNDED)
 def test_hostile_files_are_refused_with_bounded_memory(case, corpus_path):
     """Peak RSS of a fresh Python while loading, minus its RSS before (kB, from /proc)."""

@@ -3,10 +3,8 @@ and DistributedDataParallel taking the same steps as one process."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
+from conftest import CliRunner
 
 from recsys_core import training
-from recsys_core.cli import main
 from recsys_core.config import TrainConfig
 from recsys_core.demo import write_demo_csv
 from recsys_core.distributed import init_from_env, shard_bounds, shutdown, train_model_ddp
@@ -27,22 +25,6 @@ from recsys_core.runs import load_run
 from recsys_core.training import TrainingData, resolve_device, train_model
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old_err, sys.stderr = sys.stderr, err
-    try:
-        code = main(list(argv), out=out)
-    finally:
-        sys.stderr = old_err
-    return code, out.getvalue(), err.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,7 +46,7 @@ def test_auto_picks_cuda_when_torch_sees_a_gpu(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_cli_device_cuda_without_a_gpu_is_one_clear_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: CliRunner
 ) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     data = write_demo_csv(tmp_path / "r.csv", n_users=50, n_items=20, n_ratings=400)
@@ -75,7 +57,9 @@ def test_cli_device_cuda_without_a_gpu_is_one_clear_line(
     assert not (tmp_path / "run").exists()
 
 
-def test_distributed_without_torchrun_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_distributed_without_torchrun_is_explained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_cli: CliRunner
+) -> None:
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         monkeypatch.delenv(name, raising=False)
     data = write_demo_csv(tmp_path / "r.csv", n_users=50, n_items=20, n_ratings=400)
@@ -197,8 +181,9 @@ def dense_adam_reference(data: TrainingData, config: TrainConfig) -> tuple[NCF, 
     return model, losses
 
 
-def test_two_ddp_processes_take_the_single_process_steps(tmp_path: Path) -> None:
-    mp.start_processes(_ddp_worker, args=(free_port(), str(tmp_path)), nprocs=2, start_method="spawn")
+@pytest.mark.slow  # over ~5 s: two spawned DDP processes (gloo), three trainings each
+def test_two_ddp_processes_take_the_single_process_steps(tmp_path: Path, free_port: int) -> None:
+    mp.start_processes(_ddp_worker, args=(free_port, str(tmp_path)), nprocs=2, start_method="spawn")
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     config = TrainConfig(**DDP_CONFIG)
     for mode in DDP_RUNS:
@@ -238,7 +223,10 @@ def test_two_ddp_processes_take_the_single_process_steps(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------------------------
 
 
-def test_torchrun_two_processes_match_single_process_auc(tmp_path: Path) -> None:
+@pytest.mark.slow  # over ~5 s: torchrun starts two CLI processes, plus a single-process run
+def test_torchrun_two_processes_match_single_process_auc(
+    tmp_path: Path, free_port: int, run_cli: CliRunner
+) -> None:
     data = write_demo_csv(tmp_path / "ratings.csv", n_users=800, n_items=250, n_ratings=16_000, seed=3)
     settings = [
         "--preset", "fast", "--dim", "16", "--batch-size", "512", "--epochs", "8", "--lr", "5e-3",
@@ -252,7 +240,7 @@ def test_torchrun_two_processes_match_single_process_auc(tmp_path: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
-        "--master_addr=127.0.0.1", f"--master_port={free_port()}",
+        "--master_addr=127.0.0.1", f"--master_port={free_port}",
         "-m", "recsys_core.cli", "train", str(data), "--runs-dir", str(runs), *settings, "--distributed",
     ]  # fmt: skip
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240, cwd=ROOT)

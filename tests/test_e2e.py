@@ -84,8 +84,8 @@ def _no_exception(page) -> None:
     ).first.inner_text()
 
 
-def test_stakeholder_walkthrough(page, app_url: str) -> None:
-    # 1. Data: the demo data with its figures, without uploading anything.
+def _data_screen(page, app_url: str) -> None:
+    """1. Data: the demo data with its figures, without uploading anything."""
     page.goto(app_url)
     page.get_by_role("heading", name="Data", level=1).wait_for(timeout=60_000)
     values = page.get_by_test_id("stMetricValue")
@@ -97,7 +97,9 @@ def test_stakeholder_walkthrough(page, app_url: str) -> None:
     _no_exception(page)
     _shot(page, "1-data.png")
 
-    # 2. Balance: the notebook recipe fills in the multipliers and the chart follows.
+
+def _balance_screen(page) -> None:
+    """2. Balance: the notebook recipe fills in the multipliers and the chart follows."""
     _goto(page, "Balance")
     page.get_by_role("button", name="Notebook recipe").click()
     _settle(page)
@@ -107,7 +109,9 @@ def test_stakeholder_walkthrough(page, app_url: str) -> None:
     _no_exception(page)
     _shot(page, "2-balance.png")
 
-    # 3. Train: two quick epochs with the fast recipe; live charts, then the verdict.
+
+def _train_screen(page) -> None:
+    """3. Train: two quick epochs with the fast recipe; live charts, then the verdict."""
     _goto(page, "Train")
     page.get_by_text("Advanced settings").click()
     epochs = page.get_by_role("spinbutton", name="Epochs (passes over the data)")
@@ -126,14 +130,18 @@ def test_stakeholder_walkthrough(page, app_url: str) -> None:
     _no_exception(page)
     _shot(page, "3-train.png")
 
-    # 4. Compare: the saved run is listed and charted.
+
+def _compare_screen(page) -> None:
+    """4. Compare: the saved run is listed and charted."""
     _goto(page, "Compare")
     page.get_by_text("1 saved run(s)").wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     _no_exception(page)
     _shot(page, "4-compare.png")
 
-    # 5. Recommend: pick another example customer; the list has N products.
+
+def _recommend_screen(page) -> None:
+    """5. Recommend: pick another example customer; the list has N products."""
     _goto(page, "Recommend")
     page.get_by_role("heading", name="Suggested for this customer").wait_for()
     page.get_by_role("combobox", name="Customer (type to search, or paste any customer ID)").click()
@@ -152,3 +160,12 @@ def test_stakeholder_walkthrough(page, app_url: str) -> None:
     assert len(lines) == n + 1
     _no_exception(page)
     _shot(page, "5-recommend.png")
+
+
+def test_stakeholder_walkthrough(page, app_url: str) -> None:
+    """Data → Balance → Train → Compare → Recommend, one screen after the other in one session."""
+    _data_screen(page, app_url)
+    _balance_screen(page)
+    _train_screen(page)
+    _compare_screen(page)
+    _recommend_screen(page)

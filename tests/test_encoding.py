@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SharedData
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def frame(users: list[str], items: list[str]) -> pd.DataFrame:
@@ -120,8 +118,8 @@ def test_fit_without_id_columns_says_which_is_missing() -> None:
         IdMap.fit(frame(["a"], ["x"])).encode(pd.DataFrame({"item": ["x"]}))
 
 
-def test_real_dense_file_encodes_every_row_and_decodes_back() -> None:
-    data = pd.read_csv(DATA / "amazon_electronics_dense.csv", dtype=str).rename(
+def test_real_dense_file_encodes_every_row_and_decodes_back(shared_data: SharedData) -> None:
+    data = pd.read_csv(shared_data("amazon_electronics_dense.csv"), dtype=str).rename(
         columns={"user_id": "user", "prod_id": "item"}
     )
     id_map = IdMap.fit(data)
@@ -132,8 +130,8 @@ def test_real_dense_file_encodes_every_row_and_decodes_back() -> None:
     assert (id_map.items[items] == data["item"].to_numpy()).all()
 
 
-def test_real_ids_starting_with_zero_keep_it() -> None:
-    data = pd.read_csv(DATA / "amazon_electronics_head.csv", dtype=str).rename(
+def test_real_ids_starting_with_zero_keep_it(shared_data: SharedData) -> None:
+    data = pd.read_csv(shared_data("amazon_electronics_head.csv"), dtype=str).rename(
         columns={"UserId": "user", "ItemId": "item"}
     )
     id_map = IdMap.fit(data)

@@ -7,20 +7,18 @@ doing its job.
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 import recsys_core.training as training
-from recsys_core.cli import main
 from recsys_core.config import OBJECTIVES, PRESETS, TrainConfig
 from recsys_core.demo import demo_ratings, write_demo_csv
 from recsys_core.errors import RecsysError
@@ -304,17 +302,7 @@ def test_config_accepts_the_objectives_and_rejects_others() -> None:
         TrainConfig(objective="ranking", negatives=-1)
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old, sys.stderr = sys.stderr, err
-    try:
-        code = main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_cli_trains_each_objective_and_rejects_unknown_ones(tmp_path: Path) -> None:
+def test_cli_trains_each_objective_and_rejects_unknown_ones(tmp_path: Path, run_cli: CliRunner) -> None:
     csv = tmp_path / "ratings.csv"
     write_demo_csv(csv, n_users=200, n_items=80, n_ratings=3000, seed=1)
     for objective in OBJECTIVES:

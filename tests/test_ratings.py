@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SharedData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,6 @@ from recsys_core import ratings as ratings_module
 from recsys_core.errors import RecsysError
 from recsys_core.ratings import ColumnMap, LoadReport, Ratings, k_core, load_products, load_ratings
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "data"
 
 SIMPLE = b"UserID,ProductID,Rating,Timestamp\nA1,0594481813,5.0,1365811200\nA2,B00001,3.0,1365897600\n"
@@ -61,8 +61,8 @@ SHARED = [
 
 
 @pytest.mark.parametrize(("name", "rows", "users", "items", "timed"), SHARED)
-def test_shared_files_summary_counts(name, rows, users, items, timed):
-    ratings = load_ratings(DATA / name)
+def test_shared_files_summary_counts(name, rows, users, items, timed, shared_data: SharedData):
+    ratings = load_ratings(shared_data(name))
     summary = ratings.summary()
     assert summary["rows"] == rows
     assert summary["users"] == users
@@ -82,8 +82,8 @@ def test_shared_files_summary_counts(name, rows, users, items, timed):
     assert ratings.frame["item"].nunique() == items
 
 
-def test_shared_raw_sample_is_read_without_header_and_keeps_leading_zeros():
-    ratings = load_ratings(DATA / "amazon_electronics_raw_sample.csv")
+def test_shared_raw_sample_is_read_without_header_and_keeps_leading_zeros(shared_data: SharedData):
+    ratings = load_ratings(shared_data("amazon_electronics_raw_sample.csv"))
     report = ratings.report
     assert report.has_header is False
     assert report.column_map == ColumnMap(user="1", item="2", rating="3", time="4")
@@ -95,8 +95,8 @@ def test_shared_raw_sample_is_read_without_header_and_keeps_leading_zeros():
     assert ratings.frame["item"].str.startswith("0").any()
 
 
-def test_shared_seed_valid_ignores_extra_column_and_reads_iso_dates():
-    ratings = load_ratings(DATA / "amazon_electronics_seed_valid.csv")
+def test_shared_seed_valid_ignores_extra_column_and_reads_iso_dates(shared_data: SharedData):
+    ratings = load_ratings(shared_data("amazon_electronics_seed_valid.csv"))
     assert list(ratings.frame.columns) == ["user", "item", "rating", "timestamp"]
     assert ratings.report.column_map.time == "Timestamp"
     assert "UserEnc" in ratings.report.source_columns

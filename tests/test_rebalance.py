@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SharedData
 from imblearn.over_sampling import RandomOverSampler
 
 from recsys_core.config import NOTEBOOK_MULTIPLIERS
 from recsys_core.errors import RecsysError
 from recsys_core.rebalance import oversampling_strategy, rebalance
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def frame_with(counts: dict[float, int], seed: int = 0) -> pd.DataFrame:
@@ -79,8 +76,8 @@ def test_rebalance_matches_the_notebooks_imblearn_call() -> None:
     assert result.after == {1.0: 145, 2.0: 141, 3.0: 170, 4.0: 212, 5.0: 598}
 
 
-def test_rebalance_on_real_ratings_matches_imblearn() -> None:
-    dense = pd.read_csv(DATA / "amazon_electronics_dense.csv", dtype={"user_id": str, "prod_id": str})
+def test_rebalance_on_real_ratings_matches_imblearn(shared_data: SharedData) -> None:
+    dense = pd.read_csv(shared_data("amazon_electronics_dense.csv"), dtype={"user_id": str, "prod_id": str})
     dense = dense.rename(columns={"user_id": "user", "prod_id": "item"})
     dense["rating"] = dense["rating"].astype(float)
     result = rebalance(dense, NOTEBOOK_MULTIPLIERS, seed=42)

@@ -40,7 +40,8 @@ def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_save_list_load_delete(tmp_path: Path, small_run) -> None:
     registry = RunRegistry(tmp_path)
     first = registry.save(small_run)
-    time.sleep(1.1)  # created_at has second resolution; the list is newest first
+    # The list is newest first and created_at has second resolution: an explicit later stamp
+    # orders the two saves without sleeping (run ids carry a random suffix, so they never clash).
     small_run.created_at = "2099-01-01T00:00:00+00:00"
     second = registry.save(small_run)
     records = registry.list()
@@ -109,6 +110,7 @@ def _train_cmd(data: Path, runs: Path, seed: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # over ~5 s: three CLI processes train at once
 def test_two_processes_training_at_once_both_land(tmp_path: Path, demo_csv: Path) -> None:
     runs = tmp_path / "runs"
     procs = [
@@ -127,6 +129,7 @@ def test_two_processes_training_at_once_both_land(tmp_path: Path, demo_csv: Path
         load_run(record.path)
 
 
+@pytest.mark.slow  # over ~5 s: eight CLI processes, each SIGKILLed or left to finish
 def test_sigkill_mid_training_or_mid_save_leaves_a_consistent_registry(
     tmp_path: Path, demo_csv: Path
 ) -> None:

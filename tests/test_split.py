@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SharedData
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recsys_core.errors import RecsysError
 from recsys_core.split import Split, split_ratings
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 @pytest.fixture(scope="module")
-def head() -> pd.DataFrame:
+def head(shared_data: SharedData) -> pd.DataFrame:
     """The real head file (47,141 users, 3,529 products) with datetime timestamps."""
-    frame = pd.read_csv(DATA / "amazon_electronics_head.csv", dtype={"UserId": str, "ItemId": str})
+    frame = pd.read_csv(shared_data("amazon_electronics_head.csv"), dtype={"UserId": str, "ItemId": str})
     frame = frame.rename(columns={"UserId": "user", "ItemId": "item"})
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], unit="s")
     return frame
 
 
 @pytest.fixture(scope="module")
-def dense() -> pd.DataFrame:
+def dense(shared_data: SharedData) -> pd.DataFrame:
     """The real dense file (1,540 users with >= 50 ratings), without timestamps."""
-    frame = pd.read_csv(DATA / "amazon_electronics_dense.csv", dtype={"user_id": str, "prod_id": str})
+    frame = pd.read_csv(shared_data("amazon_electronics_dense.csv"), dtype={"user_id": str, "prod_id": str})
     return frame.rename(columns={"user_id": "user", "prod_id": "item"})
 
 

@@ -1,0 +1,68 @@
+"""Fixtures shared by the test modules: the in-process CLI runner, a free TCP port and the
+shared real data files (``../shared/data`` beside the repository).
+
+Markers (declared in pyproject.toml): ``slow`` for tests over ~5 s (subprocesses, SIGKILL,
+torchrun, the corpus suites) and ``browser`` for the Chromium tests; ``make quick`` runs
+``-m "not slow and not browser"``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from app_server import free_port as _pick_free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+CliRunner = Callable[..., tuple[int, str, str]]
+SharedData = Callable[[str], Path]
+
+
+def _run_cli(*argv: str) -> tuple[int, str, str]:
+    """Run ``recsys ARGV...`` in this process; returns (exit code, stdout, stderr)."""
+    # Imported here so that a broken CLI fails its own tests, not every module's collection.
+    from recsys_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old_err, sys.stderr = sys.stderr, err
+    try:
+        code = main(list(argv), out=out)
+    finally:
+        sys.stderr = old_err
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> CliRunner:
+    """The ``recsys`` command line run in-process: ``code, out, err = run_cli("inspect", path)``."""
+    return _run_cli
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for torch.distributed rendezvous)."""
+    return _pick_free_port()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> SharedData:
+    """The path of one shared real file, ``shared_data("amazon_electronics_dense.csv")``.
+
+    Skips the test (rather than failing it) when ``../shared/data`` or the file is absent, as in
+    a checkout without the shared folder beside it.
+    """
+
+    def path_of(name: str) -> Path:
+        if not SHARED_DATA.is_dir():
+            pytest.skip(f"../shared/data is absent: no folder {SHARED_DATA}")
+        path = SHARED_DATA / name
+        if not path.is_file():
+            pytest.skip(f"../shared/data is absent: {name} is missing from {SHARED_DATA}")
+        return path
+
+    return path_of
