@@ -45,7 +45,9 @@ def _sync(name: str) -> None:
     st.session_state.setdefault(STORE, {})[name] = st.session_state[WIDGET + name]
 
 
-def bind(name: str, default: Any, on_change: Callable[[], None] | None = None) -> dict[str, Any]:
+def bind(
+    name: str, default: Any, on_change: Callable[[], None] | None = None
+) -> dict[str, str | Callable[[], None]]:
     """``key``/``on_change`` arguments that tie a widget to the kept value ``name``."""
     store = st.session_state.setdefault(STORE, {})
     store.setdefault(name, default)

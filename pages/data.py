@@ -212,7 +212,7 @@ with right:
         f"{views.percent(tail['single_rating_share'])} of products have a single rating. "
         "Rarely rated products are hard to learn."
     )
-    st.altair_chart(datasets.long_tail_chart(points), width="stretch")
+    st.altair_chart(charts.long_tail_chart(points), width="stretch")
 
 with st.expander("First rows"):
     st.dataframe(frame.head(200), hide_index=True, width="stretch")
