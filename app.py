@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _shared as shared
+from pages import _datasets as datasets
+from pages import _layout as layout
+from pages._state import JOB
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
 
@@ -25,9 +27,9 @@ current = st.navigation(pages)
 with st.sidebar:
     st.markdown("### RecSys Explorer")
     st.caption("Learns what customers like from their ratings and suggests products they have not seen.")
-    ds = shared.dataset()
-    st.markdown(shared.dataset_line(ds))
-    job = st.session_state.get(shared.JOB)
+    ds = datasets.dataset()
+    st.markdown(layout.dataset_line(ds))
+    job = st.session_state.get(JOB)
     if job is not None and job.running:
         # The sidebar is drawn once per page visit: no live figures here (they would go stale).
         st.info("A model is training; follow it on **Train**.", icon=":material/hourglass_top:")

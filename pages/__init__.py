@@ -1,5 +1,9 @@
 """The five page scripts of the Streamlit app (run by ``st.navigation`` in ``app.py``).
 
-A regular package, so that ``from pages import _shared`` never resolves to another ``pages``
+The underscore modules are what the pages share, one concern each: ``_state`` (session keys,
+kept values, multipliers and settings), ``_datasets`` (the current dataset, cached loading),
+``_runs`` (saved runs), ``_charts`` (Altair charts) and ``_layout`` (page furniture).
+
+A regular package, so that ``from pages import _state`` never resolves to another ``pages``
 module elsewhere on ``sys.path``.
 """

@@ -5,22 +5,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import _shared as shared
-from recsys_core import reports
+from pages import _charts as charts
+from pages import _datasets as datasets
+from pages import _layout as layout
+from pages import _state as state
+from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.rebalance import oversampling_strategy
 
-shared.intro(
+layout.intro(
     "Balance",
     "Most ratings are high, so a model can look good by always predicting “likes it”. Oversampling "
     "shows the model extra copies of the rarer ratings, in training only (the test keeps the true "
     "mix). A multiplier of 1 leaves a class untouched; 2 doubles it.",
 )
 
-ds = shared.dataset()
-split, seed = shared.split_setting()
+ds = datasets.dataset()
+split, seed = state.split_setting()
 try:
-    before = shared.train_class_counts(ds.key, split, seed, ds.frame)
+    before = datasets.train_class_counts(ds.key, split, seed, ds.frame)
 except RecsysError as exc:
     st.error(f"{exc}\n\nChange the split on the **Train** page (advanced settings).")
     st.stop()
@@ -28,14 +31,14 @@ classes = sorted(before)
 
 
 def _recipe() -> None:
-    shared.set_multipliers(shared.notebook_recipe(), classes)
+    state.set_multipliers(state.notebook_recipe(), classes)
 
 
 def _reset() -> None:
-    shared.set_multipliers({}, classes)
+    state.set_multipliers({}, classes)
 
 
-st.markdown(f"Training split of {shared.dataset_line(ds)} (split: {split}).")
+st.markdown(f"Training split of {layout.dataset_line(ds)} (split: {split}).")
 b1, b2, _ = st.columns([1, 1, 4])
 b1.button(
     "Notebook recipe",
@@ -45,26 +48,25 @@ b1.button(
     help="The reference notebook's factors: 1★ ×2.5, 2★ ×3, 3★ ×2.",
 )
 b2.button("Reset", on_click=_reset, width="stretch", help="Every class back to ×1 (no oversampling).")
-missing = [r for r in shared.notebook_recipe() if r not in before]
+missing = [r for r in state.notebook_recipe() if r not in before]
 if missing:
     st.caption(
-        f"This data has no {', '.join(reports.stars(r) for r in missing)} ratings; the recipe "
-        "leaves those out."
+        f"This data has no {', '.join(views.stars(r) for r in missing)} ratings; the recipe leaves those out."
     )
 
 inputs = st.columns(min(len(classes), 10))
 for i, rating in enumerate(classes):
     inputs[i % len(inputs)].number_input(
-        f"{reports.stars(rating)} ×",
+        f"{views.stars(rating)} ×",
         min_value=1.0,
         max_value=50.0,
         step=0.5,
         format="%g",
-        **shared.bind(shared.mult_name(rating), 1.0),
-        help=f"{before[rating]:,} training ratings of {reports.stars(rating)}.",
+        **state.bind(state.mult_name(rating), 1.0),
+        help=f"{before[rating]:,} training ratings of {views.stars(rating)}.",
     )
 
-factors = shared.multipliers(classes)
+factors = state.multipliers(classes)
 try:
     strategy = oversampling_strategy(before, factors)
 except RecsysError as exc:
@@ -72,14 +74,14 @@ except RecsysError as exc:
     st.stop()
 after = {r: int(strategy.get(r, before[r])) for r in classes}
 
-mix = reports.class_mix(before, after)
+mix = views.class_mix(before, after)
 st.subheader("What the model will see")
-st.caption(reports.balance_sentence(before, after))
-st.altair_chart(shared.class_mix_chart(mix), width="stretch")
+st.caption(views.balance_sentence(before, after))
+st.altair_chart(charts.class_mix_chart(mix), width="stretch")
 
 table = pd.DataFrame(
     {
-        "Rating": [reports.stars(r) for r in classes],
+        "Rating": [views.stars(r) for r in classes],
         "Multiplier": [f"×{factors[r]:g}" for r in classes],
         "Before": [before[r] for r in classes],
         "After": [after[r] for r in classes],

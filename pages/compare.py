@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
-from pages import _shared as shared
-from recsys_core import reports
+from pages import _charts as charts
+from pages import _layout as layout
+from pages import _runs as runs
+from pages._state import LAST_RUN
+from recsys_core import views
 from recsys_core.errors import RecsysError
+from recsys_core.settings import runs_dir
 
-shared.intro(
+layout.intro(
     "Compare",
     "Every training run is saved. Compare their settings and test results here to see which recipe "
     "and which oversampling work best; delete the ones you no longer need.",
 )
 
-records = shared.list_runs()
+records = runs.list_runs()
 if not records:
     st.info(
         "No saved runs yet. Train one on the **Train** page; it appears here when it finishes.",
@@ -23,8 +26,8 @@ if not records:
     )
     st.stop()
 
-table = reports.runs_table(records)
-st.caption(f"{len(table)} saved run(s) in `{reports.runs_dir()}`, newest first.")
+table = views.runs_table(records)
+st.caption(f"{len(table)} saved run(s) in `{runs_dir()}`, newest first.")
 
 # -- at a glance ---------------------------------------------------------------------------------
 # Runs may share a name: number them so every run keeps its own bars and row.
@@ -32,59 +35,21 @@ labels = {
     run_id: f"{i + 1}. {name}" for i, (run_id, name) in enumerate(zip(table["id"], table["run"], strict=True))
 }
 label_order = list(labels.values())
-long = reports.compare_chart_data(table)
+long = views.compare_chart_data(table)
 long["label"] = long["id"].map(labels)
-quality = long[long["measure"].isin(["precision", "recall", "AUC"])]
+quality = long[long["measure"].isin(charts.QUALITY_MEASURES)]
 hits = long[long["measure"].isin(["hit rate", "popular hit rate"])]
 
 left, right = st.columns([3, 2])
 with left:
     st.markdown("**Test quality per run** (higher is better)")
-    chart = (
-        alt.Chart(quality)
-        .mark_bar()
-        .encode(
-            y=alt.Y("label:N", title=None, sort=label_order, axis=alt.Axis(labelLimit=320)),
-            yOffset=alt.YOffset("measure:N", sort=["precision", "recall", "AUC"]),
-            x=alt.X("value:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color(
-                "measure:N",
-                title=None,
-                sort=["precision", "recall", "AUC"],
-                scale=alt.Scale(
-                    domain=["precision", "recall", "AUC"], range=[shared.BLUE, shared.ORANGE, shared.GREEN]
-                ),
-                legend=alt.Legend(orient="top"),
-            ),
-            tooltip=["label:N", "measure:N", alt.Tooltip("value:Q", format=".1%")],
-        )
-        .properties(height=max(160, 60 * len(label_order)))
-    )
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(charts.run_quality_chart(quality, label_order), width="stretch")
 with right:
     st.markdown("**Finds the next product** (top-10 hit rate vs most popular)")
     if hits.empty:
         st.caption("No ranking figures in these runs.")
     else:
-        chart = (
-            alt.Chart(hits.replace({"measure": {"hit rate": "model", "popular hit rate": "most popular"}}))
-            .mark_bar()
-            .encode(
-                y=alt.Y("label:N", title=None, sort=label_order, axis=alt.Axis(labels=False, ticks=False)),
-                yOffset=alt.YOffset("measure:N", sort=["model", "most popular"]),
-                x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
-                color=alt.Color(
-                    "measure:N",
-                    title=None,
-                    sort=["model", "most popular"],
-                    scale=alt.Scale(domain=["model", "most popular"], range=[shared.BLUE, shared.GREY]),
-                    legend=alt.Legend(orient="top"),
-                ),
-                tooltip=["label:N", "measure:N", alt.Tooltip("value:Q", format=".1%")],
-            )
-            .properties(height=max(160, 60 * len(label_order)))
-        )
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(charts.run_hits_chart(hits, label_order), width="stretch")
 
 # -- the table -------------------------------------------------------------------------------------
 shown = table.assign(run=label_order)
@@ -110,12 +75,12 @@ st.dataframe(
 def _delete() -> None:
     chosen = st.session_state.get("delete_choice") or []
     try:
-        deleted = shared.registry().delete(chosen)
+        deleted = runs.registry().delete(chosen)
     except RecsysError as exc:
         st.session_state["delete_message"] = ("error", str(exc))
         return
-    if st.session_state.get(shared.LAST_RUN) in chosen:
-        st.session_state.pop(shared.LAST_RUN, None)
+    if st.session_state.get(LAST_RUN) in chosen:
+        st.session_state.pop(LAST_RUN, None)
     st.session_state["delete_choice"] = []
     st.session_state["delete_message"] = ("ok", f"Deleted {deleted} run(s).")
 

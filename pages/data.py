@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _shared as shared
-from recsys_core import reports
-from recsys_core.errors import RecsysError
+from pages import _charts as charts
+from pages import _datasets as datasets
+from pages import _layout as layout
+from pages._state import DATASET
+from recsys_core import views
+from recsys_core.errors import ColumnsError, RecsysError
 
 NONE = "— none —"
 
-shared.intro(
+layout.intro(
     "Data",
     "The ratings the recommender learns from: who rated which product, how many stars, and when. "
     "The built-in demo shop is loaded; upload your own ratings to work on them instead.",
@@ -19,7 +22,9 @@ shared.intro(
 
 def _columns_problem(exc: RecsysError) -> bool:
     """Whether a load failed on the columns (which one is which), so a manual mapping may help."""
-    return "column" in str(exc).lower()
+    if isinstance(exc, ColumnsError):
+        return True
+    return "column" in str(exc).lower()  # TODO(merge): remove; until the loader raises ColumnsError
 
 
 def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
@@ -27,7 +32,7 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
     state = st.session_state
     state.pop("upload_ok", None)
     try:
-        ds = shared.load_ratings_bytes(
+        ds = datasets.load_ratings_bytes(
             name, data, columns=columns, min_user=state.get("min_user", 1), min_item=state.get("min_item", 1)
         )
     except RecsysError as exc:
@@ -36,14 +41,14 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
             for role in ("user", "item", "rating", "time"):
                 state.pop(f"map_{role}", None)  # choices for another file's columns
             try:
-                state["mapping"] = {"name": name, "columns": reports.peek_columns(data, name)}
+                state["mapping"] = {"name": name, "columns": views.peek_columns(data, name)}
             except RecsysError as peek_exc:
                 state["upload_error"] += f" ({peek_exc})"
                 state.pop("mapping", None)
         return
-    old = shared.dataset()
+    old = datasets.dataset()
     # A product table the user uploaded stays attached; the demo's own table does not.
-    state[shared.DATASET] = shared.with_products(ds, None if old.is_demo else old.products)
+    state[DATASET] = datasets.with_products(ds, None if old.is_demo else old.products)
     state.pop("upload_error", None)
     state.pop("mapping", None)
     state["upload_ok"] = True
@@ -79,27 +84,27 @@ def _load_product_table() -> None:
     if upload is None:
         return
     try:
-        products = shared.load_products_bytes(upload.name, upload.getvalue())
+        products = datasets.load_products_bytes(upload.name, upload.getvalue())
     except RecsysError as exc:
         st.session_state["products_error"] = str(exc)
         return
-    st.session_state[shared.DATASET] = shared.with_products(shared.dataset(), products)
+    st.session_state[DATASET] = datasets.with_products(datasets.dataset(), products)
 
 
 def _use_demo() -> None:
-    st.session_state[shared.DATASET] = shared.demo_dataset()
+    st.session_state[DATASET] = datasets.demo_dataset()
     for key in ("upload_error", "mapping", "upload_ok", "products_error"):
         st.session_state.pop(key, None)
 
 
-ds = shared.dataset()
+ds = datasets.dataset()
 error = st.session_state.get("upload_error")
 mapping = st.session_state.get("mapping")
 
 # -- loading -----------------------------------------------------------------------------------
 with st.container(border=True):
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"Now showing: {shared.dataset_line(ds)}")
+    left.markdown(f"Now showing: {layout.dataset_line(ds)}")
     right.button("Use the demo data", on_click=_use_demo, disabled=ds.is_demo, width="stretch")
 
     with st.expander("Upload your own ratings", expanded=not ds.is_demo or bool(error)):
@@ -108,18 +113,18 @@ with st.container(border=True):
             "or Unix time. CSV with or without a header, CSV.gz, Parquet or JSON lines."
         )
         st.file_uploader(
-            "Ratings file", type=shared.UPLOAD_TYPES, key="upload_ratings", on_change=_load_upload
+            "Ratings file", type=datasets.UPLOAD_TYPES, key="upload_ratings", on_change=_load_upload
         )
         if error:
             hint = " Pick which column is which below." if mapping else ""
             st.error(
-                f"{shared.md_escape(error)}\n\n{hint} The previous data ({shared.md_escape(ds.name)}) is "
+                f"{layout.md_escape(error)}\n\n{hint} The previous data ({layout.md_escape(ds.name)}) is "
                 "still loaded.",
                 icon=":material/error:",
             )
         elif st.session_state.pop("upload_ok", None):
             st.success(
-                f"Loaded {shared.md_escape(ds.name)}. Every page now works on this data.",
+                f"Loaded {layout.md_escape(ds.name)}. Every page now works on this data.",
                 icon=":material/check_circle:",
             )
         if mapping and st.session_state.get("upload_ratings") is not None:
@@ -155,23 +160,23 @@ with st.container(border=True):
         )
         st.file_uploader(
             "Product table (optional): product ID, name, category",
-            type=shared.UPLOAD_TYPES,
+            type=datasets.UPLOAD_TYPES,
             key="upload_products",
             on_change=_load_product_table,
         )
         if st.session_state.get("products_error"):
-            st.error(shared.md_escape(st.session_state["products_error"]), icon=":material/error:")
+            st.error(layout.md_escape(st.session_state["products_error"]), icon=":material/error:")
 
 # -- what the data looks like ------------------------------------------------------------------
 frame = ds.frame
-info = shared.overview(ds.key, frame)
+info = datasets.overview(ds.key, frame)
 m = st.columns(5)
 m[0].metric("Ratings", f"{info['rows']:,}")
 m[1].metric("Customers", f"{info['users']:,}")
 m[2].metric("Products", f"{info['items']:,}")
 m[3].metric(
     "Empty cells",
-    reports.percent(info["sparsity"], 2),
+    views.percent(info["sparsity"], 2),
     help="Share of customer × product pairs without a rating. Recommenders fill these in.",
 )
 if info["time_min"] is not None:
@@ -192,22 +197,22 @@ if dropped:
 left, right = st.columns(2)
 with left:
     st.subheader("How customers rate")
-    dist = shared.rating_distribution(ds.key, frame)
+    dist = datasets.rating_distribution(ds.key, frame)
     top = dist.iloc[int(dist["count"].idxmax())]
     st.caption(
-        f"{top['label']} is the most common rating ({reports.percent(top['share'])} of all). "
+        f"{top['label']} is the most common rating ({views.percent(top['share'])} of all). "
         "When one class dominates, a model can look good by always predicting it; see **Balance**."
     )
-    st.altair_chart(shared.rating_bars(dist), width="stretch")
+    st.altair_chart(charts.rating_bars(dist), width="stretch")
 with right:
     st.subheader("Popular and niche products")
-    points, tail = shared.long_tail(ds.key, frame)
+    points, tail = datasets.long_tail(ds.key, frame)
     st.caption(
-        f"The most-rated 10 % of products receive {reports.percent(tail['top10_share'])} of all ratings; "
-        f"{reports.percent(tail['single_rating_share'])} of products have a single rating. "
+        f"The most-rated 10 % of products receive {views.percent(tail['top10_share'])} of all ratings; "
+        f"{views.percent(tail['single_rating_share'])} of products have a single rating. "
         "Rarely rated products are hard to learn."
     )
-    st.altair_chart(shared.long_tail_chart(points), width="stretch")
+    st.altair_chart(charts.long_tail_chart(points), width="stretch")
 
 with st.expander("First rows"):
     st.dataframe(frame.head(200), hide_index=True, width="stretch")

@@ -7,47 +7,51 @@ import re
 import numpy as np
 import streamlit as st
 
-from pages import _shared as shared
-from recsys_core import reports
+from pages import _charts as charts
+from pages import _datasets as datasets
+from pages import _layout as layout
+from pages import _runs as runs
+from pages import _state as state
+from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.recommend import popular_items, recommend
 from recsys_core.safety import to_safe_csv
 
-shared.intro(
+layout.intro(
     "Recommend",
     "Pick a trained model and a customer: see what they rated, what the model suggests among the "
     "products they have not rated yet, and what a shop without personalisation would show "
     "(the most popular products, the same for everyone).",
 )
 
-records = shared.list_runs()
+records = runs.list_runs()
 if not records:
     st.info("No trained model yet. Train one on the **Train** page first.", icon=":material/info:")
     st.stop()
 
 by_id = {r.run_id: r for r in records}
 labels = {r.run_id: f"{r.name} · {r.created_at[:16].replace('T', ' ')}" for r in records}
-if shared.kept("rec_run") not in by_id:
-    last = st.session_state.get(shared.LAST_RUN)
-    shared.set_kept("rec_run", last if last in by_id else records[0].run_id)
+if state.kept("rec_run") not in by_id:
+    last = st.session_state.get(state.LAST_RUN)
+    state.set_kept("rec_run", last if last in by_id else records[0].run_id)
 
 top = st.columns([3, 3, 1])
 run_id = top[0].selectbox(
-    "Model (saved run)", list(by_id), format_func=labels.get, **shared.bind("rec_run", records[0].run_id)
+    "Model (saved run)", list(by_id), format_func=labels.get, **state.bind("rec_run", records[0].run_id)
 )
 try:
-    run = shared.load_run_record(by_id[run_id])
+    run = runs.load_run_record(by_id[run_id])
 except RecsysError as exc:
     st.error(f"{exc}\n\nPick another run, or delete this one on **Compare**.")
     st.stop()
 
-counts = reports.run_user_counts(run)
-examples = reports.example_users(counts, n=8)
+counts = views.run_user_counts(run)
+examples = views.example_users(counts, n=8)
 # Example customers first, then a few thousand of the most active; any other ID can be typed in.
 options = list(dict.fromkeys([*examples, *counts.index[:3000]]))
-chosen = shared.kept("rec_user")
+chosen = state.kept("rec_user")
 if chosen is None and examples:
-    shared.set_kept("rec_user", examples[0])
+    state.set_kept("rec_user", examples[0])
 elif chosen is not None and chosen not in options:
     options.insert(0, chosen)  # typed earlier, or from another run: keep showing it
 user = top[1].selectbox(
@@ -56,14 +60,14 @@ user = top[1].selectbox(
     accept_new_options=True,
     format_func=lambda u: f"{u} · {int(counts[u])} ratings" if u in counts.index else str(u),
     help="The first entries are example customers with several ratings.",
-    **shared.bind("rec_user", examples[0] if examples else None),
+    **state.bind("rec_user", examples[0] if examples else None),
 )
-n = top[2].number_input("How many", min_value=1, max_value=100, step=1, **shared.bind("rec_n", 10))
+n = top[2].number_input("How many", min_value=1, max_value=100, step=1, **state.bind("rec_n", 10))
 if not user:
     st.stop()
 user = str(user).strip()
 
-ds = shared.dataset()
+ds = datasets.dataset()
 try:
     recs = recommend(run, user, n=int(n))
     popular = popular_items(run, int(n))
@@ -71,14 +75,14 @@ except RecsysError as exc:
     st.error(str(exc))
     st.stop()
 
-history = reports.user_history(run, user, ds.frame)
+history = views.user_history(run, user, ds.frame)
 rated = set(history["item"])
 held_back = set(history.loc[history["held back"], "item"])
 
 if recs.known_user:
-    st.caption(shared.md_escape(recs.message))
+    st.caption(layout.md_escape(recs.message))
 else:
-    st.warning(shared.md_escape(recs.message), icon=":material/person_off:")
+    st.warning(layout.md_escape(recs.message), icon=":material/person_off:")
 
 suggested = recs.table.copy()
 suggested["rated next (held back)"] = suggested["item"].isin(held_back)
@@ -147,9 +151,7 @@ with right:
         "popular products; the rest are personal."
     )
 
-mix = reports.category_mix(
-    {"rated by the customer": history, "suggested": suggested, "most popular": popular}
-)
+mix = views.category_mix({"rated by the customer": history, "suggested": suggested, "most popular": popular})
 if not mix.empty:
     st.subheader("Personal or generic?")
     st.caption(
@@ -157,7 +159,7 @@ if not mix.empty:
         "popular list. Suggestions that follow the customer's taste look like the top bar, not the "
         "bottom one."
     )
-    st.altair_chart(shared.category_chart(mix), width="stretch")
+    st.altair_chart(charts.category_chart(mix), width="stretch")
 
 st.subheader("What this customer rated")
 if history.empty:

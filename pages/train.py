@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
-from pages import _shared as shared
-from recsys_core import reports
+from pages import _charts as charts
+from pages import _datasets as datasets
+from pages import _layout as layout
+from pages import _state as state
+from recsys_core import views
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
 from recsys_core.errors import RecsysError
 from recsys_core.evaluation import threshold_curve
+from recsys_core.jobs import TrainingJob
+from recsys_core.settings import runs_dir
 
-shared.intro(
+if TYPE_CHECKING:
+    from recsys_core.runs import Run
+    from recsys_core.views import EpochRecord, Metrics
+
+layout.intro(
     "Train",
     "The model learns a short profile of every customer and product from the ratings, then predicts "
     "how much a customer will like a product. The last rating of each customer is held back to test it.",
@@ -44,48 +56,44 @@ OBJECTIVE_HELP = (
     "suggests like the second and predicts ratings like the first."
 )
 
-ds = shared.dataset()
-shared.ensure_settings()
-classes = sorted(float(r) for r in shared.rating_distribution(ds.key, ds.frame)["rating"])
-job = st.session_state.get(shared.JOB)
+ds = datasets.dataset()
+state.ensure_settings()
+classes = sorted(float(r) for r in datasets.rating_distribution(ds.key, ds.frame)["rating"])
+job = st.session_state.get(state.JOB)
 running = job is not None and job.running
 
 
 def _start() -> None:
-    state = st.session_state
-    state.pop("train_error", None)
+    session = st.session_state
+    session.pop("train_error", None)
     try:
-        config = shared.current_config(classes)
+        config = state.current_config(classes)
     except RecsysError as exc:
-        state["train_error"] = str(exc)
+        session["train_error"] = str(exc)
         return
-    name = (shared.kept("run_name") or "").strip() or None
-    new_job = reports.TrainingJob(
-        ds.ratings, config, products=ds.products, directory=reports.runs_dir(), name=name
-    )
-    state[shared.JOB] = new_job
+    name = (state.kept("run_name") or "").strip() or None
+    new_job = TrainingJob(ds.ratings, config, products=ds.products, directory=runs_dir(), name=name)
+    session[state.JOB] = new_job
     # Tests train in this thread (AppTest cannot wait for a worker); the app uses a worker so
     # the page stays live and Stop works.
-    new_job.start(background=not shared.sync_training())
+    new_job.start(background=not state.sync_training())
 
 
 def _stop() -> None:
-    current = st.session_state.get(shared.JOB)
+    current = st.session_state.get(state.JOB)
     if current is not None:
         current.stop()
 
 
 # -- settings ------------------------------------------------------------------------------------
 with st.container(border=True):
-    st.markdown(f"Training on {shared.dataset_line(ds)}.")
-    st.markdown(
-        f"Oversampling (set on **Balance**): {reports.multipliers_text(shared.multipliers(classes))}."
-    )
+    st.markdown(f"Training on {layout.dataset_line(ds)}.")
+    st.markdown(f"Oversampling (set on **Balance**): {views.multipliers_text(state.multipliers(classes))}.")
     st.radio(
         "Recipe",
-        sorted(PRESETS, key=lambda name: name != shared.DEFAULT_PRESET),
+        sorted(PRESETS, key=lambda name: name != state.DEFAULT_PRESET),
         horizontal=False,
-        **shared.bind("preset", shared.DEFAULT_PRESET, on_change=shared.apply_preset),
+        **state.bind("preset", state.DEFAULT_PRESET, on_change=state.apply_preset),
         format_func=_preset_label,
         disabled=running,
     )
@@ -96,7 +104,7 @@ with st.container(border=True):
             min_value=1,
             max_value=200,
             step=1,
-            **shared.bind("epochs", None),
+            **state.bind("epochs", None),
             disabled=running,
         )
         a[1].number_input(
@@ -104,7 +112,7 @@ with st.container(border=True):
             min_value=1,
             max_value=1024,
             step=8,
-            **shared.bind("embedding_dim", None),
+            **state.bind("embedding_dim", None),
             disabled=running,
             help="Length of each customer's and product's profile.",
         )
@@ -113,7 +121,7 @@ with st.container(border=True):
             min_value=1,
             max_value=65536,
             step=64,
-            **shared.bind("batch_size", None),
+            **state.bind("batch_size", None),
             disabled=running,
             help="Ratings per learning step; bigger is faster per epoch.",
         )
@@ -123,7 +131,7 @@ with st.container(border=True):
             max_value=1.0,
             step=1e-4,
             format="%.4f",
-            **shared.bind("learning_rate", None),
+            **state.bind("learning_rate", None),
             disabled=running,
         )
         b = st.columns(4)
@@ -133,21 +141,21 @@ with st.container(border=True):
             max_value=0.99,
             step=0.025,
             format="%.3f",
-            **shared.bind("threshold", None),
+            **state.bind("threshold", None),
             disabled=running,
             help="A score at or above it means 'the customer will like it' (4★ or more).",
         )
         b[1].selectbox(
             "Hold-out split",
             list(SPLITS),
-            **shared.bind("split", None),
+            **state.bind("split", None),
             disabled=running,
             help="auto: each customer's last rating is the test when dates exist, else random.",
         )
         b[2].selectbox(
             "Objective",
             list(OBJECTIVES),
-            **shared.bind("objective", None),
+            **state.bind("objective", None),
             format_func=lambda o: OBJECTIVE_TEXT.get(o, o),
             disabled=running,
             help=OBJECTIVE_HELP,
@@ -157,13 +165,13 @@ with st.container(border=True):
             min_value=0,
             max_value=2**31 - 1,
             step=1,
-            **shared.bind("seed", None),
+            **state.bind("seed", None),
             disabled=running,
             help="Same seed, same settings, same data: same result.",
         )
         st.text_input(
             "Run name (optional)",
-            **shared.bind("run_name", ""),
+            **state.bind("run_name", ""),
             disabled=running,
             placeholder="named after its settings when left empty",
         )
@@ -191,40 +199,19 @@ if st.session_state.get("train_error"):
 
 
 # -- live progress and charts ------------------------------------------------------------------
-def _history_charts(history: list) -> None:
+def _history_charts(history: Sequence[EpochRecord]) -> None:
     if not history:
         st.caption("The charts appear after the first epoch.")
         return
     left, right = st.columns(2)
     left.markdown("**Error** (lower is better)")
-    left.altair_chart(
-        shared.line_chart(
-            reports.loss_chart_data(history),
-            "loss",
-            "series",
-            "Loss",
-            ["training", "validation"],
-            [shared.GREY, shared.BLUE],
-        ),
-        width="stretch",
-    )
+    left.altair_chart(charts.loss_chart(views.loss_chart_data(history)), width="stretch")
     right.markdown("**Quality on held-back ratings** (higher is better)")
-    right.altair_chart(
-        shared.line_chart(
-            reports.quality_chart_data(history),
-            "value",
-            "measure",
-            "",
-            ["precision", "recall", "AUC"],
-            [shared.BLUE, shared.ORANGE, shared.GREEN],
-            zero_one=True,
-        ),
-        width="stretch",
-    )
+    right.altair_chart(charts.epoch_quality_chart(views.quality_chart_data(history)), width="stretch")
 
 
 def _live() -> None:
-    current = st.session_state.get(shared.JOB)
+    current = st.session_state.get(state.JOB)
     if current is None:
         return
     if not current.running:
@@ -252,12 +239,73 @@ elif job is not None and job.status == "failed":
 
 # -- results ------------------------------------------------------------------------------------
 @st.cache_data(max_entries=8, show_spinner="Scoring the test ratings…")
-def _curve(run_id: str, _run) -> pd.DataFrame:
+def _curve(run_id: str, _run: Run) -> pd.DataFrame:
     run = _run
     return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)
 
 
-def _results(run, run_id: str) -> None:
+def _headline(metrics: Metrics) -> None:
+    """The test figures as metrics against their baselines, then in plain words."""
+    trivial = metrics.get("trivial_precision")
+    m = st.columns(4)
+    precision = metrics.get("precision")
+    delta = (
+        None
+        if precision is None or trivial is None
+        else f"{100 * (precision - trivial):+.1f} pts vs guessing"
+    )
+    m[0].metric(
+        "Precision",
+        views.percent(precision, 1),
+        delta=delta,
+        help="Of the products the model says a customer will like, the share they really liked.",
+    )
+    m[1].metric(
+        "Recall",
+        views.percent(metrics.get("recall"), 1),
+        help="Of the products customers liked, the share the model spotted.",
+    )
+    m[2].metric(
+        "AUC",
+        views.percent(metrics.get("roc_auc"), 1),
+        help="How often a liked product scores above a disliked one (50 % = coin flip).",
+    )
+    ranking = metrics.get("ranking")
+    if ranking:
+        hit, pop = ranking["model"].get("hit_rate_at_k"), ranking["popularity"].get("hit_rate_at_k")
+        m[3].metric(
+            f"Hit rate (top {ranking.get('k', 10)})",
+            views.percent(hit, 1),
+            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs popular",
+            help="Share of customers whose next product is in the model's top list.",
+        )
+    for sentence in views.classification_sentences(metrics):
+        st.markdown(f"- {sentence}")
+    sentence = views.ranking_sentence(ranking)
+    if sentence:
+        st.markdown(f"- {sentence}")
+
+
+def _call_charts(run: Run, run_id: str) -> None:
+    """The confusion matrix and the threshold trade-off, side by side."""
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Right and wrong calls on the test ratings**")
+        cells = views.confusion_frame(run.metrics.get("confusion", {}), run.config.positive_rating)
+        st.altair_chart(charts.confusion_chart(cells), width="stretch")
+    with right:
+        st.markdown("**Stricter or looser: the threshold trade-off**")
+        curve = _curve(run_id, run)
+        st.altair_chart(
+            charts.threshold_chart(views.threshold_chart_data(curve), run.config.threshold), width="stretch"
+        )
+        st.caption(
+            "A higher threshold makes the model say “will like” less often: it is right more often "
+            "(precision) but finds fewer liked products (recall)."
+        )
+
+
+def _results(run: Run, run_id: str) -> None:
     note = f" {run.message}" if run.message else ""
     st.success(
         f"Finished in {run.duration_seconds:,.0f} s and saved as “{run.name}”.{note} "
@@ -270,66 +318,14 @@ def _results(run, run_id: str) -> None:
         _history_charts(run.history)
         return
     st.subheader("How good is it?")
-    trivial = metrics.get("trivial_precision")
-    m = st.columns(4)
-    precision = metrics.get("precision")
-    delta = (
-        None
-        if precision is None or trivial is None
-        else f"{100 * (precision - trivial):+.1f} pts vs guessing"
-    )
-    m[0].metric(
-        "Precision",
-        reports.percent(precision, 1),
-        delta=delta,
-        help="Of the products the model says a customer will like, the share they really liked.",
-    )
-    m[1].metric(
-        "Recall",
-        reports.percent(metrics.get("recall"), 1),
-        help="Of the products customers liked, the share the model spotted.",
-    )
-    m[2].metric(
-        "AUC",
-        reports.percent(metrics.get("roc_auc"), 1),
-        help="How often a liked product scores above a disliked one (50 % = coin flip).",
-    )
-    ranking = metrics.get("ranking")
-    if ranking:
-        hit, pop = ranking["model"].get("hit_rate_at_k"), ranking["popularity"].get("hit_rate_at_k")
-        m[3].metric(
-            f"Hit rate (top {ranking.get('k', 10)})",
-            reports.percent(hit, 1),
-            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs popular",
-            help="Share of customers whose next product is in the model's top list.",
-        )
-    for sentence in reports.classification_sentences(metrics):
-        st.markdown(f"- {sentence}")
-    sentence = reports.ranking_sentence(ranking)
-    if sentence:
-        st.markdown(f"- {sentence}")
-
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Right and wrong calls on the test ratings**")
-        cells = reports.confusion_frame(metrics.get("confusion", {}), run.config.positive_rating)
-        st.altair_chart(shared.confusion_chart(cells), width="stretch")
-    with right:
-        st.markdown("**Stricter or looser: the threshold trade-off**")
-        curve = _curve(run_id, run)
-        st.altair_chart(
-            shared.threshold_chart(reports.threshold_chart_data(curve), run.config.threshold), width="stretch"
-        )
-        st.caption(
-            "A higher threshold makes the model say “will like” less often: it is right more often "
-            "(precision) but finds fewer liked products (recall)."
-        )
+    _headline(metrics)
+    _call_charts(run, run_id)
     st.subheader("Learning curves")
     _history_charts(run.history)
 
 
 if job is not None and job.status == "done" and job.run is not None:
-    st.session_state[shared.LAST_RUN] = job.run_id
+    st.session_state[state.LAST_RUN] = job.run_id
     _results(job.run, job.run_id)
 elif job is None:
     st.info(

@@ -1,4 +1,4 @@
-"""The Streamlit app without a browser (streamlit.testing.v1.AppTest) and its report helpers."""
+"""The Streamlit app without a browser (streamlit.testing.v1.AppTest) and its view helpers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys_core import reports
+from recsys_core import views
 from recsys_core.errors import RecsysError
+from recsys_core.jobs import TrainingJob
+from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -22,7 +24,7 @@ TIMEOUT = 120
 @pytest.fixture
 def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "runs"
-    monkeypatch.setenv(reports.RUNS_DIR_ENV, str(folder))
+    monkeypatch.setenv(RUNS_DIR_ENV, str(folder))
     return folder
 
 
@@ -295,7 +297,7 @@ def test_training_job_runs_in_a_thread_and_stops_on_request(
             time.sleep(0.01)
         return _FakeRun()
 
-    job = reports.TrainingJob(ratings=None, config=None, directory=tmp_path, train=train).start()
+    job = TrainingJob(ratings=None, config=None, directory=tmp_path, train=train).start()
     assert started.wait(5)
     assert job.running
     job.stop()
@@ -312,29 +314,29 @@ def test_training_job_reports_errors_as_messages(tmp_path: Path) -> None:
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    job = reports.TrainingJob(None, None, directory=tmp_path, train=bad).start(background=False)
+    job = TrainingJob(None, None, directory=tmp_path, train=bad).start(background=False)
     assert job.status == "failed" and job.error == "The ratings have only one class."
-    job = reports.TrainingJob(None, None, directory=tmp_path, train=broken).start(background=False)
+    job = TrainingJob(None, None, directory=tmp_path, train=broken).start(background=False)
     assert job.status == "failed" and "ZeroDivisionError" in job.error and "boom" in job.details
 
 
-# -- report helpers ----------------------------------------------------------------------------
+# -- view helpers ------------------------------------------------------------------------------
 
 
 def test_class_mix_shares_and_sentence() -> None:
     before = {1.0: 10, 5.0: 90}
     after = {1.0: 30, 5.0: 90}
-    mix = reports.class_mix(before, after)
+    mix = views.class_mix(before, after)
     shares = mix.set_index(["stage", "rating"])["share"]
     assert shares[("before", 5.0)] == pytest.approx(0.9)
     assert shares[("after", 5.0)] == pytest.approx(0.75)
     assert mix.groupby("stage")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
-    sentence = reports.balance_sentence(before, after)
+    sentence = views.balance_sentence(before, after)
     assert "100 to 120" in sentence and "90 %" in sentence and "75 %" in sentence
 
 
 def test_sentences_compare_with_the_baselines() -> None:
-    lines = reports.classification_sentences(
+    lines = views.classification_sentences(
         {"precision": 0.86, "trivial_precision": 0.81, "recall": 0.7, "roc_auc": 0.66}
     )
     assert lines[0] == (
@@ -342,45 +344,45 @@ def test_sentences_compare_with_the_baselines() -> None:
         "guessing 'likes it' for everyone is right 81 % of the time."
     )
     assert "better than guessing" in lines[-1]
-    undefined = reports.classification_sentences({"precision": None, "trivial_precision": 0.8})
+    undefined = views.classification_sentences({"precision": None, "trivial_precision": 0.8})
     assert "n/a" in undefined[0]
     ranking = {"k": 10, "model": {"hit_rate_at_k": 0.042}, "popularity": {"hit_rate_at_k": 0.02}}
-    assert "2.1× as often as recommending the 10 most popular" in reports.ranking_sentence(ranking)
+    assert "2.1× as often as recommending the 10 most popular" in views.ranking_sentence(ranking)
     ranking["popularity"]["hit_rate_at_k"] = 0.0
-    assert "never does" in reports.ranking_sentence(ranking)
+    assert "never does" in views.ranking_sentence(ranking)
 
 
 def test_long_tail_and_examples() -> None:
     frame = pd.DataFrame(
         {"user": ["a", "a", "a", "b", "c"], "item": ["x", "y", "x", "x", "z"], "rating": [5.0, 4, 3, 2, 1]}
     )
-    points, stats = reports.long_tail(frame)
+    points, stats = views.long_tail(frame)
     assert points["ratings"].tolist() == [3, 1, 1]
     assert stats["max"] == 3 and stats["single_rating_share"] == pytest.approx(2 / 3)
     counts = frame["user"].value_counts()
-    assert reports.example_users(counts, n=2, min_ratings=3) == ["a"]
-    assert set(reports.example_users(counts, n=3, min_ratings=10)) == {"a", "b", "c"}
+    assert views.example_users(counts, n=2, min_ratings=3) == ["a"]
+    assert set(views.example_users(counts, n=3, min_ratings=10)) == {"a", "b", "c"}
 
 
 def test_category_mix_compares_lists() -> None:
     rated = pd.DataFrame({"category": ["Audio", "Audio", "Cameras", ""]})
     suggested = pd.DataFrame({"category": ["Audio", "Audio", "Audio", "TV"]})
-    mix = reports.category_mix({"rated": rated, "suggested": suggested}, top=2)
+    mix = views.category_mix({"rated": rated, "suggested": suggested}, top=2)
     shares = mix.set_index(["list", "category"])["share"]
     assert shares[("rated", "Audio")] == pytest.approx(0.5)
     assert shares[("suggested", "Audio")] == pytest.approx(0.75)
     # Only the two most frequent categories keep their names; the rest is pooled.
     assert set(mix["category"]) == {"Audio", "Cameras", "other"}
-    assert reports.category_mix({"rated": pd.DataFrame({"item": ["a"]})}).empty
+    assert views.category_mix({"rated": pd.DataFrame({"item": ["a"]})}).empty
 
 
 def test_peek_columns_headerless_and_header() -> None:
-    assert reports.peek_columns(b"UserID,ProductID,Rating\nu1,p1,5\n", "a.csv") == [
+    assert views.peek_columns(b"UserID,ProductID,Rating\nu1,p1,5\n", "a.csv") == [
         "UserID",
         "ProductID",
         "Rating",
     ]
-    assert reports.peek_columns(b"u1,p1,5,1300000000\nu2,p2,4,1300000001\n", "b.csv") == [
+    assert views.peek_columns(b"u1,p1,5,1300000000\nu2,p2,4,1300000001\n", "b.csv") == [
         "column 1",
         "column 2",
         "column 3",

@@ -1,0 +1,132 @@
+"""Session state of the app: its keys, values kept across pages, multipliers and settings.
+
+Streamlit forgets a widget's value when its page is not shown. Kept values live in a plain dict
+in session state; a widget gets a key seeded from it and writes back on change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from recsys_core.config import NOTEBOOK_MULTIPLIERS, PRESETS, TrainConfig
+
+#: Session-state keys.
+DATASET = "dataset"
+JOB = "train_job"
+LAST_RUN = "last_run_id"
+#: Values kept across pages (a dict in session state) and the prefix of their widgets' keys.
+STORE = "kept"
+WIDGET = "w_"
+#: Set to 1 (or set ``st.session_state["sync_training"] = True``) to train in the page's own
+#: thread: AppTest cannot wait for a worker thread. Everything else is the same code path.
+SYNC_ENV = "RECSYS_APP_SYNC_TRAINING"
+
+
+# -- kept values -------------------------------------------------------------------------------
+# Kept values are whatever a widget holds (numbers, strings, None): ``Any`` is their real type.
+
+
+def kept(name: str, default: Any = None) -> Any:
+    """The kept value ``name`` (``default`` when never set)."""
+    return st.session_state.setdefault(STORE, {}).get(name, default)
+
+
+def set_kept(name: str, value: Any) -> None:
+    """Change a kept value and its widget (call before the widget is drawn or from a callback)."""
+    st.session_state.setdefault(STORE, {})[name] = value
+    st.session_state[WIDGET + name] = value
+
+
+def _sync(name: str) -> None:
+    st.session_state.setdefault(STORE, {})[name] = st.session_state[WIDGET + name]
+
+
+def bind(
+    name: str, default: Any, on_change: Callable[[], None] | None = None
+) -> dict[str, str | Callable[[], None]]:
+    """``key``/``on_change`` arguments that tie a widget to the kept value ``name``."""
+    store = st.session_state.setdefault(STORE, {})
+    store.setdefault(name, default)
+    # Seed the widget on every run, not only when its key is missing: a key left over from an
+    # earlier visit can hold a stale value. The store already holds the latest change (the
+    # on_change callback runs before the script), so this never overrides the user.
+    st.session_state[WIDGET + name] = store[name]
+
+    def changed() -> None:
+        _sync(name)
+        if on_change is not None:
+            on_change()
+
+    return {"key": WIDGET + name, "on_change": changed}
+
+
+# -- oversampling multipliers (set on Balance, used on Train) -------------------------------------
+
+
+def mult_name(rating: float) -> str:
+    return f"mult_{float(rating):g}"
+
+
+def multipliers(classes: list[float]) -> dict[float, float]:
+    """The Balance page's factors for ``classes`` (1.0 where the user set none)."""
+    return {float(r): float(kept(mult_name(r), 1.0)) for r in classes}
+
+
+def set_multipliers(values: Mapping[float, float], classes: list[float]) -> None:
+    for rating in classes:
+        set_kept(mult_name(rating), float(values.get(float(rating), 1.0)))
+
+
+def notebook_recipe() -> dict[float, float]:
+    return dict(NOTEBOOK_MULTIPLIERS)
+
+
+# -- training settings (set on Train, the split also used on Balance) ----------------------------
+
+#: TrainConfig fields set on the Train page (kept under the same names).
+SETTINGS = (
+    "epochs",
+    "embedding_dim",
+    "batch_size",
+    "learning_rate",
+    "threshold",
+    "split",
+    "objective",
+    "seed",
+)
+DEFAULT_PRESET = "fast"
+
+
+def apply_preset() -> None:
+    """Fill the advanced settings with the chosen preset's values."""
+    config = PRESETS[kept("preset", DEFAULT_PRESET)]
+    for name in SETTINGS:
+        set_kept(name, getattr(config, name))
+
+
+def ensure_settings() -> None:
+    if kept("preset") is None:
+        set_kept("preset", DEFAULT_PRESET)
+    if any(kept(name) is None for name in SETTINGS):
+        apply_preset()
+
+
+def current_config(classes: list[float]) -> TrainConfig:
+    """The TrainConfig the Train page would start now (raises ``RecsysError`` if invalid)."""
+    ensure_settings()
+    overrides = {name: kept(name) for name in SETTINGS}
+    overrides["multipliers"] = {r: f for r, f in multipliers(classes).items() if f != 1.0}
+    return TrainConfig.preset(kept("preset"), **overrides)
+
+
+def split_setting() -> tuple[str, int]:
+    ensure_settings()
+    return str(kept("split")), int(kept("seed"))
+
+
+def sync_training() -> bool:
+    return bool(st.session_state.get("sync_training")) or os.environ.get(SYNC_ENV) == "1"

@@ -1,0 +1,58 @@
+"""Column names of an upload, for the app's column-mapping select boxes.
+
+Temporary home: ``recsys_core.ratings.peek_columns`` (built on the loader's own sniffers)
+replaces this module at merge; the logic here is unchanged from the app's first version.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from recsys_core.errors import RecsysError
+
+
+def peek_columns(data: bytes, name: str, max_bytes: int = 1 << 20) -> list[str]:
+    """Column names of an uploaded table, for the column-mapping select boxes.
+
+    Reads only the start of a CSV/JSON-lines file. A CSV whose first row looks like data
+    (no header) gets positional names ``column 1, column 2, …`` which the caller maps by
+    position.
+    """
+    lower = name.lower()
+    try:
+        if lower.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(io.BytesIO(data)).names)
+        if lower.endswith(".gz"):
+            import gzip
+
+            with gzip.open(io.BytesIO(data)) as handle:
+                head = handle.read(max_bytes)
+        else:
+            head = data[:max_bytes]
+        text = head.decode("utf-8", errors="replace")
+        if lower.endswith((".jsonl", ".json", ".ndjson")) or text.lstrip().startswith("{"):
+            sample = pd.read_json(io.StringIO(text.splitlines()[0]), lines=True)
+            return [str(c) for c in sample.columns]
+        sample = pd.read_csv(io.StringIO(text), sep=None, engine="python", nrows=20, header=None)
+    except Exception as exc:  # any parser failure means "we cannot offer a mapping"
+        raise RecsysError(
+            f"Could not read the column names of {name}: {exc}. Check that it is a CSV, CSV.gz, "
+            "Parquet or JSON-lines file."
+        ) from None
+    first = [str(v) for v in sample.iloc[0].tolist()]
+    looks_like_header = not any(_is_number(v) for v in first)
+    if looks_like_header:
+        return first
+    return [f"column {i + 1}" for i in range(sample.shape[1])]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
