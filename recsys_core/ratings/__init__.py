@@ -25,6 +25,17 @@ Hostile files are refused before they cost much: a file that would not fit in me
 after sampling its first rows (see :func:`available_memory` and ``memory_budget``), compressed
 files are decompressed in bounded steps after their first megabyte has been checked, and a
 first line without a line break or with thousands of fields is refused before any parsing.
+
+:func:`peek_columns` reads only the column names from a file's first bytes, with the same
+sniffers, for choosing the columns by hand; column failures raise
+:class:`~recsys_core.errors.ColumnsError`, which carries the file's column names.
+
+The package's private modules, in the order a load runs through them: ``_sources`` (paths and
+uploads) with ``_compression`` and ``_content`` (magic bytes, encodings), ``_memory`` (the
+guard), ``_formats`` (which reader) with ``_csv``, ``_json`` and ``_parquet`` (``_lines``
+locates rows in messages), ``_columns`` (which column is which), ``_values`` and ``_times``
+(validation), ``_cleaning`` (duplicates, k-core), and ``_load`` / ``_products`` / ``_peek`` for
+the public functions; ``_types`` and ``_text`` hold the shared types and message helpers.
 """
 
 from __future__ import annotations

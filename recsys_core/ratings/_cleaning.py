@@ -73,6 +73,7 @@ def duplicate_rows(
 def kcore_mask(
     users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, min_user: int, min_item: int
 ) -> np.ndarray:
+    """Rows that survive the k-core filter: users and items with fewer ratings dropped until stable."""
     keep = np.ones(len(users), dtype=bool)
     while True:
         user_counts = np.bincount(users[keep], minlength=n_users)
@@ -84,6 +85,7 @@ def kcore_mask(
 
 
 def check_minimums(min_user_ratings: int, min_item_ratings: int) -> None:
+    """Refuse k-core minimums that are not whole numbers of at least 1."""
     for label, value in (("min_user_ratings", min_user_ratings), ("min_item_ratings", min_item_ratings)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise RecsysError(

@@ -232,6 +232,7 @@ _TIME_LIKE = r"\s*(-?\d+(\.\d*)?|\d{4}-\d\d-\d\d.*)\s*"
 
 
 def unique_names(names: list[str]) -> list[str]:
+    """Repeated names numbered as pandas does: ``Rating, Rating`` -> ``Rating, Rating.1``."""
     seen: dict[str, int] = {}
     out = []
     for n in names:
@@ -244,4 +245,5 @@ def unique_names(names: list[str]) -> list[str]:
 
 
 def role_of(column_map: Mapping[str, str], column: str) -> str:
+    """The field (``user``, ``item`` …) that ``column`` was chosen for."""
     return next(role for role, col in column_map.items() if col == column)

@@ -32,6 +32,7 @@ _DAMAGED = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
 
 
 def compression_of(head: bytes) -> str | None:
+    """``gzip``, ``bzip2`` or ``xz`` by the magic bytes at the start of ``head``, else ``None``."""
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
     if re.match(rb"BZh[1-9]1AY&SY", head):

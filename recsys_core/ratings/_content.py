@@ -47,6 +47,7 @@ def head_bytes(buffer: pa.Buffer, size: int) -> bytes:
 
 
 def tail_bytes(buffer: pa.Buffer, size: int) -> bytes:
+    """The last ``size`` bytes (fewer if the buffer is shorter)."""
     size = min(size, buffer.size)
     return buffer.slice(buffer.size - size, size).to_pybytes()
 
@@ -68,6 +69,7 @@ def _zip_message(head: bytes, name: str) -> str:
 
 
 def utf16_encoding(buffer: pa.Buffer) -> str | None:
+    """The UTF-16/32 codec the text is in (by its BOM, or NUL bytes in ASCII text), else ``None``."""
     head = head_bytes(buffer, 4096)
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         return "utf-32"
@@ -112,6 +114,7 @@ def _not_utf8(name: str, text: bytes, position: int) -> RecsysError:
 
 
 def not_utf8_at(name: str, line: int, byte: int) -> RecsysError:
+    """The message for a byte that UTF-8 does not allow, with its line."""
     return RecsysError(
         f"{name} is not UTF-8 text: line {line:,} has the byte 0x{byte:02X}, which UTF-8 does "
         "not allow (the file is probably in a legacy encoding such as Windows-1252). Save it as "

@@ -139,6 +139,7 @@ def sniff_csv(data: SourceData, spec: Spec, given: Mapping[str, str]) -> CsvLayo
 
 
 def read_csv(data: SourceData, spec: Spec, given: Mapping[str, str], fmt: str) -> RawTable:
+    """Read the mapped columns of a CSV file as text, with rows located by their file lines."""
     layout = sniff_csv(data, spec, given)
     notes: list[str] = []
     if layout.has_header:

@@ -24,6 +24,7 @@ _SEPARATORS = re.compile(r"[\s,]*")  # between the objects of a JSON array
 
 
 def read_json_lines(data: SourceData, spec: Spec, given: Mapping[str, str], fmt: str) -> RawTable:
+    """Read the mapped fields of JSON lines with the types the first records show."""
     records, sampled = sniff_json_records(data)
     keys = record_keys(records)
     column_map = resolve_columns(keys, spec, given, data.name)
@@ -209,6 +210,7 @@ def _json_type(records: list[dict], column: str, role: str, name: str) -> pa.Dat
 
 
 def read_json_array(data: SourceData, spec: Spec, given: Mapping[str, str], fmt: str) -> RawTable:
+    """Read the mapped fields of a JSON array of objects (parsed whole, after a memory check)."""
     # json.loads builds Python objects for the whole array: estimate them before parsing.
     head = head_bytes(data.buffer, SNIFF_BYTES)
     rows = max(data.buffer.size * head.count(b"{") / max(len(head), 1), 1.0)

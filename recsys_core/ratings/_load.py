@@ -110,7 +110,7 @@ class Ratings:
             return _finish(raw, min_user_ratings, min_item_ratings)
         except RecsysError:
             raise
-        except Exception as exc:  # the contract: only RecsysError leaves this module
+        except Exception as exc:  # the contract: only RecsysError leaves this package
             raise wrap_error(exc, source, "ratings") from exc
 
 
@@ -163,7 +163,7 @@ def load_ratings(
         return _finish(raw, min_user_ratings, min_item_ratings)
     except RecsysError:
         raise
-    except Exception as exc:  # the contract: only RecsysError leaves this module
+    except Exception as exc:  # the contract: only RecsysError leaves this package
         raise wrap_error(exc, name, "ratings") from exc
 
 

@@ -71,6 +71,7 @@ def _cgroup_headroom() -> int | None:
 
 
 def check_budget(memory_budget: object) -> int | None:
+    """The ``memory_budget`` argument checked: ``None`` or a positive whole number of bytes."""
     if memory_budget is None:
         return None
     whole = isinstance(memory_budget, int | np.integer) and not isinstance(memory_budget, bool)
@@ -100,6 +101,7 @@ def check_memory(data: SourceData, rows: float, need: float) -> None:
 def memory_error(
     data: SourceData, rows: float, need: float, budget: int, given: bool, *, more_than: bool = False
 ) -> RecsysError:
+    """The message for a load that would not fit in ``budget`` bytes."""
     have = (
         f"the memory budget is {size_text(budget)}" if given else f"this machine has {size_text(budget)} free"
     )

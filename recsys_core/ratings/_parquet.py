@@ -19,6 +19,7 @@ _PARQUET_FOOTER_LIMIT = 64 << 20
 
 
 def read_parquet(data: SourceData, spec: Spec, given: Mapping[str, str], fmt: str) -> RawTable:
+    """Read the mapped columns of a Parquet file."""
     parquet, names = open_parquet(data)
     column_map = resolve_columns(names, spec, given, data.name)
     table = _read_columns(data, parquet, column_map)

@@ -43,7 +43,7 @@ def load_products(source: Source, *, memory_budget: int | None = None) -> pd.Dat
         return _finish_products(raw)
     except RecsysError:
         raise
-    except Exception as exc:  # the contract: only RecsysError leaves this module
+    except Exception as exc:  # the contract: only RecsysError leaves this package
         raise wrap_error(exc, name, "product list") from exc
 
 

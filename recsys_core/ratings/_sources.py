@@ -16,6 +16,7 @@ from recsys_core.ratings._types import SourceData
 
 
 def source_name(source: object) -> str:
+    """The name messages use for a source: its path, its ``name``, or ``uploaded file``."""
     if isinstance(source, str | os.PathLike):
         return os.fspath(source)
     name = getattr(source, "name", None)
@@ -23,6 +24,7 @@ def source_name(source: object) -> str:
 
 
 def open_source(source: object, name: str, budget: int | None = None) -> SourceData:
+    """The bytes of a path, upload or bytes object, decompressed and decoded to UTF-8."""
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.exists():

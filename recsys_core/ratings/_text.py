@@ -15,16 +15,19 @@ SHOWN_ROWS = 5  # offending rows quoted in a message
 
 
 def normalise(name: object) -> str:
+    """A column name folded for matching: lower case, letters and digits only (``User_ID`` -> ``userid``)."""
     return re.sub(r"[^0-9a-z]", "", str(name).lower())
 
 
 def name_list(names: Sequence[str]) -> str:
+    """``'a', 'b', 'c'`` (the first 20 names, then how many more) for messages."""
     shown = [repr(str(n)) for n in names[:20]]
     more = f" and {len(names) - 20} more" if len(names) > 20 else ""
     return (", ".join(shown) or "(none)") + more
 
 
 def size_text(size: float) -> str:
+    """A byte count for messages: ``3 KB``, ``12 MB``, ``1.5 GB``."""
     if size >= 1 << 30:
         return f"{size / (1 << 30):.1f} GB"
     if size >= 1 << 20:
@@ -65,5 +68,6 @@ def wrap_error(exc: Exception, name: str, what: str) -> RecsysError:
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (its class name if it has none)."""
     text = str(exc).strip()
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__

@@ -169,6 +169,7 @@ class RawTable:
 
 
 def coerce_columns(columns: ColumnMap | str | Mapping[str, str] | None) -> dict[str, str]:
+    """The ``columns`` argument as ``{field: column}`` (a ColumnMap, its text form or a mapping)."""
     if columns is None:
         return {}
     if isinstance(columns, str):

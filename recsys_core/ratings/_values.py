@@ -21,6 +21,7 @@ MAX_RATING_VALUE = 100.0
 
 
 def to_str_series(ids: pa.ChunkedArray, mask: pa.Array | None) -> pd.Series:
+    """IDs as a pandas ``str`` Series (rows where ``mask`` is true only, when given)."""
     if mask is not None:
         ids = ids.filter(mask)
     series = ids.to_pandas()
@@ -49,6 +50,7 @@ def _show(value: object) -> str:
 
 
 def id_column(raw: RawTable, role: str) -> pa.ChunkedArray:
+    """The user or item IDs as Arrow strings; refuses other types and missing IDs."""
     column = raw.table.column(role)
     label = raw.column_map[role]
     kind = "user" if role == "user" else "product"
@@ -77,6 +79,7 @@ _NUMBER = r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(nan|inf|
 
 
 def rating_values(raw: RawTable) -> np.ndarray:
+    """The ratings as float64, refusing missing, non-numeric and off-scale values."""
     column = raw.table.column("rating")
     label = raw.column_map["rating"]
     if pa.types.is_dictionary(column.type):
@@ -186,10 +189,12 @@ def _check_scale(raw: RawTable, values: np.ndarray, label: str) -> None:
 
 
 def true_indices(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Positions where a boolean Arrow mask is true (nulls count as false)."""
     return np.flatnonzero(true_mask(mask))
 
 
 def true_mask(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow mask as a numpy array (nulls as false)."""
     filled = pc.fill_null(mask, False)
     if isinstance(filled, pa.ChunkedArray):
         if filled.num_chunks == 0:
