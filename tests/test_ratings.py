@@ -20,8 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recsys_core import ratings as ratings_module
-from recsys_core.errors import RecsysError
-from recsys_core.ratings import ColumnMap, LoadReport, Ratings, k_core, load_products, load_ratings
+from recsys_core.errors import ColumnsError, RecsysError
+from recsys_core.ratings import (
+    ColumnMap,
+    LoadReport,
+    Ratings,
+    is_number,
+    k_core,
+    load_products,
+    load_ratings,
+    peek_columns,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "data"
 
@@ -981,3 +990,88 @@ def test_load_products_csv_keeps_first_of_each_item_and_joins_category_lists():
 def test_load_products_needs_names():
     with pytest.raises(RecsysError, match="no product name column"):
         load_products(upload(b"ProductID,price\n0001,9.99\n", "products.csv"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Column failures carry the columns; peeking at the column names
+# ---------------------------------------------------------------------------------------------
+
+
+def test_column_failures_are_columns_errors_carrying_the_columns():
+    with pytest.raises(ColumnsError, match="no rating column") as missing:
+        load_bytes(b"user_id,prod_id,comment\nA,B,great\nC,D,bad\n")
+    assert missing.value.available == ["user_id", "prod_id", "comment"]
+    with pytest.raises(ColumnsError, match="has no column 'Stars'") as unknown:
+        load_bytes(SIMPLE, columns="rating=Stars")
+    assert unknown.value.available == ["UserID", "ProductID", "Rating", "Timestamp"]
+    with pytest.raises(ColumnsError, match="2 columns named like 'Rating'") as ambiguous:
+        load_bytes(b"UserID,ProductID,Rating,Rating\nA,B,5,4\nC,D,4,3\n")
+    assert ambiguous.value.available == ["UserID", "ProductID", "Rating", "Rating.1"]
+    with pytest.raises(ColumnsError, match="no header row and only 2 columns") as headerless:
+        load_bytes(b"A,5\nB,4\n", columns="rating=2")
+    assert headerless.value.available == ["1", "2"]
+    with pytest.raises(ColumnsError, match="no user ID column") as in_frame:
+        Ratings.from_frame(pd.DataFrame({"who": ["a"], "item": ["b"], "rating": [5.0]}))
+    assert in_frame.value.available == ["who", "item", "rating"]
+    # Value problems are not column problems.
+    with pytest.raises(RecsysError) as values:
+        load_bytes(b"UserID,ProductID,Rating\nA,B,five\nC,D,4\n")
+    assert not isinstance(values.value, ColumnsError)
+
+
+def test_peek_columns_csv_with_header():
+    assert peek_columns(SIMPLE, "ratings.csv") == ["UserID", "ProductID", "Rating", "Timestamp"]
+    assert peek_columns(b"\xef\xbb\xbfuser;item;stars\nu1;i1;4\n", "r.csv") == ["user", "item", "stars"]
+    # Repeated names as the loader makes them unique, so that each can be chosen.
+    assert peek_columns(b"UserID,ProductID,Rating,Rating\nA,B,5,4\n", "r.csv")[-2:] == ["Rating", "Rating.1"]
+
+
+def test_peek_columns_csv_without_header_numbers_the_columns():
+    content = b"u1,p1,5,1300000000\nu2,p2,4,1300000001\n"
+    assert peek_columns(content, "b.csv") == ["column 1", "column 2", "column 3", "column 4"]
+    assert peek_columns(b"A1\t0594481813\t5\n", "b.tsv") == ["column 1", "column 2", "column 3"]
+
+
+def test_peek_columns_gzip_reads_only_the_start():
+    rows = "".join(f"A{k},B{k % 97},{1 + k % 5}\n" for k in range(200_000))
+    content = gzip.compress(("UserID,ProductID,Rating\n" + rows).encode(), mtime=0)
+    assert peek_columns(content, "ratings.csv.gz", max_bytes=4096) == ["UserID", "ProductID", "Rating"]
+    headerless = gzip.compress(rows.encode(), mtime=0)
+    assert peek_columns(headerless, "r.gz", max_bytes=1000) == ["column 1", "column 2", "column 3"]
+
+
+def test_peek_columns_json_lines_and_array():
+    lines = (
+        b'{"user_id": "A", "asin": "B", "rating": 5}\n'
+        b'{"user_id": "C", "asin": "D", "rating": 4, "vote": 2}\n'  # keys of all sniffed records
+    )
+    assert peek_columns(lines, "r.jsonl") == ["user_id", "asin", "rating", "vote"]
+    assert peek_columns(lines * 1000, "r.jsonl", max_bytes=60) == ["user_id", "asin", "rating"]
+    array = b'[{"user": "A", "item": "B", "rating": 5},\n {"user": "C", "item": "D", "rating": 4}]'
+    assert peek_columns(array, "r.json") == ["user", "item", "rating"]
+    assert peek_columns(array, "r.json", max_bytes=50) == ["user", "item", "rating"]
+
+
+def test_peek_columns_parquet():
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"reviewerID": ["A"], "asin": ["B"], "overall": [5.0]}), buffer)
+    assert peek_columns(buffer.getvalue(), "r.parquet", max_bytes=16) == ["reviewerID", "asin", "overall"]
+    assert peek_columns(gzip.compress(buffer.getvalue()), "r.parquet.gz", max_bytes=16) == [
+        "reviewerID",
+        "asin",
+        "overall",
+    ]
+
+
+def test_peek_columns_refuses_what_the_loader_refuses():
+    with pytest.raises(RecsysError, match="empty"):
+        peek_columns(b"", "r.csv")
+    with pytest.raises(RecsysError, match="PNG image"):
+        peek_columns(b"\x89PNG\r\n\x1a\n" + bytes(100), "r.csv")
+    with pytest.raises(RecsysError, match="single column"):
+        peek_columns(b"just some words\nand more\n", "r.csv")
+
+
+def test_is_number():
+    assert is_number("4") and is_number(" 4.5 ") and is_number("1e3") and is_number("nan")
+    assert not is_number("five") and not is_number("") and not is_number("4,5")

@@ -1,0 +1,170 @@
+"""Timestamps: unix times of any unit, YYYYMMDD numbers, dates and datetimes to ``datetime64[ns]``."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recsys_core.errors import RecsysError
+from recsys_core.ratings._text import SHOWN_ROWS, count_are
+from recsys_core.ratings._types import RawTable
+from recsys_core.ratings._values import locations, true_indices, true_mask
+
+# Unix time magnitudes: below 1e11 seconds (year 5138) it is seconds, and so on.
+_UNITS = ((1e11, "s", 10**9), (1e14, "ms", 10**6), (1e17, "us", 10**3), (np.inf, "ns", 1))
+_UNIT_NAMES = {
+    "s": "unix seconds",
+    "ms": "unix milliseconds",
+    "us": "unix microseconds",
+    "ns": "unix nanoseconds",
+}
+_NS_LIMIT = np.iinfo(np.int64).max
+
+
+def timestamp_values(raw: RawTable) -> tuple[np.ndarray | None, str | None]:
+    """``datetime64[ns]`` values (``None`` if the column is empty everywhere) and the format read."""
+    column = raw.table.column("time")
+    label = raw.column_map["time"]
+    typ = column.type
+    if pa.types.is_dictionary(typ):
+        column = column.cast(typ.value_type)
+        typ = column.type
+    if column.null_count == len(column):
+        return None, None
+    if pa.types.is_date(typ):
+        column, typ = column.cast(pa.timestamp("s")), pa.timestamp("s")
+    if pa.types.is_timestamp(typ):
+        if typ.tz is not None:
+            column = column.cast(pa.timestamp(typ.unit, tz="UTC"))
+        scale = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[typ.unit]
+        return _from_numbers(raw, column.cast(pa.int64()), label, None, (scale, "datetimes"))
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        return _from_numbers(raw, column, label, None)
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+        raise RecsysError(
+            f"{raw.name}: the timestamp column {label!r} has type {typ}; timestamps must be unix times or "
+            "dates. Pass columns time=NAME for another column."
+        )
+    for numeric in (pa.int64(), pa.float64()):  # unix times, the common case, first
+        try:
+            cast = column.cast(numeric)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return _from_numbers(raw, cast, label, column)
+    empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), True)
+    if pc.all(empty).as_py():
+        return None, None
+    return _from_text_dates(raw, column, label)
+
+
+def _from_numbers(
+    raw: RawTable,
+    column: pa.ChunkedArray,
+    label: str,
+    text: pa.ChunkedArray | None,
+    unit: tuple[int, str] | None = None,
+) -> tuple[np.ndarray, str]:
+    """Unix times (unit from the magnitude unless given) or YYYYMMDD numbers -> ``datetime64[ns]``."""
+    missing = true_mask(pc.is_null(column)) if column.null_count else None
+    if pa.types.is_floating(column.type):
+        values = column.to_numpy()
+        bad = ~np.isfinite(values)
+        if missing is not None:
+            bad |= missing
+        if bad.any():
+            _bad_times(raw, np.flatnonzero(bad), label, text, values)
+        if np.array_equal(values, np.round(values)) and np.abs(values).max() < 2**62:
+            values = values.astype(np.int64)
+    else:
+        values = column.to_numpy()
+        if missing is not None:
+            _bad_times(raw, np.flatnonzero(missing), label, text, values)
+        values = values.astype(np.int64, copy=False)
+    low, high = values.min(), values.max()
+    if unit is None and values.dtype.kind == "i" and 19_000_101 <= low and high <= 21_001_231:
+        # 20140723: dates written as YYYYMMDD numbers, not unix seconds of early 1970.
+        days = _yyyymmdd_days(values)
+        if days is not None:
+            return _scale_times(raw, days, 86_400 * 10**9, label, text, "YYYYMMDD dates")
+    if unit is None:
+        magnitude = max(abs(float(low)), abs(float(high)))
+        name, scale = next((u, s) for limit, u, s in _UNITS if magnitude < limit)
+        unit = (scale, _UNIT_NAMES[name])
+    return _scale_times(raw, values, unit[0], label, text, unit[1])
+
+
+def _yyyymmdd_days(values: np.ndarray) -> np.ndarray | None:
+    """Days since 1970 for YYYYMMDD integers, or ``None`` if any is not a real date."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    parsed = pd.to_datetime(pd.Series(distinct.astype(str)), format="%Y%m%d", errors="coerce")
+    if parsed.isna().any():
+        return None
+    days = parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return days[inverse]
+
+
+def _scale_times(
+    raw: RawTable, values: np.ndarray, scale: int, label: str, text: pa.ChunkedArray | None, fmt: str
+) -> tuple[np.ndarray, str]:
+    """Scale to nanoseconds, refusing values that do not fit ``datetime64[ns]`` (1677-2262)."""
+    if values.dtype.kind == "f":
+        too_big = np.abs(values) * scale >= _NS_LIMIT
+        if too_big.any():
+            _bad_times(raw, np.flatnonzero(too_big), label, text, values)
+        ns = np.round(values * scale).astype(np.int64)
+    else:
+        too_big = np.abs(values) > _NS_LIMIT // scale
+        if too_big.any():
+            _bad_times(raw, np.flatnonzero(too_big), label, text, values)
+        ns = values * np.int64(scale)
+    return ns.view("datetime64[ns]"), fmt
+
+
+def _from_text_dates(raw: RawTable, column: pa.ChunkedArray, label: str) -> tuple[np.ndarray, str]:
+    # Dates repeat (a few thousand days in millions of ratings): parse each distinct text once.
+    encoded = column.combine_chunks().dictionary_encode() if column.num_chunks else column
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    dictionary = encoded.dictionary
+    try:
+        parsed = dictionary.cast(pa.timestamp("ns"))
+        fmt = "ISO dates"
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        texts = pd.Series(dictionary.to_pylist(), dtype=object)
+        parsed_pd = pd.to_datetime(texts, format="ISO8601", utc=True, errors="coerce")
+        fmt = "ISO dates"
+        if parsed_pd.isna().any():
+            retry = pd.to_datetime(texts[parsed_pd.isna()], format="mixed", utc=True, errors="coerce")
+            parsed_pd = parsed_pd.fillna(retry) if retry.notna().any() else parsed_pd
+            fmt = "dates"
+        # Microseconds hold any year; values outside datetime64[ns] (1677-2262) become missing.
+        micros = parsed_pd.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
+        valid = parsed_pd.notna().to_numpy() & (np.abs(micros) < _NS_LIMIT // 1000)
+        parsed = pa.array(np.where(valid, micros * 1000, 0), type=pa.int64(), mask=~valid).cast(
+            pa.timestamp("ns")
+        )
+    per_row = parsed.take(encoded.indices)
+    missing = true_indices(pc.is_null(per_row))
+    if len(missing):
+        shown = column.take(pa.array(missing[:SHOWN_ROWS])).to_pylist()
+        raise RecsysError(
+            f"{raw.name}, timestamp column {label!r}: {count_are(len(missing), 'value')} not dates or unix "
+            f"times ({locations(raw, missing, shown)}). Use unix seconds (1365811200) or ISO dates "
+            '(2013-04-13), or load without times with --columns time=- (ColumnMap(time="-")).'
+        )
+    return per_row.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]"), fmt
+
+
+def _bad_times(
+    raw: RawTable, bad: np.ndarray, label: str, text: pa.ChunkedArray | None, values: np.ndarray
+) -> NoReturn:
+    first = bad[:SHOWN_ROWS]
+    shown = text.take(pa.array(first)).to_pylist() if text is not None else values[first].tolist()
+    raise RecsysError(
+        f"{raw.name}, timestamp column {label!r}: {count_are(len(bad), 'value')} missing or out of range "
+        f"({locations(raw, bad, shown)}). Use unix seconds (1365811200) or ISO dates (2013-04-13)."
+    )
