@@ -22,9 +22,7 @@ layout.intro(
 
 def _columns_problem(exc: RecsysError) -> bool:
     """Whether a load failed on the columns (which one is which), so a manual mapping may help."""
-    if isinstance(exc, ColumnsError):
-        return True
-    return "column" in str(exc).lower()  # TODO(merge): remove; until the loader raises ColumnsError
+    return isinstance(exc, ColumnsError)
 
 
 def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
@@ -41,7 +39,9 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
             for role in ("user", "item", "rating", "time"):
                 state.pop(f"map_{role}", None)  # choices for another file's columns
             try:
-                state["mapping"] = {"name": name, "columns": views.peek_columns(data, name)}
+                from recsys_core.ratings import peek_columns
+
+                state["mapping"] = {"name": name, "columns": peek_columns(data, name)}
             except RecsysError as peek_exc:
                 state["upload_error"] += f" ({peek_exc})"
                 state.pop("mapping", None)

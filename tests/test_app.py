@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.jobs import TrainingJob
+from recsys_core.ratings import peek_columns
 from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -377,12 +378,12 @@ def test_category_mix_compares_lists() -> None:
 
 
 def test_peek_columns_headerless_and_header() -> None:
-    assert views.peek_columns(b"UserID,ProductID,Rating\nu1,p1,5\n", "a.csv") == [
+    assert peek_columns(b"UserID,ProductID,Rating\nu1,p1,5\n", "a.csv") == [
         "UserID",
         "ProductID",
         "Rating",
     ]
-    assert views.peek_columns(b"u1,p1,5,1300000000\nu2,p2,4,1300000001\n", "b.csv") == [
+    assert peek_columns(b"u1,p1,5,1300000000\nu2,p2,4,1300000001\n", "b.csv") == [
         "column 1",
         "column 2",
         "column 3",

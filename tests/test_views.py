@@ -14,7 +14,6 @@ import pytest
 
 from recsys_core import views
 from recsys_core.encoding import IdMap
-from recsys_core.errors import RecsysError
 from recsys_core.jobs import Job
 from recsys_core.prepare import train_class_counts
 from recsys_core.registry import RunRecord
@@ -174,8 +173,3 @@ def test_a_job_runs_any_work_with_the_trainer_hooks() -> None:
     assert [r.epoch for r in job.history] == [1, 2] and job.progress == (2, 1, 1)
     idle = Job[int]().start(background=False)
     assert idle.status == "failed" and idle.error == "This job has nothing to do."
-
-
-def test_peek_columns_explains_an_unreadable_file() -> None:
-    with pytest.raises(RecsysError, match=r"Could not read the column names of bad\.parquet"):
-        views.peek_columns(b"not parquet", "bad.parquet")

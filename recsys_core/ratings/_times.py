@@ -85,7 +85,7 @@ def _from_numbers(
             _bad_times(raw, np.flatnonzero(missing), label, text, values)
         values = values.astype(np.int64, copy=False)
     low, high = values.min(), values.max()
-    if unit is None and values.dtype.kind == "i" and 19_000_101 <= low and high <= 21_001_231:
+    if unit is None and values.dtype.kind == "i" and 19_000_101 <= low <= high <= 21_001_231:
         # 20140723: dates written as YYYYMMDD numbers, not unix seconds of early 1970.
         days = _yyyymmdd_days(values)
         if days is not None:

@@ -10,7 +10,6 @@ from recsys_core.views._balance import balance_sentence, class_mix
 from recsys_core.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.views._dataset import Overview, TailStats, dataset_overview, long_tail, rating_distribution
 from recsys_core.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
-from recsys_core.views._peek import peek_columns
 from recsys_core.views._quality import (
     Metrics,
     classification_sentences,
@@ -39,7 +38,6 @@ __all__ = [
     "long_tail",
     "loss_chart_data",
     "multipliers_text",
-    "peek_columns",
     "percent",
     "quality_chart_data",
     "ranking_sentence",
