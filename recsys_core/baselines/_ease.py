@@ -153,5 +153,7 @@ class EASE:
             return np.asarray(rows @ self.weights_, dtype=np.float32)
         # X_u B = X_u - (X_u P) / P_jj, with l2 X_u P = X_u - (X_u Xᵀ) (l2 I + X Xᵀ)⁻¹ X.
         dense = rows.toarray()
-        scaled_p = dense - (rows @ self._train.T) @ self._kernel_x
+        # X_u Xᵀ is nearly dense: a BLAS product beats scipy's sparse-times-dense loop.
+        overlap = (rows @ self._train.T).toarray()
+        scaled_p = dense - overlap @ self._kernel_x
         return (dense - scaled_p / self._scale[None, :].astype(np.float32)).astype(np.float32, copy=False)
