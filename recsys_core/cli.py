@@ -20,6 +20,7 @@ from recsys_core.errors import RecsysError
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
     from recsys_core.distributed import DistributedContext
+    from recsys_core.runs import Run
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,7 +133,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
     resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
     if not args.distributed:
-        return _train(args, config, out, None)
+        return _train_command(args, config, out, None)
     from recsys_core.distributed import init_from_env, shutdown
 
     context = init_from_env(config.device)
@@ -141,12 +142,12 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             # Other ranks train their shards silently and write nothing: rank 0 reports and saves.
             args.quiet = True
             out = io.StringIO()
-        return _train(args, config, out, context)
+        return _train_command(args, config, out, context)
     finally:
         shutdown()
 
 
-def _train(
+def _train_command(
     args: argparse.Namespace, config: TrainConfig, out: TextIO, context: DistributedContext | None
 ) -> int:
     """``train``, in one process or (``context`` set) as one rank of a ``torchrun`` job."""
@@ -215,6 +216,14 @@ def _train(
     else:
         path = save_run(run, out_dir, overwrite=args.overwrite)
     stages = {**stages, "save": time.perf_counter() - saving}
+    _print_trained(run, out)
+    out.write("stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()) + "\n")
+    out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
+    return 0
+
+
+def _print_trained(run: Run, out: TextIO) -> None:
+    """The test metrics of a freshly trained run, two lines (none when it was not evaluated)."""
     metrics = run.metrics
     if metrics:
         out.write(
@@ -230,9 +239,6 @@ def _train(
             f"top-{k}: hit rate {_f(m['hit_rate_at_k'])} vs most-popular {_f(p['hit_rate_at_k'])}, "
             f"NDCG {_f(m['ndcg_at_k'])} vs {_f(p['ndcg_at_k'])}\n"
         )
-    out.write("stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()) + "\n")
-    out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
-    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:

@@ -269,14 +269,10 @@ def ranking_metrics(
         ``{"model": {...}, "popularity": {...} or None, "k": k, "users": evaluated_users,
         "test_users": all_test_users}``.
     """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RecsysError(
-            f"k (the list length for ranking metrics) must be a whole number of at least 1, not {k!r}."
-        )
+    k = _list_length(k)
     distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
     n_items = seen.shape[1]
     seen = sp.csr_matrix(seen, dtype=bool)
-    k = int(k)
 
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return top_unseen(model, rows, seen, k)
@@ -298,6 +294,14 @@ def ranking_metrics(
             popular_top, distinct_users, relevant, n_items, k, chunk_size
         )
     return result
+
+
+def _list_length(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise RecsysError(
+            f"k (the list length for ranking metrics) must be a whole number of at least 1, not {k!r}."
+        )
+    return int(k)
 
 
 def _test_users(
