@@ -20,6 +20,7 @@ from recsys_core.errors import RecsysError
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
     from recsys_core.distributed import DistributedContext
+    from recsys_core.ratings import ColumnMap
     from recsys_core.runs import Run
 
 
@@ -30,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
         raise RecsysError(f"{message} (see `{self.prog} --help`)")
 
 
-def _columns(text: str | None):
+def _columns(text: str | None) -> ColumnMap | None:
     from recsys_core.ratings import ColumnMap
 
     return ColumnMap.parse(text) if text else None
@@ -105,7 +106,7 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _config_from_args(args: argparse.Namespace):
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     from recsys_core.config import TrainConfig, parse_multipliers
 
     overrides = {
