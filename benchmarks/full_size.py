@@ -101,9 +101,9 @@ def train(path: Path, runs: Path) -> Path:
 
 def recommend_everyone(run_dir: Path, chunks: int, chunk_size: int) -> tuple[int, int]:
     """Time ``recommend_all`` over ``chunks`` chunks; return the run's (users, products)."""
-    from recsys_core.evaluation import effective_chunk
     from recsys_core.recommend import recommend_all
     from recsys_core.runs import load_run
+    from recsys_core.topk import effective_chunk
 
     started = time.perf_counter()
     run = load_run(run_dir)

@@ -49,7 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import recsys_core.training as training  # noqa: E402
+# The sweep varies the hybrid weight where epoch_samples reads it.
+import recsys_core.training._sampling as training  # noqa: E402
 from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.demo import demo_ratings  # noqa: E402
 from recsys_core.pipeline import train_run  # noqa: E402

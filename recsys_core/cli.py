@@ -20,6 +20,8 @@ from recsys_core.errors import RecsysError
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
     from recsys_core.distributed import DistributedContext
+    from recsys_core.ratings import ColumnMap
+    from recsys_core.runs import Run
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
         raise RecsysError(f"{message} (see `{self.prog} --help`)")
 
 
-def _columns(text: str | None):
+def _columns(text: str | None) -> ColumnMap | None:
     from recsys_core.ratings import ColumnMap
 
     return ColumnMap.parse(text) if text else None
@@ -104,7 +106,7 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _config_from_args(args: argparse.Namespace):
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     from recsys_core.config import TrainConfig, parse_multipliers
 
     overrides = {
@@ -132,7 +134,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
     resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
     if not args.distributed:
-        return _train(args, config, out, None)
+        return _train_command(args, config, out, None)
     from recsys_core.distributed import init_from_env, shutdown
 
     context = init_from_env(config.device)
@@ -141,12 +143,12 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             # Other ranks train their shards silently and write nothing: rank 0 reports and saves.
             args.quiet = True
             out = io.StringIO()
-        return _train(args, config, out, context)
+        return _train_command(args, config, out, context)
     finally:
         shutdown()
 
 
-def _train(
+def _train_command(
     args: argparse.Namespace, config: TrainConfig, out: TextIO, context: DistributedContext | None
 ) -> int:
     """``train``, in one process or (``context`` set) as one rank of a ``torchrun`` job."""
@@ -215,6 +217,14 @@ def _train(
     else:
         path = save_run(run, out_dir, overwrite=args.overwrite)
     stages = {**stages, "save": time.perf_counter() - saving}
+    _print_trained(run, out)
+    out.write("stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()) + "\n")
+    out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
+    return 0
+
+
+def _print_trained(run: Run, out: TextIO) -> None:
+    """The test metrics of a freshly trained run, two lines (none when it was not evaluated)."""
     metrics = run.metrics
     if metrics:
         out.write(
@@ -230,9 +240,6 @@ def _train(
             f"top-{k}: hit rate {_f(m['hit_rate_at_k'])} vs most-popular {_f(p['hit_rate_at_k'])}, "
             f"NDCG {_f(m['ndcg_at_k'])} vs {_f(p['ndcg_at_k'])}\n"
         )
-    out.write("stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()) + "\n")
-    out.write(f"saved the run to {path} ({time.perf_counter() - start:.1f} s in all)\n")
-    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
@@ -290,7 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recsys", description="Train, evaluate and query NCF recommenders on ratings.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_data_commands(sub)
+    _add_train_command(sub)
+    _add_query_commands(sub)
+    return parser
 
+
+def _add_data_commands(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo-data", help="write the built-in demo ratings to a CSV file")
     demo.add_argument("--out", required=True, help="CSV path (.csv or .csv.gz)")
     demo.add_argument("--users", type=int, default=5000)
@@ -311,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true")
     inspect.set_defaults(func=cmd_inspect)
 
+
+def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train a model and save the run")
     train.add_argument("path", help="ratings file")
     train.add_argument("--out", help="run folder to create")
@@ -348,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=cmd_train)
 
+
+def _add_query_commands(sub: argparse._SubParsersAction) -> None:
     evaluate = sub.add_parser("evaluate", help="metrics of a saved run on its test split")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--k", type=int, default=10, help="list length for the ranking metrics")
@@ -363,7 +380,6 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("-n", type=int, default=5)
     rec.add_argument("--json", action="store_true")
     rec.set_defaults(func=cmd_recommend)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

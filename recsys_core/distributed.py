@@ -40,7 +40,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -48,17 +47,15 @@ from torch.nn.parallel import DistributedDataParallel
 from recsys_core.config import TrainConfig
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
-from recsys_core.optim import BETA1, BETA2, EPS
+from recsys_core.optim import lazy_adam_update
 from recsys_core.training import (
     EpochBook,
     EpochReport,
+    EpochSamples,
     TrainingData,
+    TrainingSetup,
     TrainResult,
-    _check,
-    _NegativeSampler,
-    _normalised,
-    _validation_samples,
-    epoch_samples,
+    prepare_training_run,
     resolve_device,
 )
 
@@ -164,7 +161,7 @@ def shard_bounds(lo: int, nb: int, rank: int, world: int) -> tuple[int, int, boo
 class LazyAdam(torch.optim.Optimizer):
     """Adam on the rows present in a sparse gradient, with ``torch.optim.Adam``'s formulas.
 
-    The single-process trainer's optimiser (:mod:`recsys_core.optim`) as a
+    The single-process trainer's optimiser (:func:`recsys_core.optim.lazy_adam_update`) as a
     ``torch.optim.Optimizer``: ``lerp`` for the first moment, bias corrections from the global
     step count, ``eps`` added after dividing ``sqrt(v)`` by ``sqrt(1 - beta2**t)``. Rows absent
     from the gradient keep their parameters and moments. Every parameter must get a sparse
@@ -188,15 +185,16 @@ class LazyAdam(torch.optim.Optimizer):
                     state["m"] = torch.zeros_like(param)
                     state["v"] = torch.zeros_like(param)
                 state["step"] += 1
-                t = state["step"]
                 grad = param.grad.coalesce()
-                rows, values = grad.indices()[0], grad.values()
-                m_rows = state["m"][rows].lerp_(values, 1.0 - BETA1)
-                v_rows = state["v"][rows].mul_(BETA2).addcmul_(values, values, value=1.0 - BETA2)
-                state["m"][rows] = m_rows
-                state["v"][rows] = v_rows
-                denom = (v_rows.sqrt() / (1.0 - BETA2**t) ** 0.5).add_(EPS)
-                param[rows] = param[rows].addcdiv_(m_rows, denom, value=-group["lr"] / (1.0 - BETA1**t))
+                lazy_adam_update(
+                    param,
+                    state["m"],
+                    state["v"],
+                    grad.indices()[0],
+                    grad.values(),
+                    state["step"],
+                    group["lr"],
+                )
 
 
 def sparse_allreduce_hook(world_size, bucket):
@@ -300,105 +298,115 @@ def train_model_ddp(
         raise RecsysError(
             "Distributed training needs a process group: start with torchrun and call init_from_env() first."
         )
-    config.validate()
-    data = _normalised(data)
-    _check(data, model)
-    rank, world = dist.get_rank(), dist.get_world_size()
-    backend = dist.get_backend()
-    sparse = _resolve_gradients(gradients, backend)
+    sparse = _resolve_gradients(gradients, dist.get_backend())
     on_gpu = resolve_device(config.device) == "cuda"
     device = torch.device(f"cuda:{torch.cuda.current_device()}" if on_gpu else "cpu")
-    model.to(device)
-    if config.objective == "hybrid":
-        model.add_rating_head()
+    setup = prepare_training_run(model, data, config, device=device)
     _set_sparse(model, sparse)
     try:
-        return _train(model, data, config, rank, world, device, sparse, on_epoch, on_progress, should_stop)
+        return _train_ddp_epochs(setup, device, sparse, on_epoch, on_progress, should_stop)
     finally:
         _set_sparse(model, False)
 
 
-def _train(
-    model: NCF,
-    data: TrainingData,
-    config: TrainConfig,
-    rank: int,
-    world: int,
+def _train_ddp_epochs(
+    setup: TrainingSetup,
     device: torch.device,
     sparse: bool,
     on_epoch: Callable[[EpochReport], None] | None,
     on_progress: Callable[[int, int, int], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> TrainResult:
+    """The epoch loop of :func:`train_model_ddp`, in this process, over the prepared run."""
+    model, config = setup.model, setup.config
     # The hybrid rating head is buffers fitted identically by every process after each epoch:
     # nothing to broadcast (DDP would otherwise send them from rank 0 before every step).
     ddp = DistributedDataParallel(
         model, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False
     )
+    world = dist.get_world_size()
     if sparse:
         ddp.register_comm_hook(world, sparse_allreduce_hook)
     optimiser_class = LazyAdam if sparse else torch.optim.Adam
     optimiser = optimiser_class(model.parameters(), lr=config.learning_rate)
-    # The same generators as train_model: every process draws the same epochs.
-    rng = np.random.default_rng(config.seed)
-    sampler = None
-    if config.objective != "rating" and config.negatives > 0:
-        sampler = _NegativeSampler(data, model.n_items)
-    val = _validation_samples(data, config, np.random.default_rng([config.seed, 1]), sampler)
-
-    book = EpochBook(model, data, val, config, on_epoch)
-    batch_size = config.batch_size
+    book = setup.new_book(on_epoch)
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        samples = epoch_samples(data, config, rng, sampler)
-        n = len(samples.users)
-        total = -(-n // batch_size)
-        users = torch.as_tensor(samples.users, device=device)
-        items = torch.as_tensor(samples.items, device=device)
-        targets = torch.as_tensor(samples.targets, device=device)
-        weights = torch.as_tensor(samples.weights, device=device) if len(samples.weights) else None
-        # Sum of this process's shares of the batches' mean losses since the last all-reduce.
-        pending = torch.zeros((), dtype=torch.float64, device=device)
-        loss_sum = 0.0
+        samples = setup.next_epoch()  # the same draws in every process
         t0 = time.perf_counter()
-        for batch in range(total):
-            lo = batch * batch_size
-            nb = min(batch_size, n - lo)
-            start, stop, whole = shard_bounds(lo, nb, rank, world)
-            losses = torch.nn.functional.binary_cross_entropy_with_logits(
-                ddp(users[start:stop], items[start:stop]), targets[start:stop], reduction="none"
-            )
-            if weights is not None:
-                losses = losses * weights[start:stop]
-            local = losses.sum()
-            # DDP averages over processes: scale so that the average is the batch's mean loss.
-            share = local / nb if whole else local * (world / nb)
-            optimiser.zero_grad(set_to_none=True)
-            share.backward()
-            optimiser.step()
-            pending += local.detach() / (nb * world if whole else nb)
-            done = batch + 1
-            if done % SYNC_EVERY and done != total:
-                continue
-            # Every process arrives here at the same batch: agree on loss, Stop and progress.
-            stop_here = bool(should_stop()) if should_stop is not None else False
-            reported, stop_votes = _all_reduce([float(pending), float(stop_here)], device)
-            pending.zero_()
-            loss_sum += reported
-            if stop_votes > 0:
-                book.stop(f"Stopped during epoch {epoch} ({done:,} of {total:,} batches).")
-                break
-            if not math.isfinite(loss_sum):
-                book.diverged(epoch, loss_sum, done, total)
-                break
-            if on_progress is not None:
-                on_progress(epoch, done, total)
+        loss_sum, total = _ddp_epoch(
+            ddp, optimiser, samples, config.batch_size, device, epoch, book, on_progress, should_stop
+        )
         train_seconds = time.perf_counter() - t0
         if book.stopped:
             break
         # As train_model: every process fits the same head to the same data and parameters.
         if not book.end_epoch(
-            epoch, loss_sum=loss_sum, total=total, n=n, started=started, train_seconds=train_seconds
+            epoch,
+            loss_sum=loss_sum,
+            total=total,
+            n=len(samples.users),
+            started=started,
+            train_seconds=train_seconds,
         ):
             break
     return book.result()
+
+
+def _ddp_epoch(
+    ddp: DistributedDataParallel,
+    optimiser: torch.optim.Optimizer,
+    samples: EpochSamples,
+    batch_size: int,
+    device: torch.device,
+    epoch: int,
+    book: EpochBook,
+    on_progress: Callable[[int, int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[float, int]:
+    """This process's share of one epoch; returns the job's ``(sum of the batches' mean losses,
+    batches)``. Stop and divergence are agreed every :data:`SYNC_EVERY` batches and recorded in
+    ``book``."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    n = len(samples.users)
+    total = -(-n // batch_size)
+    users = torch.as_tensor(samples.users, device=device)
+    items = torch.as_tensor(samples.items, device=device)
+    targets = torch.as_tensor(samples.targets, device=device)
+    weights = torch.as_tensor(samples.weights, device=device) if len(samples.weights) else None
+    # Sum of this process's shares of the batches' mean losses since the last all-reduce.
+    pending = torch.zeros((), dtype=torch.float64, device=device)
+    loss_sum = 0.0
+    for batch in range(total):
+        lo = batch * batch_size
+        nb = min(batch_size, n - lo)
+        start, stop, whole = shard_bounds(lo, nb, rank, world)
+        losses = torch.nn.functional.binary_cross_entropy_with_logits(
+            ddp(users[start:stop], items[start:stop]), targets[start:stop], reduction="none"
+        )
+        if weights is not None:
+            losses = losses * weights[start:stop]
+        local = losses.sum()
+        # DDP averages over processes: scale so that the average is the batch's mean loss.
+        share = local / nb if whole else local * (world / nb)
+        optimiser.zero_grad(set_to_none=True)
+        share.backward()
+        optimiser.step()
+        pending += local.detach() / (nb * world if whole else nb)
+        done = batch + 1
+        if done % SYNC_EVERY and done != total:
+            continue
+        # Every process arrives here at the same batch: agree on loss, Stop and progress.
+        stop_here = bool(should_stop()) if should_stop is not None else False
+        reported, stop_votes = _all_reduce([float(pending), float(stop_here)], device)
+        pending.zero_()
+        loss_sum += reported
+        if stop_votes > 0:
+            book.stop(f"Stopped during epoch {epoch} ({done:,} of {total:,} batches).")
+            break
+        if not math.isfinite(loss_sum):
+            book.diverged(epoch, loss_sum, done, total)
+            break
+        if on_progress is not None:
+            on_progress(epoch, done, total)
+    return loss_sum, total

@@ -13,32 +13,39 @@ The validation split is for choosing epochs and settings; these functions are fo
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import torch
+from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
 from recsys_core.errors import RecsysError
+from recsys_core.model import NCF
+from recsys_core.topk import (
+    build_seen_matrix,
+    effective_chunk,
+    entries,
+    popularity_order,
+    top_popular_unseen,
+    top_unseen,
+)
 
 if TYPE_CHECKING:
-    from recsys_core.model import NCF
     from recsys_core.runs import Run
 
 RANKING_KEYS = ("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k", "coverage")
 
-#: Most cells (users x items) scored at once: caps memory at ~64 MB of float32 scores whatever
-#: ``chunk_size`` asks for (and keeps the matrix product in cache-friendly blocks).
-MAX_CHUNK_CELLS = 1 << 24
+#: ``top_k(user_codes) -> (items, values)`` as :func:`~recsys_core.topk.top_unseen`.
+TopK = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 # -- classification ---------------------------------------------------------------------------
 
 
-def _as_1d(values: Any, name: str) -> np.ndarray:
+def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64).reshape(-1)
     if not np.isfinite(array).all():
         bad = int(np.flatnonzero(~np.isfinite(array))[0])
@@ -52,8 +59,19 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else 0.0
 
 
+def precision_recall(actual: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
+    """Precision and recall of the boolean ``predicted`` against the boolean ``actual``.
+
+    The one convention for the test metrics and the validation reports: each is 0 where its
+    denominator is (nothing predicted positive, no positives), as scikit-learn's
+    ``zero_division=0``.
+    """
+    tp = int(np.count_nonzero(actual & predicted))
+    return _ratio(tp, int(np.count_nonzero(predicted))), _ratio(tp, int(np.count_nonzero(actual)))
+
+
 def classification_metrics(
-    ratings: Any, scores: Any, *, threshold: float, positive_rating: float
+    ratings: ArrayLike, scores: ArrayLike, *, threshold: float, positive_rating: float
 ) -> dict[str, Any]:
     """Precision, recall, F1 and ROC AUC of "score >= threshold" predicting "rating >= positive".
 
@@ -91,8 +109,7 @@ def classification_metrics(
     fn = int(np.count_nonzero(actual & ~predicted))
     tn = int(np.count_nonzero(~actual & ~predicted))
     n = len(y_rating)
-    precision = _ratio(tp, tp + fp)
-    recall = _ratio(tp, tp + fn)
+    precision, recall = precision_recall(actual, predicted)
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     positives = tp + fn
     roc_auc = float(roc_auc_score(actual, y_score)) if 0 < positives < n else None
@@ -110,7 +127,9 @@ def classification_metrics(
     }
 
 
-def threshold_curve(ratings: Any, scores: Any, positive_rating: float, n_points: int = 101) -> pd.DataFrame:
+def threshold_curve(
+    ratings: ArrayLike, scores: ArrayLike, positive_rating: float, n_points: int = 101
+) -> pd.DataFrame:
     """Precision and recall for thresholds evenly spaced over [0, 1], for a trade-off chart.
 
     Precision is NaN where no score reaches the threshold (nothing predicted positive); recall
@@ -145,125 +164,8 @@ def threshold_curve(ratings: Any, scores: Any, positive_rating: float, n_points:
 # -- ranking ----------------------------------------------------------------------------------
 
 
-def build_seen_matrix(users: Any, items: Any, n_users: int, n_items: int) -> sp.csr_matrix:
-    """Boolean ``n_users x n_items`` CSR matrix with ``True`` at every (user, item) pair given.
-
-    Duplicate pairs collapse to one entry; column indices are sorted within each row.
-    """
-    users = np.asarray(users, dtype=np.int64).reshape(-1)
-    items = np.asarray(items, dtype=np.int64).reshape(-1)
-    if len(users) != len(items):
-        raise RecsysError(f"Got {len(users)} user codes but {len(items)} item codes; they must pair up.")
-    if len(users) and (
-        users.min() < 0 or users.max() >= n_users or items.min() < 0 or items.max() >= n_items
-    ):
-        raise RecsysError(
-            f"A (user, item) code lies outside the {n_users} x {n_items} catalogue; encode the pairs with "
-            "the run's IdMap and drop unknown ids (-1) first."
-        )
-    matrix = sp.csr_matrix(
-        (np.ones(len(users), dtype=bool), (users, items)), shape=(int(n_users), int(n_items)), dtype=bool
-    )
-    matrix.sum_duplicates()  # merges repeats (True + True stays True) and sorts the indices
-    matrix.eliminate_zeros()
-    return matrix
-
-
-def item_popularity(train_items: Any, n_items: int) -> np.ndarray:
-    """Number of training ratings of each item: an ``int64`` array of length ``n_items``."""
-    items = np.asarray(train_items, dtype=np.int64).reshape(-1)
-    if len(items) and (items.min() < 0 or items.max() >= n_items):
-        raise RecsysError(f"An item code lies outside 0..{n_items - 1}; drop unknown ids (-1) first.")
-    return np.bincount(items, minlength=int(n_items)).astype(np.int64)
-
-
-def popularity_order(popularity: Any) -> np.ndarray:
-    """Item codes from most to least popular; ties go to the lower code, so the order is fixed."""
-    popularity = np.asarray(popularity, dtype=np.float64)
-    return np.lexsort((np.arange(len(popularity)), -popularity))
-
-
-def effective_chunk(chunk_size: int, n_items: int) -> int:
-    """Users per chunk: at most ``chunk_size`` and at most :data:`MAX_CHUNK_CELLS` cells."""
-    if chunk_size < 1:
-        raise RecsysError("chunk_size must be at least 1.")
-    return max(1, min(int(chunk_size), MAX_CHUNK_CELLS // max(int(n_items), 1)))
-
-
-def _entries(block: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of every stored entry of a CSR block, as int64."""
-    rows = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
-    return rows, block.indices.astype(np.int64, copy=False)
-
-
-def _model_device(model: torch.nn.Module) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
-
-
-def top_unseen(
-    model: NCF, users: np.ndarray, excluded: sp.csr_matrix, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` highest-scoring items per user among those not set in ``excluded``.
-
-    One chunk of users is scored against every item with ``model.score_all_items`` (torch, on
-    the model's device), excluded entries are set to ``-inf`` and ``torch.topk`` picks the best.
-
-    Returns
-    -------
-    items, logits
-        ``(len(users), min(k, n_items))`` arrays, best first. A user with fewer than ``k``
-        candidates is padded with item ``-1`` and logit ``-inf``.
-    """
-    device = _model_device(model)
-    with torch.no_grad():
-        logits = model.score_all_items(torch.as_tensor(users, dtype=torch.long, device=device)).float()
-        rows, cols = _entries(excluded[users])
-        if len(rows):
-            logits[torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)] = -math.inf
-        values, top = torch.topk(logits, min(k, logits.shape[1]), dim=1)
-        del logits
-        valid = values != -math.inf
-        top = torch.where(valid, top, -1)
-    return top.cpu().numpy(), values.cpu().numpy()
-
-
-def top_popular_unseen(
-    order: np.ndarray, users: np.ndarray, excluded: sp.csr_matrix, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`top_unseen` for the most-popular baseline (same exclusion, same ``topk``).
-
-    ``order`` is :func:`popularity_order` (most popular first). It is the same for everyone, so a
-    user who rated ``m`` items finds their top ``k`` within its first ``k + m`` items: only those
-    columns are scored.
-
-    Returns
-    -------
-    items, scores
-        Item codes (``-1`` padded) and a tie-free popularity score (``-inf`` padded).
-    """
-    n_items = len(order)
-    block = excluded[users]
-    width = int(min(n_items, k + (np.diff(block.indptr).max(initial=0))))
-    columns = order[:width]
-    position = np.full(n_items, -1, dtype=np.int64)
-    position[columns] = np.arange(width)
-    # Distinct descending scores: raw counts tie a lot and topk would break ties arbitrarily.
-    scores = torch.arange(width, 0, -1, dtype=torch.float32).expand(len(users), width).clone()
-    rows, cols = _entries(block)
-    cols = position[cols]
-    inside = cols >= 0
-    scores[torch.from_numpy(rows[inside]), torch.from_numpy(cols[inside])] = -math.inf
-    values, top = torch.topk(scores, min(k, width), dim=1)
-    valid = (values != -math.inf).numpy()
-    items = np.where(valid, columns[top.numpy()], -1)
-    return items, values.numpy()
-
-
 def _metrics_from_topk(
-    top_k: Any,
+    top_k: TopK,
     users: np.ndarray,
     relevant: sp.csr_matrix,
     n_items: int,
@@ -275,7 +177,7 @@ def _metrics_from_topk(
     Parameters
     ----------
     top_k
-        ``top_k(user_codes) -> (items, values)`` as :func:`top_unseen`: best first, ``-1``
+        ``top_k(user_codes) -> (items, values)`` as :func:`~recsys_core.topk.top_unseen`: best first, ``-1``
         where a user has no more candidates.
     users
         Distinct user codes to evaluate.
@@ -287,7 +189,7 @@ def _metrics_from_topk(
     ideal = np.cumsum(discount)  # ideal[m - 1] = DCG of m relevant items at the top
     n_relevant = np.diff(relevant.indptr)
     # (row, item) -> one sorted int64 key, so membership of a top-k entry is a binary search.
-    rel_rows, rel_items = _entries(relevant)
+    rel_rows, rel_items = entries(relevant)
     rel_keys = rel_rows * n_items + rel_items
     recommended = np.zeros(n_items, dtype=bool)
     totals = dict.fromkeys(("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k"), 0.0)
@@ -316,8 +218,8 @@ def _metrics_from_topk(
 
 def ranking_metrics(
     model: NCF,
-    test_users: Any,
-    test_items: Any,
+    test_users: ArrayLike,
+    test_items: ArrayLike,
     seen: sp.csr_matrix,
     *,
     k: int = 10,
@@ -340,7 +242,7 @@ def ranking_metrics(
     * ``coverage``: share of the catalogue appearing in any test user's top ``k``.
 
     Users are scored a chunk at a time (``chunk_size`` users x all items, capped at
-    :data:`MAX_CHUNK_CELLS` cells), so memory stays bounded whatever the number of users.
+    :data:`~recsys_core.topk.MAX_CHUNK_CELLS` cells), so memory stays bounded whatever the number of users.
 
     Parameters
     ----------
@@ -350,11 +252,11 @@ def ranking_metrics(
         Integer codes of the test pairs (a user may have several).
     seen
         Boolean CSR, ``n_users x n_items``, of train + validation pairs (see
-        :func:`build_seen_matrix`).
+        :func:`~recsys_core.topk.build_seen_matrix`).
     k
         List length.
     popularity
-        Training ratings per item (see :func:`item_popularity`); enables the baseline.
+        Training ratings per item (see :func:`~recsys_core.topk.item_popularity`); enables the baseline.
     max_users, seed
         Evaluate a seeded random sample of at most ``max_users`` test users (``None``: all).
         Full ranking costs users x items x dim; a sample of tens of thousands of users pins
@@ -367,10 +269,51 @@ def ranking_metrics(
         ``{"model": {...}, "popularity": {...} or None, "k": k, "users": evaluated_users,
         "test_users": all_test_users}``.
     """
+    k = _list_length(k)
+    distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
+    n_items = seen.shape[1]
+    seen = sp.csr_matrix(seen, dtype=bool)
+
+    def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return top_unseen(model, rows, seen, k)
+
+    result: dict[str, Any] = {
+        "model": _metrics_from_topk(model_top, distinct_users, relevant, n_items, k, chunk_size),
+        "popularity": None,
+        "k": k,
+        "users": len(distinct_users),
+        "test_users": n_test_users,
+    }
+    if popularity is not None:
+        order = _popularity_order_checked(popularity, n_items)
+
+        def popular_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return top_popular_unseen(order, rows, seen, k)
+
+        result["popularity"] = _metrics_from_topk(
+            popular_top, distinct_users, relevant, n_items, k, chunk_size
+        )
+    return result
+
+
+def _list_length(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise RecsysError(
             f"k (the list length for ranking metrics) must be a whole number of at least 1, not {k!r}."
         )
+    return int(k)
+
+
+def _test_users(
+    model: NCF,
+    test_users: ArrayLike,
+    test_items: ArrayLike,
+    seen: sp.csr_matrix,
+    max_users: int | None,
+    seed: int,
+) -> tuple[np.ndarray, sp.csr_matrix, int]:
+    """The (sampled) distinct test users, their relevant items (CSR rows) and the number of all
+    distinct test users, after checking that the pairs, ``seen`` and the model fit together."""
     users = np.asarray(test_users, dtype=np.int64).reshape(-1)
     items = np.asarray(test_items, dtype=np.int64).reshape(-1)
     n_users, n_items = seen.shape
@@ -387,37 +330,16 @@ def ranking_metrics(
     if max_users is not None and n_test_users > max_users:
         rng = np.random.default_rng(seed)
         distinct_users = np.sort(rng.choice(distinct_users, size=int(max_users), replace=False))
-    relevant = relevant_all[distinct_users]
-    seen = sp.csr_matrix(seen, dtype=bool)
-    k = int(k)
+    return distinct_users, relevant_all[distinct_users], n_test_users
 
-    def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return top_unseen(model, rows, seen, k)
 
-    result: dict[str, Any] = {
-        "model": _metrics_from_topk(model_top, distinct_users, relevant, n_items, k, chunk_size),
-        "popularity": None,
-        "k": k,
-        "users": len(distinct_users),
-        "test_users": n_test_users,
-    }
-    if popularity is not None:
-        popularity = np.asarray(popularity)
-        if popularity.shape != (n_items,):
-            raise RecsysError(
-                f"The popularity vector has shape {popularity.shape}; "
-                f"it needs one count per item ({n_items})."
-            )
-
-        order = popularity_order(popularity)
-
-        def popular_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return top_popular_unseen(order, rows, seen, k)
-
-        result["popularity"] = _metrics_from_topk(
-            popular_top, distinct_users, relevant, n_items, k, chunk_size
+def _popularity_order_checked(popularity: ArrayLike, n_items: int) -> np.ndarray:
+    popularity = np.asarray(popularity)
+    if popularity.shape != (n_items,):
+        raise RecsysError(
+            f"The popularity vector has shape {popularity.shape}; it needs one count per item ({n_items})."
         )
-    return result
+    return popularity_order(popularity)
 
 
 #: Ranking metrics are averaged over at most this many test users (seeded sample).

@@ -20,13 +20,13 @@ mini-batch do what autograd plus an optimiser do in a dozen:
 
 Two implementations share these maths behind one small interface (:class:`Stepper`):
 
-* :class:`NumbaStepper` (CPU): a numba kernel that runs many mini-batches per call, so there is
-  no Python per batch. A sample whose user and item occur nowhere else in its batch is
-  finished in one pass (forward, gradients, both Adam updates) while its rows are in cache;
-  the other rows' gradients are summed per distinct row, in sample order. Threads split the
-  samples of the first pass (which writes only rows no other sample touches) and the distinct
-  rows of the rest, so no two threads add into the same row and results do not depend on the
-  number of threads or their timing.
+* :class:`NumbaStepper` (CPU): a numba kernel (:mod:`recsys_core.adam_kernel`) that runs many
+  mini-batches per call, so there is no Python per batch. A sample whose user and item occur
+  nowhere else in its batch is finished in one pass (forward, gradients, both Adam updates)
+  while its rows are in cache; the other rows' gradients are summed per distinct row, in
+  sample order. Threads split the samples of the first pass (which writes only rows no other
+  sample touches) and the distinct rows of the rest, so no two threads add into the same row
+  and results do not depend on the number of threads or their timing.
 * :class:`TorchStepper` (CUDA, or CPU as a reference): the same step as torch tensor ops on the
   model's own parameters.
 """
@@ -40,19 +40,20 @@ from typing import Protocol
 import numba
 import numpy as np
 import torch
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
+from recsys_core.adam_kernel import BETA1, BETA2, EPS, run_batches
 from recsys_core.model import NCF
 
-BETA1 = 0.9
-BETA2 = 0.999
-#: torch.optim.Adam's default. (Keras, which the reference notebook used, defaults to 1e-7 and
-#: adds it before the bias correction of sqrt(v); the difference only shows while sqrt(v) is of
-#: the order of eps, i.e. for rows that have barely been touched.)
-EPS = 1e-8
+__all__ = [
+    "BETA1",
+    "BETA2",
+    "EPS",
+    "NumbaStepper",
+    "Stepper",
+    "TorchStepper",
+    "lazy_adam_update",
+    "make_stepper",
+]
 
 # numba's threading layers are not all safe to enter from two Python threads at once (the app
 # runs each session in its own thread). Kernels run in short chunks, so serialising them costs
@@ -83,278 +84,8 @@ class Stepper(Protocol):
         ...
 
 
-# --------------------------------------------------------------------------------------------
-# numba kernel (CPU)
-# --------------------------------------------------------------------------------------------
-
-# error_model="numpy": IEEE division (inf/nan) instead of Python's ZeroDivisionError check, whose
-# branch stops LLVM from vectorising the Adam loop. Rows are addressed as ``T[r, 0, k]`` rather
-# than through row views, which would cost a reference-count update (an atomic shared by all
-# threads) per view. No fastmath: it would let the compiler drop NaN checks and reorder sums.
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
-
 #: Samples in a trial of the other thread count (see :meth:`NumbaStepper.run`).
 _TRIAL_SAMPLES = 16_384
-
-#: How many samples (forward pass) or rows (Adam) ahead the kernel asks for memory. The tables
-#: are far larger than the caches and rows are visited in random order, so the kernel is bound
-#: by memory latency; asking one step ahead overlaps it with the arithmetic.
-_PREFETCH_AHEAD = 2
-
-
-@intrinsic
-def _prefetch(typingctx, arr, row, nbytes):
-    """Hint the CPU to fetch ``nbytes`` from the start of ``arr[row]`` (C-contiguous array)."""
-    sig = types.void(arr, row, nbytes)
-
-    def codegen(context, builder, signature, args):
-        arr_type = signature.args[0]
-        array = context.make_array(arr_type)(context, builder, args[0])
-        i64 = ir.IntType(64)
-        i32 = ir.IntType(32)
-        i8_ptr = ir.IntType(8).as_pointer()
-        stride = cgutils.unpack_tuple(builder, array.strides, arr_type.ndim)[0]
-        index = context.cast(builder, args[1], signature.args[1], types.int64)
-        size = context.cast(builder, args[2], signature.args[2], types.int64)
-        start = builder.add(builder.ptrtoint(array.data, i64), builder.mul(index, stride))
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8_ptr, i32, i32, i32]), "llvm.prefetch.p0i8"
-        )
-        lines = builder.udiv(builder.add(size, i64(63)), i64(64))
-        with cgutils.for_range(builder, lines) as loop:
-            address = builder.add(start, builder.mul(loop.index, i64(64)))
-            # (address, write=1, locality=3: keep in all cache levels, data cache)
-            builder.call(fn, [builder.inttoptr(address, i8_ptr), i32(1), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@njit(inline="always", **_JIT)
-def _dot(TU, u, TI, i):
-    # Eight running sums in a fixed order: several short dependency chains instead of one long
-    # one, and the same order on every run and every CPU, so results are reproducible.
-    n = TU.shape[2]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = np.float32(0.0)
-    n8 = n - n % 8
-    for k in range(0, n8, 8):
-        s0 += TU[u, 0, k] * TI[i, 0, k]
-        s1 += TU[u, 0, k + 1] * TI[i, 0, k + 1]
-        s2 += TU[u, 0, k + 2] * TI[i, 0, k + 2]
-        s3 += TU[u, 0, k + 3] * TI[i, 0, k + 3]
-        s4 += TU[u, 0, k + 4] * TI[i, 0, k + 4]
-        s5 += TU[u, 0, k + 5] * TI[i, 0, k + 5]
-        s6 += TU[u, 0, k + 6] * TI[i, 0, k + 6]
-        s7 += TU[u, 0, k + 7] * TI[i, 0, k + 7]
-    for k in range(n8, n):
-        s0 += TU[u, 0, k] * TI[i, 0, k]
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-
-
-@njit(inline="always", **_JIT)
-def _adam_elem(T, r, k, g, step_size, bc2_sqrt):
-    """Adam on element ``k`` of packed row ``T[r] = (param, m, v)`` with gradient ``g``."""
-    m_old = T[r, 1, k]
-    m = m_old + np.float32(1.0 - BETA1) * (g - m_old)  # torch's lerp for a weight below 0.5
-    v = T[r, 2, k] * np.float32(BETA2) + np.float32(1.0 - BETA2) * g * g
-    T[r, 1, k] = m
-    T[r, 2, k] = v
-    T[r, 0, k] -= step_size * (m / (np.sqrt(v) / bc2_sqrt + np.float32(EPS)))
-
-
-@njit(inline="always", **_JIT)
-def _adam_row(T, r, G, s, step_size, bc2_sqrt):
-    """Adam on packed row ``T[r] = (param, m, v)`` with gradient ``G[s]``."""
-    for k in range(T.shape[2]):
-        _adam_elem(T, r, k, G[s, k], step_size, bc2_sqrt)
-
-
-@njit(inline="always", **_JIT)
-def _adam_pair(TU, u, TI, i, gb, step_size, bc2_sqrt):
-    """Adam on user row ``u`` and item row ``i`` of a sample whose rows occur nowhere else in the
-    batch: their gradients are ``gb * q_i`` and ``gb * p_u``, both read before either row moves."""
-    for k in range(TU.shape[2]):
-        p = TU[u, 0, k]
-        q = TI[i, 0, k]
-        _adam_elem(TU, u, k, gb * q, step_size, bc2_sqrt)
-        _adam_elem(TI, i, k, gb * p, step_size, bc2_sqrt)
-
-
-@njit(inline="always", **_JIT)
-def _adam_bias(B, r, g, step_size, bc2_sqrt):
-    """Adam on packed bias ``B[r] = (param, m, v)`` with gradient ``g``."""
-    m_old = B[r, 1]
-    m = m_old + np.float32(1.0 - BETA1) * (g - m_old)
-    v = B[r, 2] * np.float32(BETA2) + np.float32(1.0 - BETA2) * g * g
-    B[r, 1] = m
-    B[r, 2] = v
-    B[r, 0] -= step_size * (m / (np.sqrt(v) / bc2_sqrt + np.float32(EPS)))
-
-
-@njit(inline="always", **_JIT)
-def _group(ids, lo, nb, slot, uniq, start, members, which):
-    """Distinct values of ``ids[lo:lo + nb]`` in first-seen order, with CSR member lists.
-
-    ``slot`` (one entry per possible id, all -1) is left as it was found. Returns the number of
-    distinct ids ``n``; ``members[start[s]:start[s + 1]]`` are the positions (within the batch)
-    of ``uniq[s]``, in increasing order, so sums over them always add in the same order, and
-    ``which[b]`` is the group of position ``b``.
-    """
-    n = 0
-    for b in range(nb):
-        r = ids[lo + b]
-        if slot[r] < 0:
-            slot[r] = n
-            uniq[n] = r
-            start[n + 1] = 0
-            n += 1
-        which[b] = slot[r]
-        start[slot[r] + 1] += 1
-    start[0] = 0
-    for s in range(n):
-        start[s + 1] += start[s]
-    # `slot` becomes a write cursor into `members`, then is cleared.
-    for s in range(n):
-        slot[uniq[s]] = start[s]
-    for b in range(nb):
-        r = ids[lo + b]
-        members[slot[r]] = b
-        slot[r] += 1
-    for s in range(n):
-        slot[uniq[s]] = -1
-    return n
-
-
-@njit(parallel=True, **_JIT)
-def _run_batches(
-    users, items, targets, weights, first_batch, last_batch, batch_size, TU, TI, BU, BI, step0, lr,
-    user_slot, item_slot, work_i, deferred, grad, work_g,
-):  # fmt: skip
-    """Run mini-batches ``first_batch .. last_batch - 1``; return the sum of their mean losses.
-
-    ``users``, ``items``, ``targets`` (and ``weights``, or an empty array for weight 1) are in
-    this epoch's order; batch ``k`` is rows ``k * batch_size`` onwards. ``TU``/``TI`` are the
-    packed tables ``(rows, 3, dim)`` of (parameter, first moment, second moment), ``BU``/``BI``
-    the packed biases ``(rows, 3)``. ``step0`` is Adam's step count before the first batch.
-    Scratch: ``user_slot``/``item_slot`` int64 arrays of -1 (left as found), ``work_i`` int64
-    ``(8, batch_size + 1)``, ``deferred`` int64 ``(2 * batch_size,)``, ``grad`` float32
-    ``(2 * batch_size, dim)``, ``work_g`` float32 ``(2, batch_size)``.
-
-    Each batch is one pass over its samples plus a short pass over the rows that need it. A
-    sample whose user and item both occur only once in the batch (most samples: the tables are
-    large and a batch small) is finished in the first pass: forward, gradient and both Adam
-    updates while its two rows are in the L1 cache, each row read and written once. Rows that
-    occur several times, and the once-only rows paired with them, are *deferred*: their
-    gradients are summed over the batch from the old parameters (nothing they read has moved
-    yet), then they are updated. The arithmetic per row is the same either way, so the result
-    equals computing every gradient first and updating after, bit for bit.
-    """
-    n = users.shape[0]
-    row_bytes = 3 * TU.shape[2] * 4
-    dim = TU.shape[2]
-    weighted = weights.shape[0] > 0
-    uniq_u, uniq_i = work_i[0], work_i[1]
-    start_u, start_i = work_i[2], work_i[3]
-    mem_u, mem_i = work_i[4], work_i[5]
-    which_u, which_i = work_i[6], work_i[7]
-    g = work_g[0]
-    losses = work_g[1]
-    one = np.float32(1.0)
-    zero = np.float32(0.0)
-    total = 0.0
-    for batch in range(first_batch, last_batch):
-        lo = batch * batch_size
-        nb = min(batch_size, n - lo)
-        inv_nb = one / np.float32(nb)
-        nu = _group(users, lo, nb, user_slot, uniq_u, start_u, mem_u, which_u)
-        ni = _group(items, lo, nb, item_slot, uniq_i, start_i, mem_i, which_i)
-        step = step0 + batch - first_batch + 1
-        step_size = np.float32(lr / (1.0 - BETA1**step))
-        bc2_sqrt = np.float32(np.sqrt(1.0 - BETA2**step))
-        # Pass 1: forward, dL/dlogit, and the whole update of once-only pairs. No two samples
-        # share a row that this pass writes, so threads never touch the same memory.
-        for b in prange(nb):
-            if b + _PREFETCH_AHEAD < nb:
-                _prefetch(TU, users[lo + b + _PREFETCH_AHEAD], row_bytes)
-                _prefetch(TI, items[lo + b + _PREFETCH_AHEAD], row_bytes)
-            u = users[lo + b]
-            i = items[lo + b]
-            x = _dot(TU, u, TI, i) + BU[u, 0] + BI[i, 0]
-            t = targets[lo + b]
-            w = weights[lo + b] if weighted else one
-            # Stable BCE-with-logits: max(x, 0) - x t + log(1 + exp(-|x|)).
-            losses[b] = w * (max(x, zero) - x * t + np.log1p(np.exp(-abs(x))))
-            gb = w * (one / (one + np.exp(-x)) - t) * inv_nb
-            g[b] = gb
-            su = which_u[b]
-            si = which_i[b]
-            if start_u[su + 1] - start_u[su] == 1 and start_i[si + 1] - start_i[si] == 1:
-                _adam_pair(TU, u, TI, i, gb, step_size, bc2_sqrt)
-                _adam_bias(BU, u, gb, step_size, bc2_sqrt)
-                _adam_bias(BI, i, gb, step_size, bc2_sqrt)
-        batch_loss = 0.0
-        for b in range(nb):
-            batch_loss += losses[b]
-        total += batch_loss / nb
-        # The deferred rows: deferred[0:du] user groups, deferred[du:nd] item groups.
-        nd = 0
-        for s in range(nu):
-            b = mem_u[start_u[s]]
-            si = which_i[b]
-            if start_u[s + 1] - start_u[s] > 1 or start_i[si + 1] - start_i[si] > 1:
-                deferred[nd] = s
-                nd += 1
-        du = nd
-        for s in range(ni):
-            b = mem_i[start_i[s]]
-            su = which_u[b]
-            if start_i[s + 1] - start_i[s] > 1 or start_u[su + 1] - start_u[su] > 1:
-                deferred[nd] = s
-                nd += 1
-        # Pass 2: every deferred gradient from the old parameters first (a deferred row's partners
-        # are all deferred too, so none has moved) ...
-        # (Explicit branches throughout: an array picked by a branch inside a prange body is not
-        # reliably written back by numba.)
-        for j in prange(nd):
-            for d in range(dim):
-                grad[j, d] = zero
-            s = deferred[j]
-            if j < du:
-                for k in range(start_u[s], start_u[s + 1]):
-                    b = mem_u[k]
-                    gb = g[b]
-                    i = items[lo + b]
-                    for d in range(dim):
-                        grad[j, d] += gb * TI[i, 0, d]
-            else:
-                for k in range(start_i[s], start_i[s + 1]):
-                    b = mem_i[k]
-                    gb = g[b]
-                    u = users[lo + b]
-                    for d in range(dim):
-                        grad[j, d] += gb * TU[u, 0, d]
-        # ... then their Adam updates.
-        for j in prange(nd):
-            ahead = j + _PREFETCH_AHEAD
-            if ahead < du:
-                _prefetch(TU, uniq_u[deferred[ahead]], row_bytes)
-            elif ahead < nd:
-                _prefetch(TI, uniq_i[deferred[ahead]], row_bytes)
-            gb = zero
-            s = deferred[j]
-            if j < du:
-                r = uniq_u[s]
-                for k in range(start_u[s], start_u[s + 1]):
-                    gb += g[mem_u[k]]
-                _adam_row(TU, r, grad, j, step_size, bc2_sqrt)
-                _adam_bias(BU, r, gb, step_size, bc2_sqrt)
-            else:
-                r = uniq_i[s]
-                for k in range(start_i[s], start_i[s + 1]):
-                    gb += g[mem_i[k]]
-                _adam_row(TI, r, grad, j, step_size, bc2_sqrt)
-                _adam_bias(BI, r, gb, step_size, bc2_sqrt)
-    return total
 
 
 class NumbaStepper:
@@ -426,7 +157,7 @@ class NumbaStepper:
             numba.set_num_threads(threads)
             started = time.perf_counter()
             try:
-                total = _run_batches(
+                total = run_batches(
                     *arrays, first_batch, last_batch, self.batch_size,
                     self.user_table, self.item_table, self.user_bias, self.item_bias,
                     self.step, self.learning_rate,
@@ -505,6 +236,34 @@ def _pack(weight: torch.Tensor) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+@torch.no_grad()
+def lazy_adam_update(
+    param: torch.Tensor,
+    m: torch.Tensor,
+    v: torch.Tensor,
+    rows: torch.Tensor,
+    grad: torch.Tensor,
+    step: int,
+    lr: float,
+) -> None:
+    """Adam on ``param[rows]`` with gradient ``grad`` (one row per entry of ``rows``, distinct).
+
+    ``torch.optim.Adam``'s formulas: ``lerp`` for the first moment ``m``, bias corrections from
+    the global ``step`` count (1-based), ``eps`` added after dividing ``sqrt(v)`` by
+    ``sqrt(1 - beta2**step)``. Other rows keep their parameters and moments ("lazy" Adam). The
+    torch implementation for :class:`TorchStepper` and the distributed trainer's ``LazyAdam``;
+    the numba kernel does the same arithmetic per element.
+    """
+    bias_correction1 = 1.0 - BETA1**step
+    bias_correction2_sqrt = (1.0 - BETA2**step) ** 0.5
+    m_rows = m[rows].lerp_(grad, 1.0 - BETA1)
+    v_rows = v[rows].mul_(BETA2).addcmul_(grad, grad, value=1.0 - BETA2)
+    m[rows] = m_rows
+    v[rows] = v_rows
+    denom = (v_rows.sqrt() / bias_correction2_sqrt).add_(EPS)
+    param[rows] = param[rows].addcdiv_(m_rows, denom, value=-lr / bias_correction1)
+
+
 class TorchStepper:
     """The same fused step with torch tensor ops, on the model's own parameters and device.
 
@@ -564,19 +323,9 @@ class TorchStepper:
                 row_grad = torch.zeros((len(rows), table.shape[1]), dtype=table.dtype, device=dev)
                 row_grad.index_add_(0, inverse, g[:, None] * other)
                 bias_grad = torch.zeros(len(rows), dtype=table.dtype, device=dev).index_add_(0, inverse, g)
-                self._adam(table, moments[0], moments[1], rows, row_grad)
-                self._adam(bias, moments[2], moments[3], rows, bias_grad)
+                lazy_adam_update(table, moments[0], moments[1], rows, row_grad, self.step, self.learning_rate)
+                lazy_adam_update(bias, moments[2], moments[3], rows, bias_grad, self.step, self.learning_rate)
         return float(torch.stack(losses).sum()) if losses else 0.0
-
-    def _adam(self, param, m, v, rows, grad):
-        bias_correction1 = 1.0 - BETA1**self.step
-        bias_correction2_sqrt = (1.0 - BETA2**self.step) ** 0.5
-        m_rows = m[rows].lerp_(grad, 1.0 - BETA1)
-        v_rows = v[rows].mul_(BETA2).addcmul_(grad, grad, value=1.0 - BETA2)
-        m[rows] = m_rows
-        v[rows] = v_rows
-        denom = (v_rows.sqrt() / bias_correction2_sqrt).add_(EPS)
-        param[rows] = param[rows].addcdiv_(m_rows, denom, value=-self.learning_rate / bias_correction1)
 
     def sync_to_model(self) -> None:
         pass

@@ -1,5 +1,6 @@
-"""One training run, end to end: ratings → split → balanced training set → model → history →
-evaluation. The app and the CLI both call :func:`train_run`; saving is the caller's choice."""
+"""One training run, end to end: ratings → prepared data (:mod:`recsys_core.prepare`) → model →
+history → evaluation. The app and the CLI both call :func:`train_run`; saving is the caller's
+choice."""
 
 from __future__ import annotations
 
@@ -7,18 +8,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 
 from recsys_core.config import TrainConfig
-from recsys_core.encoding import IdMap
-from recsys_core.evaluation import evaluate_run, item_popularity
+from recsys_core.evaluation import evaluate_run
 from recsys_core.model import NCF
+from recsys_core.prepare import PreparedData, prepare_data
 from recsys_core.ratings import Ratings
-from recsys_core.rebalance import rebalance
 from recsys_core.runs import Run
-from recsys_core.split import split_ratings
-from recsys_core.training import EpochReport, TrainingData, TrainResult, resolve_device, train_model
+from recsys_core.training import EpochReport, TrainResult, resolve_device, train_model
 
 RANKING_K = 10
 
@@ -62,89 +60,61 @@ def train_run(
     """
     config.validate()
     started = time.perf_counter()
-    stages: dict[str, float] = {}
-    clock = [started]
-
-    def lap(stage: str) -> None:
-        now = time.perf_counter()
-        stages[stage] = now - clock[0]
-        clock[0] = now
-
-    frame = ratings.frame
-    rating_min, rating_max = float(frame["rating"].min()), float(frame["rating"].max())
-
-    split = split_ratings(frame, method=config.split, seed=config.seed)
-    lap("split")
-    id_map = IdMap.fit(split.train)
-    balanced = rebalance(split.train, config.multipliers, seed=config.seed)
-
-    train_users, train_items = id_map.encode(balanced.frame)
-    val_users, val_items = id_map.encode(split.validation)
-    targets = (balanced.frame["rating"].to_numpy(np.float64) - rating_min) / (rating_max - rating_min)
-    data = TrainingData(
-        users=train_users,
-        items=train_items,
-        targets=targets.astype(np.float32),
-        val_users=val_users,
-        val_items=val_items,
-        val_ratings=split.validation["rating"].to_numpy(np.float64),
-        rating_min=rating_min,
-        rating_max=rating_max,
-    )
-    lap("rebalance")
-    model = NCF(id_map.n_users, id_map.n_items, config.embedding_dim, seed=config.seed)
+    prepared = prepare_data(ratings.frame, config)
+    stages = dict(prepared.stage_seconds)
+    model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
     result = (trainer or train_model)(
-        model, data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
+        model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
     )
-    model = result.model.cpu()
-    lap("train")
-
-    # Seen = the user's train and validation ratings (before oversampling): never recommended,
-    # never counted as hits.
-    orig_users, orig_items = id_map.encode(split.train)
-    seen_users = np.concatenate([orig_users, val_users])
-    seen_items = np.concatenate([orig_items, val_items])
-    test_users, test_items = id_map.encode(split.test)
-    popularity = item_popularity(orig_items, id_map.n_items)
-
+    trained = time.perf_counter()
+    stages["train"] = trained - started - sum(stages.values())
     run = Run(
         name=name or _default_name(config),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         config=config,
-        id_map=id_map,
-        model=model,
+        id_map=prepared.id_map,
+        model=result.model.cpu(),
         history=list(result.history),
-        class_counts_before=balanced.before,
-        class_counts_after=balanced.after,
+        class_counts_before=prepared.balanced.before,
+        class_counts_after=prepared.balanced.after,
         metrics={},
-        split_summary={
-            "method": split.method,
-            "train": len(split.train),
-            "validation": len(split.validation),
-            "test": len(split.test),
-            "dropped_unknown": split.dropped_unknown,
-            "train_after_rebalance": len(balanced.frame),
-            "best_epoch": result.best_epoch,
-            "stopped_early": result.stopped_early,
-            "device": resolve_device(config.device),
-            "stage_seconds": stages,
-        },
-        seen_users=seen_users,
-        seen_items=seen_items,
-        test_users=test_users,
-        test_items=test_items,
-        test_ratings=split.test["rating"].to_numpy(np.float64),
-        popularity=popularity,
-        rating_min=rating_min,
-        rating_max=rating_max,
+        split_summary=_split_summary(prepared, result, config, stages),
+        seen_users=prepared.seen_users,
+        seen_items=prepared.seen_items,
+        test_users=prepared.test_users,
+        test_items=prepared.test_items,
+        test_ratings=prepared.test_ratings,
+        popularity=prepared.popularity,
+        rating_min=prepared.rating_min,
+        rating_max=prepared.rating_max,
         products=products,
         duration_seconds=time.perf_counter() - started,
         message=result.message,
     )
-    if evaluate and len(test_users):
+    if evaluate and len(prepared.test_users):
         run.metrics = evaluate_run(run, k=RANKING_K)
-    lap("evaluate")
+    stages["evaluate"] = time.perf_counter() - trained
     return run
+
+
+def _split_summary(
+    prepared: PreparedData, result: TrainResult, config: TrainConfig, stages: dict[str, float]
+) -> dict[str, object]:
+    """The run's ``split.json``: sizes, method, how training ended, device and stage times
+    (``stages`` is the live dict: ``evaluate`` is added after the run is built)."""
+    split = prepared.split
+    return {
+        "method": split.method,
+        "train": len(split.train),
+        "validation": len(split.validation),
+        "test": len(split.test),
+        "dropped_unknown": split.dropped_unknown,
+        "train_after_rebalance": len(prepared.balanced.frame),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "device": resolve_device(config.device),
+        "stage_seconds": stages,
+    }
 
 
 def _default_name(config: TrainConfig) -> str:

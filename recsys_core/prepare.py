@@ -1,34 +1,125 @@
-"""Figures of the data as training will prepare it, without training."""
+"""From a ratings frame and a recipe to the arrays training and evaluation need.
+
+:func:`prepare_data` is the one place that splits the ratings, fits the id map, oversamples the
+training split and encodes everything (:func:`recsys_core.pipeline.train_run` then builds and
+trains the model); :func:`train_class_counts` answers the Balance page's question, "which
+classes would training see?", with the same split.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
 import pandas as pd
 
-from recsys_core.split import split_ratings
+from recsys_core.config import TrainConfig
+from recsys_core.encoding import IdMap
+from recsys_core.rebalance import Rebalanced, class_counts, rebalance
+from recsys_core.split import Split, split_ratings
+from recsys_core.topk import item_popularity
+from recsys_core.training import TrainingData
 
 
-def train_class_counts(frame: pd.DataFrame, method: str, seed: int) -> dict[float, int]:
-    """Rating counts of the training split that ``pipeline.train_run`` would use.
+@dataclass
+class PreparedData:
+    """Everything a training run derives from its ratings before the model exists.
+
+    Attributes
+    ----------
+    split
+        The train / validation / test split.
+    id_map
+        Ids <-> codes, fitted on the training split.
+    balanced
+        The oversampled training split and the class counts before and after.
+    data
+        The encoded training (oversampled) and validation pairs with their targets.
+    seen_users, seen_items
+        Codes of the train (before oversampling) + validation pairs: never recommended, never
+        counted as hits.
+    test_users, test_items, test_ratings
+        The held-out test pairs.
+    popularity
+        Training ratings per item (before oversampling): the most-popular baseline.
+    rating_min, rating_max
+        The rating scale of the whole ratings frame.
+    stage_seconds
+        Wall time of ``split`` and ``rebalance`` (oversampling with encoding).
+    """
+
+    split: Split
+    id_map: IdMap
+    balanced: Rebalanced
+    data: TrainingData
+    seen_users: np.ndarray
+    seen_items: np.ndarray
+    test_users: np.ndarray
+    test_items: np.ndarray
+    test_ratings: np.ndarray
+    popularity: np.ndarray
+    rating_min: float
+    rating_max: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
+    """Split ``frame`` as ``config`` says, fit the id map, oversample and encode.
 
     Parameters
     ----------
     frame
-        A ratings frame (``Ratings.frame`` layout).
-    method
-        The hold-out split method (``TrainConfig.split``).
-    seed
-        The split's seed (``TrainConfig.seed``).
-
-    Returns
-    -------
-    dict[float, int]
-        ``{rating: count}`` of the training split before oversampling, lowest rating first.
-
-    Raises
-    ------
-    RecsysError
-        When the split cannot be made (see :func:`recsys_core.split.split_ratings`).
+        A validated ratings frame (``Ratings.frame``: ``user, item, rating[, timestamp]``).
+    config
+        ``split``, ``seed`` and ``multipliers`` are used.
     """
-    train = split_ratings(frame, method=method, seed=seed).train
-    counts = train["rating"].value_counts()
-    return {float(r): int(c) for r, c in sorted(counts.items())}
+    started = time.perf_counter()
+    rating_min, rating_max = float(frame["rating"].min()), float(frame["rating"].max())
+    split = split_ratings(frame, method=config.split, seed=config.seed)
+    split_done = time.perf_counter()
+    id_map = IdMap.fit(split.train)
+    balanced = rebalance(split.train, config.multipliers, seed=config.seed)
+    train_users, train_items = id_map.encode(balanced.frame)
+    val_users, val_items = id_map.encode(split.validation)
+    data = TrainingData.from_ratings(
+        train_users,
+        train_items,
+        balanced.frame["rating"].to_numpy(np.float64),
+        val_users,
+        val_items,
+        split.validation["rating"].to_numpy(np.float64),
+        rating_min=rating_min,
+        rating_max=rating_max,
+    )
+    orig_users, orig_items = id_map.encode(split.train)
+    test_users, test_items = id_map.encode(split.test)
+    return PreparedData(
+        split=split,
+        id_map=id_map,
+        balanced=balanced,
+        data=data,
+        seen_users=np.concatenate([orig_users, val_users]),
+        seen_items=np.concatenate([orig_items, val_items]),
+        test_users=test_users,
+        test_items=test_items,
+        test_ratings=split.test["rating"].to_numpy(np.float64),
+        popularity=item_popularity(orig_items, id_map.n_items),
+        rating_min=rating_min,
+        rating_max=rating_max,
+        stage_seconds={"split": split_done - started, "rebalance": time.perf_counter() - split_done},
+    )
+
+
+def train_class_counts(frame: pd.DataFrame, method: str, seed: int) -> dict[float, int]:
+    """The rating counts of the training split :func:`prepare_data` would use (before
+    oversampling), sorted by rating: ``{rating: count}``.
+
+    Parameters
+    ----------
+    frame
+        A validated ratings frame.
+    method, seed
+        The split method (``config.split``) and seed (``config.seed``) of the run.
+    """
+    return class_counts(split_ratings(frame, method=method, seed=seed).train["rating"])

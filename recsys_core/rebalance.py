@@ -101,7 +101,8 @@ def oversampling_strategy(
     return dict(sorted(strategy.items()))
 
 
-def _counts(ratings: pd.Series) -> dict[float, int]:
+def class_counts(ratings: pd.Series) -> dict[float, int]:
+    """``{rating: count}`` of a rating column, sorted by rating."""
     counts = ratings.value_counts(sort=False)
     return {float(k): int(v) for k, v in sorted(counts.items())}
 
@@ -135,7 +136,7 @@ def rebalance(train_frame: pd.DataFrame, multipliers: Mapping[float, float], see
             f"(columns: {', '.join(map(str, train_frame.columns))})."
         )
     ratings = train_frame["rating"]
-    before = _counts(ratings)
+    before = class_counts(ratings)
     strategy = oversampling_strategy(before, multipliers)
     if not strategy:
         return Rebalanced(train_frame.reset_index(drop=True), before, dict(before))
@@ -152,4 +153,4 @@ def rebalance(train_frame: pd.DataFrame, multipliers: Mapping[float, float], see
     rows = np.arange(len(train_frame), dtype=np.int64).reshape(-1, 1)
     resampled_rows, _ = sampler.fit_resample(rows, codes)
     frame = train_frame.iloc[resampled_rows[:, 0]].reset_index(drop=True)
-    return Rebalanced(frame, before, _counts(frame["rating"]))
+    return Rebalanced(frame, before, class_counts(frame["rating"]))

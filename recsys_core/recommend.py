@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import torch
 
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import effective_chunk, popularity_order, top_unseen
+from recsys_core.topk import effective_chunk, popularity_order, top_unseen
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -47,7 +47,7 @@ class Recommendations:
 
     @property
     def items(self) -> pd.DataFrame:
-        """Alias of :attr:`table` (the name used in docs/architecture.md)."""
+        """Alias of :attr:`table`: the name docs/architecture.md uses (and tests/test_recommend.py)."""
         return self.table
 
 
@@ -174,7 +174,7 @@ def recommend_all(
     """Top-``n`` unrated products for every user, one DataFrame per chunk of users.
 
     Memory stays bounded: each chunk scores at most ``chunk_size`` users x all items (and at
-    most :data:`~recsys_core.evaluation.MAX_CHUNK_CELLS` cells). Each frame has columns
+    most :data:`~recsys_core.topk.MAX_CHUNK_CELLS` cells). Each frame has columns
     ``user, rank, item, score``; users with nothing left to recommend have no rows.
     """
     n = _check_n(n)

@@ -23,13 +23,9 @@ checksum first and names the file that is missing, modified or truncated.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import math
 import os
 import shutil
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,41 +33,44 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import torch
+from numpy.typing import ArrayLike
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import build_seen_matrix, evaluate_run
 from recsys_core.model import NCF
+from recsys_core.run_files import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    JSON_FILES,
+    PRODUCTS_FILE,
+    REQUIRED_FILES,
+    file_sha256,
+    load_npz,
+    read_json,
+    read_manifest,
+    verify_files,
+    write_json,
+)
+from recsys_core.topk import build_seen_matrix
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "TEMP_PREFIX",
     "Run",
-    "evaluate_run",
     "load_run",
     "read_run_summary",
     "save_run",
 ]
 
-FORMAT_NAME = "recsys-explorer-run"
-#: Bumped whenever a change would make an older reader misread a newer run (or vice versa).
-FORMAT_VERSION = 1
-
 #: Name prefix of the folders a save writes before renaming them into place (and of the previous
 #: run while it is being replaced); a leftover one belongs to a process that died mid-save.
 TEMP_PREFIX = ".tmp-"
 
-_JSON_FILES = ("config.json", "history.json", "metrics.json", "class_counts.json", "split.json")
-_REQUIRED_FILES = (*_JSON_FILES, "model.safetensors", "ids.npz", "pairs.npz")
-_PRODUCTS_FILE = "products.parquet"
 _PAIR_ARRAYS = ("seen_users", "seen_items", "test_users", "test_items", "test_ratings", "popularity")
-#: Test pairs scored per call, so that scoring a million pairs never gathers a million embeddings.
-_SCORE_CHUNK = 1 << 16
 
 
 @dataclass(eq=False)
@@ -174,24 +173,14 @@ class Run:
             )
         return self._rated
 
-    def score_pairs(self, users: Any, items: Any) -> np.ndarray:
+    def score_pairs(self, users: ArrayLike, items: ArrayLike) -> np.ndarray:
         """Predicted ratings in [0, 1] for (user code, item code) pairs, as float64 numpy.
 
         These are the model's scores, or its rating head's for a ``hybrid`` run (see
         :meth:`recsys_core.model.NCF.rating_scores`); the classification metrics use them.
         """
-        users = np.asarray(users, dtype=np.int64).reshape(-1)
-        items = np.asarray(items, dtype=np.int64).reshape(-1)
-        device = next(self.model.parameters()).device
-        out = np.empty(len(users), dtype=np.float64)
         self.model.eval()
-        with torch.no_grad():
-            for start in range(0, len(users), _SCORE_CHUNK):
-                stop = start + _SCORE_CHUNK
-                u = torch.from_numpy(users[start:stop]).to(device)
-                i = torch.from_numpy(items[start:stop]).to(device)
-                out[start:stop] = self.model.rating_scores(u, i).double().cpu().numpy()
-        return out
+        return self.model.score_pairs_chunked(users, items, "rating_scores", dtype=np.float64)
 
     def test_scores(self) -> np.ndarray:
         """Scores of the test pairs, in the order of :attr:`test_ratings`."""
@@ -220,7 +209,7 @@ class Run:
         return self._product_columns
 
 
-def _record(entry: Any) -> dict[str, Any]:
+def _record(entry: object) -> dict[str, Any]:
     if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
         return dataclasses.asdict(entry)
     if isinstance(entry, dict):
@@ -231,37 +220,6 @@ def _record(entry: Any) -> dict[str, Any]:
 # -- saving -----------------------------------------------------------------------------------
 
 
-def _json_ready(value: Any) -> Any:
-    """Plain JSON types; NaN and infinities become null (strict JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k) if not isinstance(k, float) else f"{k:g}": _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_ready(value.tolist())
-    if isinstance(value, np.generic):
-        return _json_ready(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):  # datetime, pandas Timestamp
-        return value.isoformat()
-    return value
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(_json_ready(value), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _compact_codes(codes: np.ndarray) -> np.ndarray:
     # Codes fit int32 for any realistic catalogue: half the bytes on disk.
     if len(codes) == 0 or (codes.min() >= np.iinfo(np.int32).min and codes.max() <= np.iinfo(np.int32).max):
@@ -270,14 +228,14 @@ def _compact_codes(codes: np.ndarray) -> np.ndarray:
 
 
 def _write_files(run: Run, folder: Path) -> None:
-    _write_json(folder / "config.json", run.config.to_dict())
-    _write_json(folder / "history.json", run.history)
-    _write_json(folder / "metrics.json", run.metrics)
-    _write_json(
+    write_json(folder / "config.json", run.config.to_dict())
+    write_json(folder / "history.json", run.history)
+    write_json(folder / "metrics.json", run.metrics)
+    write_json(
         folder / "class_counts.json",
         {"before": run.class_counts_before, "after": run.class_counts_after},
     )
-    _write_json(folder / "split.json", run.split_summary)
+    write_json(folder / "split.json", run.split_summary)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
     save_file(
         state,
@@ -298,14 +256,14 @@ def _write_files(run: Run, folder: Path) -> None:
         test_ratings=run.test_ratings,
         popularity=np.asarray(run.popularity),
     )
-    files = list(_REQUIRED_FILES)
+    files = list(REQUIRED_FILES)
     if run.products is not None:
         products = run.products.copy()
         for column in products.columns:
             if column in ("item", "name", "category"):
                 products[column] = products[column].astype(str)
-        products.to_parquet(folder / _PRODUCTS_FILE, index=False)
-        files.append(_PRODUCTS_FILE)
+        products.to_parquet(folder / PRODUCTS_FILE, index=False)
+        files.append(PRODUCTS_FILE)
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -321,12 +279,12 @@ def _write_files(run: Run, folder: Path) -> None:
             "embedding_dim": run.model.embedding_dim,
         },
         "files": {
-            name: {"sha256": _sha256(folder / name), "bytes": (folder / name).stat().st_size}
+            name: {"sha256": file_sha256(folder / name), "bytes": (folder / name).stat().st_size}
             for name in files
         },
     }
     # The manifest is written last: a folder without one was never finished.
-    _write_json(folder / "manifest.json", manifest)
+    write_json(folder / "manifest.json", manifest)
 
 
 def save_run(run: Run, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -384,73 +342,6 @@ def save_run(run: Run, directory: str | os.PathLike[str], *, overwrite: bool = F
 # -- loading ----------------------------------------------------------------------------------
 
 
-def _read_json(folder: Path, name: str) -> Any:
-    try:
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecsysError(
-            f"{name} in the run {folder} is not valid JSON ({exc}); the run is damaged."
-        ) from exc
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    if not folder.exists():
-        raise RecsysError(
-            f"No saved run at {folder}: the folder does not exist. Check the path, or train a run "
-            "with `recsys train … --out FOLDER`."
-        )
-    if not folder.is_dir():
-        raise RecsysError(
-            f"{folder} is a file, not a saved run folder; pass the folder the run was saved to."
-        )
-    if not (folder / "manifest.json").is_file():
-        raise RecsysError(
-            f"{folder} is not a saved run: manifest.json is missing (it is written last, so the save "
-            "may have been interrupted). Pass the folder written by `recsys train --out` or the app."
-        )
-    manifest = _read_json(folder, "manifest.json")
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise RecsysError(f"{folder}/manifest.json does not describe a RecSys Explorer run.")
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise RecsysError(
-            f"The run in {folder} has format version {version!r} but this version of RecSys Explorer "
-            f"reads version {FORMAT_VERSION}; retrain the run, or load it with the version that saved it."
-        )
-    files = manifest.get("files")
-    if not isinstance(files, dict):
-        raise RecsysError(f"{folder}/manifest.json has no file list; the run is damaged.")
-    return manifest
-
-
-def _verify_files(folder: Path, files: dict[str, Any], names: tuple[str, ...] | None = None) -> None:
-    """Check ``names`` (default: every file of a run) against the manifest's sizes and sha256."""
-    for name in _REQUIRED_FILES:
-        if name not in files:
-            raise RecsysError(
-                f"The manifest of the run {folder} does not list {name}; the run is incomplete."
-            )
-    for name in names or (*_REQUIRED_FILES, _PRODUCTS_FILE):
-        if name not in files:
-            continue
-        path = folder / name
-        if not path.is_file():
-            raise RecsysError(f"File {name} is missing from the run {folder}; restore it or retrain the run.")
-        entry = files[name]
-        expected = entry.get("sha256") if isinstance(entry, dict) else None
-        size = path.stat().st_size
-        if isinstance(entry, dict) and "bytes" in entry and size != entry["bytes"]:
-            raise RecsysError(
-                f"File {name} in the run {folder} was modified or truncated ({size:,} bytes, "
-                f"expected {entry['bytes']:,}); restore it or retrain the run."
-            )
-        if _sha256(path) != expected:
-            raise RecsysError(
-                f"File {name} in the run {folder} was modified or truncated (its checksum does not match "
-                "the manifest); restore it or retrain the run."
-            )
-
-
 def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
     """What a list of runs needs, read from the small JSON files only (no weights, no arrays).
 
@@ -462,10 +353,10 @@ def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
         "after": {...}}`` with string keys), after checking those files' checksums.
     """
     folder = Path(directory)
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     names = ("config.json", "metrics.json", "split.json", "class_counts.json")
-    _verify_files(folder, manifest["files"], names)
-    config, metrics, summary, counts = (_read_json(folder, name) for name in names)
+    verify_files(folder, manifest["files"], names)
+    config, metrics, summary, counts = (read_json(folder, name) for name in names)
     return {
         "name": str(manifest.get("name", folder.name)),
         "created_at": str(manifest.get("created_at", "")),
@@ -476,21 +367,6 @@ def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
         "summary": summary,
         "class_counts": counts,
     }
-
-
-def _load_npz(folder: Path, name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    try:
-        with np.load(folder / name, allow_pickle=False) as archive:
-            missing = [key for key in keys if key not in archive.files]
-            if missing:
-                raise RecsysError(
-                    f"{name} in the run {folder} lacks {', '.join(missing)}; the run is damaged."
-                )
-            return {key: archive[key] for key in keys}
-    except RecsysError:
-        raise
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise RecsysError(f"{name} in the run {folder} cannot be read ({exc}); the run is damaged.") from exc
 
 
 def _load_model(folder: Path, manifest: dict[str, Any]) -> NCF:
@@ -534,16 +410,16 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
         version is not this reader's, or the contents do not fit together.
     """
     folder = Path(directory)
-    manifest = _read_manifest(folder)
-    _verify_files(folder, manifest["files"])
-    config_data, history, metrics, counts, split_summary = (_read_json(folder, name) for name in _JSON_FILES)
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest["files"])
+    config_data, history, metrics, counts, split_summary = (read_json(folder, name) for name in JSON_FILES)
     try:
         config = TrainConfig.from_dict(config_data)
     except (TypeError, RecsysError) as exc:
         raise RecsysError(f"config.json in the run {folder} holds unusable settings ({exc}).") from exc
     model = _load_model(folder, manifest)
-    ids = _load_npz(folder, "ids.npz", ("users", "items"))
-    pairs = _load_npz(folder, "pairs.npz", _PAIR_ARRAYS)
+    ids = load_npz(folder, "ids.npz", ("users", "items"))
+    pairs = load_npz(folder, "pairs.npz", _PAIR_ARRAYS)
     id_map = IdMap.from_arrays(ids["users"], ids["items"])
     if (id_map.n_users, id_map.n_items) != (model.n_users, model.n_items):
         raise RecsysError(
@@ -565,11 +441,11 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
     if pairs["popularity"].shape != (model.n_items,):
         raise RecsysError(f"pairs.npz in the run {folder} has a popularity vector of the wrong length.")
     products = None
-    if _PRODUCTS_FILE in manifest["files"]:
+    if PRODUCTS_FILE in manifest["files"]:
         try:
-            products = pd.read_parquet(folder / _PRODUCTS_FILE)
+            products = pd.read_parquet(folder / PRODUCTS_FILE)
         except (OSError, ValueError) as exc:
-            raise RecsysError(f"{_PRODUCTS_FILE} in the run {folder} cannot be read ({exc}).") from exc
+            raise RecsysError(f"{PRODUCTS_FILE} in the run {folder} cannot be read ({exc}).") from exc
     try:
         return Run(
             name=str(manifest.get("name", folder.name)),

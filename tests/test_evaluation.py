@@ -9,15 +9,9 @@ import pytest
 import torch
 
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import (
-    build_seen_matrix,
-    classification_metrics,
-    item_popularity,
-    popularity_order,
-    ranking_metrics,
-    threshold_curve,
-)
+from recsys_core.evaluation import classification_metrics, ranking_metrics, threshold_curve
 from recsys_core.model import NCF
+from recsys_core.topk import build_seen_matrix, item_popularity, popularity_order
 
 
 def fixed_ranking_model(n_users: int, item_logits: list[float]) -> NCF:

@@ -27,8 +27,8 @@ from recsys_core.pipeline import train_run
 from recsys_core.runs import load_run, save_run
 from recsys_core.training import (
     HYBRID_NEGATIVE_WEIGHT,
+    NegativeSampler,
     TrainingData,
-    _NegativeSampler,
     epoch_samples,
     fit_rating_head,
     train_model,
@@ -82,7 +82,8 @@ def test_training_resamples_negatives_every_epoch_reproducibly(
             drawn[-1].append(np.stack(negatives_of(samples, objective)))
         return samples
 
-    monkeypatch.setattr(training, "epoch_samples", spy)
+    # The trainers draw their epochs through TrainingSetup, which looks epoch_samples up here.
+    monkeypatch.setattr(training._setup, "epoch_samples", spy)
     params = []
     for seed in (7, 7, 8):
         drawn.append([])
@@ -121,7 +122,7 @@ def test_negatives_are_never_rated_by_their_user(
     mask[np.arange(n_users), rng.integers(0, n_items, n_users)] = True  # everyone rated something
     users, items = np.nonzero(mask)
     data = TrainingData.from_ratings(users, items, np.full(len(users), 5.0), users[:1], items[:1], [5.0])
-    sampler = _NegativeSampler(data, n_items)
+    sampler = NegativeSampler(data, n_items)
     if lookup == "binary search":
         sampler._table = None
     neg_users, neg_items = sampler.sample(users, per_user, rng)
@@ -141,7 +142,7 @@ def test_a_user_with_few_unrated_products_still_gets_all_their_negatives() -> No
     items = np.r_[np.arange(30), np.arange(32), [5]]
     data = TrainingData.from_ratings(users, items, np.full(len(users), 4.0), [0], [0], [4.0])
     for table in (True, False):
-        sampler = _NegativeSampler(data, 32)
+        sampler = NegativeSampler(data, 32)
         if not table:
             sampler._table = None
         neg_users, neg_items = sampler.sample(np.array([0, 1, 2]), 2000, np.random.default_rng(0))
@@ -154,7 +155,7 @@ def test_a_user_with_few_unrated_products_still_gets_all_their_negatives() -> No
 
 def test_objectives_build_their_targets_and_weights() -> None:
     data = random_data()
-    sampler = _NegativeSampler(data, 40)
+    sampler = NegativeSampler(data, 40)
     rating = epoch_samples(data, small_config(objective="rating"), np.random.default_rng(0), sampler)
     assert len(rating.users) == len(data.users) and len(rating.weights) == 0
     np.testing.assert_allclose(np.sort(rating.targets), np.sort(data.targets))

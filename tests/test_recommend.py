@@ -10,10 +10,10 @@ import torch
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import item_popularity
 from recsys_core.model import NCF
 from recsys_core.recommend import popular_items, recommend, recommend_all
 from recsys_core.runs import Run
+from recsys_core.topk import item_popularity
 
 N_USERS, N_ITEMS = 23, 15
 

@@ -13,14 +13,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from recsys_core import run_files
 from recsys_core import runs as runs_module
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import evaluate_run, item_popularity
+from recsys_core.evaluation import evaluate_run
 from recsys_core.model import NCF
 from recsys_core.recommend import recommend
 from recsys_core.runs import FORMAT_VERSION, Run, load_run, read_run_summary, save_run
+from recsys_core.topk import item_popularity
 
 
 @dataclass
@@ -100,7 +102,7 @@ def refresh_checksum(folder: Path, name: str) -> None:
     """Make the manifest agree with a file again (a damaged file that passes the checksum)."""
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"][name] = {
-        "sha256": runs_module._sha256(folder / name),
+        "sha256": run_files.file_sha256(folder / name),
         "bytes": (folder / name).stat().st_size,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))

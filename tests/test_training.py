@@ -17,8 +17,8 @@ from recsys_core.optim import BETA1, BETA2, EPS, NumbaStepper, TorchStepper, _Th
 from recsys_core.training import (
     HYBRID_NEGATIVE_WEIGHT,
     EpochReport,
+    NegativeSampler,
     TrainingData,
-    _NegativeSampler,
     epoch_samples,
     train_model,
 )
@@ -325,7 +325,7 @@ def test_cuda_without_a_gpu_is_explained(data: TrainingData) -> None:
 @pytest.mark.parametrize("objective", ["ranking", "hybrid"])
 def test_negative_samples_are_unrated_and_resampled(data: TrainingData, objective: str) -> None:
     cfg = config(objective=objective, negatives=3)
-    sampler = _NegativeSampler(data, 120)
+    sampler = NegativeSampler(data, 120)
     rng = np.random.default_rng(0)
     first, second = epoch_samples(data, cfg, rng, sampler), epoch_samples(data, cfg, rng, sampler)
     n = len(data.users)
@@ -368,7 +368,7 @@ def test_ranking_objectives_rank_rated_above_unrated(objective: str) -> None:
 
     def rated_vs_unrated_auc(model: NCF) -> float:
         rng = np.random.default_rng(9)
-        sampler = _NegativeSampler(data, 120)
+        sampler = NegativeSampler(data, 120)
         users, items = sampler.sample(data.val_users, 5, rng)
         rated = model.score_pairs(torch.as_tensor(data.val_users), torch.as_tensor(data.val_items)).numpy()
         unrated = model.score_pairs(torch.as_tensor(users), torch.as_tensor(items)).numpy()

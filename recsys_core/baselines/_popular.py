@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_core.baselines._scorer import binary_interactions, check_users, not_fitted
-from recsys_core.evaluation import popularity_order
+from recsys_core.topk import popularity_order
 
 
 class MostPopular:

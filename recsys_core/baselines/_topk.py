@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from recsys_core.baselines._scorer import Scorer
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import effective_chunk
+from recsys_core.topk import effective_chunk
 
 
 def top_k_scored(

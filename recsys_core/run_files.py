@@ -1,0 +1,137 @@
+"""The files of a saved run: JSON writing, the manifest, checksums and guarded reading.
+
+:mod:`recsys_core.runs` decides what goes into a run folder; this module knows how its files
+are written and read back safely: strict JSON, the manifest's format check, every file checked
+against the sizes and sha256 the manifest lists, ``.npz`` arrays read without pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsys_core.errors import RecsysError
+
+FORMAT_NAME = "recsys-explorer-run"
+#: Bumped whenever a change would make an older reader misread a newer run (or vice versa).
+FORMAT_VERSION = 1
+
+JSON_FILES = ("config.json", "history.json", "metrics.json", "class_counts.json", "split.json")
+REQUIRED_FILES = (*JSON_FILES, "model.safetensors", "ids.npz", "pairs.npz")
+PRODUCTS_FILE = "products.parquet"
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON types; NaN and infinities become null (strict JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, float) else f"{k:g}": json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_ready(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    # datetime, pandas Timestamp
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(json_ready(value), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_json(folder: Path, name: str) -> Any:
+    try:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecsysError(
+            f"{name} in the run {folder} is not valid JSON ({exc}); the run is damaged."
+        ) from exc
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    if not folder.exists():
+        raise RecsysError(
+            f"No saved run at {folder}: the folder does not exist. Check the path, or train a run "
+            "with `recsys train … --out FOLDER`."
+        )
+    if not folder.is_dir():
+        raise RecsysError(
+            f"{folder} is a file, not a saved run folder; pass the folder the run was saved to."
+        )
+    if not (folder / "manifest.json").is_file():
+        raise RecsysError(
+            f"{folder} is not a saved run: manifest.json is missing (it is written last, so the save "
+            "may have been interrupted). Pass the folder written by `recsys train --out` or the app."
+        )
+    manifest = read_json(folder, "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise RecsysError(f"{folder}/manifest.json does not describe a RecSys Explorer run.")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise RecsysError(
+            f"The run in {folder} has format version {version!r} but this version of RecSys Explorer "
+            f"reads version {FORMAT_VERSION}; retrain the run, or load it with the version that saved it."
+        )
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise RecsysError(f"{folder}/manifest.json has no file list; the run is damaged.")
+    return manifest
+
+
+def verify_files(folder: Path, files: dict[str, Any], names: tuple[str, ...] | None = None) -> None:
+    """Check ``names`` (default: every file of a run) against the manifest's sizes and sha256."""
+    for name in REQUIRED_FILES:
+        if name not in files:
+            raise RecsysError(
+                f"The manifest of the run {folder} does not list {name}; the run is incomplete."
+            )
+    for name in names or (*REQUIRED_FILES, PRODUCTS_FILE):
+        if name not in files:
+            continue
+        path = folder / name
+        if not path.is_file():
+            raise RecsysError(f"File {name} is missing from the run {folder}; restore it or retrain the run.")
+        entry = files[name]
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        size = path.stat().st_size
+        if isinstance(entry, dict) and "bytes" in entry and size != entry["bytes"]:
+            raise RecsysError(
+                f"File {name} in the run {folder} was modified or truncated ({size:,} bytes, "
+                f"expected {entry['bytes']:,}); restore it or retrain the run."
+            )
+        if file_sha256(path) != expected:
+            raise RecsysError(
+                f"File {name} in the run {folder} was modified or truncated (its checksum does not match "
+                "the manifest); restore it or retrain the run."
+            )
+
+
+def load_npz(folder: Path, name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(folder / name, allow_pickle=False) as archive:
+            missing = [key for key in keys if key not in archive.files]
+            if missing:
+                raise RecsysError(
+                    f"{name} in the run {folder} lacks {', '.join(missing)}; the run is damaged."
+                )
+            return {key: archive[key] for key in keys}
+    except RecsysError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise RecsysError(f"{name} in the run {folder} cannot be read ({exc}); the run is damaged.") from exc

@@ -1,0 +1,176 @@
+"""One epoch's report, the training result, validation, and the bookkeeping both trainers share."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from recsys_core.config import TrainConfig
+from recsys_core.evaluation import precision_recall
+from recsys_core.model import NCF
+from recsys_core.training._data import TrainingData
+from recsys_core.training._head import HEAD_ROUNDS_PER_EPOCH, fit_rating_head
+from recsys_core.training._sampling import EpochSamples
+
+
+@dataclass
+class EpochReport:
+    """What one epoch did, reported through ``on_epoch`` and kept in the history.
+
+    ``seconds`` is the whole epoch including validation; ``samples_per_second`` counts training
+    samples over the training part only. Validation metrics are NaN when there is no validation
+    data, ``val_auc`` also when it holds a single class; precision and recall are 0 where their
+    denominator is (:func:`recsys_core.evaluation.precision_recall`, as the test metrics).
+    """
+
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_precision: float
+    val_recall: float
+    val_auc: float
+    seconds: float
+    samples_per_second: float
+
+
+@dataclass
+class TrainResult:
+    """The trained model (best epoch restored), the history and how training ended.
+
+    ``best_epoch`` is 1-based; 0 means no epoch finished and ``model`` holds its initial
+    parameters. ``message`` explains an early stop (Stop pressed, or the loss diverged).
+    """
+
+    model: NCF
+    history: list[EpochReport] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
+    message: str = ""
+
+
+def _bce(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> float:
+    x = logits.astype(np.float64)
+    losses = np.maximum(x, 0) - x * targets + np.log1p(np.exp(-np.abs(x)))
+    if len(weights):
+        losses *= weights
+    return float(losses.mean()) if len(losses) else math.nan
+
+
+def validate(
+    model: NCF, data: TrainingData, val: EpochSamples, config: TrainConfig
+) -> tuple[float, float, float, float]:
+    """Validation loss (of the trained score), precision, recall and ROC AUC (of the predicted
+    rating: the rating head's where the model has one). All NaN without validation data; the AUC
+    NaN with a single class; precision and recall 0 where undefined, as the test metrics."""
+    if not len(data.val_users):
+        return math.nan, math.nan, math.nan, math.nan
+    head = model.has_rating_head
+    logits = model.score_pairs_chunked(data.val_users, data.val_items, "rating_logits" if head else "logits")
+    same_pairs = val.users is data.val_users and val.items is data.val_items and not head
+    loss = _bce(
+        logits if same_pairs else model.score_pairs_chunked(val.users, val.items), val.targets, val.weights
+    )
+    scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    actual = data.val_ratings >= config.positive_rating
+    predicted = scores >= config.threshold
+    precision, recall = precision_recall(actual, predicted)
+    auc = float(roc_auc_score(actual, scores)) if 0 < actual.sum() < len(actual) else math.nan
+    return loss, precision, recall, auc
+
+
+def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+class EpochBook:
+    """The bookkeeping both trainers share (this module's and :mod:`recsys_core.distributed`'s):
+    the history, the best epoch by validation loss (training loss without a validation split),
+    why training stopped, and restoring the best epoch at the end."""
+
+    def __init__(
+        self,
+        model: NCF,
+        data: TrainingData,
+        val: EpochSamples,
+        config: TrainConfig,
+        on_epoch: Callable[[EpochReport], None] | None,
+    ):
+        self.model, self.data, self.val, self.config, self.on_epoch = model, data, val, config, on_epoch
+        self.history: list[EpochReport] = []
+        self.best = _snapshot(model)
+        self.best_epoch, self.best_loss = 0, math.inf
+        self.message = ""
+        self.stopped = False
+
+    def stop(self, message: str) -> None:
+        self.stopped, self.message = True, message
+
+    def diverged(self, epoch: int, loss: float, batch: int, total: int) -> None:
+        self.stop(
+            f"Training diverged in epoch {epoch}: the loss became "
+            f"{'NaN' if math.isnan(loss) else 'infinite'} around batch {batch:,} of {total:,}. "
+            f"Try a smaller learning rate (now {self.config.learning_rate:g})."
+        )
+
+    def end_epoch(
+        self, epoch: int, *, loss_sum: float, total: int, n: int, started: float, train_seconds: float
+    ) -> bool:
+        """Fit the rating head, validate, record the epoch; ``False`` when training must stop."""
+        model, data, config = self.model, self.data, self.config
+        if model.has_rating_head:
+            # Warm-started from the last epoch's head, a few rounds track the slowly moving
+            # embeddings; the validation metrics below then judge the head that would be kept.
+            fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
+        val_loss, precision, recall, auc = validate(model, data, self.val, config)
+        report = EpochReport(
+            epoch=epoch,
+            train_loss=loss_sum / total,
+            val_loss=val_loss,
+            val_precision=precision,
+            val_recall=recall,
+            val_auc=auc,
+            seconds=time.perf_counter() - started,
+            samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
+        )
+        self.history.append(report)
+        key = val_loss if len(data.val_users) else report.train_loss
+        if key < self.best_loss:
+            self.best_loss, self.best_epoch = key, epoch
+            self.best = _snapshot(model)
+        if self.on_epoch is not None:
+            self.on_epoch(report)
+        if not math.isfinite(key):
+            which = "validation" if len(data.val_users) else "training"
+            self.stop(
+                f"Training diverged in epoch {epoch}: the {which} loss is not finite. "
+                f"Try a smaller learning rate (now {config.learning_rate:g})."
+            )
+            return False
+        return True
+
+    def result(self) -> TrainResult:
+        """The best epoch restored into the model, with the history and the stop message."""
+        message = self.message
+        if self.stopped:
+            by = "validation" if len(self.data.val_users) else "training"
+            kept = (
+                f"Kept epoch {self.best_epoch} (the best {by} loss so far)."
+                if self.best_epoch
+                else "No epoch finished, so the model keeps its initial parameters."
+            )
+            message = f"{message} {kept}"
+        if self.best_epoch != (self.history[-1].epoch if self.history else 0) or self.stopped:
+            self.model.load_state_dict(self.best)
+        return TrainResult(
+            model=self.model,
+            history=self.history,
+            best_epoch=self.best_epoch,
+            stopped_early=self.stopped,
+            message=message,
+        )
