@@ -72,6 +72,7 @@ def train_run(
 
     frame = ratings.frame
     rating_min, rating_max = float(frame["rating"].min()), float(frame["rating"].max())
+    config = config.for_scale(np.unique(frame["rating"].to_numpy(np.float64)))  # "likes it" on 0/1 is 1
 
     split = split_ratings(frame, method=config.split, seed=config.seed)
     lap("split")

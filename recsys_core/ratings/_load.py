@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from recsys_core.config import positive_rating_for
 from recsys_core.errors import RecsysError
 from recsys_core.ratings._cleaning import check_minimums, duplicate_rows, encode_pairs, kcore_mask
 from recsys_core.ratings._columns import RATINGS_SPEC, resolve_columns
@@ -58,7 +59,9 @@ class Ratings:
         -------
         dict
             ``rows, users, items, rating_counts, time_min, time_max, duplicates_dropped`` plus
-            ``rows_read`` and ``kcore_dropped``. ``rating_counts`` maps the rating written
+            ``rows_read``, ``kcore_dropped`` and ``likes_it_from``: the rating from which a user
+            counts as liking a product in the metrics (4 on 1-5 stars, 1 on a 0/1 scale; see
+            :func:`recsys_core.config.positive_rating_for`). ``rating_counts`` maps the rating written
             without a trailing ``.0`` (``"5"``, ``"4.5"``) to its count, highest rating first;
             the times are ISO dates (``YYYY-MM-DD``) or ``None`` without timestamps.
         """
@@ -84,6 +87,7 @@ class Ratings:
             "duplicates_dropped": self.report.duplicates_dropped,
             "kcore_dropped": self.report.kcore_dropped,
             "rows_read": self.report.rows_read,
+            "likes_it_from": format_rating(positive_rating_for(values)) if len(values) else None,
         }
 
     @classmethod

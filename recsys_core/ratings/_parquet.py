@@ -100,6 +100,8 @@ def _dictionary_text_columns(parquet: pq.ParquetFile, column_map: Mapping[str, s
     encoded = []
     for col in dict.fromkeys(column_map.values()):
         typ = schema.field(col).type
+        if pa.types.is_dictionary(typ):  # written from Arrow dictionary arrays: read as such anyway
+            typ = typ.value_type
         text = pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_binary(typ)
         if (
             text
