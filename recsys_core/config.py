@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,25 @@ NOTEBOOK_MULTIPLIERS: dict[float, float] = {1.0: 2.5, 2.0: 3.0, 3.0: 2.0}
 SPLITS = ("auto", "leave-last-out", "random", "temporal")
 OBJECTIVES = ("rating", "ranking", "hybrid")
 DEVICES = ("auto", "cpu", "cuda")
+#: "Likes it" on the notebook's 1-5 scale; other scales get the same share of the scale.
+DEFAULT_POSITIVE_RATING = 4.0
+
+
+def positive_rating_for(levels: Iterable[float]) -> float:
+    """The rating from which a user "likes" a product, for a scale with these ``levels``.
+
+    The scale runs from 0 (when a rating is below 1) or 1 up to the first of 1, 5, 10 or 100
+    that holds every rating; "likes it" is its top quarter, rounded up to a whole rating (the
+    highest rating if none is that high). 4 on 1-5 stars whichever stars occur (the notebook's
+    4 and 5), 4 on 0.5-5, 1 on a 0/1 like-dislike scale, 8 on 1-10. A fixed 4 would make every
+    rating of a 0/1 scale "disliked" and its classification metrics meaningless.
+    """
+    values = sorted({float(v) for v in levels})
+    if not values:
+        return DEFAULT_POSITIVE_RATING
+    low = 0.0 if values[0] < 1 else 1.0
+    high = next((top for top in (1.0, 5.0, 10.0, 100.0) if values[-1] <= top), values[-1])
+    return min(float(math.ceil(low + 0.75 * (high - low) - 1e-9)), values[-1])
 
 
 @dataclass
@@ -34,7 +54,8 @@ class TrainConfig:
         A score at or above it predicts "the user likes it" (rating >= ``positive_rating``).
         With target (r - 1) / 4 on a 1-5 scale, 0.625 is exactly "rounded rating >= 4".
     positive_rating
-        Ratings at or above it count as positive in the classification metrics.
+        Ratings at or above it count as positive in the classification metrics. The default
+        (4, for 1-5 stars) is adapted to the data's scale by :meth:`for_scale`.
     seed
         Seeds the split, the oversampler, initialisation and batch order.
     split
@@ -55,7 +76,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     multipliers: dict[float, float] = field(default_factory=lambda: dict(NOTEBOOK_MULTIPLIERS))
     threshold: float = 0.625
-    positive_rating: float = 4.0
+    positive_rating: float = DEFAULT_POSITIVE_RATING
     seed: int = 42
     split: str = "auto"
     objective: str = "rating"
@@ -88,6 +109,13 @@ class TrainConfig:
                     f"Invalid multiplier {factor:g} for {rating:g}★: multipliers only add copies, "
                     "so each must be 1 or more (1 leaves the class untouched)."
                 )
+
+    def for_scale(self, levels: Iterable[float]) -> TrainConfig:
+        """This config with the default ``positive_rating`` adapted to the rating ``levels``
+        (:func:`positive_rating_for`); a positive rating set by hand is kept. Unchanged on 1-5."""
+        if self.positive_rating != DEFAULT_POSITIVE_RATING:
+            return self
+        return dataclasses.replace(self, positive_rating=positive_rating_for(levels))
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> TrainConfig:

@@ -17,6 +17,13 @@ import pyarrow.compute as pc
 
 from recsys_core.errors import RecsysError
 
+# Saved ids stay fixed-width unicode (readable by every earlier version) while that costs at
+# most this many times their UTF-8 bytes (or under _SMALL_ARRAY); beyond, a few very long ids
+# among short ones would cost customers x longest id x 4 bytes, so they are saved packed.
+_PADDING_LIMIT = 8
+_SMALL_ARRAY = 1 << 20
+_PACKED_MAGIC = b"RSIDS1\x00\x00"
+
 
 @dataclass(frozen=True)
 class IdMap:
@@ -77,12 +84,14 @@ class IdMap:
         return _one_code(self.items, item_id)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """``{"users": ..., "items": ...}`` as fixed-width unicode arrays.
+        """``{"users": ..., "items": ...}`` as arrays that ``np.savez`` writes without pickle.
 
-        No object dtype, so ``np.savez`` writes them and ``np.load(..., allow_pickle=False)``
-        reads them back.
+        Fixed-width unicode arrays, as earlier versions saved them, while their padding costs
+        little; when a few long ids would make them many times larger than the ids' text, a
+        packed ``uint8`` array instead (offsets and UTF-8 bytes: the size of the text).
+        :meth:`from_arrays` reads both, so ``np.load(..., allow_pickle=False)`` reads them back.
         """
-        return {"users": _unicode_array(self.users), "items": _unicode_array(self.items)}
+        return {"users": _id_array(self.users), "items": _id_array(self.items)}
 
     @classmethod
     def from_arrays(
@@ -119,15 +128,9 @@ class IdMap:
 
 def _sorted_ids(values: pd.Series) -> pd.Index:
     unique = pc.unique(_arrow_strings(values))
-    # Byte order of UTF-8 is code-point order, and numpy sorts fixed-width bytes several times
-    # faster than unicode or Arrow's sort; NUL bytes would be stripped by numpy's "S", so ids
-    # containing one take Arrow's (slower) sort instead.
-    if len(unique) and not pc.any(pc.match_substring(unique, "\x00")).as_py():
-        as_bytes = unique.cast(pa.large_binary()).to_numpy(zero_copy_only=False).astype("S")
-        ordered = pa.array(np.sort(as_bytes)).cast(pa.large_string())
-    else:
-        ordered = unique.take(pc.array_sort_indices(unique))
-    return pd.Index(ordered, dtype="str")
+    # Arrow sorts strings by their UTF-8 bytes, which is code-point order, and keeps them as
+    # offsets + bytes: no fixed-width copy sized by the longest id.
+    return pd.Index(unique.take(pc.array_sort_indices(unique)), dtype="str")
 
 
 def _arrow_strings(values: Any) -> pa.Array:
@@ -157,22 +160,70 @@ def _one_code(index: pd.Index, value: Any) -> int | None:
     return int(code) if isinstance(code, int | np.integer) else None
 
 
-def _unicode_array(index: pd.Index) -> np.ndarray:
+def _id_array(index: pd.Index) -> np.ndarray:
+    """The ids for ``np.savez``: fixed-width unicode while cheap, else packed (see ``_PADDING_LIMIT``)."""
     if not len(index):
         return np.array([], dtype="<U1")
-    return index.to_numpy(dtype=str)
+    strings = _arrow_strings(index)
+    utf8_bytes = int(pc.sum(pc.binary_length(strings)).as_py() or 0)
+    longest = int(pc.max(pc.utf8_length(strings)).as_py() or 0)
+    if len(strings) * longest * 4 <= max(_PADDING_LIMIT * utf8_bytes, _SMALL_ARRAY):
+        return index.to_numpy(dtype=str)
+    return _pack(strings)
 
 
-def _restore_ids(values: Any, name: str) -> pd.Index:
+def _pack(strings: pa.Array) -> np.ndarray:
+    """``_PACKED_MAGIC``, the count (int64), ``count + 1`` offsets (int64) and the UTF-8 bytes."""
+    strings = pa.concat_arrays([strings])  # offsets start at 0 in a fresh array
+    offsets_buffer, data_buffer = strings.buffers()[1], strings.buffers()[2]
+    count = len(strings)
+    offsets = np.frombuffer(offsets_buffer, dtype="<i8", count=count + 1)
+    data = np.frombuffer(data_buffer, dtype=np.uint8, count=int(offsets[-1])) if data_buffer else np.zeros(0)
+    header = np.frombuffer(_PACKED_MAGIC + np.int64(count).astype("<i8").tobytes(), dtype=np.uint8)
+    return np.concatenate([header, offsets.view(np.uint8), data.astype(np.uint8, copy=False)])
+
+
+def _unpack(array: np.ndarray, name: str) -> pa.Array:
+    """The Arrow strings of a :func:`_pack` array, checked before anything is built from them."""
+    header = len(_PACKED_MAGIC) + 8
+    count = -1
+    if len(array) >= header and array[: len(_PACKED_MAGIC)].tobytes() == _PACKED_MAGIC:
+        count = int(np.frombuffer(array, dtype="<i8", count=1, offset=len(_PACKED_MAGIC))[0])
+    if count < 0 or header + 8 * (count + 1) > len(array):
+        raise _damaged(name, "its header does not match its size")
+    offsets = np.frombuffer(array, dtype="<i8", count=count + 1, offset=header)
+    data = array[header + 8 * (count + 1) :]
+    if offsets[0] != 0 or offsets[-1] != len(data) or (np.diff(offsets) < 0).any():
+        raise _damaged(name, "its offsets do not fit its text")
+    strings = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets.copy()), pa.py_buffer(data.copy()))
+    try:
+        strings.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise _damaged(name, f"it is not valid UTF-8 text ({exc})") from exc
+    return strings
+
+
+def _damaged(name: str, why: str) -> RecsysError:
+    return RecsysError(
+        f"The saved id map's {name!r} array is damaged: {why}; the run folder is damaged. Train the "
+        "run again."
+    )
+
+
+def _restore_ids(values: object, name: str) -> pd.Index:
     array = np.asarray(values)
-    if array.ndim != 1 or (array.dtype.kind not in "US" and len(array)):
-        raise RecsysError(
-            f"The saved id map's {name!r} array should be a 1-D array of strings but is "
-            f"{array.dtype} with shape {array.shape}; the run folder is damaged. Train the run again."
-        )
-    if array.dtype.kind == "S":
-        array = np.char.decode(array, "utf-8")
-    index = pd.Index(array.astype(str), dtype="str")
+    if array.ndim == 1 and array.dtype == np.uint8 and len(array):
+        index = pd.Index(_unpack(array, name), dtype="str")
+    else:
+        # The fixed-width layout, which every earlier version saved.
+        if array.ndim != 1 or (array.dtype.kind not in "US" and len(array)):
+            raise RecsysError(
+                f"The saved id map's {name!r} array should be a 1-D array of strings but is "
+                f"{array.dtype} with shape {array.shape}; the run folder is damaged. Train the run again."
+            )
+        if array.dtype.kind == "S":
+            array = np.char.decode(array, "utf-8")
+        index = pd.Index(array.astype(str), dtype="str")
     if not index.is_unique:
         raise RecsysError(
             f"The saved id map lists some {name} more than once ({index[index.duplicated()][0]!r} …); "

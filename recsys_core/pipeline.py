@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from recsys_core.config import TrainConfig
@@ -60,6 +61,8 @@ def train_run(
     """
     config.validate()
     started = time.perf_counter()
+    # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
+    config = config.for_scale(np.unique(ratings.frame["rating"].to_numpy(np.float64)))
     prepared = prepare_data(ratings.frame, config)
     stages = dict(prepared.stage_seconds)
     model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)

@@ -88,6 +88,8 @@ def check_loaded(ratings: Ratings, spec: dict) -> None:
         assert frame["item"].tolist() == spec["items_exact"]
     if "rating_counts" in spec:
         assert summary["rating_counts"] == spec["rating_counts"]
+    if "likes_it_from" in spec:
+        assert summary["likes_it_from"] == spec["likes_it_from"]
     if "has_timestamps" in spec:
         assert ratings.has_timestamps is spec["has_timestamps"]
     for key in ("time_min", "time_max"):

@@ -52,10 +52,11 @@ from recsys_core.ratings._memory import MEMORY_BUDGET, available_memory
 from recsys_core.ratings._peek import peek_columns
 from recsys_core.ratings._products import load_products
 from recsys_core.ratings._types import ColumnMap, LoadReport, Source
-from recsys_core.ratings._values import MAX_RATING_LEVELS, MAX_RATING_VALUE
+from recsys_core.ratings._values import MAX_ID_LENGTH, MAX_RATING_LEVELS, MAX_RATING_VALUE
 
 __all__ = [
     "MAX_COLUMNS",
+    "MAX_ID_LENGTH",
     "MAX_RATING_LEVELS",
     "MAX_RATING_VALUE",
     "MEMORY_BUDGET",

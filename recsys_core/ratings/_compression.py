@@ -88,12 +88,14 @@ def _decompressor(label: str) -> _Decompressor:
     return lzma.LZMADecompressor()
 
 
-def _inflate(buffer: pa.Buffer, label: str) -> Iterator[tuple[bytes, int]]:
+def _inflate(buffer: pa.Buffer, label: str, trailing: list[int] | None = None) -> Iterator[tuple[bytes, int]]:
     """Decompressed pieces (at most ``_INFLATE_OUT`` bytes each) and the input consumed so far
     (exact for gzip; bz2 and xz buffer up to one ``_INFLATE_IN`` piece out of sight).
 
     Concatenated members/streams are read one after the other, zero padding after the last
-    is ignored (gzip(1) does the same), and data that ends early raises ``EOFError``.
+    is ignored (gzip(1) does the same), and data that ends early raises ``EOFError``. Other
+    bytes after a complete stream that do not start another are ignored too, as ``gzip -d``
+    does with a warning: their count is appended to ``trailing``.
     """
     view = memoryview(buffer)
     position, pending = 0, b""
@@ -115,15 +117,22 @@ def _inflate(buffer: pa.Buffer, label: str) -> Iterator[tuple[bytes, int]]:
         pending = stream.unused_data
         if not pending.strip(b"\x00") and not np.frombuffer(view[position:], dtype=np.uint8).any():
             return
+        if compression_of((pending + bytes(view[position : position + 16]))[:16]) != label:
+            if trailing is not None:
+                trailing.append(len(pending) + len(view) - position)
+            return
 
 
-def peek_inflated(data: SourceData, label: str, limit: int = _PEEK_BYTES) -> tuple[bytes, int, bool]:
+def peek_inflated(
+    data: SourceData, label: str, limit: int = _PEEK_BYTES, trailing: list[int] | None = None
+) -> tuple[bytes, int, bool]:
     """The decompressed content up to at least ``limit`` bytes (whole pieces), the compressed
-    bytes consumed for it, and whether that is the whole content."""
+    bytes consumed for it, and whether that is the whole content (then ``trailing`` holds the
+    count of bytes ignored after the compressed data, if any)."""
     peeked: list[bytes] = []
     consumed, size = 0, 0
     try:
-        for chunk, consumed in _inflate(data.buffer, label):
+        for chunk, consumed in _inflate(data.buffer, label, trailing):
             peeked.append(chunk)
             size += len(chunk)
             if size >= limit:
@@ -137,7 +146,8 @@ def decompress(data: SourceData, label: str) -> SourceData:
     """Check the start of the decompressed text, estimate the whole, then decompress in steps."""
     if data.compression is not None:
         raise RecsysError(f"{data.name} is compressed twice ({data.compression} inside): decompress it.")
-    head, consumed, finished = peek_inflated(data, label)
+    trailing: list[int] = []
+    head, consumed, finished = peek_inflated(data, label, trailing=trailing)
     if not head:
         raise RecsysError(
             f"{data.name} is a {label} file that contains nothing: there are no ratings to load."
@@ -155,19 +165,34 @@ def decompress(data: SourceData, label: str) -> SourceData:
     # columns are known.
     check_memory(data, rows, size + rows * BYTES_PER_ROW)
     if finished:  # the peek was the whole content
-        return SourceData(data.name, pa.py_buffer(head), label, budget=data.budget, held=len(head))
+        notes = _trailing_notes(label, trailing)
+        return SourceData(
+            data.name, pa.py_buffer(head), label, budget=data.budget, held=len(head), notes=notes
+        )
     del head
     limit, given = budget_of(data)
     content = bytearray()
     try:
-        for chunk, _ in _inflate(data.buffer, label):
+        for chunk, _ in _inflate(data.buffer, label, trailing):
             content += chunk
             if limit is not None and len(content) > limit:
                 del content
                 raise memory_error(data, rows, limit + 1, limit, given, more_than=True)
     except _DAMAGED as exc:
         raise _damaged(data, label, exc) from exc
-    return SourceData(data.name, pa.py_buffer(content), label, budget=data.budget, held=len(content))
+    notes = _trailing_notes(label, trailing)
+    return SourceData(
+        data.name, pa.py_buffer(content), label, budget=data.budget, held=len(content), notes=notes
+    )
+
+
+def _trailing_notes(label: str, trailing: list[int]) -> list[str]:
+    if not trailing:
+        return []
+    return [
+        f"Ignored {trailing[-1]:,} bytes of trailing garbage after the end of the {label} data, as "
+        f"{label.replace('ip2', '')} -d does; the {label} data itself is complete."
+    ]
 
 
 def _estimated_size(data: SourceData, label: str, peeked: int, consumed: int) -> float:

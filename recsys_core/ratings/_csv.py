@@ -34,6 +34,8 @@ _CSV_BLOCK = 1 << 24  # pyarrow's block: one CSV row must fit in it
 # of a ratings table is a few dozen bytes, and pyarrow allocates per column before parsing.
 _FIRST_LINE_LIMIT = 1 << 20
 MAX_COLUMNS = 10_000
+# Excel writes (and reads) "sep=;" as a first line naming the delimiter.
+_SEP_HINT = re.compile(r'^"?sep=([^"\r\n])"?\s*$')
 
 
 def _sniff_lines(data: SourceData) -> list[str]:
@@ -119,6 +121,13 @@ class CsvLayout:
     # Column names: the header as written (blank names numbered), or "1", "2" … without header.
     written: list[str]
     names: list[str]  # ``written`` with repeated names made unique ("Rating", "Rating.1")
+    skip: int = 0  # lines before the data rows: Excel's "sep=" line and the header
+
+
+def _delimiter_hint(lines: list[str]) -> str | None:
+    """The delimiter an Excel ``sep=;`` first line names, or ``None``."""
+    match = _SEP_HINT.match(lines[0]) if lines else None
+    return match.group(1) if match else None
 
 
 def sniff_csv(data: SourceData, spec: Spec, given: Mapping[str, str]) -> CsvLayout:
@@ -127,7 +136,12 @@ def sniff_csv(data: SourceData, spec: Spec, given: Mapping[str, str]) -> CsvLayo
     lines = _sniff_lines(data)
     if not lines:
         raise RecsysError(f"{data.name} contains no data (only blank lines): there are no ratings to load.")
-    delimiter = _detect_delimiter(lines, data.name)
+    hint = _delimiter_hint(lines)
+    if hint is not None:
+        lines = lines[1:]
+        if not lines:
+            raise RecsysError(f"{data.name} has only Excel's 'sep={hint}' line: there are no ratings.")
+    delimiter = hint or _detect_delimiter(lines, data.name)
     first = next(csv.reader(lines[:1], delimiter=delimiter))
     has_header = is_header_row(first, spec, given)
     if has_header:
@@ -135,7 +149,8 @@ def sniff_csv(data: SourceData, spec: Spec, given: Mapping[str, str]) -> CsvLayo
         names = unique_names(written)
     else:
         written = names = [str(i + 1) for i in range(len(first))]
-    return CsvLayout(lines, delimiter, first, has_header, written, names)
+    skip = (hint is not None) + has_header
+    return CsvLayout(lines, delimiter, first, has_header, written, names, skip)
 
 
 def read_csv(data: SourceData, spec: Spec, given: Mapping[str, str], fmt: str) -> RawTable:
@@ -148,15 +163,15 @@ def read_csv(data: SourceData, spec: Spec, given: Mapping[str, str], fmt: str) -
         column_map = resolve_headerless(layout.names, layout.first, spec, given, data.name)
         order = ", ".join(f"{role}={col}" for role, col in column_map.items())
         notes.append(f"No header row: read the columns by position ({order}).")
+    if layout.skip > layout.has_header:
+        notes.append(f"Skipped Excel's first line 'sep={layout.delimiter}' and used that delimiter.")
     needed = list(dict.fromkeys(column_map.values()))
     _check_csv_memory(data, layout, [layout.names.index(c) for c in needed], "time" in column_map)
     # Quoted line breaks make the parser slower; only pay for them when quotes appear.
     quoted = any('"' in line for line in layout.lines)
     table = _parse(data, layout, needed, quoted)
     table = table.rename_columns([role_of(column_map, col) for col in table.column_names])
-    locate = line_locator(
-        data.buffer, 1 if layout.has_header else 0, quoted, layout.delimiter, len(layout.first)
-    )
+    locate = line_locator(data.buffer, layout.skip, quoted, layout.delimiter, len(layout.first))
     table, locate = _drop_empty_rows(table, spec, locate, notes)
     return RawTable(
         name=data.name,
@@ -186,9 +201,7 @@ def _parse(data: SourceData, layout: CsvLayout, needed: list[str], quoted: bool)
             invalid.append(row.text)
         return "skip"
 
-    read_options = pacsv.ReadOptions(
-        column_names=layout.names, skip_rows=1 if layout.has_header else 0, block_size=_CSV_BLOCK
-    )
+    read_options = pacsv.ReadOptions(column_names=layout.names, skip_rows=layout.skip, block_size=_CSV_BLOCK)
     parse_options = pacsv.ParseOptions(
         delimiter=layout.delimiter, newlines_in_values=quoted, invalid_row_handler=on_invalid
     )
@@ -224,13 +237,15 @@ def _check_csv_memory(data: SourceData, layout: CsvLayout, positions: list[int],
     """Estimate rows and memory from the sniffed lines and refuse a file that would not fit."""
     lines = layout.lines
     sample = lines[1:] if layout.has_header and len(lines) > 1 else lines
-    try:
-        widths = [
-            sum(len(fields[k].encode("utf-8")) for k in positions if k < len(fields))
-            for fields in csv.reader(sample, delimiter=layout.delimiter)
-        ]
-    except csv.Error:
-        widths = [len(line.encode("utf-8")) for line in sample]
+    # Line by line, as the rows are counted: an unclosed quote must not join the sample into one
+    # huge record (the parser names the quote's line; a 150 MB file is not 50 GB of text).
+    widths = []
+    for line in sample:
+        try:
+            fields = next(csv.reader([line], delimiter=layout.delimiter), [])
+        except csv.Error:
+            fields = [line]
+        widths.append(sum(len(fields[k].encode("utf-8")) for k in positions if k < len(fields)))
     text = float(np.mean(widths)) if widths else 0.0
     line_bytes = max(sum(len(line.encode("utf-8")) + 1 for line in lines) / len(lines), 1.0)
     rows = data.buffer.size / line_bytes
@@ -261,7 +276,7 @@ def _drop_empty_rows(
 
 
 def _delimiter_name(delimiter: str) -> str:
-    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}[delimiter]
+    return {",": "commas", ";": "semicolons", "\t": "tabs"}.get(delimiter, repr(delimiter))
 
 
 def _csv_error(data: SourceData, exc: Exception, quoted: bool) -> RecsysError:

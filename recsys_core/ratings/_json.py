@@ -106,14 +106,34 @@ def _json_lines_error(data: SourceData, schema: pa.Schema, exc: Exception) -> Re
         return RecsysError(
             f"{data.name}: line {number:,} is JSON but not an object ({{...}}): {text.strip()[:60]!r}."
         )
+    repeated = _repeated_keys(text)
+    if repeated:
+        return RecsysError(
+            f"{data.name}: line {number:,} has the field {repeated[0]!r} more than once; each field may "
+            "appear once per record. Fix or delete that line."
+        )
     odd = [f for f in schema if _json_mismatch(record.get(f.name), f.type)] or list(schema)
     fields = ", ".join(
         f"{f.name!r} is {_json_kind(record.get(f.name))} {record.get(f.name)!r}"[:80] for f in odd
     )
+    others = "the earlier lines" if number > 1 else "the lines after it"
     return RecsysError(
-        f"{data.name}: on line {number:,}, {fields}, unlike the earlier lines: each field must keep one "
+        f"{data.name}: on line {number:,}, {fields}, unlike {others}: each field must keep one "
         "type, e.g. the rating always a number and the IDs always text. Fix or delete that line."
     )
+
+
+def _repeated_keys(text: str) -> list[str]:
+    """Keys that one JSON object of ``text`` (at any depth) holds twice; json.loads keeps the last."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [key for key, _ in items]
+        repeated.extend(key for key in dict.fromkeys(keys) if keys.count(key) > 1)
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return repeated
 
 
 def _json_mismatch(value: object, expected: pa.DataType) -> bool:

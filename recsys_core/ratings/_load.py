@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from recsys_core.config import positive_rating_for
 from recsys_core.errors import RecsysError
 from recsys_core.ratings._cleaning import check_minimums, duplicate_rows, encode_pairs, kcore_mask
 from recsys_core.ratings._columns import RATINGS_SPEC, resolve_columns
@@ -58,7 +59,9 @@ class Ratings:
         -------
         dict
             ``rows, users, items, rating_counts, time_min, time_max, duplicates_dropped`` plus
-            ``rows_read`` and ``kcore_dropped``. ``rating_counts`` maps the rating written
+            ``rows_read``, ``kcore_dropped`` and ``likes_it_from``: the rating from which a user
+            counts as liking a product in the metrics (4 on 1-5 stars, 1 on a 0/1 scale; see
+            :func:`recsys_core.config.positive_rating_for`). ``rating_counts`` maps the rating written
             without a trailing ``.0`` (``"5"``, ``"4.5"``) to its count, highest rating first;
             the times are ISO dates (``YYYY-MM-DD``) or ``None`` without timestamps.
         """
@@ -84,6 +87,7 @@ class Ratings:
             "duplicates_dropped": self.report.duplicates_dropped,
             "kcore_dropped": self.report.kcore_dropped,
             "rows_read": self.report.rows_read,
+            "likes_it_from": format_rating(positive_rating_for(values)) if len(values) else None,
         }
 
     @classmethod
@@ -121,6 +125,7 @@ def load_ratings(
     min_user_ratings: int = 1,
     min_item_ratings: int = 1,
     memory_budget: int | None = None,
+    date_format: str | None = None,
 ) -> Ratings:
     """Read, validate and clean a ratings file.
 
@@ -139,6 +144,11 @@ def load_ratings(
         Bytes the load may use. A file whose estimated size once loaded (from its size and its
         first rows) exceeds it is refused before it is read whole. ``None``: :data:`MEMORY_BUDGET`
         if set, else the memory the machine has free (:func:`available_memory`).
+    date_format
+        How a text time column is written, in ``strftime`` codes (``%d/%m/%Y``). ``None``
+        detects it: unix times, ISO dates, and numeric dates whose day/month order is decided
+        for the whole column by the dates that read only one way (13/02/2014); a column whose
+        dates read both ways with none deciding is refused, asking for this format.
 
     Returns
     -------
@@ -156,15 +166,25 @@ def load_ratings(
     check_minimums(min_user_ratings, min_item_ratings)
     column_map = coerce_columns(columns)
     budget = check_budget(memory_budget)
+    _check_date_format(date_format)
     name = source_name(source)
     try:
         data = open_source(source, name, budget)
         raw = read_table(data, RATINGS_SPEC, column_map)
-        return _finish(raw, min_user_ratings, min_item_ratings)
+        raw.notes[:0] = data.notes  # what opening the source noticed comes first
+        return _finish(raw, min_user_ratings, min_item_ratings, date_format)
     except RecsysError:
         raise
     except Exception as exc:  # the contract: only RecsysError leaves this package
         raise wrap_error(exc, name, "ratings") from exc
+
+
+def _check_date_format(date_format: object) -> None:
+    if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+        raise RecsysError(
+            f"date_format must be strftime codes such as %d/%m/%Y (day first) or %m/%d/%Y (month first), "
+            f"not {date_format!r}."
+        )
 
 
 def _frame_table(frame: pd.DataFrame, name: str, given: Mapping[str, str]) -> RawTable:
@@ -188,7 +208,9 @@ def _frame_table(frame: pd.DataFrame, name: str, given: Mapping[str, str]) -> Ra
     )
 
 
-def _finish(raw: RawTable, min_user_ratings: int, min_item_ratings: int) -> Ratings:
+def _finish(
+    raw: RawTable, min_user_ratings: int, min_item_ratings: int, date_format: str | None = None
+) -> Ratings:
     table = raw.table
     n = table.num_rows
     if n == 0:
@@ -200,7 +222,7 @@ def _finish(raw: RawTable, min_user_ratings: int, min_item_ratings: int) -> Rati
     notes = list(raw.notes)
     times, time_format = (None, None)
     if "time" in table.column_names:
-        times, time_format = timestamp_values(raw)
+        times, time_format = timestamp_values(raw, date_format)
         if times is None:
             notes.append(f"The {raw.column_map['time']!r} column is empty everywhere: ignored.")
         else:

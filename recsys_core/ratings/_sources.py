@@ -105,10 +105,11 @@ def _decode(data: SourceData) -> SourceData:
     text_encoding = utf16_encoding(data.buffer)
     if text_encoding is not None:
         text = _transcode(data, text_encoding)
-        return SourceData(data.name, text, data.compression, "utf-16", data.budget, data.held + text.size)
+        held = data.held + text.size
+        return SourceData(data.name, text, data.compression, "utf-16", data.budget, held, data.notes)
     if head.startswith(b"\xef\xbb\xbf"):
         data = SourceData(
-            data.name, data.buffer.slice(3), data.compression, "utf-8-sig", data.budget, data.held
+            data.name, data.buffer.slice(3), data.compression, "utf-8-sig", data.budget, data.held, data.notes
         )
         if data.buffer.size == 0:
             raise RecsysError(f"{data.name} contains only a byte-order mark: there are no ratings to load.")

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recsys_core.errors import RecsysError
+from recsys_core.ratings._dates import date_order
 from recsys_core.ratings._text import SHOWN_ROWS, count_are
 from recsys_core.ratings._types import RawTable
 from recsys_core.ratings._values import locations, true_indices, true_mask
@@ -25,8 +26,12 @@ _UNIT_NAMES = {
 _NS_LIMIT = np.iinfo(np.int64).max
 
 
-def timestamp_values(raw: RawTable) -> tuple[np.ndarray | None, str | None]:
-    """``datetime64[ns]`` values (``None`` if the column is empty everywhere) and the format read."""
+def timestamp_values(raw: RawTable, date_format: str | None = None) -> tuple[np.ndarray | None, str | None]:
+    """``datetime64[ns]`` values (``None`` if the column is empty everywhere) and the format read.
+
+    ``date_format`` (``strftime`` codes such as ``%d/%m/%Y``) reads a text column with that
+    format only; without it the format is detected.
+    """
     column = raw.table.column("time")
     label = raw.column_map["time"]
     typ = column.type
@@ -49,7 +54,8 @@ def timestamp_values(raw: RawTable) -> tuple[np.ndarray | None, str | None]:
             f"{raw.name}: the timestamp column {label!r} has type {typ}; timestamps must be unix times or "
             "dates. Pass columns time=NAME for another column."
         )
-    for numeric in (pa.int64(), pa.float64()):  # unix times, the common case, first
+    # Unix times, the common case, first (unless the dates' format is given).
+    for numeric in (pa.int64(), pa.float64()) if date_format is None else ():
         try:
             cast = column.cast(numeric)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -58,7 +64,7 @@ def timestamp_values(raw: RawTable) -> tuple[np.ndarray | None, str | None]:
     empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), True)
     if pc.all(empty).as_py():
         return None, None
-    return _from_text_dates(raw, column, label)
+    return _from_text_dates(raw, column, label, date_format)
 
 
 def _from_numbers(
@@ -124,39 +130,73 @@ def _scale_times(
     return ns.view("datetime64[ns]"), fmt
 
 
-def _from_text_dates(raw: RawTable, column: pa.ChunkedArray, label: str) -> tuple[np.ndarray, str]:
+def _from_text_dates(
+    raw: RawTable, column: pa.ChunkedArray, label: str, date_format: str | None = None
+) -> tuple[np.ndarray, str]:
     # Dates repeat (a few thousand days in millions of ratings): parse each distinct text once.
     encoded = column.combine_chunks().dictionary_encode() if column.num_chunks else column
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     dictionary = encoded.dictionary
-    try:
-        parsed = dictionary.cast(pa.timestamp("ns"))
-        fmt = "ISO dates"
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        texts = pd.Series(dictionary.to_pylist(), dtype=object)
-        parsed_pd = pd.to_datetime(texts, format="ISO8601", utc=True, errors="coerce")
-        fmt = "ISO dates"
-        if parsed_pd.isna().any():
-            retry = pd.to_datetime(texts[parsed_pd.isna()], format="mixed", utc=True, errors="coerce")
-            parsed_pd = parsed_pd.fillna(retry) if retry.notna().any() else parsed_pd
-            fmt = "dates"
-        # Microseconds hold any year; values outside datetime64[ns] (1677-2262) become missing.
-        micros = parsed_pd.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
-        valid = parsed_pd.notna().to_numpy() & (np.abs(micros) < _NS_LIMIT // 1000)
-        parsed = pa.array(np.where(valid, micros * 1000, 0), type=pa.int64(), mask=~valid).cast(
-            pa.timestamp("ns")
-        )
+    if date_format is not None:
+        parsed, fmt = _parse_texts(dictionary, format=date_format), f"dates as {date_format}"
+    else:
+        try:
+            parsed, fmt = dictionary.cast(pa.timestamp("ns")), "ISO dates"
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            parsed, fmt = _detected_dates(raw, encoded, label)
     per_row = parsed.take(encoded.indices)
     missing = true_indices(pc.is_null(per_row))
     if len(missing):
         shown = column.take(pa.array(missing[:SHOWN_ROWS])).to_pylist()
+        fix = (
+            f"Check --date-format {date_format} (date_format=...)"
+            if date_format is not None
+            else "Use unix seconds (1365811200) or ISO dates (2013-04-13)"
+        )
         raise RecsysError(
             f"{raw.name}, timestamp column {label!r}: {count_are(len(missing), 'value')} not dates or unix "
-            f"times ({locations(raw, missing, shown)}). Use unix seconds (1365811200) or ISO dates "
-            '(2013-04-13), or load without times with --columns time=- (ColumnMap(time="-")).'
+            f"times ({locations(raw, missing, shown)}). {fix}, or load without times with --columns "
+            'time=- (ColumnMap(time="-")).'
         )
     return per_row.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]"), fmt
+
+
+def _detected_dates(raw: RawTable, encoded: pa.DictionaryArray, label: str) -> tuple[pa.Array, str]:
+    """Dates in ISO or other layouts; day and month order decided once for the whole column."""
+    texts = encoded.dictionary.to_pylist()
+    parsed_pd = _parse_pandas(texts, format="ISO8601")
+    fmt = "ISO dates"
+    if parsed_pd.isna().any():
+        failed = parsed_pd.isna().to_numpy()
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+
+        def where(k: int) -> str:
+            return locations(raw, np.flatnonzero(indices == k)[:1])
+
+        order = date_order(texts, where, raw.name, label)
+        rest = pd.Series(texts, dtype=object)[failed]
+        retry = _parse_pandas(rest, format="mixed", dayfirst=bool(order.dayfirst))
+        parsed_pd = parsed_pd.fillna(retry) if retry.notna().any() else parsed_pd
+        fmt = order.label or "dates"
+    return _to_arrow_ns(parsed_pd), fmt
+
+
+def _parse_texts(dictionary: pa.Array, **options: str | bool) -> pa.Array:
+    return _to_arrow_ns(_parse_pandas(dictionary.to_pylist(), **options))
+
+
+def _parse_pandas(texts: list[str] | pd.Series, **options: str | bool) -> pd.Series:
+    series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
+    return pd.to_datetime(series, utc=True, errors="coerce", **options)
+
+
+def _to_arrow_ns(parsed: pd.Series) -> pa.Array:
+    """Parsed dates as Arrow ``timestamp[ns]``; outside datetime64[ns] (1677-2262) as missing."""
+    # Microseconds hold any year.
+    micros = parsed.dt.tz_localize(None).dt.as_unit("us").to_numpy().view(np.int64)
+    valid = parsed.notna().to_numpy() & (np.abs(micros) < _NS_LIMIT // 1000)
+    return pa.array(np.where(valid, micros * 1000, 0), type=pa.int64(), mask=~valid).cast(pa.timestamp("ns"))
 
 
 def _bad_times(

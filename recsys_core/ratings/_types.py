@@ -148,6 +148,8 @@ class SourceData:
     # Bytes this load already holds (decompressed or transcoded text), counted against a set
     # budget; the machine's free memory already excludes them.
     held: int = 0
+    # Remarks for the LoadReport made while opening the source (trailing bytes ignored …).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,10 @@ from recsys_core.ratings._types import RawTable
 MAX_RATING_LEVELS = 11
 #: Larger values are not ratings on any scale people use (0-100 being the widest).
 MAX_RATING_VALUE = 100.0
+#: Longest user or product ID accepted, in characters. Real IDs are short codes (Amazon's are
+#: 10-21 characters); a longer one is a review text or a whole row read as an ID, and each
+#: copy of an ID table costs its longest ID times the number of IDs in places.
+MAX_ID_LENGTH = 1000
 
 
 def to_str_series(ids: pa.ChunkedArray, mask: pa.Array | None) -> pd.Series:
@@ -54,6 +58,8 @@ def id_column(raw: RawTable, role: str) -> pa.ChunkedArray:
     column = raw.table.column(role)
     label = raw.column_map[role]
     kind = "user" if role == "user" else "product"
+    # Checked before a dictionary-encoded column is decoded: its values are few but may repeat.
+    _refuse_long_ids(raw, column, label, kind)
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     if pa.types.is_integer(column.type):
@@ -73,6 +79,35 @@ def id_column(raw: RawTable, role: str) -> pa.ChunkedArray:
             "Fill in or delete those rows."
         )
     return column
+
+
+def _refuse_long_ids(raw: RawTable, column: pa.ChunkedArray, label: str, kind: str) -> None:
+    """Refuse IDs longer than :data:`MAX_ID_LENGTH` characters, naming their rows."""
+    typ = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)) or not column.num_chunks:
+        return
+    too_long, longest = [], 0
+    for chunk in column.chunks:
+        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+        lengths = pc.utf8_length(values).fill_null(0).to_numpy(zero_copy_only=False)
+        if not len(lengths) or lengths.max() <= MAX_ID_LENGTH:
+            too_long.append(np.zeros(len(chunk), dtype=bool))
+            continue
+        longest = max(longest, int(lengths.max()))
+        if pa.types.is_dictionary(chunk.type):
+            indices = chunk.indices.fill_null(0).to_numpy(zero_copy_only=False)
+            too_long.append(lengths[indices] > MAX_ID_LENGTH)
+        else:
+            too_long.append(lengths > MAX_ID_LENGTH)
+    if not longest:
+        return
+    bad = np.flatnonzero(np.concatenate(too_long))
+    raise RecsysError(
+        f"{raw.name}, column {label!r}: {count_text(len(bad), 'row')} with a {kind} ID longer than "
+        f"{MAX_ID_LENGTH:,} characters ({locations(raw, bad)}; the longest has {longest:,}). IDs are "
+        f"short codes such as A3LDPF5FMB782Z: check that {label!r} is the {kind} ID column, or shorten "
+        "those IDs."
+    )
 
 
 _NUMBER = r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(nan|inf|infinity)\s*$"

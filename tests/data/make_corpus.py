@@ -257,7 +257,31 @@ def committed_files() -> dict[str, bytes]:
         "memory_budget.csv.gz": _gzip(budget.encode()),
     }
     files.update(_parquet_files())
+    files.update(_issue12_files())
     return files
+
+
+def _issue12_files() -> dict[str, bytes]:
+    """Issue 12: IDs over the length limit, day/month order, Excel's sep= line, messages."""
+    dated = "UserID,ProductID,Rating,Date\n"
+    return {
+        "id_too_long.csv": (RATINGS + "A1,0001,5\nA2,0002,3\n" + "X" * 1001 + ",0003,4\n").encode(),
+        "dates_day_first.csv": (
+            dated + "A1,0001,5,02/03/2014\nA2,0002,3,13/02/2014\nA3,0003,4,01/04/2014\n"
+        ).encode(),
+        "dates_month_first.csv": (dated + "A1,0001,5,02/03/2014\nA2,0002,3,02/13/2014\n").encode(),
+        "dates_ambiguous.csv": (dated + "A1,0001,5,01/02/2014\nA2,0002,3,02/03/2014\n").encode(),
+        "dates_conflicting.csv": (dated + "A1,0001,5,13/02/2014\nA2,0002,3,02/13/2014\n").encode(),
+        "excel_sep_hint.csv": b"sep=;\r\nUserID;ProductID;Rating\r\nA1;0001;5\r\nA2;0002;3\r\nA3;0001;x\r\n",
+        "excel_sep_hint_ok.csv": b"sep=;\nUserID;ProductID;Rating\nA1;0001;5\nA2;0002;4,5\n",
+        "jsonl_duplicate_key.jsonl": (
+            b'{"user_id": "U1", "user_id": "U9", "asin": "B1", "rating": 5}\n'
+            b'{"user_id": "U2", "asin": "B2", "rating": 3}\n'
+        ),
+        "gzip_trailing_garbage.csv.gz": _gzip((RATINGS + "A1,0001,5\nA2,0002,3\n").encode())
+        + b"\nthis is not gzip\n",
+        "scale_0_1.csv": (RATINGS + "".join(f"u{k},i{k % 4},{k % 2}\n" for k in range(8))).encode(),
+    }
 
 
 # -------------------------------------------------------------------------------------------
@@ -340,6 +364,61 @@ def missing_file(folder: Path) -> Path:
     return folder / "no_such_file.csv"
 
 
+def long_ids(folder: Path) -> Path:
+    """Issue 12: 4,000 customers (720 kB), three rows with a 150,000-character ID."""
+    path = folder / "long_ids.csv"
+    rows = [f"C{k:05d},B{k % 50:09d},{1 + k % 5}\n" for k in range(4000)]
+    for k in (100, 2000, 3500):
+        rows[k] = "X" * 150_000 + f"{k},B000000001,5\n"
+    path.write_bytes((RATINGS + "".join(rows)).encode())
+    return path
+
+
+def dictionary_one_id(folder: Path) -> Path:
+    """A 7 kB Parquet file: one 100,000-character ID repeated 30,000 times (3 GB decoded)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / "dictionary_one_id.parquet"
+    count = 30_000
+    users = pa.DictionaryArray.from_arrays(pa.array([0] * count, pa.int32()), pa.array(["U" * 100_000]))
+    items = pa.array([f"B{k % 10}" for k in range(count)])
+    pq.write_table(
+        pa.table({"user": users, "item": items, "rating": pa.array([1 + k % 5 for k in range(count)])}), path
+    )
+    return path
+
+
+def dictionary_many_ids(folder: Path) -> Path:
+    """A 6 MB Parquet file: 2 million rows of 1,000 distinct 900-character IDs (1.8 GB decoded)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / "dictionary_many_ids.parquet"
+    count = 2_000_000
+    rng = np.random.default_rng(12)
+    names = pa.array([f"{k:04d}" + "x" * 896 for k in range(1000)])
+    users = pa.DictionaryArray.from_arrays(pa.array(rng.integers(0, 1000, count, dtype=np.int32)), names)
+    items = pa.DictionaryArray.from_arrays(
+        pa.array(rng.integers(0, 500, count, dtype=np.int32)), pa.array([f"B{k:09d}" for k in range(500)])
+    )
+    ratings = pa.array(rng.integers(1, 6, count).astype(np.int8))
+    pq.write_table(pa.table({"user": users, "item": items, "rating": ratings}), path)
+    return path
+
+
+def unclosed_quote(folder: Path) -> Path:
+    """150 MB of good rows after a quote that is never closed on line 3."""
+    path = folder / "unclosed_quote.csv"
+    block = b"A3,0003,4\n" * (_MB // 10)
+    with path.open("wb") as out:
+        out.write(RATINGS.encode() + b'A1,0001,5\nA2,"0002,3\n')
+        for _ in range(150):
+            out.write(block)
+    return path
+
+
 #: Builders of the files that are written at test time, by corpus case name.
 GENERATED: dict[str, Callable[[Path], Path]] = {
     "ten_million_columns.csv": ten_million_columns,
@@ -350,6 +429,10 @@ GENERATED: dict[str, Callable[[Path], Path]] = {
     "text_bomb.csv.gz": text_bomb,
     "ratings_folder.csv": a_folder,
     "no_such_file.csv": missing_file,
+    "long_ids.csv": long_ids,
+    "dictionary_one_id.parquet": dictionary_one_id,
+    "dictionary_many_ids.parquet": dictionary_many_ids,
+    "unclosed_quote.csv": unclosed_quote,
 }
 
 
