@@ -274,6 +274,10 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     if args.n < 1:
         raise RecsysError("-n must be at least 1.")
     run = load_run(Path(args.run_dir))
+    if args.new_users or args.explain:
+        return _recommend_foldin(args, run, out)
+    if args.user is None:
+        raise RecsysError("Say whom to recommend for: --user ID, or --new-users FILE for visitors.")
     recs = recommend(run, args.user, n=args.n)
     if args.json:
         columns = [c for c in ("item", "score", "name") if c in recs.table.columns]
@@ -287,6 +291,47 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     for row in recs.table.itertuples(index=False):
         name = f"  {row.name}" if "name" in recs.table.columns and isinstance(row.name, str) else ""
         out.write(f"{row.rank:>3}. {row.item}  {row.score:.4f}{name}\n")
+    return 0
+
+
+def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
+    """``recommend --new-users FILE`` (visitors folded in) or ``--user ID --explain``."""
+    from recsys_core.foldin import explain_user, recommend_visitors
+    from recsys_core.ratings import load_ratings
+
+    if args.new_users:
+        answers = recommend_visitors(run, load_ratings(args.new_users).frame, n=args.n)
+    else:
+        if args.user is None:
+            raise RecsysError("--explain needs --user ID.")
+        answers = [explain_user(run, args.user, n=args.n)]
+    records = [answer.to_dict() for answer in answers]
+    if args.json:
+        _print_json(records if args.new_users else records[0]["recommendations"], out)
+        return 0
+    for record in records:
+        label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
+        out.write(f"{record['user']}{label}; ignored unknown products: {record['ignored']}\n")
+        for rank, rec in enumerate(record["recommendations"], 1):
+            because = ", ".join(f"{b['item']} {b['rating']:g}★" for b in rec["because"])
+            out.write(
+                f"{rank:>3}. {rec['item']}  {rec['score']:.4f}"
+                + (f"  because {because}" if because else "")
+                + "\n"
+            )
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.foldin import similar_items
+    from recsys_core.runs import load_run
+
+    table = similar_items(load_run(Path(args.run_dir)), args.item, n=args.n)
+    if args.json:
+        _print_json(table[["item", "similarity"]].to_dict(orient="records"), out)
+        return 0
+    for row in table.itertuples(index=False):
+        out.write(f"{row.item}  {row.similarity:.4f}\n")
     return 0
 
 
@@ -376,10 +421,19 @@ def _add_query_commands(sub: argparse._SubParsersAction) -> None:
 
     rec = sub.add_parser("recommend", help="top-N unseen products for one user")
     rec.add_argument("run_dir")
-    rec.add_argument("--user", required=True)
+    rec.add_argument("--user")
     rec.add_argument("-n", type=int, default=5)
     rec.add_argument("--json", action="store_true")
+    rec.add_argument("--new-users", help="ratings file of visitors (user, product, rating): fold them in")
+    rec.add_argument("--explain", action="store_true", help="add 'because' (rated products) to each item")
     rec.set_defaults(func=cmd_recommend)
+
+    similar = sub.add_parser("similar", help="products whose profiles are most alike (cosine)")
+    similar.add_argument("run_dir")
+    similar.add_argument("--item", required=True)
+    similar.add_argument("-n", type=int, default=10)
+    similar.add_argument("--json", action="store_true")
+    similar.set_defaults(func=cmd_similar)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
