@@ -62,7 +62,7 @@ from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.demo import generate_demo  # noqa: E402
 from recsys_core.encoding import IdMap  # noqa: E402
 from recsys_core.errors import RecsysError  # noqa: E402
-from recsys_core.evaluation import _metrics_from_topk, build_seen_matrix  # noqa: E402
+from recsys_core.evaluation import build_seen_matrix, topk_metrics  # noqa: E402
 from recsys_core.ratings import load_ratings  # noqa: E402
 from recsys_core.split import split_ratings  # noqa: E402
 
@@ -128,7 +128,7 @@ def evaluate(scorer: Scorer, part: Holdout, n_items: int) -> dict[str, float]:
     def precomputed(rows: np.ndarray) -> tuple[np.ndarray, None]:
         return items[np.searchsorted(part.users, rows)], None
 
-    result = _metrics_from_topk(precomputed, part.users, part.relevant, n_items, K, 1024)
+    result = topk_metrics(precomputed, part.users, part.relevant, n_items, K, 1024)
     hits, ndcg = per_user_hits_ndcg(items, part.relevant, K)
     # The per-user values must average to what the shared metric code reports.
     assert math.isclose(ndcg.mean(), result["ndcg_at_k"], rel_tol=1e-9, abs_tol=1e-12)

@@ -244,10 +244,15 @@ def _print_trained(run: Run, out: TextIO) -> None:
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     from recsys_core.evaluation import evaluate_run
+    from recsys_core.ladder import ladder_for
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
-    result = evaluate_run(run, k=args.k, max_users=args.max_users or None)
+    max_users = args.max_users or None
+    result = evaluate_run(run, k=args.k, max_users=max_users)
+    ranking = result["ranking"]
+    if not args.no_baselines:
+        ranking["baselines"] = ladder_for(run, Path(args.run_dir), k=args.k, max_users=max_users)
     if args.json:
         _print_json(result, out)
         return 0
@@ -257,14 +262,26 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         f"  recall    {_f(result['recall'])}\n  f1        {_f(result['f1'])}\n"
         f"  ROC AUC   {_f(result['roc_auc'])}\n  threshold {_f(result['threshold'], 3)}\n"
     )
-    ranking = result["ranking"]
-    out.write(
-        f"  top-{ranking['k']} ranking over {ranking['users']:,} of {ranking['test_users']:,} test users"
-        "       model    most-popular\n"
-    )
-    for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
-        out.write(f"    {key:<16} {_f(ranking['model'][key]):>8}  {_f(ranking['popularity'][key]):>8}\n")
+    _print_ranking(ranking, out)
     return 0
+
+
+def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
+    """The model next to every baseline, one column each, mean ± standard error."""
+    columns = {"model": ranking["model"], "most popular": ranking["popularity"]}
+    for entry in ranking.get("baselines", {}).values():
+        if "skipped" not in entry and entry.get("label") != "most popular":
+            columns[entry["label"]] = entry
+    out.write(
+        f"  top-{ranking['k']} ranking over {ranking['users']:,} of {ranking['test_users']:,} test users\n"
+    )
+    out.write("    " + " " * 16 + "".join(f"{name:>18}" for name in columns) + "\n")
+    for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
+        cells = (f"{_f(m[key])} ±{_f(m.get(key + '_se'), 3)}" for m in columns.values())
+        out.write(f"    {key:<16}" + "".join(f"{cell:>18}" for cell in cells) + "\n")
+    for entry in ranking.get("baselines", {}).values():
+        if "skipped" in entry:
+            out.write(f"    {entry['label']} skipped: {entry['skipped']}\n")
 
 
 def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
@@ -415,6 +432,12 @@ def _add_query_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--k", type=int, default=10, help="list length for the ranking metrics")
     evaluate.add_argument(
         "--max-users", type=int, default=20_000, help="rank a seeded sample of this many test users (0: all)"
+    )
+    evaluate.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="skip the classic methods (item-kNN, EASE, iALS); they are fitted on the first evaluate "
+        "and cached in the run folder",
     )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_evaluate)

@@ -13,6 +13,7 @@ The validation split is for choosing epochs and settings; these functions are fo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -164,13 +165,19 @@ def threshold_curve(
 # -- ranking ----------------------------------------------------------------------------------
 
 
-def _metrics_from_topk(
+#: The per-user ranking metrics (each averaged over test users, each with a standard error).
+PER_USER_METRICS = ("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k")
+#: Bootstrap resamples of the test users for the standard error of catalogue coverage.
+COVERAGE_BOOTSTRAP = 50
+
+
+def topk_metrics(
     top_k: TopK,
     users: np.ndarray,
     relevant: sp.csr_matrix,
     n_items: int,
     k: int,
-    chunk_size: int,
+    chunk_size: int = 1024,
 ) -> dict[str, float]:
     """Top-``k`` metrics of any recommender: the one code path for the model and the baselines.
 
@@ -183,6 +190,37 @@ def _metrics_from_topk(
         Distinct user codes to evaluate.
     relevant
         Boolean CSR, row ``j`` holds the test items of ``users[j]`` (at least one).
+
+    Returns
+    -------
+    dict
+        The means of :data:`PER_USER_METRICS` and ``coverage``, each with its standard error
+        ``<name>_se``: the standard deviation of the per-user values over the square root of the
+        number of users (coverage, a catalogue-level figure, by a bootstrap over users).
+    """
+    per_user, lists = per_user_topk_metrics(top_k, users, relevant, n_items, k, chunk_size)
+    n_users = max(len(users), 1)
+    result: dict[str, float] = {}
+    for key in PER_USER_METRICS:
+        values = per_user[key]
+        result[key] = float(values.sum()) / n_users
+        result[f"{key}_se"] = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+    result["coverage"], result["coverage_se"] = _coverage(lists, n_items)
+    return result
+
+
+def per_user_topk_metrics(
+    top_k: TopK,
+    users: np.ndarray,
+    relevant: sp.csr_matrix,
+    n_items: int,
+    k: int,
+    chunk_size: int = 1024,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-user values of :data:`PER_USER_METRICS` and the top-``k`` lists (``-1`` padded).
+
+    The building block of :func:`topk_metrics`, public for paired comparisons of two runs on
+    the same users.
     """
     k_eff = min(k, n_items)
     discount = 1.0 / np.log2(np.arange(k_eff) + 2.0)
@@ -191,29 +229,40 @@ def _metrics_from_topk(
     # (row, item) -> one sorted int64 key, so membership of a top-k entry is a binary search.
     rel_rows, rel_items = entries(relevant)
     rel_keys = rel_rows * n_items + rel_items
-    recommended = np.zeros(n_items, dtype=bool)
-    totals = dict.fromkeys(("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k"), 0.0)
+    per_user = {key: np.zeros(len(users)) for key in PER_USER_METRICS}
+    lists = np.full((len(users), k_eff), -1, dtype=np.int64)
     step = effective_chunk(chunk_size, n_items)
     for start in range(0, len(users), step):
         rows = users[start : start + step]
-        items, _ = top_k(rows)
-        items = items[:, :k_eff]
-        valid = items >= 0
-        keys = (np.arange(start, start + len(rows), dtype=np.int64)[:, None]) * n_items + items
+        stop = start + len(rows)
+        items = top_k(rows)[0][:, :k_eff]
+        lists[start:stop, : items.shape[1]] = items
+        keys = (np.arange(start, stop, dtype=np.int64)[:, None]) * n_items + items
         found = np.searchsorted(rel_keys, keys)
-        hits = valid & (rel_keys[np.minimum(found, len(rel_keys) - 1)] == keys)
+        hits = (items >= 0) & (rel_keys[np.minimum(found, len(rel_keys) - 1)] == keys)
         n_hits = hits.sum(axis=1)
-        n_rel = n_relevant[start : start + step]
-        dcg = hits @ discount
-        totals["precision_at_k"] += float((n_hits / k).sum())
-        totals["recall_at_k"] += float((n_hits / n_rel).sum())
-        totals["ndcg_at_k"] += float((dcg / ideal[np.minimum(n_rel, k_eff) - 1]).sum())
-        totals["hit_rate_at_k"] += float((n_hits > 0).sum())
-        recommended[items[valid]] = True
-    n_users = max(len(users), 1)
-    result = {key: value / n_users for key, value in totals.items()}
-    result["coverage"] = float(recommended.sum()) / max(n_items, 1)
-    return result
+        n_rel = n_relevant[start:stop]
+        per_user["precision_at_k"][start:stop] = n_hits / k
+        per_user["recall_at_k"][start:stop] = n_hits / n_rel
+        dcg = hits @ discount[: hits.shape[1]]
+        per_user["ndcg_at_k"][start:stop] = dcg / ideal[np.minimum(n_rel, k_eff) - 1]
+        per_user["hit_rate_at_k"][start:stop] = n_hits > 0
+    return per_user, lists
+
+
+def _coverage(lists: np.ndarray, n_items: int) -> tuple[float, float]:
+    """Share of the catalogue in anyone's list, and its bootstrap standard error over users.
+
+    The bootstrap has a fixed seed: the same users and lists always give the same figures."""
+    if not len(lists) or n_items < 1:
+        return 0.0, 0.0
+    coverage = len(np.unique(lists[lists >= 0])) / n_items
+    rng = np.random.default_rng(0)
+    samples = np.empty(COVERAGE_BOOTSTRAP)
+    for b in range(COVERAGE_BOOTSTRAP):  # 50 resamples, each vectorised over users
+        chosen = lists[rng.integers(0, len(lists), len(lists))]
+        samples[b] = np.count_nonzero(np.bincount(chosen[chosen >= 0], minlength=n_items)) / n_items
+    return float(coverage), float(samples.std(ddof=1))
 
 
 def ranking_metrics(
@@ -278,7 +327,7 @@ def ranking_metrics(
         return top_unseen(model, rows, seen, k)
 
     result: dict[str, Any] = {
-        "model": _metrics_from_topk(model_top, distinct_users, relevant, n_items, k, chunk_size),
+        "model": topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size),
         "popularity": None,
         "k": k,
         "users": len(distinct_users),
@@ -290,9 +339,7 @@ def ranking_metrics(
         def popular_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return top_popular_unseen(order, rows, seen, k)
 
-        result["popularity"] = _metrics_from_topk(
-            popular_top, distinct_users, relevant, n_items, k, chunk_size
-        )
+        result["popularity"] = topk_metrics(popular_top, distinct_users, relevant, n_items, k, chunk_size)
     return result
 
 

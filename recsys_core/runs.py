@@ -162,6 +162,19 @@ class Run:
             self._seen = build_seen_matrix(self.seen_users, self.seen_items, self.n_users, self.n_items)
         return self._seen
 
+    def validation_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(user codes, item codes) of the validation pairs: the last ``split_summary["validation"]``
+        seen pairs (the pipeline stores train then validation)."""
+        count = int(self.split_summary.get("validation", 0) or 0)
+        count = min(max(count, 0), len(self.seen_users))
+        start = len(self.seen_users) - count
+        return self.seen_users[start:], self.seen_items[start:]
+
+    def training_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(user codes, item codes) of the training pairs, before oversampling."""
+        start = len(self.seen_users) - len(self.validation_pairs()[0])
+        return self.seen_users[:start], self.seen_items[:start]
+
     def rated_matrix(self) -> sp.csr_matrix:
         """Like :meth:`seen_matrix` but with the test pairs too: everything the user has rated."""
         if self._rated is None:

@@ -1,7 +1,7 @@
 """Top-k of any :class:`~recsys_core.baselines.Scorer`, seen items masked.
 
 Same contract as ``recsys_core.evaluation.top_unseen`` for the model, so the baselines go
-through the very same ranking-metric code: ``_metrics_from_topk(lambda rows:
+through the very same ranking-metric code: ``topk_metrics(lambda rows:
 top_k_scored(scorer, rows, seen, k), ...)``.
 """
 
