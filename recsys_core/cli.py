@@ -264,6 +264,12 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     from recsys_core.recommend import recommend
     from recsys_core.runs import load_run
 
+    if args.all_users:
+        from recsys_core.batch_cli import cmd_recommend_all
+
+        return cmd_recommend_all(args, out)
+    if args.user is None:
+        raise RecsysError("Say whose recommendations: --user ID, or --all-users --out FILE.parquet.")
     if args.n < 1:
         raise RecsysError("-n must be at least 1.")
     run = load_run(Path(args.run_dir))
@@ -357,11 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_evaluate)
 
-    rec = sub.add_parser("recommend", help="top-N unseen products for one user")
+    rec = sub.add_parser("recommend", help="top-N unseen products for one user, or for every user")
     rec.add_argument("run_dir")
-    rec.add_argument("--user", required=True)
+    rec.add_argument("--user")
     rec.add_argument("-n", type=int, default=5)
     rec.add_argument("--json", action="store_true")
+    from recsys_core.batch_cli import add_all_users_arguments
+
+    add_all_users_arguments(rec)
     rec.set_defaults(func=cmd_recommend)
     return parser
 
