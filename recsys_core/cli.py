@@ -288,13 +288,20 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     from recsys_core.recommend import recommend
     from recsys_core.runs import load_run
 
+    if args.all_users:
+        from recsys_core.batch_cli import cmd_recommend_all
+
+        return cmd_recommend_all(args, out)
     if args.n < 1:
         raise RecsysError("-n must be at least 1.")
     run = load_run(Path(args.run_dir))
     if args.new_users or args.explain:
         return _recommend_foldin(args, run, out)
     if args.user is None:
-        raise RecsysError("Say whom to recommend for: --user ID, or --new-users FILE for visitors.")
+        raise RecsysError(
+            "Say whom to recommend for: --user ID, --new-users FILE for visitors, or --all-users "
+            "--out FILE.parquet for everyone."
+        )
     recs = recommend(run, args.user, n=args.n)
     if args.json:
         columns = [c for c in ("item", "score", "name") if c in recs.table.columns]
@@ -442,13 +449,16 @@ def _add_query_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_evaluate)
 
-    rec = sub.add_parser("recommend", help="top-N unseen products for one user")
+    rec = sub.add_parser("recommend", help="top-N unseen products for one user, or for every user")
     rec.add_argument("run_dir")
     rec.add_argument("--user")
     rec.add_argument("-n", type=int, default=5)
     rec.add_argument("--json", action="store_true")
     rec.add_argument("--new-users", help="ratings file of visitors (user, product, rating): fold them in")
     rec.add_argument("--explain", action="store_true", help="add 'because' (rated products) to each item")
+    from recsys_core.batch_cli import add_all_users_arguments
+
+    add_all_users_arguments(rec)
     rec.set_defaults(func=cmd_recommend)
 
     similar = sub.add_parser("similar", help="products whose profiles are most alike (cosine)")

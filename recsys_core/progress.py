@@ -12,8 +12,17 @@ class ProgressBar:
     Redraws are throttled so that a caller may report progress as often as it likes.
     """
 
-    def __init__(self, stream: TextIO, *, enabled: bool = True, width: int = 30, min_interval: float = 0.2):
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        enabled: bool = True,
+        width: int = 30,
+        min_interval: float = 0.2,
+        unit: str = "batches",
+    ):
         self.stream = stream
+        self.unit = unit
         self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.width = width
         self.min_interval = min_interval
@@ -31,7 +40,7 @@ class ProgressBar:
         if now - self._last_draw < self.min_interval and done < total:
             return
         self._last_draw = now
-        self.stream.write("\r" + format_progress(label, done, total, now - self._start))
+        self.stream.write("\r" + format_progress(label, done, total, now - self._start, unit=self.unit))
         self.stream.flush()
         self._drawn = True
 
@@ -42,7 +51,9 @@ class ProgressBar:
             self._drawn = False
 
 
-def format_progress(label: str, done: int, total: int, elapsed: float, width: int = 30) -> str:
+def format_progress(
+    label: str, done: int, total: int, elapsed: float, width: int = 30, unit: str = "batches"
+) -> str:
     """``epoch 1 [#########.....]  45%  1,234 it/s  ETA 0:12``"""
     share = done / total if total else 1.0
     filled = round(width * share)
@@ -51,5 +62,5 @@ def format_progress(label: str, done: int, total: int, elapsed: float, width: in
     eta_text = f"{int(eta // 60)}:{int(eta % 60):02d}" if eta == eta else "?"
     return (
         f"{label} [{'#' * filled}{'.' * (width - filled)}] {100 * share:3.0f}%  "
-        f"{rate:,.0f} batches/s  ETA {eta_text}"
+        f"{rate:,.0f} {unit}/s  ETA {eta_text}"
     )

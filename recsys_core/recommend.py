@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
+from recsys_core.blocked_topn import BlockedTopN, model_device, sigmoid
 from recsys_core.errors import RecsysError
 from recsys_core.topk import effective_chunk, popularity_order, top_unseen
 
@@ -51,7 +52,8 @@ class Recommendations:
         return self.table
 
 
-def _check_n(n: int) -> int:
+def check_n(n: int) -> int:
+    """``n`` as an int, or a :class:`RecsysError` when it is not a whole number >= 1."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise RecsysError(f"The number of recommendations must be a whole number of at least 1, not {n!r}.")
     return int(n)
@@ -97,7 +99,7 @@ def popular_items(run: Run, n: int = 10) -> pd.DataFrame:
         ``rank, item, score, count`` (+ ``name, category`` with a product table), where
         ``score`` is the product's share of all training ratings and ``count`` their number.
     """
-    n = _check_n(n)
+    n = check_n(n)
     counts = np.asarray(run.popularity, dtype=np.float64)
     order = popularity_order(counts)[:n]
     total = counts.sum()
@@ -128,7 +130,7 @@ def recommend(run: Run, user_id: str, n: int = 10, *, exclude_test: bool = False
     Recommendations
         For an unknown user: the most popular products, ``known_user=False``.
     """
-    n = _check_n(n)
+    n = check_n(n)
     user = str(user_id)
     code = run.id_map.user_code(user)
     if code is None and user.strip() != user:
@@ -175,22 +177,25 @@ def recommend_all(
 
     Memory stays bounded: each chunk scores at most ``chunk_size`` users x all items (and at
     most :data:`~recsys_core.topk.MAX_CHUNK_CELLS` cells). Each frame has columns
-    ``user, rank, item, score``; users with nothing left to recommend have no rows.
+    ``user, rank, item, score``; users with nothing left to recommend have no rows. The lists
+    are :class:`~recsys_core.blocked_topn.BlockedTopN`'s (equal logits: lower product code
+    first); :func:`recsys_core.batch_recommend.recommend_all_to_parquet` writes them to a file.
     """
-    n = _check_n(n)
-    excluded = _excluded(run, exclude_test)
+    n = check_n(n)
     step = effective_chunk(chunk_size, run.n_items)
+    scorer = BlockedTopN(run.model, _excluded(run, exclude_test), n, device=model_device(run.model))
     users = np.asarray(run.id_map.users, dtype=object)
     items = np.asarray(run.id_map.items, dtype=object)
     for start in range(0, run.n_users, step):
-        codes = np.arange(start, min(start + step, run.n_users), dtype=np.int64)
-        top, scores = _top_n(run, codes, n, excluded)
+        stop = min(start + step, run.n_users)
+        top, logits = scorer.top(start, stop)
         rows, ranks = np.nonzero(top >= 0)
+        scores = sigmoid(logits[rows, ranks])
         yield pd.DataFrame(
             {
-                "user": users[codes[rows]],
+                "user": users[start + rows],
                 "rank": (ranks + 1).astype(np.int64),
                 "item": items[top[rows, ranks]],
-                "score": scores[rows, ranks],
+                "score": scores,
             }
         )
