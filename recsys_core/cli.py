@@ -356,10 +356,165 @@ def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     for row in table.itertuples(index=False):
         out.write(f"{row.item}  {row.similarity:.4f}\n")
+
+
+def _numbers(text: str, flag: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise RecsysError(
+            f"Cannot read {flag} {text!r}: write numbers separated by commas, e.g. 1,2,4."
+        ) from None
+    if not values:
+        raise RecsysError(f"{flag} needs at least one number.")
+    return values
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.config import NOTEBOOK_MULTIPLIERS, parse_multipliers
+    from recsys_core.ratings import load_products, load_ratings
+    from recsys_core.registry import RunRegistry
+    from recsys_core.sweep import sweep_class, sweep_recipe
+
+    if (args.rating_class is None) == (args.recipe is None):
+        raise RecsysError(
+            "Say what to sweep: either --class R --multipliers 1,2,4 or --recipe notebook --scale 0,1,2."
+        )
+    if args.seeds < 1:
+        raise RecsysError("--seeds must be at least 1.")
+    config = _config_from_args(args)
+    seeds = [config.seed + i for i in range(args.seeds)]
+    registry = RunRegistry(args.runs_dir)
+    ratings = load_ratings(args.path, columns=_columns(args.columns))
+    products = load_products(args.products) if args.products else None
+
+    def on_run(record: dict[str, Any]) -> None:
+        setting = (
+            f"{record['class']:g}★ ×{record['multiplier']:g}"
+            if "class" in record
+            else f"recipe ×{record['scale']:g}"
+        )
+        m = record["metrics"]
+        ndcg = m.get("ranking", {}).get("model", {}).get("ndcg_at_k")
+        line = (
+            f"{setting}  seed {record['seed']}  precision {_f(m.get('precision'))}  "
+            f"recall {_f(m.get('recall'))}  ROC AUC {_f(m.get('roc_auc'))}  NDCG@k {_f(ndcg)}  "
+            f"run {record['run']}\n"
+        )
+        (sys.stderr if args.json else out).write(line)
+
+    options = {"products": products, "on_run": None if args.quiet and args.json else on_run}
+    if args.rating_class is not None:
+        multipliers = _numbers(args.multipliers or "", "--multipliers")
+        records = sweep_class(ratings, config, args.rating_class, multipliers, seeds, registry, **options)
+    else:
+        if args.oversample is not None:
+            raise RecsysError("--oversample and --recipe both set the multipliers; keep one.")
+        recipe = NOTEBOOK_MULTIPLIERS if args.recipe == "notebook" else parse_multipliers(args.recipe)
+        scales = _numbers(args.scale or "", "--scale")
+        records = sweep_recipe(ratings, config, recipe, scales, seeds, registry, **options)
+    if args.json:
+        _print_json(records, out)
+    else:
+        out.write(f"saved {len(records)} runs to {registry.root}\n")
+    return 0
+
+
+def _load_run_arg(text: str, runs_dir: str | None) -> Run:
+    """A run folder, or with ``--runs-dir`` a run id in that runs folder."""
+    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import load_run
+
+    return RunRegistry(runs_dir).load(text) if runs_dir else load_run(Path(text))
+
+
+def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.diff import compare_runs
+
+    run_a, run_b = (_load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))
+    diff = compare_runs(
+        run_a, run_b, k=args.k, n_boot=args.n_boot, seed=args.seed, max_users=args.max_users or None
+    )
+    if args.json:
+        _print_json(diff, out)
+        return 0
+    out.write(
+        f"A {run_a.name}\nB {run_b.name}\n  metric                  A         B     B - A   95 % interval\n"
+    )
+    for name, m in diff["metrics"].items():
+        ci = m["ci95"]
+        interval = f"{_f(ci[0])} … {_f(ci[1])}" if ci else "n/a"
+        out.write(f"  {name:<16} {_f(m['a']):>9} {_f(m['b']):>9} {_f(m['delta']):>9}   {interval}\n")
+    overlap = diff["overlap"]
+    out.write(
+        f"top-{diff['k']} overlap: mean Jaccard {_f(overlap['mean_jaccard'], 3)}, "
+        f"{100 * (overlap['share_changed'] or 0):.0f} % of customers see a different list\n"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    from recsys_core.report import write_report
+
+    run = _load_run_arg(args.run, args.runs_dir)
+    other = _load_run_arg(args.compare, args.runs_dir) if args.compare else None
+    path = write_report(run, Path(args.out), compare=other)
+    out.write(f"wrote the report to {path}\n")
     return 0
 
 
 # -- parser -----------------------------------------------------------------------------------
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The recipe options of ``train`` (and ``sweep``), read back by :func:`_config_from_args`."""
+    parser.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
+    parser.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--dim", type=int, help="embedding size")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--threshold", type=float, help="score at or above it predicts 'likes it'")
+    parser.add_argument("--split", help="auto, leave-last-out, random or temporal")
+    parser.add_argument("--objective", help="rating, ranking or hybrid")
+    parser.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
+    parser.add_argument("--device", help="auto, cpu or cuda")
+    parser.add_argument("--seed", type=int)
+
+
+def _add_whatif_commands(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser("sweep", help="train one run per multiplier (or recipe scale) and seed")
+    sweep.add_argument("path", help="ratings file")
+    sweep.add_argument("--class", dest="rating_class", type=float, help="rating class to sweep, e.g. 1")
+    sweep.add_argument("--multipliers", help="factors for --class, e.g. 1,2,4")
+    sweep.add_argument("--recipe", help="or: scale a recipe, 'notebook' or e.g. 1=2.5,2=3")
+    sweep.add_argument("--scale", help="recipe scales, e.g. 0,0.5,1,2 (factor m -> 1 + s*(m-1))")
+    sweep.add_argument("--seeds", type=int, default=1, help="runs per setting (seeds --seed, --seed+1, …)")
+    sweep.add_argument("--runs-dir", required=True, help="runs folder the runs are saved to")
+    _add_train_options(sweep)
+    sweep.add_argument("--columns", help="explicit column mapping, as for inspect")
+    sweep.add_argument("--products", help="product table (ProductID, name, category) for readable output")
+    sweep.add_argument("--quiet", action="store_true", help="with --json: no progress lines on stderr")
+    sweep.add_argument("--json", action="store_true")
+    sweep.set_defaults(func=cmd_sweep)
+
+    compare = sub.add_parser("compare", help="diff two runs on the same split, with bootstrap intervals")
+    compare.add_argument("run_a")
+    compare.add_argument("run_b")
+    compare.add_argument("--runs-dir", help="read RUN_A and RUN_B as run ids in this runs folder")
+    compare.add_argument("--k", type=int, default=10, help="list length")
+    compare.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the resampling")
+    compare.add_argument("--max-users", type=int, default=20_000, help="seeded sample of test users (0: all)")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_compare)
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a run")
+    report.add_argument("run")
+    report.add_argument("--compare", help="a second run to diff against")
+    report.add_argument("--runs-dir", help="read the runs as run ids in this runs folder")
+    report.add_argument("--out", required=True, help="HTML file to write")
+    report.set_defaults(func=cmd_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_commands(sub)
     _add_train_command(sub)
     _add_query_commands(sub)
+    _add_whatif_commands(sub)
     return parser
 
 
@@ -402,18 +558,7 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
         "--runs-dir", help="or: a runs folder shared with the app (indexed, any number of runs)"
     )
     train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    train.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
-    train.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--dim", type=int, help="embedding size")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float, help="Adam learning rate")
-    train.add_argument("--threshold", type=float, help="score at or above it predicts 'likes it'")
-    train.add_argument("--split", help="auto, leave-last-out, random or temporal")
-    train.add_argument("--objective", help="rating, ranking or hybrid")
-    train.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
-    train.add_argument("--device", help="auto, cpu or cuda")
-    train.add_argument("--seed", type=int)
+    _add_train_options(train)
     train.add_argument("--columns", help="explicit column mapping, as for inspect")
     train.add_argument("--products", help="product table (ProductID, name, category) for readable output")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
