@@ -36,11 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.encoding import IdMap  # noqa: E402
-from recsys_core.evaluation import top_unseen  # noqa: E402
 from recsys_core.foldin import fold_in, profile_logits, recommend_visitors  # noqa: E402
 from recsys_core.model import NCF  # noqa: E402
 from recsys_core.recommend import recommend  # noqa: E402
 from recsys_core.runs import Run  # noqa: E402
+from recsys_core.topk import top_unseen  # noqa: E402
 
 N_ITEMS, N_USERS, DIM = 48_769, 20_000, 200
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"

@@ -69,7 +69,7 @@ def folded(p: np.ndarray, q: np.ndarray, bu: np.ndarray, bi: np.ndarray) -> tupl
 
 
 def seen_matrix(seen_u: np.ndarray, seen_i: np.ndarray, users: int, items: int) -> sp.csr_matrix:
-    from recsys_core.evaluation import build_seen_matrix
+    from recsys_core.topk import build_seen_matrix
 
     return build_seen_matrix(seen_u, seen_i, users, items)
 

@@ -19,7 +19,8 @@ import scipy.sparse as sp
 
 from recsys_core.baselines import per_user_hits_ndcg
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import RANKING_MAX_USERS, build_seen_matrix, effective_chunk, top_unseen
+from recsys_core.evaluation import RANKING_MAX_USERS
+from recsys_core.topk import build_seen_matrix, effective_chunk, top_unseen
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run

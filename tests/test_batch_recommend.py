@@ -20,9 +20,9 @@ from recsys_core.batch_recommend import recommend_all_to_parquet, staging_folder
 from recsys_core.blocked_topn import BlockedTopN
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
-from recsys_core.evaluation import item_popularity
 from recsys_core.model import NCF
 from recsys_core.runs import Run, save_run
+from recsys_core.topk import item_popularity
 
 ROOT = Path(__file__).resolve().parents[1]
 
