@@ -222,6 +222,8 @@ def check_output(out_path: str | os.PathLike[str]) -> Path:
     if path.is_dir():
         raise RecsysError(f"The output {path} is a folder; give a file name such as {path / 'top.parquet'}.")
     folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise RecsysError(f"The output folder {folder} is a file, not a folder; choose another --out.")
     if not folder.is_dir():
         raise RecsysError(f"The output folder {folder} does not exist; create it or choose another --out.")
     if not os.access(folder, os.W_OK | os.X_OK):
