@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
+from recsys_core.beyond import beyond_accuracy
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.topk import (
@@ -178,7 +179,10 @@ def topk_metrics(
     n_items: int,
     k: int,
     chunk_size: int = 1024,
-) -> dict[str, float]:
+    *,
+    popularity: np.ndarray | None = None,
+    categories: np.ndarray | None = None,
+) -> dict[str, float | None]:
     """Top-``k`` metrics of any recommender: the one code path for the model and the baselines.
 
     Parameters
@@ -190,6 +194,9 @@ def topk_metrics(
         Distinct user codes to evaluate.
     relevant
         Boolean CSR, row ``j`` holds the test items of ``users[j]`` (at least one).
+    popularity, categories
+        Training ratings per item, and optionally each item's category: add the beyond-accuracy
+        measures of :func:`recsys_core.beyond.beyond_accuracy` (novelty, head share, diversity).
 
     Returns
     -------
@@ -206,6 +213,8 @@ def topk_metrics(
         result[key] = float(values.sum()) / n_users
         result[f"{key}_se"] = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
     result["coverage"], result["coverage_se"] = _coverage(lists, n_items)
+    if popularity is not None:
+        result.update(beyond_accuracy(lists, popularity, categories, k))
     return result
 
 
@@ -276,6 +285,7 @@ def ranking_metrics(
     chunk_size: int = 1024,
     max_users: int | None = None,
     seed: int = 0,
+    categories: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Top-``k`` ranking quality of ``model`` and of the most-popular baseline on the test pairs.
 
@@ -305,7 +315,8 @@ def ranking_metrics(
     k
         List length.
     popularity
-        Training ratings per item (see :func:`~recsys_core.topk.item_popularity`); enables the baseline.
+        Training ratings per item (see :func:`~recsys_core.topk.item_popularity`); enables the baseline
+        and the beyond-accuracy measures (with ``categories``, item code -> category, diversity too).
     max_users, seed
         Evaluate a seeded random sample of at most ``max_users`` test users (``None``: all).
         Full ranking costs users x items x dim; a sample of tens of thousands of users pins
@@ -323,11 +334,13 @@ def ranking_metrics(
     n_items = seen.shape[1]
     seen = sp.csr_matrix(seen, dtype=bool)
 
+    beyond = {"popularity": popularity, "categories": categories}
+
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return top_unseen(model, rows, seen, k)
 
     result: dict[str, Any] = {
-        "model": topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size),
+        "model": topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size, **beyond),
         "popularity": None,
         "k": k,
         "users": len(distinct_users),
@@ -339,7 +352,9 @@ def ranking_metrics(
         def popular_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return top_popular_unseen(order, rows, seen, k)
 
-        result["popularity"] = topk_metrics(popular_top, distinct_users, relevant, n_items, k, chunk_size)
+        result["popularity"] = topk_metrics(
+            popular_top, distinct_users, relevant, n_items, k, chunk_size, **beyond
+        )
     return result
 
 
@@ -419,5 +434,6 @@ def evaluate_run(
         chunk_size=chunk_size,
         max_users=max_users,
         seed=run.config.seed,
+        categories=run.item_categories(),
     )
     return metrics

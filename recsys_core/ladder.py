@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 #: The cached ladder, next to the run's files (not in its manifest: it can always be refitted).
 LADDER_FILE = "baselines.json"
 #: Bumped when the ladder's recipe changes, so older caches are refitted.
-LADDER_VERSION = 1
+LADDER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,23 @@ def _holdout(
     return Holdout(distinct, relevant, excluded)
 
 
-def score_holdout(scorer: Scorer, holdout: Holdout, k: int) -> dict[str, float]:
-    """:func:`topk_metrics` of a fitted scorer on a holdout."""
+def score_holdout(
+    scorer: Scorer,
+    holdout: Holdout,
+    k: int,
+    *,
+    popularity: np.ndarray | None = None,
+    categories: np.ndarray | None = None,
+) -> dict[str, float | None]:
+    """:func:`topk_metrics` of a fitted scorer on a holdout (beyond accuracy with ``popularity``)."""
 
     def top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return top_k_scored(scorer, rows, holdout.excluded, k)
 
-    return topk_metrics(top, holdout.users, holdout.relevant, holdout.excluded.shape[1], k)
+    n_items = holdout.excluded.shape[1]
+    return topk_metrics(
+        top, holdout.users, holdout.relevant, n_items, k, popularity=popularity, categories=categories
+    )
 
 
 def fit_ladder(
@@ -160,7 +170,7 @@ def fit_ladder(
             continue
         chosen = next(row for row in table if all(row.get(key) == value for key, value in params.items()))
         ladder[name] = {
-            **score_holdout(scorer, test, k),
+            **score_holdout(scorer, test, k, popularity=run.popularity, categories=run.item_categories()),
             "label": rung.label,
             "params": params,
             "fit_seconds": float(chosen["fit_seconds"]),

@@ -203,6 +203,14 @@ class Run:
         """The per-epoch history as a table (one row per epoch)."""
         return pd.DataFrame(self.history)
 
+    def item_categories(self) -> np.ndarray | None:
+        """Each item code's category (``None`` without a product table or without categories)."""
+        columns = self.product_columns()
+        categories = None if columns is None else columns.get("category")
+        if categories is None or not np.any(categories != ""):
+            return None
+        return categories
+
     def product_columns(self) -> dict[str, np.ndarray] | None:
         """``{"name": ..., "category": ...}`` aligned with item codes, or ``None`` without products.
 

@@ -1,0 +1,137 @@
+"""The baseline ladder: fitted on the run's own split, scored with the model's metric code, cached."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import CliRunner
+
+from recsys_core.baselines import EASE, MostPopular
+from recsys_core.config import TrainConfig
+from recsys_core.demo import demo_ratings
+from recsys_core.evaluation import PER_USER_METRICS, per_user_topk_metrics, topk_metrics
+from recsys_core.ladder import LADDER_FILE, fit_ladder, ladder_for, run_holdouts, score_holdout
+from recsys_core.pipeline import train_run
+from recsys_core.runs import Run, save_run
+from recsys_core.topk import build_seen_matrix
+
+MODEL_KEYS = {"ndcg_at_k", "hit_rate_at_k", "precision_at_k", "recall_at_k", "coverage"}
+
+
+@pytest.fixture(scope="module")
+def small_run() -> Run:
+    ratings = demo_ratings(n_users=400, n_items=150, n_ratings=6000, seed=3)
+    return train_run(ratings, TrainConfig.preset("fast", epochs=2))
+
+
+def test_standard_errors_are_the_spread_of_per_user_values() -> None:
+    relevant = build_seen_matrix(np.arange(4), np.array([0, 1, 2, 3]), 4, 5)
+    lists = np.array([[0, 4], [4, 3], [1, 0], [2, 3]])  # hits: user 0 first place, user 3 second
+
+    def top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return lists[rows], np.zeros(lists[rows].shape)
+
+    users = np.arange(4)
+    result = topk_metrics(top, users, relevant, 5, 2)
+    per_user, got_lists = per_user_topk_metrics(top, users, relevant, 5, 2)
+    assert np.array_equal(got_lists, lists)
+    assert per_user["hit_rate_at_k"].tolist() == [1, 0, 0, 1]
+    assert per_user["ndcg_at_k"].tolist() == pytest.approx([1, 0, 0, 1 / math.log2(3)])
+    for key in PER_USER_METRICS:
+        values = per_user[key]
+        assert result[key] == pytest.approx(values.mean())
+        assert result[f"{key}_se"] == pytest.approx(values.std(ddof=1) / 2)
+    assert result["coverage"] == 1.0 and result["coverage_se"] >= 0
+    assert topk_metrics(top, users, relevant, 5, 2) == result  # the coverage bootstrap is seeded
+
+
+def test_validation_and_training_pairs_are_the_seen_pairs_split_as_the_pipeline_stored_them(
+    small_run: Run,
+) -> None:
+    val_users, val_items = small_run.validation_pairs()
+    train_users, train_items = small_run.training_pairs()
+    assert len(val_users) == small_run.split_summary["validation"] > 0
+    assert len(train_users) == small_run.split_summary["train"]
+    assert np.array_equal(np.concatenate([train_users, val_users]), small_run.seen_users)
+    train, validation, test = run_holdouts(small_run, None, 0)
+    # Validation excludes only training pairs: a user's validation product is still a candidate.
+    assert not validation.excluded[val_users, val_items].any()
+    assert test.excluded[val_users, val_items].all()
+    assert train.nnz == len(np.unique(train_users * small_run.n_items + train_items))
+
+
+def test_ladder_scores_each_baseline_like_the_model(small_run: Run) -> None:
+    ladder = fit_ladder(small_run, names=("most_popular", "ease"))
+    popular = ladder["most_popular"]
+    # Most popular through the ladder equals the evaluation's own most-popular baseline.
+    for key in MODEL_KEYS:
+        assert popular[key] == pytest.approx(small_run.metrics["ranking"]["popularity"][key])
+    ease = ladder["ease"]
+    assert set(MODEL_KEYS) <= set(ease) and {"params", "fit_seconds", "tune_seconds"} <= set(ease)
+    assert {f"{key}_se" for key in MODEL_KEYS} <= set(ease)
+    # The chosen l2 refitted by hand scores exactly what the ladder reported.
+    train, _, test = run_holdouts(small_run, None, small_run.config.seed)
+    by_hand = score_holdout(EASE(**ease["params"]).fit(train), test, 10)
+    assert by_hand["ndcg_at_k"] == pytest.approx(ease["ndcg_at_k"])
+    # EASE is fitted on training interactions only: it beats the best-seller list here.
+    assert ease["ndcg_at_k"] > score_holdout(MostPopular().fit(train), test, 10)["ndcg_at_k"]
+
+
+def test_a_catalogue_too_large_for_ease_is_skipped_with_the_memory_it_needs(
+    small_run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recsys_core.ladder import RUNGS, Rung
+
+    monkeypatch.setitem(RUNGS, "ease", Rung("EASE", lambda p: EASE(**p, max_bytes=1000), RUNGS["ease"].grid))
+    result = fit_ladder(small_run, names=("ease",))["ease"]
+    assert "skipped" in result and "memory" in result["skipped"].lower()
+
+
+def test_ladder_is_cached_beside_the_run_and_refitted_when_stale(small_run: Run, tmp_path: Path) -> None:
+    folder = save_run(small_run, tmp_path / "run")
+    calls: list[str] = []
+    first = ladder_for(small_run, folder, on_rung=calls.append)
+    assert calls and (folder / LADDER_FILE).is_file()
+    calls.clear()
+    assert ladder_for(small_run, folder, on_rung=calls.append) == first and calls == []
+    ladder_for(small_run, folder, k=5, on_rung=calls.append)  # another list length: refitted
+    assert calls
+    (folder / LADDER_FILE).write_text("{not json")
+    calls.clear()
+    ladder_for(small_run, folder, on_rung=calls.append)  # damaged cache: refitted, no error
+    assert calls
+
+
+def test_evaluate_json_has_the_ladder_with_standard_errors(
+    small_run: Run, tmp_path: Path, run_cli: CliRunner
+) -> None:
+    folder = save_run(small_run, tmp_path / "run")
+    code, out, err = run_cli("evaluate", str(folder), "--json")
+    assert code == 0, err
+    ranking = json.loads(out)["ranking"]
+    assert set(ranking["baselines"]) == {"most_popular", "item_knn", "ease", "ials"}
+    for name, entry in ranking["baselines"].items():
+        assert set(ranking["model"]) <= set(entry), name
+        assert entry["params"] is not None and entry["fit_seconds"] >= 0
+    for key in MODEL_KEYS:
+        assert f"{key}_se" in ranking["model"] and f"{key}_se" in ranking["popularity"]
+    code, out, _ = run_cli("evaluate", str(folder), "--json", "--no-baselines")
+    assert code == 0 and "baselines" not in json.loads(out)["ranking"]
+    code, out, _ = run_cli("evaluate", str(folder))
+    assert code == 0 and "EASE" in out and "iALS" in out and "±" in out
+
+
+def test_ladder_needs_validation_pairs(small_run: Run) -> None:
+    from dataclasses import replace
+
+    from recsys_core.errors import RecsysError
+
+    no_validation = replace(small_run, split_summary={**small_run.split_summary, "validation": 0})
+    with pytest.raises(RecsysError, match="no validation ratings"):
+        fit_ladder(no_validation)
+    assert sp.issparse(small_run.seen_matrix())
