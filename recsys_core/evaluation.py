@@ -334,6 +334,7 @@ def ranking_metrics(
     n_items = seen.shape[1]
     seen = sp.csr_matrix(seen, dtype=bool)
 
+    order = None if popularity is None else _popularity_order_checked(popularity, n_items)
     beyond = {"popularity": popularity, "categories": categories}
 
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,8 +347,7 @@ def ranking_metrics(
         "users": len(distinct_users),
         "test_users": n_test_users,
     }
-    if popularity is not None:
-        order = _popularity_order_checked(popularity, n_items)
+    if order is not None:
 
         def popular_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return top_popular_unseen(order, rows, seen, k)

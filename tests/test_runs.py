@@ -185,15 +185,12 @@ def test_evaluate_run_has_the_cli_shape(saved: tuple[Run, Path]) -> None:
     assert result["trivial_precision"] == pytest.approx(np.mean(run.test_ratings >= 4))
     ranking = result["ranking"]
     assert ranking["k"] == 5
+    means = {"precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k", "coverage"}
+    beyond = {"coverage_at_k", "novelty_at_k", "head_share_at_k", "diversity_at_k"}
     for who in ("model", "popularity"):
-        assert set(ranking[who]) == {
-            "precision_at_k",
-            "recall_at_k",
-            "ndcg_at_k",
-            "hit_rate_at_k",
-            "coverage",
-        }
-        assert all(0.0 <= v <= 1.0 for v in ranking[who].values())
+        assert set(ranking[who]) == means | {f"{key}_se" for key in means} | beyond
+        assert all(0.0 <= ranking[who][key] <= 1.0 for key in means | {"coverage_at_k", "head_share_at_k"})
+        assert ranking[who]["novelty_at_k"] >= 0
 
 
 # -- overwriting and atomicity ----------------------------------------------------------------
