@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
 from recsys_core.baselines._scorer import Scorer
 from recsys_core.errors import RecsysError
-from recsys_core.topk import effective_chunk
+from recsys_core.topk import effective_chunk, select_top
 
 
 def top_k_scored(
@@ -21,9 +22,9 @@ def top_k_scored(
     """The ``k`` highest-scoring items per user among those not set in ``excluded``.
 
     Users are scored a chunk at a time (``effective_chunk(chunk_size, n_items)`` users, so at
-    most ``MAX_CHUNK_CELLS`` float32 scores live at once). Ties go to the lower item code,
-    except at the k-th place where ``argpartition`` picks one of the tied items (always the
-    same one for the same scores).
+    most ``MAX_CHUNK_CELLS`` float32 scores live at once), and the best are picked by
+    :func:`recsys_core.topk.select_top`, the one selection of the project (ties go to the
+    lower item code).
 
     Parameters
     ----------
@@ -70,12 +71,5 @@ def _top_of_block(block: np.ndarray, excluded: sp.csr_matrix, k: int) -> tuple[n
     rows = np.repeat(np.arange(block.shape[0]), np.diff(excluded.indptr))
     block[rows, excluded.indices] = -np.inf
     block[np.isnan(block)] = -np.inf  # a NaN would otherwise sort above everything
-    if k < block.shape[1]:
-        candidates = np.argpartition(-block, k - 1, axis=1)[:, :k]
-    else:
-        candidates = np.broadcast_to(np.arange(block.shape[1]), block.shape)
-    values = np.take_along_axis(block, candidates, axis=1)
-    order = np.lexsort((candidates, -values), axis=1)  # best first, ties to the lower code
-    top = np.take_along_axis(candidates, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
-    return np.where(values == -np.inf, -1, top), values
+    items, values = select_top(torch.from_numpy(block), k)
+    return items.numpy(), values.numpy()
