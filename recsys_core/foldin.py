@@ -63,7 +63,7 @@ import torch
 
 from recsys_core.errors import RecsysError
 from recsys_core.runs import Run
-from recsys_core.topk import popularity_order
+from recsys_core.topk import popularity_order, select_top
 from recsys_core.training import HYBRID_NEGATIVE_WEIGHT, scale_ratings
 
 __all__ = [
@@ -421,22 +421,22 @@ def recommend_visitors(
     profiles = fold_in(run, frame, steps=steps)
     prior = _prior(run)
     out = []
+    popular = popularity_order(np.asarray(run.popularity, dtype=np.float64))[:n]
     for start in range(0, len(profiles.users), _CHUNK):
-        logits = _scores(prior, profiles.theta[start : start + _CHUNK])
-        for offset, user in enumerate(profiles.users[start : start + _CHUNK]):
+        stop = min(start + _CHUNK, len(profiles.users))
+        logits = _scores(prior, profiles.theta[start:stop])
+        rated = profiles.mask[start:stop]
+        rows, slots = rated.nonzero(as_tuple=True)
+        logits[rows, profiles.items[start:stop][rows, slots]] = -torch.inf  # never their own products
+        tops, _ = select_top(logits, n)
+        for offset, user in enumerate(profiles.users[start:stop]):
             row = start + offset
-            n_rated = int(profiles.mask[row].sum())
-            row_logits = logits[offset]
-            if n_rated == 0:
-                top = popularity_order(np.asarray(run.popularity, dtype=np.float64))[:n]
-            else:
-                row_logits[profiles.items[row, :n_rated]] = -torch.inf
-                k = min(n, run.n_items - n_rated)
-                top = torch.topk(row_logits, k).indices.numpy() if k > 0 else np.zeros(0, np.int64)
-            scores = torch.sigmoid(row_logits[torch.from_numpy(top)]).double().numpy()
+            fallback = not bool(rated[offset].any())
+            top = popular if fallback else tops[offset][tops[offset] >= 0].numpy()
+            scores = torch.sigmoid(logits[offset][torch.from_numpy(top)]).double().numpy()
             because = _because(run, profiles, row, top, prior) if explain else [[] for _ in top]
             table = _table(run, top, scores, because)
-            out.append(VisitorRecommendations(str(user), n_rated == 0, int(profiles.ignored[row]), table))
+            out.append(VisitorRecommendations(str(user), fallback, int(profiles.ignored[row]), table))
     return out
 
 
@@ -503,8 +503,8 @@ def similar_items(run: Run, item_id: str, n: int = 10) -> pd.DataFrame:
     unit = q / q.norm(dim=1, keepdim=True).clamp(min=1e-12)
     sims = unit @ unit[code]
     sims[code] = -torch.inf
-    k = min(n, run.n_items - 1)
-    values, top = torch.topk(sims, k)
+    top, values = select_top(sims.unsqueeze(0), min(n, run.n_items - 1))
+    top, values = top[0], values[0]
     table = pd.DataFrame(
         {
             "item": np.asarray(run.id_map.items[top.numpy()], dtype=object),
