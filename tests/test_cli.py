@@ -177,3 +177,53 @@ def test_recommend_unknown_user_gets_popular_items_and_a_note(trained_run: Path,
 def test_evaluate_missing_run_is_a_clear_error(tmp_path: Path, run_cli: CliRunner) -> None:
     code, _, err = run_cli("evaluate", str(tmp_path / "no-run"))
     assert code == 2 and err.startswith("error: ")
+
+
+AMBIGUOUS_DATES = Path(__file__).parent / "data" / "corpus" / "dates_ambiguous.csv"
+
+
+def test_date_format_reads_ambiguous_dates(tmp_path: Path, run_cli: CliRunner) -> None:
+    code, _, err = run_cli("inspect", str(AMBIGUOUS_DATES))
+    assert code == 2 and err.startswith("error: ") and "--date-format" in err
+    for command in (
+        ("train", str(AMBIGUOUS_DATES), "--out", str(tmp_path / "run")),
+        ("sweep", str(AMBIGUOUS_DATES), "--runs-dir", str(tmp_path / "runs"), "--class", "1"),
+    ):
+        code, _, err = run_cli(*command)
+        assert code == 2 and "--date-format" in err, command
+
+    code, out, err = run_cli("inspect", str(AMBIGUOUS_DATES), "--date-format", "%d/%m/%Y", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["time_min"], summary["time_max"]) == ("2014-02-01", "2014-03-02")
+    code, out, err = run_cli("inspect", str(AMBIGUOUS_DATES), "--date-format", "%m/%d/%Y")
+    assert code == 0, err
+    assert "2014-01-02 … 2014-02-03" in out
+    assert f"likes it  from {summary['likes_it_from']}★" in out
+
+
+def test_recommend_new_users_takes_date_format(trained_run: Path, tmp_path: Path, run_cli: CliRunner) -> None:
+    from recsys_core.runs import load_run
+
+    items = [str(item) for item in load_run(trained_run).id_map.items[:2]]
+    visitors = tmp_path / "visitors.csv"
+    visitors.write_text(
+        f"UserID,ProductID,Rating,Date\nV1,{items[0]},5,01/02/2014\nV1,{items[1]},4,02/03/2014\n"
+    )
+    code, _, err = run_cli("recommend", str(trained_run), "--new-users", str(visitors), "--json")
+    assert code == 2 and "--date-format" in err
+    code, out, err = run_cli(
+        "recommend", str(trained_run), "--new-users", str(visitors), "--date-format", "%d/%m/%Y", "--json"
+    )
+    assert code == 0, err
+    (answer,) = json.loads(out)
+    assert answer["user"] == "V1" and len(answer["recommendations"]) == 5
+
+
+def test_similar_text_output_exits_0(trained_run: Path, run_cli: CliRunner) -> None:
+    from recsys_core.runs import load_run
+
+    item = str(load_run(trained_run).id_map.items[0])
+    code, out, err = run_cli("similar", str(trained_run), "--item", item, "-n", "3")
+    assert code == 0, err
+    assert len(out.splitlines()) == 3

@@ -5,7 +5,8 @@ each rank computes its share of the customers and rank 0 writes the file::
 
     torchrun --nproc_per_node=2 -m recsys_core.cli recommend RUN --all-users --out top.parquet -n 10
 
-Imported by the argument parser, so it imports nothing heavy at module level.
+Imported by the argument parser (:mod:`recsys_core.cli._query`), so it imports nothing heavy at
+module level.
 """
 
 from __future__ import annotations

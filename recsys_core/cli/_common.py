@@ -1,0 +1,106 @@
+"""What the ``recsys`` commands share: the argparse error contract, JSON and number output,
+column mappings, the training options of ``train`` and ``sweep``, and run loading.
+
+Imported by the argument parser, so it imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from recsys_core.errors import RecsysError
+
+if TYPE_CHECKING:
+    from recsys_core.config import TrainConfig
+    from recsys_core.ratings import ColumnMap
+    from recsys_core.runs import Run
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage mistakes through the same one-line contract."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise RecsysError(f"{message} (see `{self.prog} --help`)")
+
+
+def parse_columns(text: str | None) -> ColumnMap | None:
+    """The ``--columns`` mapping, or ``None`` to let the loader detect the columns."""
+    from recsys_core.ratings import ColumnMap
+
+    return ColumnMap.parse(text) if text else None
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    """A metric for humans: ``n/a`` when undefined (e.g. AUC with one class in the test split)."""
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def print_json(obj: Any, out: TextIO) -> None:
+    """``obj`` as indented JSON, numpy scalars and arrays included."""
+    out.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def add_date_format_option(parser: argparse.ArgumentParser) -> None:
+    """``--date-format``, for every command that loads a ratings file."""
+    parser.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="how the file writes its dates, in strftime codes, e.g. %%d/%%m/%%Y (needed when "
+        "day and month cannot be told apart)",
+    )
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The recipe options of ``train`` (and ``sweep``), read back by :func:`config_from_args`."""
+    parser.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
+    parser.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--dim", type=int, help="embedding size")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--threshold", type=float, help="score at or above it predicts 'likes it'")
+    parser.add_argument("--split", help="auto, leave-last-out, random or temporal")
+    parser.add_argument("--objective", help="rating, ranking or hybrid")
+    parser.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
+    parser.add_argument("--device", help="auto, cpu or cuda")
+    parser.add_argument("--seed", type=int)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` the options of :func:`add_train_options` describe."""
+    from recsys_core.config import TrainConfig, parse_multipliers
+
+    overrides = {
+        "epochs": args.epochs,
+        "embedding_dim": args.dim,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "split": args.split,
+        "seed": args.seed,
+        "threshold": args.threshold,
+        "objective": args.objective,
+        "negatives": args.negatives,
+        "device": args.device,
+    }
+    if args.oversample is not None:
+        overrides["multipliers"] = parse_multipliers(args.oversample)
+    return TrainConfig.preset(args.preset, **overrides)
+
+
+def load_run_arg(text: str, runs_dir: str | None) -> Run:
+    """A run folder, or with ``--runs-dir`` a run id in that runs folder."""
+    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import load_run
+
+    return RunRegistry(runs_dir).load(text) if runs_dir else load_run(Path(text))

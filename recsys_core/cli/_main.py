@@ -1,0 +1,53 @@
+"""The ``recsys`` parser and entry point, with the exit-status contract of the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from recsys_core.cli._common import Parser
+from recsys_core.cli._data import add_data_parsers
+from recsys_core.cli._query import add_query_parsers
+from recsys_core.cli._train import add_train_parser
+from recsys_core.cli._whatif import add_whatif_parsers
+from recsys_core.errors import RecsysError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``recsys`` argument parser; each subcommand sets ``func`` to its handler."""
+    parser = Parser(prog="recsys", description="Train, evaluate and query NCF recommenders on ratings.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    add_data_parsers(sub)
+    add_train_parser(sub)
+    add_query_parsers(sub)
+    add_whatif_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run ``recsys ARGV``; returns the exit status (0, 1 internal error, 2 bad input, 130 interrupted)."""
+    out = out or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args, out))
+    except RecsysError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except Exception as exc:  # an internal failure: one line unless --debug
+        if debug:
+            raise
+        print(
+            f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+            file=sys.stderr,
+        )
+        return 1

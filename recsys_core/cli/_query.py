@@ -1,0 +1,173 @@
+"""``recsys evaluate``, ``recommend`` and ``similar``: questions to a saved run.
+
+``recommend --all-users`` is handed to :mod:`recsys_core.cli._batch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
+from recsys_core.cli._common import add_date_format_option, fmt, print_json
+from recsys_core.errors import RecsysError
+
+if TYPE_CHECKING:
+    from recsys_core.runs import Run
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
+    from recsys_core.evaluation import evaluate_run
+    from recsys_core.ladder import ladder_for
+    from recsys_core.runs import load_run
+
+    run = load_run(Path(args.run_dir))
+    max_users = args.max_users or None
+    result = evaluate_run(run, k=args.k, max_users=max_users)
+    ranking = result["ranking"]
+    if not args.no_baselines:
+        ranking["baselines"] = ladder_for(run, Path(args.run_dir), k=args.k, max_users=max_users)
+    if args.json:
+        print_json(result, out)
+        return 0
+    out.write(f"run {args.run_dir}\n")
+    out.write(
+        f"  precision {fmt(result['precision'])}  (trivial baseline {fmt(result['trivial_precision'])})\n"
+        f"  recall    {fmt(result['recall'])}\n  f1        {fmt(result['f1'])}\n"
+        f"  ROC AUC   {fmt(result['roc_auc'])}\n  threshold {fmt(result['threshold'], 3)}\n"
+    )
+    _print_ranking(ranking, out)
+    return 0
+
+
+def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
+    """The model next to every baseline, one column each, mean ± standard error."""
+    columns = {"model": ranking["model"], "most popular": ranking["popularity"]}
+    for entry in ranking.get("baselines", {}).values():
+        if "skipped" not in entry and entry.get("label") != "most popular":
+            columns[entry["label"]] = entry
+    out.write(
+        f"  top-{ranking['k']} ranking over {ranking['users']:,} of {ranking['test_users']:,} test users\n"
+    )
+    out.write("    " + " " * 16 + "".join(f"{name:>18}" for name in columns) + "\n")
+    for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
+        cells = (f"{fmt(m[key])} ±{fmt(m.get(key + '_se'), 3)}" for m in columns.values())
+        out.write(f"    {key:<16}" + "".join(f"{cell:>18}" for cell in cells) + "\n")
+    for entry in ranking.get("baselines", {}).values():
+        if "skipped" in entry:
+            out.write(f"    {entry['label']} skipped: {entry['skipped']}\n")
+
+
+def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
+    """Top-N for one customer, for visitors (``--new-users``) or for everyone (``--all-users``)."""
+    from recsys_core.recommend import recommend
+    from recsys_core.runs import load_run
+
+    if args.all_users:
+        return cmd_recommend_all(args, out)
+    if args.n < 1:
+        raise RecsysError("-n must be at least 1.")
+    run = load_run(Path(args.run_dir))
+    if args.new_users or args.explain:
+        return _recommend_foldin(args, run, out)
+    if args.user is None:
+        raise RecsysError(
+            "Say whom to recommend for: --user ID, --new-users FILE for visitors, or --all-users "
+            "--out FILE.parquet for everyone."
+        )
+    recs = recommend(run, args.user, n=args.n)
+    if args.json:
+        columns = [c for c in ("item", "score", "name") if c in recs.table.columns]
+        records = recs.table[columns].to_dict(orient="records")
+        if not recs.known_user:
+            print(f"note: {recs.message}", file=sys.stderr)
+        print_json(records, out)
+        return 0
+    if recs.message:
+        out.write(f"{recs.message}\n")
+    for row in recs.table.itertuples(index=False):
+        name = f"  {row.name}" if "name" in recs.table.columns and isinstance(row.name, str) else ""
+        out.write(f"{row.rank:>3}. {row.item}  {row.score:.4f}{name}\n")
+    return 0
+
+
+def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
+    """``recommend --new-users FILE`` (visitors folded in) or ``--user ID --explain``."""
+    from recsys_core.foldin import explain_user, recommend_visitors
+    from recsys_core.ratings import load_ratings
+
+    if args.new_users:
+        visitors = load_ratings(args.new_users, date_format=args.date_format).frame
+        answers = recommend_visitors(run, visitors, n=args.n)
+    else:
+        if args.user is None:
+            raise RecsysError("--explain needs --user ID.")
+        answers = [explain_user(run, args.user, n=args.n)]
+    records = [answer.to_dict() for answer in answers]
+    if args.json:
+        print_json(records if args.new_users else records[0]["recommendations"], out)
+        return 0
+    for record in records:
+        label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
+        out.write(f"{record['user']}{label}; ignored unknown products: {record['ignored']}\n")
+        for rank, rec in enumerate(record["recommendations"], 1):
+            because = ", ".join(f"{b['item']} {b['rating']:g}★" for b in rec["because"])
+            out.write(
+                f"{rank:>3}. {rec['item']}  {rec['score']:.4f}"
+                + (f"  because {because}" if because else "")
+                + "\n"
+            )
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
+    """The products most alike to ``--item`` (cosine of their profiles)."""
+    from recsys_core.foldin import similar_items
+    from recsys_core.runs import load_run
+
+    table = similar_items(load_run(Path(args.run_dir)), args.item, n=args.n)
+    if args.json:
+        print_json(table[["item", "similarity"]].to_dict(orient="records"), out)
+        return 0
+    for row in table.itertuples(index=False):
+        out.write(f"{row.item}  {row.similarity:.4f}\n")
+    return 0
+
+
+def add_query_parsers(sub: argparse._SubParsersAction) -> None:
+    """The ``evaluate``, ``recommend`` and ``similar`` subcommands."""
+    evaluate = sub.add_parser("evaluate", help="metrics of a saved run on its test split")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--k", type=int, default=10, help="list length for the ranking metrics")
+    evaluate.add_argument(
+        "--max-users", type=int, default=20_000, help="rank a seeded sample of this many test users (0: all)"
+    )
+    evaluate.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="skip the classic methods (item-kNN, EASE, iALS); they are fitted on the first evaluate "
+        "and cached in the run folder",
+    )
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    rec = sub.add_parser("recommend", help="top-N unseen products for one user, or for every user")
+    rec.add_argument("run_dir")
+    rec.add_argument("--user")
+    rec.add_argument("-n", type=int, default=5)
+    rec.add_argument("--json", action="store_true")
+    rec.add_argument("--new-users", help="ratings file of visitors (user, product, rating): fold them in")
+    add_date_format_option(rec)
+    rec.add_argument("--explain", action="store_true", help="add 'because' (rated products) to each item")
+    add_all_users_arguments(rec)
+    rec.set_defaults(func=cmd_recommend)
+
+    similar = sub.add_parser("similar", help="products whose profiles are most alike (cosine)")
+    similar.add_argument("run_dir")
+    similar.add_argument("--item", required=True)
+    similar.add_argument("-n", type=int, default=10)
+    similar.add_argument("--json", action="store_true")
+    similar.set_defaults(func=cmd_similar)
