@@ -41,6 +41,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.recommend import check_n
 
 if TYPE_CHECKING:
+    from recsys_core.model import NCF
     from recsys_core.runs import Run
 
 #: Customers per part file: the unit of resuming (~10-30 s of work at full size).
@@ -304,13 +305,35 @@ def recommend_all_to_parquet(
     _barrier(world)
     n_parts = -(-users // block_users)
     mine = range(rank, n_parts, world)
-    total = sum(min(block_users, users - i * block_users) for i in mine)
+    scorer_args = (run.model, excluded, n, device)
+    computed, reused = _score_parts(scorer_args, staging, ids, mine, block_users, users, threads, progress)
+    _barrier(world)
+    rows = -1
+    if rank == 0:
+        metadata = {"run": run.name, "n": n, "exclude_seen": exclude_seen, "users": users}
+        rows = _assemble(staging, out, n_parts, metadata)
+    return BatchResult(out, users, rows, computed, reused, time.perf_counter() - start_time)
+
+
+def _score_parts(
+    scorer_args: tuple[NCF, sp.csr_matrix | None, int, str],
+    staging: Path,
+    ids: list[pa.Array],
+    parts: range,
+    block_users: int,
+    users: int,
+    threads: int | None,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """Score and write this rank's parts, keeping the ones already finished: (computed, reused)."""
+    total = sum(min(block_users, users - i * block_users) for i in parts)
     done = computed = reused = 0
     old_threads = torch.get_num_threads()
     workers = int(threads) if threads else old_threads
     torch.set_num_threads(1)  # parallel over blocks instead (see BlockedTopN's workers)
     try:
-        scorer = BlockedTopN(run.model, excluded, n, device=device, workers=workers)
+        model, excluded, n, device = scorer_args
+        scorer = BlockedTopN(model, excluded, n, device=device, workers=workers)
         writer = _PartWriter(ids, staging)
 
         def advance(count: int) -> None:
@@ -319,7 +342,7 @@ def recommend_all_to_parquet(
             if progress is not None:
                 progress(done, total)
 
-        for index in mine:
+        for index in parts:
             lo, hi = index * block_users, min((index + 1) * block_users, users)
             if _part_done(staging, index, check=True) is not None:
                 reused += 1
@@ -330,9 +353,4 @@ def recommend_all_to_parquet(
             computed += 1
     finally:
         torch.set_num_threads(old_threads)
-    _barrier(world)
-    rows = -1
-    if rank == 0:
-        metadata = {"run": run.name, "n": n, "exclude_seen": exclude_seen, "users": users}
-        rows = _assemble(staging, out, n_parts, metadata)
-    return BatchResult(out, users, rows, computed, reused, time.perf_counter() - start_time)
+    return computed, reused

@@ -300,8 +300,8 @@ def ranking_metrics(
     * ``hit_rate_at_k``: share of users with at least one relevant item in the top ``k``;
     * ``coverage``: share of the catalogue appearing in any test user's top ``k``.
 
-    Users are scored a chunk at a time (``chunk_size`` users x all items, capped at
-    :data:`~recsys_core.topk.MAX_CHUNK_CELLS` cells), so memory stays bounded whatever the number of users.
+    Users are scored a chunk at a time (``chunk_size`` users x all items, at most
+    :data:`~recsys_core.topk.MAX_CHUNK_CELLS` cells): memory stays bounded.
 
     Parameters
     ----------
@@ -318,10 +318,9 @@ def ranking_metrics(
         Training ratings per item (see :func:`~recsys_core.topk.item_popularity`); enables the baseline
         and the beyond-accuracy measures (with ``categories``, item code -> category, diversity too).
     max_users, seed
-        Evaluate a seeded random sample of at most ``max_users`` test users (``None``: all).
-        Full ranking costs users x items x dim; a sample of tens of thousands of users pins
-        the averages to well under a percentage point and keeps evaluation at the full Amazon
-        size (millions of test users) in seconds rather than hours.
+        Evaluate a seeded random sample of at most ``max_users`` test users (``None``: all): tens
+        of thousands pin the averages to well under a point (see the ``_se`` keys) and keep the
+        full Amazon size (millions of test users) in seconds rather than hours.
 
     Returns
     -------
