@@ -298,10 +298,8 @@ def ranking_metrics(
     * ``ndcg_at_k``: DCG with gain 1 and discount ``1 / log2(rank + 1)``, over the best DCG
       possible with the user's relevant items;
     * ``hit_rate_at_k``: share of users with at least one relevant item in the top ``k``;
-    * ``coverage``: share of the catalogue appearing in any test user's top ``k``.
-
-    Users are scored a chunk at a time (``chunk_size`` users x all items, at most
-    :data:`~recsys_core.topk.MAX_CHUNK_CELLS` cells): memory stays bounded.
+    * ``coverage``: share of the catalogue appearing in any test user's top ``k``;
+    each with its standard error ``<name>_se``, and the beyond-accuracy measures.
 
     Parameters
     ----------
