@@ -11,6 +11,7 @@ import streamlit as st
 
 from pages import _datasets as datasets
 from pages import _layout as layout
+from pages import _query as query
 from pages._state import JOB
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
@@ -23,6 +24,10 @@ pages = [
     st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
 ]
 current = st.navigation(pages)
+# Before any page: a reload or a shared link brings back the data set, recipe and multipliers;
+# then the URL follows the state (widget callbacks have already run at this point).
+query.restore()
+query.write()
 
 with st.sidebar:
     st.markdown("### RecSys Explorer")

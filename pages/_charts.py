@@ -270,7 +270,7 @@ def run_hits_chart(hits: pd.DataFrame, label_order: list[str]) -> alt.Chart:
 
 def loss_chart(long: pd.DataFrame) -> alt.Chart:
     """Training and validation loss per epoch (``views.loss_chart_data``)."""
-    return line_chart(long, "loss", "series", "Loss", ["training", "validation"], [GREY, BLUE])
+    return line_chart(long, "loss", "series", "Error", ["training", "validation"], [GREY, BLUE])
 
 
 def epoch_quality_chart(long: pd.DataFrame) -> alt.Chart:

@@ -108,7 +108,7 @@ def train_run(
     popularity = item_popularity(orig_items, id_map.n_items)
 
     run = Run(
-        name=name or _default_name(config),
+        name=name or _default_name(config, ratings, result),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         config=config,
         id_map=id_map,
@@ -147,8 +147,14 @@ def train_run(
     return run
 
 
-def _default_name(config: TrainConfig) -> str:
-    mult = (
-        ",".join(f"{k:g}×{v:g}" for k, v in sorted(config.multipliers.items()) if v != 1) or "no oversampling"
+def _default_name(config: TrainConfig, ratings: Ratings, result: TrainResult) -> str:
+    # Plain words that tell runs apart: the data, the recipe and what differs, how it ended.
+    from recsys_core.views import run_name
+
+    report = getattr(ratings, "report", None)
+    return run_name(
+        config,
+        getattr(report, "source", None),
+        epochs_done=len(result.history),
+        stopped=result.stopped_early,
     )
-    return f"{config.objective} · dim {config.embedding_dim} · {config.epochs} ep · {mult}"

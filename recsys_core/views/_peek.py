@@ -56,3 +56,34 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def peek_sample(data: bytes, name: str, columns: list[str], max_bytes: int = 1 << 20) -> pd.DataFrame:
+    """The first rows of a CSV/JSON-lines upload under ``columns`` (those of :func:`peek_columns`).
+
+    Empty when the rows cannot be read (Parquet, an odd format): the guesses then stay neutral.
+    """
+    lower = name.lower()
+    try:
+        if lower.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(io.BytesIO(data)).slice(0, 200).to_pandas()
+        head = data[:max_bytes]
+        if lower.endswith(".gz"):
+            import gzip
+
+            with gzip.open(io.BytesIO(data)) as handle:
+                head = handle.read(max_bytes)
+        text = head.decode("utf-8", errors="replace")
+        if lower.endswith((".jsonl", ".json", ".ndjson")) or text.lstrip().startswith("{"):
+            return pd.read_json(io.StringIO("\n".join(text.splitlines()[:200])), lines=True)
+        headless = bool(columns) and columns[0].startswith("column ")
+        sample = pd.read_csv(
+            io.StringIO(text), sep=None, engine="python", nrows=200, header=None if headless else 0
+        )
+    except Exception:  # a guess is a convenience: without it the user picks every column
+        return pd.DataFrame(columns=columns)
+    if len(sample.columns) == len(columns):
+        sample.columns = columns
+    return sample
