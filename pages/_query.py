@@ -13,6 +13,7 @@ from pages import _state as state
 from recsys_core.config import PRESETS
 
 RESTORED = "query_restored"
+URL_STATE = "url_state"
 
 
 def _parse_multipliers(text: str) -> dict[float, float]:
@@ -49,12 +50,17 @@ def restore() -> None:
             st.session_state[state.DATASET] = found
 
 
+def url_params(file_key: str | None, preset: str, multipliers: dict[float, float]) -> dict[str, str]:
+    """The query parameters of a working state (the inverse of what :func:`restore` reads)."""
+    wanted = {"data": file_key or "demo", "recipe": preset}
+    if multipliers:
+        wanted["mult"] = ",".join(f"{r:g}:{f:g}" for r, f in sorted(multipliers.items()))
+    return wanted
+
+
 def write() -> None:
     """Put the current data set, recipe and multipliers into the URL (only when they changed)."""
-    ds = datasets.dataset()
-    wanted = {"data": ds.file_key or "demo", "recipe": str(state.kept("preset") or state.DEFAULT_PRESET)}
-    mult = state.kept_multipliers()
-    if mult:
-        wanted["mult"] = ",".join(f"{r:g}:{f:g}" for r, f in sorted(mult.items()))
+    preset = str(state.kept("preset") or state.DEFAULT_PRESET)
+    wanted = url_params(datasets.dataset().file_key, preset, state.kept_multipliers())
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
