@@ -49,9 +49,10 @@ class _NamedBytes(io.BytesIO):
         self.name = name
 
 
-@st.cache_data(show_spinner="Preparing the demo data…", max_entries=1)
+@st.cache_data(show_spinner="Preparing the demo data…", max_entries=1, persist="disk")
 def _demo() -> tuple[Ratings, pd.DataFrame]:
     # One generation gives both tables (demo_ratings() would generate the ratings a second time).
+    # Kept on disk too: after a restart the first visitor does not wait for it (about 1 s).
     from recsys_core.demo import generate_demo
 
     demo = generate_demo()

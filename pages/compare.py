@@ -79,15 +79,15 @@ for sentence in views.compare_tradeoffs(table, label_list):
 
 # -- the tables (each fits at 1280 px: results, then settings) --------------------------------
 shown = table.assign(run=label_list)
-percent = {"format": "percent", "width": 75}
+percent = {"format": "percent", "width": 70}
 st.dataframe(
     shown,
     hide_index=True,
     width="stretch",
     column_order=["run", "minutes", "AUC", "hit rate", "popular hit rate", "precision", "recall"],
     column_config={
-        "run": st.column_config.TextColumn(width=300),
-        "minutes": st.column_config.NumberColumn(format="%.1f", width=70, help="How long it took."),
+        "run": st.column_config.TextColumn(width=350),
+        "minutes": st.column_config.NumberColumn(format="%.1f", width=65, help="How long it took."),
         "AUC": st.column_config.NumberColumn(
             **percent, help="Ranks a liked product above a disliked one (ROC AUC; 50 % = coin flip)."
         ),
@@ -105,17 +105,16 @@ st.dataframe(
     shown,
     hide_index=True,
     width="stretch",
-    column_order=["run", "oversampling", "epochs", "profile size", "ratings per step", "goal", "created"],
+    column_order=["run", "oversampling", "epochs", "profile size", "ratings per step", "goal"],
     column_config={
-        "run": st.column_config.TextColumn(width=300),
-        "oversampling": st.column_config.TextColumn("extra copies", width=170),
+        "run": st.column_config.TextColumn(width=350),
+        "oversampling": st.column_config.TextColumn("extra copies", width=150),
         "epochs": st.column_config.NumberColumn("passes", width=65),
         "profile size": st.column_config.NumberColumn("profile", width=65, help="The embedding size."),
         "ratings per step": st.column_config.NumberColumn(
             "per step", width=75, help="Ratings per learning step (the batch size)."
         ),
         "goal": st.column_config.TextColumn(width=70, help="What the model was trained for (objective)."),
-        "created": st.column_config.DatetimeColumn("created (UTC)", format="MMM DD HH:mm", width=110),
     },
 )
 

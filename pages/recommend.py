@@ -14,7 +14,6 @@ from pages import _runs as runs
 from pages import _state as state
 from recsys_core import views
 from recsys_core.errors import RecsysError
-from recsys_core.recommend import popular_items, recommend
 from recsys_core.safety import to_safe_csv
 
 layout.intro(
@@ -69,6 +68,8 @@ user = str(user).strip()
 
 # The run's own data, whatever is loaded now (another upload would show other customers' stars).
 own = datasets.from_record((run.split_summary or {}).get("dataset"))
+from recsys_core.recommend import popular_items, recommend  # noqa: E402  (torch: once a run is loaded)
+
 try:
     recs = recommend(run, user, n=int(n))
     popular = popular_items(run, int(n))
@@ -122,10 +123,10 @@ with left:
         column_config={
             "score": score_column,
             "rank": st.column_config.NumberColumn(width=50),
-            "name": st.column_config.TextColumn(width=260),
+            "name": st.column_config.TextColumn(width=250),
             "category": st.column_config.TextColumn(width=150),
             NEXT: st.column_config.CheckboxColumn(width=150),
-            "item": st.column_config.TextColumn("product ID", width=120),
+            "item": st.column_config.TextColumn("product ID", width=100),
         },
     )
     safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "user"
@@ -147,10 +148,10 @@ with right:
         column_config={
             "count": st.column_config.NumberColumn("ratings", format="localized", width=90),
             "rank": st.column_config.NumberColumn(width=50),
-            "name": st.column_config.TextColumn(width=260),
+            "name": st.column_config.TextColumn(width=250),
             "category": st.column_config.TextColumn(width=150),
             "already rated": st.column_config.CheckboxColumn(width=110),
-            "item": st.column_config.TextColumn("product ID", width=120),
+            "item": st.column_config.TextColumn("product ID", width=100),
         },
     )
     overlap = int(np.isin(suggested["item"], popular["item"]).sum())
@@ -190,8 +191,8 @@ else:
         column_order=[c for c in HISTORY_ORDER if c in history.columns],
         column_config={
             "rating": st.column_config.NumberColumn("stars", format="%.0f ★", width=80),
-            "item": st.column_config.TextColumn("product ID", width=120),
-            "name": st.column_config.TextColumn(width=260),
+            "item": st.column_config.TextColumn("product ID", width=100),
+            "name": st.column_config.TextColumn(width=250),
             "category": st.column_config.TextColumn(width=150),
             "held back": st.column_config.CheckboxColumn(width=90),
             "timestamp": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD", width=110),

@@ -15,7 +15,6 @@ from pages import _state as state
 from recsys_core import views
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import threshold_curve
 from recsys_core.jobs import TrainingJob
 from recsys_core.settings import runs_dir
 
@@ -292,6 +291,8 @@ elif job is not None and job.status == "failed" and (job.dataset or {}).get("key
 # -- results ------------------------------------------------------------------------------------
 @st.cache_data(max_entries=8, show_spinner="Scoring the test ratings…")
 def _curve(run_id: str, _run: Run) -> pd.DataFrame:
+    from recsys_core.evaluation import threshold_curve  # torch: only once a run is shown
+
     run = _run
     return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)
 

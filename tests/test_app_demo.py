@@ -327,8 +327,9 @@ def test_the_upload_store_caps_its_size(tmp_path: Path) -> None:
 def test_the_app_imports_no_torch_before_training() -> None:
     code = (
         "import sys; import pages._datasets, pages._state, pages._query, pages._layout, pages._charts; "
-        "import recsys_core.views, recsys_core.jobs, recsys_core.uploads; "
-        "assert 'torch' not in sys.modules, 'torch imported'"
+        "import recsys_core.views, recsys_core.jobs, recsys_core.uploads, recsys_core.rebalance; "
+        "assert 'torch' not in sys.modules, 'torch imported'; "
+        "assert 'imblearn' not in sys.modules, 'imbalanced-learn imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
