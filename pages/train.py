@@ -260,6 +260,7 @@ def _spec(kind: str) -> dict:
 
 
 def _live() -> None:
+    """Progress and charts, redrawn once a second (the charts' specs are built once)."""
     current = st.session_state.get(state.JOB)
     if current is None:
         return
@@ -274,6 +275,8 @@ def _live() -> None:
     if total == 0:
         text = f"Preparing the data (split, oversampling)… {current.elapsed:,.0f} s"
     st.progress(min(share, 1.0), text=text)
+    # A fragment rerun clears what it does not draw again, so the charts are sent every time;
+    # their data only changes at the end of an epoch.
     _history_charts(current.history)
 
 
