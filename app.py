@@ -11,6 +11,7 @@ import streamlit as st
 
 from pages import _datasets as datasets
 from pages import _layout as layout
+from pages import _query as query
 from pages._state import JOB
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
@@ -23,15 +24,20 @@ pages = [
     st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
 ]
 current = st.navigation(pages)
+# Before any page: a reload or a shared link brings back the data set, recipe and multipliers.
+query.restore()
 
-with st.sidebar:
-    st.markdown("### RecSys Explorer")
-    st.caption("Learns what customers like from their ratings and suggests products they have not seen.")
-    ds = datasets.dataset()
-    st.markdown(layout.dataset_line(ds))
-    job = st.session_state.get(JOB)
-    if job is not None and job.running:
-        # The sidebar is drawn once per page visit: no live figures here (they would go stale).
-        st.info("A model is training; follow it on **Train**.", icon=":material/hourglass_top:")
-
-current.run()
+try:
+    current.run()
+finally:
+    # After the page (which may st.stop()): its title shows before the sidebar's figures need
+    # the data, and the URL follows what the page's callbacks changed.
+    query.write()
+    with st.sidebar:
+        st.markdown("### RecSys Explorer")
+        st.caption("Learns what customers like from their ratings and suggests products they have not seen.")
+        st.markdown(layout.dataset_line(datasets.dataset()))
+        job = st.session_state.get(JOB)
+        if job is not None and job.running:
+            # Drawn once per page visit: no live figures here (they would go stale).
+            st.info("A model is training; follow it on **Train**.", icon=":material/hourglass_top:")

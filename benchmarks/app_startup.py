@@ -24,16 +24,35 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from app_server import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
 
+PAGES = ("Balance", "Train", "Compare", "Recommend")
+_SETTLED = (
+    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')"
+)
 
-def time_visit(browser, url: str) -> float:
+
+def time_visit(browser, url: str, pages: bool = False) -> tuple[float, float, dict[str, float]]:
+    """Seconds to the title, to the figures, and (``pages``) to each other page settled."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     start = time.perf_counter()
     page.goto(url)
+    page.get_by_role("heading", name="Data", level=1).wait_for(timeout=120_000)
+    title = time.perf_counter() - start
     page.locator('[data-testid="stMetric"]', has_text="Ratings").first.wait_for(timeout=120_000)
     seconds = time.perf_counter() - start
+    settled = {}
+    if pages:
+        page.wait_for_function(_SETTLED, timeout=120_000)
+        for name in PAGES:
+            begin = time.perf_counter()
+            page.locator('[data-testid="stSidebarNav"] a', has_text=name).first.click()
+            page.get_by_role("heading", name=name, level=1).wait_for(timeout=120_000)
+            page.wait_for_timeout(100)  # let the status widget appear if the script still runs
+            page.wait_for_function(_SETTLED, timeout=120_000)
+            settled[name] = time.perf_counter() - begin
     context.close()
-    return seconds
+    return title, seconds, settled
 
 
 def main() -> None:
@@ -48,11 +67,14 @@ def main() -> None:
             server_ready = time.perf_counter() - started
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                cold = time_visit(browser, url)
-                warm = [time_visit(browser, url) for _ in range(args.visits)]
+                cold_title, cold, settled = time_visit(browser, url, pages=True)
+                warm = [time_visit(browser, url)[1] for _ in range(args.visits)]
                 browser.close()
     print(f"server start until healthy      {server_ready:6.2f} s")
+    print(f"first visit until the title      {cold_title:6.2f} s")
     print(f"first visit until figures shown  {cold:6.2f} s   (demo data generated and cached)")
+    for name, seconds in settled.items():
+        print(f"first visit of {name:<10}        {seconds:6.2f} s   (until settled)")
     print(
         f"later visits until figures shown {statistics.median(warm):6.2f} s median "
         f"(min {min(warm):.2f}, max {max(warm):.2f}, {len(warm)} visits)"

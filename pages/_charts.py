@@ -207,7 +207,8 @@ def category_chart(mix: pd.DataFrame) -> alt.Chart:
 
 # -- comparing saved runs -----------------------------------------------------------------------
 
-QUALITY_MEASURES = ["precision", "recall", "AUC"]
+# Threshold-free first: AUC does not move with the threshold, precision and recall do.
+QUALITY_MEASURES = ["AUC", "precision", "recall"]
 HIT_SERIES = ["model", "most popular"]
 
 
@@ -251,7 +252,7 @@ def run_quality_chart(quality: pd.DataFrame, label_order: list[str]) -> alt.Char
         quality,
         label_order,
         QUALITY_MEASURES,
-        [BLUE, ORANGE, GREEN],
+        [GREEN, BLUE, ORANGE],
         alt.Axis(labelLimit=320),
         zero_one=True,
     )
@@ -270,9 +271,9 @@ def run_hits_chart(hits: pd.DataFrame, label_order: list[str]) -> alt.Chart:
 
 def loss_chart(long: pd.DataFrame) -> alt.Chart:
     """Training and validation loss per epoch (``views.loss_chart_data``)."""
-    return line_chart(long, "loss", "series", "Loss", ["training", "validation"], [GREY, BLUE])
+    return line_chart(long, "loss", "series", "Error", ["training", "validation"], [GREY, BLUE])
 
 
 def epoch_quality_chart(long: pd.DataFrame) -> alt.Chart:
     """Validation precision, recall and AUC per epoch (``views.quality_chart_data``)."""
-    return line_chart(long, "value", "measure", "", QUALITY_MEASURES, [BLUE, ORANGE, GREEN], zero_one=True)
+    return line_chart(long, "value", "measure", "", QUALITY_MEASURES, [GREEN, BLUE, ORANGE], zero_one=True)

@@ -6,7 +6,6 @@ Streamlit glue only: loading and the figures come from ``recsys_core``; this mod
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 from dataclasses import dataclass
 
@@ -14,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._state import DATASET
-from recsys_core import prepare, views
+from recsys_core import prepare, uploads, views
+from recsys_core.errors import RecsysError
 from recsys_core.ratings import Ratings
 
 UPLOAD_TYPES = ["csv", "gz", "tsv", "txt", "parquet", "pq", "jsonl", "json", "ndjson"]
@@ -32,6 +32,9 @@ class Dataset:
     products: pd.DataFrame | None
     key: str
     is_demo: bool = False
+    #: Content address of the uploaded file (``None`` for the demo) and the load options used.
+    file_key: str | None = None
+    options: tuple[tuple[str, object], ...] = ()
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -46,9 +49,10 @@ class _NamedBytes(io.BytesIO):
         self.name = name
 
 
-@st.cache_data(show_spinner="Preparing the demo data…", max_entries=1)
+@st.cache_data(show_spinner="Preparing the demo data…", max_entries=1, persist="disk")
 def _demo() -> tuple[Ratings, pd.DataFrame]:
     # One generation gives both tables (demo_ratings() would generate the ratings a second time).
+    # Kept on disk too: after a restart the first visitor does not wait for it (about 1 s).
     from recsys_core.demo import generate_demo
 
     demo = generate_demo()
@@ -68,7 +72,7 @@ def dataset() -> Dataset:
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return uploads.digest(data)
 
 
 @st.cache_data(show_spinner="Reading the ratings…", max_entries=4)
@@ -98,7 +102,68 @@ def load_ratings_bytes(
     """Load uploaded ratings into a :class:`Dataset` (raises ``RecsysError``; caches by content)."""
     key = digest(data)
     ratings = _load_ratings(key, name, columns, int(min_user), int(min_item), data)
-    return Dataset(name, ratings, None, key=f"{key}:{columns}:{min_user}:{min_item}")
+    options = (("columns", list(columns) if columns else None), ("min_user", int(min_user)),
+               ("min_item", int(min_item)))  # fmt: skip
+    return Dataset(
+        name, ratings, None, key=f"{key}:{columns}:{min_user}:{min_item}", file_key=key, options=options
+    )
+
+
+# -- uploads kept on disk (a reload or a restart finds them again) -----------------------------
+
+
+def store() -> uploads.UploadStore:
+    return uploads.UploadStore()
+
+
+def keep(ds: Dataset, data: bytes) -> str | None:
+    """Keep an upload on disk; a message when it cannot be kept (too large, disk full)."""
+    try:
+        store().put(ds.name, data, dict(ds.options))
+    except RecsysError as exc:
+        return str(exc)
+    return None
+
+
+def record(ds: Dataset) -> dict[str, object]:
+    """What a run remembers of its data set, to find it again (see :func:`from_record`)."""
+    return {"name": ds.name, "key": ds.key, "file": ds.file_key or "demo", "options": dict(ds.options)}
+
+
+def from_file_key(file_key: str, options: dict[str, object] | None = None) -> Dataset | None:
+    """The demo (``"demo"``) or a kept upload loaded again; ``None`` when it is no longer kept."""
+    if file_key == "demo":
+        return demo_dataset()
+    try:
+        found = store().get(file_key)
+    except RecsysError:
+        return None
+    if found is None:
+        return None
+    entry, data = found
+    chosen = {**entry.options, **(options or {})}
+    columns = chosen.get("columns")
+    try:
+        return load_ratings_bytes(
+            entry.name,
+            data,
+            columns=tuple(columns) if columns else None,
+            min_user=int(chosen.get("min_user") or 1),
+            min_item=int(chosen.get("min_item") or 1),
+        )
+    except RecsysError:
+        return None
+
+
+def from_record(summary_dataset: object) -> Dataset | None:
+    """The data set a run was trained on (its split summary's ``"dataset"``), if still at hand."""
+    if not isinstance(summary_dataset, dict) or not summary_dataset.get("file"):
+        return None
+    current = dataset()
+    if current.key == summary_dataset.get("key"):
+        return current
+    found = from_file_key(str(summary_dataset["file"]), summary_dataset.get("options") or {})
+    return found if found is not None and found.key == summary_dataset.get("key") else None
 
 
 def load_products_bytes(name: str, data: bytes) -> pd.DataFrame:

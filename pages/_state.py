@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from recsys_core.config import NOTEBOOK_MULTIPLIERS, PRESETS, TrainConfig
+from recsys_core.views import multiplier_problem, multipliers_text
 
 #: Session-state keys.
 DATASET = "dataset"
@@ -72,8 +73,25 @@ def mult_name(rating: float) -> str:
 
 
 def multipliers(classes: list[float]) -> dict[float, float]:
-    """The Balance page's factors for ``classes`` (1.0 where the user set none)."""
-    return {float(r): float(kept(mult_name(r), 1.0)) for r in classes}
+    """The Balance page's factors for ``classes`` (1.0 where the user set none or one is refused)."""
+    factors = {float(r): float(kept(mult_name(r), 1.0)) for r in classes}
+    return {r: (1.0 if multiplier_problem(f) else f) for r, f in factors.items()}
+
+
+def refused_multipliers(classes: list[float]) -> dict[float, str]:
+    """``{rating: why}`` for the factors entered on Balance that are not used."""
+    problems = {float(r): multiplier_problem(float(kept(mult_name(r), 1.0))) for r in classes}
+    return {r: why for r, why in problems.items() if why}
+
+
+def kept_multipliers() -> dict[float, float]:
+    """Every factor other than 1 kept in this session, whatever the data's classes."""
+    store = st.session_state.setdefault(STORE, {})
+    return {
+        float(name.removeprefix("mult_")): float(value)
+        for name, value in store.items()
+        if name.startswith("mult_") and value is not None and float(value) != 1.0
+    }
 
 
 def set_multipliers(values: Mapping[float, float], classes: list[float]) -> None:
@@ -106,6 +124,18 @@ def apply_preset() -> None:
     config = PRESETS[kept("preset", DEFAULT_PRESET)]
     for name in SETTINGS:
         set_kept(name, getattr(config, name))
+
+
+def choose_preset() -> None:
+    """The recipe's settings and its oversampling (a recipe is both), and a note that says so."""
+    apply_preset()
+    name = kept("preset", DEFAULT_PRESET)
+    recipe = PRESETS[name].multipliers
+    for rating in {*kept_multipliers(), *recipe}:
+        set_kept(mult_name(rating), float(recipe.get(rating, 1.0)))
+    st.session_state["preset_note"] = (
+        f"The {name} recipe also sets the oversampling (on **Balance**): {multipliers_text(recipe)}."
+    )
 
 
 def ensure_settings() -> None:

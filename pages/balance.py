@@ -25,7 +25,7 @@ split, seed = state.split_setting()
 try:
     before = datasets.train_class_counts(ds.key, split, seed, ds.frame)
 except RecsysError as exc:
-    st.error(f"{exc}\n\nChange the split on the **Train** page (advanced settings).")
+    st.error(views.split_advice(ds.frame, split, seed, exc), icon=":material/error:")
     st.stop()
 classes = sorted(before)
 
@@ -55,16 +55,20 @@ if missing:
     )
 
 inputs = st.columns(min(len(classes), 10))
+refused = state.refused_multipliers(classes)
+low, high = views.MULTIPLIER_RANGE
 for i, rating in enumerate(classes):
-    inputs[i % len(inputs)].number_input(
+    column = inputs[i % len(inputs)]
+    # No min/max on the box: the browser would silently clamp; a refused value is explained instead.
+    column.number_input(
         f"{views.stars(rating)} ×",
-        min_value=1.0,
-        max_value=50.0,
         step=0.5,
         format="%g",
         **state.bind(state.mult_name(rating), 1.0),
-        help=f"{before[rating]:,} training ratings of {views.stars(rating)}.",
+        help=f"{before[rating]:,} training ratings of {views.stars(rating)}; from ×{low:g} to ×{high:g}.",
     )
+    if rating in refused:
+        column.error(refused[rating], icon=":material/error:")
 
 factors = state.multipliers(classes)
 try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _charts as charts
+from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _runs as runs
 from pages._state import LAST_RUN
@@ -29,12 +30,30 @@ if not records:
 table = views.runs_table(records)
 st.caption(f"{len(table)} saved run(s) in `{runs_dir()}`, newest first.")
 
-# -- at a glance ---------------------------------------------------------------------------------
-# Runs may share a name: number them so every run keeps its own bars and row.
-labels = {
-    run_id: f"{i + 1}. {name}" for i, (run_id, name) in enumerate(zip(table["id"], table["run"], strict=True))
-}
-label_order = list(labels.values())
+# Runs on different data are not comparable: one data set at a time (the loaded one first).
+names = list(dict.fromkeys(table["data set"]))
+current = views.dataset_label(datasets.dataset().name)
+if current in names:
+    names.insert(0, names.pop(names.index(current)))
+chosen = st.selectbox(
+    "Data set",
+    names,
+    help="Runs on different data are not comparable, so the table and charts show one data set at a time.",
+)
+table = table[table["data set"] == chosen].reset_index(drop=True)
+
+
+def _short(name: str) -> str:
+    # The data set has its own column (and filter): leave it out of the run's label.
+    prefix = f"{chosen} · "
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+# Runs may share a name: the time (then a number) tells them apart, so every run keeps its own
+# bars and row.
+created = table["created"].dt.strftime("%b %d %H:%M").fillna("")
+label_list = views.unique_labels([_short(n) for n in table["run"]], created)
+labels = dict(zip(table["id"], label_list, strict=True))
 long = views.compare_chart_data(table)
 long["label"] = long["id"].map(labels)
 quality = long[long["measure"].isin(charts.QUALITY_MEASURES)]
@@ -42,31 +61,60 @@ hits = long[long["measure"].isin(["hit rate", "popular hit rate"])]
 
 left, right = st.columns([3, 2])
 with left:
-    st.markdown("**Test quality per run** (higher is better)")
-    st.altair_chart(charts.run_quality_chart(quality, label_order), width="stretch")
+    st.markdown(
+        "**Test quality per run** (higher is better)",
+        help="AUC does not depend on the threshold; precision and recall move with it (one rises "
+        "when the other falls), so a precision gain with a recall loss is not a better model.",
+    )
+    st.altair_chart(charts.run_quality_chart(quality, label_list), width="stretch")
 with right:
-    st.markdown("**Finds the next product** (top-10 hit rate vs most popular)")
+    st.markdown("**Finds the next product** (top-10 hit rate vs a best-seller list)")
     if hits.empty:
         st.caption("No ranking figures in these runs.")
     else:
-        st.altair_chart(charts.run_hits_chart(hits, label_order), width="stretch")
+        st.altair_chart(charts.run_hits_chart(hits, label_list), width="stretch")
 
-# -- the table -------------------------------------------------------------------------------------
-shown = table.assign(run=label_order)
+for sentence in views.compare_tradeoffs(table, label_list):
+    st.warning(sentence, icon=":material/swap_vert:")
+
+# -- the tables (each fits at 1280 px: results, then settings) --------------------------------
+shown = table.assign(run=label_list)
+percent = {"format": "percent", "width": 70}
 st.dataframe(
-    shown.drop(columns=["id"]),
+    shown,
     hide_index=True,
     width="stretch",
+    column_order=["run", "minutes", "AUC", "hit rate", "popular hit rate", "precision", "recall"],
     column_config={
-        "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
-        "precision": st.column_config.NumberColumn(format="percent"),
-        "recall": st.column_config.NumberColumn(format="percent"),
-        "AUC": st.column_config.NumberColumn(format="percent"),
-        "guessing precision": st.column_config.NumberColumn(format="percent"),
-        "hit rate": st.column_config.NumberColumn(format="percent"),
-        "popular hit rate": st.column_config.NumberColumn(format="percent"),
-        "learning rate": st.column_config.NumberColumn(format="%.4f"),
-        "train ratings": st.column_config.NumberColumn(format="localized"),
+        "run": st.column_config.TextColumn(width=350),
+        "minutes": st.column_config.NumberColumn(format="%.1f", width=65, help="How long it took."),
+        "AUC": st.column_config.NumberColumn(
+            **percent, help="Ranks a liked product above a disliked one (ROC AUC; 50 % = coin flip)."
+        ),
+        "hit rate": st.column_config.NumberColumn(
+            "finds next", **percent, help="Share of customers whose next product is in the top 10."
+        ),
+        "popular hit rate": st.column_config.NumberColumn(
+            "best-sellers", format="percent", width=95, help="The same for a best-seller list."
+        ),
+        "precision": st.column_config.NumberColumn(**percent, help="Moves with the threshold."),
+        "recall": st.column_config.NumberColumn(**percent, help="Moves with the threshold."),
+    },
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    column_order=["run", "oversampling", "epochs", "profile size", "ratings per step", "goal"],
+    column_config={
+        "run": st.column_config.TextColumn(width=350),
+        "oversampling": st.column_config.TextColumn("extra copies", width=150),
+        "epochs": st.column_config.NumberColumn("passes", width=65),
+        "profile size": st.column_config.NumberColumn("profile", width=65, help="The embedding size."),
+        "ratings per step": st.column_config.NumberColumn(
+            "per step", width=75, help="Ratings per learning step (the batch size)."
+        ),
+        "goal": st.column_config.TextColumn(width=70, help="What the model was trained for (objective)."),
     },
 )
 
@@ -86,7 +134,12 @@ def _delete() -> None:
 
 
 with st.expander("Delete runs"):
-    st.multiselect("Runs to delete", list(labels), format_func=labels.get, key="delete_choice")
+    st.multiselect(
+        "Runs to delete",
+        list(labels),
+        format_func=lambda run_id: labels.get(run_id, run_id),
+        key="delete_choice",
+    )
     st.button(
         "Delete selected runs",
         on_click=_delete,

@@ -10,13 +10,19 @@ from pages import _layout as layout
 from pages._state import DATASET
 from recsys_core import views
 from recsys_core.errors import ColumnsError, RecsysError
+from recsys_core.ratings import peek_columns, peek_table
 
 NONE = "— none —"
 
 layout.intro(
     "Data",
-    "The ratings the recommender learns from: who rated which product, how many stars, and when. "
-    "The built-in demo shop is loaded; upload your own ratings to work on them instead.",
+    "The ratings the recommender learns from: who rated which product, how many stars, and when.",
+)
+st.markdown(
+    "**What this does, in three steps:** "
+    "**1.** Pick the ratings: the demo shop below is ready, or upload your own. "
+    "**2.** On **Train**, a model learns what each customer likes from what they rated. "
+    "**3.** On **Recommend**, see what it suggests to a customer, next to a best-seller list."
 )
 
 
@@ -28,7 +34,8 @@ def _columns_problem(exc: RecsysError) -> bool:
 def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
     """Load an upload; on failure keep the current dataset and remember the message."""
     state = st.session_state
-    state.pop("upload_ok", None)
+    for key in ("upload_ok", "upload_warning", "map_problem"):
+        state.pop(key, None)
     try:
         ds = datasets.load_ratings_bytes(
             name, data, columns=columns, min_user=state.get("min_user", 1), min_item=state.get("min_item", 1)
@@ -39,19 +46,27 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
             for role in ("user", "item", "rating", "time"):
                 state.pop(f"map_{role}", None)  # choices for another file's columns
             try:
-                from recsys_core.ratings import peek_columns
-
-                state["mapping"] = {"name": name, "columns": peek_columns(data, name)}
-            except RecsysError as peek_exc:
-                state["upload_error"] += f" ({peek_exc})"
+                columns_found = peek_columns(data, name)
+            except RecsysError:  # the loader's message already says what is wrong: say nothing more
                 state.pop("mapping", None)
+            else:
+                sample = peek_table(data, name)  # read already by peek_columns: cannot fail now
+                guess = views.guess_columns(sample, columns_found)
+                state["mapping"] = {"name": name, "columns": columns_found, "guess": guess}
         return
     old = datasets.dataset()
     # A product table the user uploaded stays attached; the demo's own table does not.
     state[DATASET] = datasets.with_products(ds, None if old.is_demo else old.products)
     state.pop("upload_error", None)
     state.pop("mapping", None)
-    state["upload_ok"] = True
+    # Messages about the previous data (a failed training, a split error) no longer apply.
+    for key in ("train_error", "preset_note"):
+        state.pop(key, None)
+    readiness = views.data_readiness(ds.frame)
+    state["upload_ok"] = (readiness.level, readiness.message)
+    kept_note = datasets.keep(ds, data)
+    if kept_note:
+        state["upload_warning"] = kept_note
 
 
 # Loading runs in widget callbacks, so the whole page is drawn afterwards with the new data.
@@ -73,9 +88,18 @@ def _load_mapped() -> None:
     options = mapping["columns"]
     chosen = [st.session_state.get(f"map_{role}") for role in ("user", "item", "rating", "time")]
     chosen = [None if c in (None, NONE) else c for c in chosen]
+    data = upload.getvalue()
+    rating = chosen[2]
+    if rating is not None:
+        sample = peek_table(data, upload.name)
+        if rating in sample.columns:
+            problem = views.rating_problem(sample[rating], rating)
+            if problem:  # refused next to the box, before the loader blames the values
+                st.session_state["map_problem"] = problem
+                return
     if options and options[0].startswith("column "):  # headerless: the loader takes 1-based positions
         chosen = [None if c is None else str(options.index(c) + 1) for c in chosen]
-    _try_load(upload.name, upload.getvalue(), tuple(chosen))
+    _try_load(upload.name, data, tuple(chosen))
 
 
 def _load_product_table() -> None:
@@ -93,11 +117,67 @@ def _load_product_table() -> None:
 
 def _use_demo() -> None:
     st.session_state[DATASET] = datasets.demo_dataset()
-    for key in ("upload_error", "mapping", "upload_ok", "products_error"):
+    for key in ("upload_error", "mapping", "upload_ok", "products_error", "train_error", "upload_warning"):
         st.session_state.pop(key, None)
 
 
+def _use_kept(key: str) -> None:
+    found = datasets.from_file_key(key)
+    if found is None:
+        st.session_state["upload_error"] = "That file is no longer kept; upload it again."
+        return
+    _use_demo()  # clears the messages about the previous data
+    st.session_state[DATASET] = found
+
+
+def _delete_kept(key: str) -> None:
+    datasets.store().delete(key)
+    if datasets.dataset().file_key == key:
+        _use_demo()
+
+
+def _mapping_form(mapping: dict) -> None:
+    """Select boxes seeded with plausible guesses; a refused choice is explained next to it."""
+    options, guess = mapping["columns"], mapping.get("guess") or {}
+    with st.form("column_map", border=True):
+        st.markdown("**Which column is which?**")
+        cols = st.columns(4)
+        boxes = [("user", "Customer ID"), ("item", "Product ID"), ("rating", "Rating")]
+        for col, (role, label) in zip(cols, boxes, strict=False):
+            choices = options if guess.get(role) else [NONE, *options]
+            pick = guess.get(role) or NONE
+            col.selectbox(label, choices, index=choices.index(pick), key=f"map_{role}")
+        time_choices = [NONE, *options]
+        cols[3].selectbox(
+            "Date / time", time_choices, index=time_choices.index(guess.get("time") or NONE), key="map_time"
+        )
+        if st.session_state.get("map_problem"):
+            cols[2].error(layout.md_escape(st.session_state["map_problem"]), icon=":material/error:")
+        elif not guess.get("rating"):
+            cols[2].caption("No column looks like ratings (numbers in a small range, such as 1–5).")
+        st.form_submit_button("Load with these columns", type="primary", on_click=_load_mapped)
+
+
+def _kept_files() -> None:
+    """Uploads kept on this server (they survive a reload and a restart), with a delete button."""
+    kept_files = datasets.store().list()
+    if not kept_files:
+        return
+    with st.expander(f"Files kept on this server ({len(kept_files)})"):
+        st.caption("Uploads are kept so that a reload or a shared link finds them again.")
+        for entry in kept_files:
+            row = st.columns([4, 1, 1], vertical_alignment="center")
+            row[0].markdown(f"{layout.md_escape(entry.name)} · {entry.size / 2**20:,.1f} MB")
+            row[1].button("Use", key=f"use_{entry.key}", on_click=_use_kept, args=(entry.key,))
+            row[2].button(
+                "Delete", key=f"del_{entry.key}", on_click=_delete_kept, args=(entry.key,),
+                icon=":material/delete:",
+            )  # fmt: skip
+
+
 ds = datasets.dataset()
+if st.session_state.get("link_note"):
+    st.info(st.session_state.pop("link_note"), icon=":material/link_off:")
 error = st.session_state.get("upload_error")
 mapping = st.session_state.get("mapping")
 
@@ -122,23 +202,19 @@ with st.container(border=True):
                 "still loaded.",
                 icon=":material/error:",
             )
-        elif st.session_state.pop("upload_ok", None):
-            st.success(
-                f"Loaded {layout.md_escape(ds.name)}. Every page now works on this data.",
-                icon=":material/check_circle:",
-            )
+        elif st.session_state.get("upload_ok"):
+            level, text = st.session_state["upload_ok"]
+            shown = f"Loaded {layout.md_escape(ds.name)}. {layout.md_escape(text)}"
+            if level == "ok":
+                st.success(shown, icon=":material/check_circle:")
+            elif level == "warning":
+                st.warning(shown, icon=":material/warning:")
+            else:
+                st.error(shown, icon=":material/block:")
+        if st.session_state.get("upload_warning"):
+            st.caption(layout.md_escape(st.session_state["upload_warning"]))
         if mapping and st.session_state.get("upload_ratings") is not None:
-            options = mapping["columns"]
-            with st.form("column_map", border=True):
-                st.markdown("**Which column is which?**")
-                cols = st.columns(4)
-                cols[0].selectbox("Customer ID", options, index=0, key="map_user")
-                cols[1].selectbox("Product ID", options, index=min(1, len(options) - 1), key="map_item")
-                cols[2].selectbox("Rating", options, index=min(2, len(options) - 1), key="map_rating")
-                cols[3].selectbox(
-                    "Date / time", [NONE, *options], index=3 + 1 if len(options) > 3 else 0, key="map_time"
-                )
-                st.form_submit_button("Load with these columns", type="primary", on_click=_load_mapped)
+            _mapping_form(mapping)
         c1, c2 = st.columns(2)
         c1.number_input(
             "Keep customers with at least … ratings",
@@ -166,6 +242,7 @@ with st.container(border=True):
         )
         if st.session_state.get("products_error"):
             st.error(layout.md_escape(st.session_state["products_error"]), icon=":material/error:")
+    _kept_files()
 
 # -- what the data looks like ------------------------------------------------------------------
 frame = ds.frame
@@ -175,9 +252,10 @@ m[0].metric("Ratings", f"{info['rows']:,}")
 m[1].metric("Customers", f"{info['users']:,}")
 m[2].metric("Products", f"{info['items']:,}")
 m[3].metric(
-    "Empty cells",
+    "Not yet rated",
     views.percent(info["sparsity"], 2),
-    help="Share of customer × product pairs without a rating. Recommenders fill these in.",
+    help="Share of customer × product pairs without a rating (the “empty cells” or sparsity of the "
+    "ratings matrix). A recommender guesses which of these a customer would like.",
 )
 if info["time_min"] is not None:
     first, last = info["time_min"], info["time_max"]

@@ -14,7 +14,6 @@ from pages import _runs as runs
 from pages import _state as state
 from recsys_core import views
 from recsys_core.errors import RecsysError
-from recsys_core.recommend import popular_items, recommend
 from recsys_core.safety import to_safe_csv
 
 layout.intro(
@@ -67,7 +66,10 @@ if not user:
     st.stop()
 user = str(user).strip()
 
-ds = datasets.dataset()
+# The run's own data, whatever is loaded now (another upload would show other customers' stars).
+own = datasets.from_record((run.split_summary or {}).get("dataset"))
+from recsys_core.recommend import popular_items, recommend  # noqa: E402  (torch: once a run is loaded)
+
 try:
     recs = recommend(run, user, n=int(n))
     popular = popular_items(run, int(n))
@@ -75,9 +77,11 @@ except RecsysError as exc:
     st.error(str(exc))
     st.stop()
 
-history = views.user_history(run, user, ds.frame)
+history = views.user_history(run, user, None if own is None else own.frame)
 rated = set(history["item"])
 held_back = set(history.loc[history["held back"], "item"])
+NEXT, _ = views.holdout_words((run.split_summary or {}).get("method"))
+picked = "rated next" if NEXT.startswith("rated next") else "held back"
 
 if recs.known_user:
     st.caption(layout.md_escape(recs.message))
@@ -85,18 +89,18 @@ else:
     st.warning(layout.md_escape(recs.message), icon=":material/person_off:")
 
 suggested = recs.table.copy()
-suggested["rated next (held back)"] = suggested["item"].isin(held_back)
+suggested[NEXT] = suggested["item"].isin(held_back)
 popular["already rated"] = popular["item"].isin(rated)
-hits = int(suggested["rated next (held back)"].sum())
+hits = int(suggested[NEXT].sum())
 if recs.known_user and held_back:
     if hits:
         st.success(
-            f"The product this customer rated next (held back from training) is in the list "
-            f"at rank {int(suggested.loc[suggested['rated next (held back)'], 'rank'].iloc[0])}.",
+            f"The product this customer {picked} (held back from training) is in the list "
+            f"at rank {int(suggested.loc[suggested[NEXT], 'rank'].iloc[0])}.",
             icon=":material/target:",
         )
     else:
-        st.caption("The product this customer rated next (held back from training) is not in this list.")
+        st.caption(f"The product this customer {picked} (held back from training) is not in this list.")
 
 score_column = st.column_config.ProgressColumn(
     "score",
@@ -106,10 +110,11 @@ score_column = st.column_config.ProgressColumn(
     width=100,
     help="The model's predicted liking, 0 to 1.",
 )
-left, right = st.columns(2)
+# One table under the other: side by side, names, categories and scores were cut at 1280 px.
+left, right = st.container(), st.container()
 with left:
     st.subheader("Suggested for this customer" if recs.known_user else "Most popular (customer unknown)")
-    order = ["rank", "name", "category", "score", "rated next (held back)", "item"]
+    order = ["rank", "name", "category", "score", NEXT, "item"]
     st.dataframe(
         suggested,
         hide_index=True,
@@ -117,9 +122,11 @@ with left:
         column_order=[c for c in order if c in suggested.columns],
         column_config={
             "score": score_column,
-            "rank": st.column_config.NumberColumn(width=45),
-            "name": st.column_config.TextColumn(width=180),
-            "category": st.column_config.TextColumn(width=120),
+            "rank": st.column_config.NumberColumn(width=50),
+            "name": st.column_config.TextColumn(width=250),
+            "category": st.column_config.TextColumn(width=150),
+            NEXT: st.column_config.CheckboxColumn(width=150),
+            "item": st.column_config.TextColumn("product ID", width=100),
         },
     )
     safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "user"
@@ -139,10 +146,12 @@ with right:
         width="stretch",
         column_order=[c for c in order if c in popular.columns],
         column_config={
-            "count": st.column_config.NumberColumn("ratings", format="localized"),
-            "rank": st.column_config.NumberColumn(width=45),
-            "name": st.column_config.TextColumn(width=180),
-            "category": st.column_config.TextColumn(width=120),
+            "count": st.column_config.NumberColumn("ratings", format="localized", width=90),
+            "rank": st.column_config.NumberColumn(width=50),
+            "name": st.column_config.TextColumn(width=250),
+            "category": st.column_config.TextColumn(width=150),
+            "already rated": st.column_config.CheckboxColumn(width=110),
+            "item": st.column_config.TextColumn("product ID", width=100),
         },
     )
     overlap = int(np.isin(suggested["item"], popular["item"]).sum())
@@ -161,14 +170,31 @@ if not mix.empty:
     )
     st.altair_chart(charts.category_chart(mix), width="stretch")
 
+HISTORY_ORDER = ["item", "name", "category", "rating", "held back", "timestamp"]
 st.subheader("What this customer rated")
 if history.empty:
     st.caption("This customer is not in the model's training data.")
 else:
-    st.caption(f"{len(history)} rating(s); the held-back one is what the model is tested on.")
+    note = "the held-back one is what the model is tested on"
+    if own is None:
+        # The run keeps which products were rated, and the stars of the held-back ones only.
+        name = views.run_dataset(run.split_summary or {})[0]
+        note += (
+            f". The stars of the other ratings are in the run's data set ({layout.md_escape(name)}), "
+            "which is not kept on this server, so only the held-back stars are shown"
+        )
+    st.caption(f"{len(history)} rating(s); {note}.")
     st.dataframe(
         history,
         hide_index=True,
         width="stretch",
-        column_config={"rating": st.column_config.NumberColumn("stars", format="%.1f ★")},
+        column_order=[c for c in HISTORY_ORDER if c in history.columns],
+        column_config={
+            "rating": st.column_config.NumberColumn("stars", format="%.0f ★", width=80),
+            "item": st.column_config.TextColumn("product ID", width=100),
+            "name": st.column_config.TextColumn(width=250),
+            "category": st.column_config.TextColumn(width=150),
+            "held back": st.column_config.CheckboxColumn(width=90),
+            "timestamp": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD", width=110),
+        },
     )

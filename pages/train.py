@@ -15,7 +15,6 @@ from pages import _state as state
 from recsys_core import views
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import threshold_curve
 from recsys_core.jobs import TrainingJob
 from recsys_core.settings import runs_dir
 
@@ -23,24 +22,25 @@ if TYPE_CHECKING:
     from recsys_core.runs import Run
     from recsys_core.views import EpochRecord, Metrics
 
+ds = datasets.dataset()
+state.ensure_settings()
+_, holdout = views.holdout_words(str(state.kept("split")), ds.ratings.has_timestamps)
 layout.intro(
     "Train",
     "The model learns a short profile of every customer and product from the ratings, then predicts "
-    "how much a customer will like a product. The last rating of each customer is held back to test it.",
+    f"how much a customer will like a product. For the test, {holdout}.",
 )
 
 PRESET_TEXT = {
-    "fast": "quick, good results on the demo data in about a minute",
-    "notebook": "the reference notebook's recipe, exactly; slow on large data without a GPU",
+    "fast": "quick, and finds what customers pick next far more often than a best-seller list",
+    "notebook": "the reference notebook's recipe, exactly, with its oversampling; its suggestions find "
+    "what customers pick next less often than a plain best-seller (“most popular”) list",
 }
 
 
 def _preset_label(name: str) -> str:
     config = PRESETS[name]
-    return (
-        f"{name}: {PRESET_TEXT.get(name, '')} ({config.epochs} epochs, embedding {config.embedding_dim}, "
-        f"batch {config.batch_size})"
-    )
+    return f"{name}: {PRESET_TEXT.get(name, '')} ({config.epochs} passes over the data)"
 
 
 OBJECTIVE_TEXT = {
@@ -56,11 +56,21 @@ OBJECTIVE_HELP = (
     "suggests like the second and predicts ratings like the first."
 )
 
-ds = datasets.dataset()
-state.ensure_settings()
 classes = sorted(float(r) for r in datasets.rating_distribution(ds.key, ds.frame)["rating"])
 job = st.session_state.get(state.JOB)
 running = job is not None and job.running
+
+
+def _refusal(config_split: str, seed: int) -> str | None:
+    """Why training cannot start on this data with this split, with advice that works."""
+    readiness = views.data_readiness(ds.frame)
+    if readiness.level == "error":
+        return readiness.message
+    try:
+        datasets.train_class_counts(ds.key, config_split, seed, ds.frame)
+    except RecsysError as exc:
+        return views.split_advice(ds.frame, config_split, seed, exc)
+    return None
 
 
 def _start() -> None:
@@ -69,10 +79,21 @@ def _start() -> None:
     try:
         config = state.current_config(classes)
     except RecsysError as exc:
-        session["train_error"] = str(exc)
+        session["train_error"] = (ds.key, str(exc))
+        return
+    refusal = _refusal(config.split, config.seed)
+    if refusal:
+        session["train_error"] = (ds.key, refusal)
         return
     name = (state.kept("run_name") or "").strip() or None
-    new_job = TrainingJob(ds.ratings, config, products=ds.products, directory=runs_dir(), name=name)
+    new_job = TrainingJob(
+        ds.ratings,
+        config,
+        products=ds.products,
+        directory=runs_dir(),
+        name=name,
+        dataset=datasets.record(ds),
+    )
     session[state.JOB] = new_job
     # Tests train in this thread (AppTest cannot wait for a worker); the app uses a worker so
     # the page stays live and Stop works.
@@ -88,15 +109,22 @@ def _stop() -> None:
 # -- settings ------------------------------------------------------------------------------------
 with st.container(border=True):
     st.markdown(f"Training on {layout.dataset_line(ds)}.")
-    st.markdown(f"Oversampling (set on **Balance**): {views.multipliers_text(state.multipliers(classes))}.")
+    st.markdown(
+        "Extra copies of rarer ratings (oversampling, set on **Balance**): "
+        f"{views.multipliers_text(state.multipliers(classes))}."
+    )
+    for rating, why in state.refused_multipliers(classes).items():
+        st.warning(f"{views.stars(rating)}: {why}", icon=":material/warning:")
     st.radio(
         "Recipe",
         sorted(PRESETS, key=lambda name: name != state.DEFAULT_PRESET),
         horizontal=False,
-        **state.bind("preset", state.DEFAULT_PRESET, on_change=state.apply_preset),
+        **state.bind("preset", state.DEFAULT_PRESET, on_change=state.choose_preset),
         format_func=_preset_label,
         disabled=running,
     )
+    if st.session_state.get("preset_note"):
+        st.info(st.session_state["preset_note"], icon=":material/tune:")
     with st.expander("Advanced settings"):
         a = st.columns(4)
         a[0].number_input(
@@ -108,22 +136,23 @@ with st.container(border=True):
             disabled=running,
         )
         a[1].number_input(
-            "Embedding size",
+            "Profile size",
             min_value=1,
             max_value=1024,
             step=8,
             **state.bind("embedding_dim", None),
             disabled=running,
-            help="Length of each customer's and product's profile.",
+            help="How many numbers describe each customer and product (the embedding size).",
         )
         a[2].number_input(
-            "Batch size",
+            "Ratings per learning step",
             min_value=1,
             max_value=65536,
             step=64,
             **state.bind("batch_size", None),
             disabled=running,
-            help="Ratings per learning step; bigger is faster per epoch.",
+            help="How many ratings the model looks at before each adjustment (the batch size); "
+            "more is faster per pass.",
         )
         a[3].number_input(
             "Learning rate",
@@ -194,8 +223,10 @@ with st.container(border=True):
         help="Ends after the current batch and keeps the best epoch so far.",
     )
 
-if st.session_state.get("train_error"):
-    st.error(st.session_state["train_error"], icon=":material/error:")
+# A message belongs to the data it was about: after another upload it no longer shows.
+train_error = st.session_state.get("train_error")
+if train_error and train_error[0] == ds.key:
+    st.error(train_error[1], icon=":material/error:")
 
 
 # -- live progress and charts ------------------------------------------------------------------
@@ -204,13 +235,32 @@ def _history_charts(history: Sequence[EpochRecord]) -> None:
         st.caption("The charts appear after the first epoch.")
         return
     left, right = st.columns(2)
-    left.markdown("**Error** (lower is better)")
-    left.altair_chart(charts.loss_chart(views.loss_chart_data(history)), width="stretch")
+    left.markdown(
+        "**Error** (lower is better)",
+        help="How far the model's predictions are from the ratings (the loss), on the ratings it "
+        "learns from and on ratings set aside to check it.",
+    )
+    # A chart's spec is built once; redraws send only the new rows (cheap while training).
+    left.vega_lite_chart(views.loss_chart_data(history), _spec("loss"), width="stretch")
     right.markdown("**Quality on held-back ratings** (higher is better)")
-    right.altair_chart(charts.epoch_quality_chart(views.quality_chart_data(history)), width="stretch")
+    right.vega_lite_chart(views.quality_chart_data(history), _spec("quality"), width="stretch")
+
+
+@st.cache_resource(show_spinner=False)
+def _spec(kind: str) -> dict:
+    """The Vega-Lite spec of a history chart without its data (Altair's validation runs once)."""
+    if kind == "loss":
+        chart = charts.loss_chart(views.loss_chart_data([]))
+    else:
+        chart = charts.epoch_quality_chart(views.quality_chart_data([]))
+    spec = chart.to_dict()
+    spec.pop("datasets", None)
+    spec.pop("data", None)
+    return spec
 
 
 def _live() -> None:
+    """Progress and charts, redrawn once a second (the charts' specs are built once)."""
     current = st.session_state.get(state.JOB)
     if current is None:
         return
@@ -225,12 +275,16 @@ def _live() -> None:
     if total == 0:
         text = f"Preparing the data (split, oversampling)… {current.elapsed:,.0f} s"
     st.progress(min(share, 1.0), text=text)
+    # A fragment rerun clears what it does not draw again, so the charts are sent every time;
+    # their data only changes at the end of an epoch.
     _history_charts(current.history)
 
 
 if running:
-    st.fragment(run_every=0.5)(_live)()
-elif job is not None and job.status == "failed":
+    # Once a second: the trainer uses every core, and each redraw (here and in the browser) takes
+    # some of them away.
+    st.fragment(run_every=1.0)(_live)()
+elif job is not None and job.status == "failed" and (job.dataset or {}).get("key") in (None, ds.key):
     st.error(job.error or "Training failed.", icon=":material/error:")
     if job.details:
         with st.expander("Technical details"):
@@ -240,50 +294,68 @@ elif job is not None and job.status == "failed":
 # -- results ------------------------------------------------------------------------------------
 @st.cache_data(max_entries=8, show_spinner="Scoring the test ratings…")
 def _curve(run_id: str, _run: Run) -> pd.DataFrame:
+    from recsys_core.evaluation import threshold_curve  # torch: only once a run is shown
+
     run = _run
     return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)
 
 
 def _headline(metrics: Metrics) -> None:
-    """The test figures as metrics against their baselines, then in plain words."""
-    trivial = metrics.get("trivial_precision")
+    """The retellable sentence first, then threshold-free and ranking measures, then the rest."""
+    ranking = metrics.get("ranking") or {}
+    hit = (ranking.get("model") or {}).get("hit_rate_at_k")
+    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
+    story = views.headline_sentence(hit, pop, k=int(ranking.get("k", 10)))
+    if story:
+        st.markdown(f"#### {story}")
     m = st.columns(4)
-    precision = metrics.get("precision")
-    delta = (
-        None
-        if precision is None or trivial is None
-        else f"{100 * (precision - trivial):+.1f} pts vs guessing"
-    )
-    m[0].metric(
-        "Precision",
-        views.percent(precision, 1),
-        delta=delta,
-        help="Of the products the model says a customer will like, the share they really liked.",
-    )
+    if ranking:
+        m[0].metric(
+            f"Finds the next product (top {ranking.get('k', 10)})",
+            views.percent(hit, 1),
+            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs best-sellers",
+            help="Share of customers whose next product is among the model's suggestions (hit rate).",
+        )
     m[1].metric(
-        "Recall",
-        views.percent(metrics.get("recall"), 1),
-        help="Of the products customers liked, the share the model spotted.",
+        "Ranks liked above disliked",
+        views.percent(metrics.get("roc_auc"), 1),
+        help="How often a liked product scores above a disliked one (ROC AUC; 50 % = coin flip). "
+        "It does not depend on the threshold.",
     )
     m[2].metric(
-        "AUC",
-        views.percent(metrics.get("roc_auc"), 1),
-        help="How often a liked product scores above a disliked one (50 % = coin flip).",
+        "Precision",
+        views.percent(metrics.get("precision"), 1),
+        help="Of the products the model says a customer will like, the share they really liked. "
+        "Moves with the threshold.",
     )
-    ranking = metrics.get("ranking")
-    if ranking:
-        hit, pop = ranking["model"].get("hit_rate_at_k"), ranking["popularity"].get("hit_rate_at_k")
-        m[3].metric(
-            f"Hit rate (top {ranking.get('k', 10)})",
-            views.percent(hit, 1),
-            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs popular",
-            help="Share of customers whose next product is in the model's top list.",
-        )
+    m[3].metric(
+        "Recall",
+        views.percent(metrics.get("recall"), 1),
+        help="Of the products customers liked, the share the model spotted. Moves with the threshold.",
+    )
     for sentence in views.classification_sentences(metrics):
         st.markdown(f"- {sentence}")
-    sentence = views.ranking_sentence(ranking)
-    if sentence:
-        st.markdown(f"- {sentence}")
+
+
+def _tradeoff(run: Run, run_id: str) -> None:
+    """Against the latest other run on the same data: a precision gain bought with recall."""
+    key = ((run.split_summary or {}).get("dataset") or {}).get("key")
+    if key is None:
+        return
+    from pages import _runs as runs
+
+    others = [
+        r
+        for r in runs.list_runs()
+        if r.run_id != run_id and r.metrics and ((r.summary or {}).get("dataset") or {}).get("key") == key
+    ]
+    # Prefer a run without oversampling: the usual source of such a trade.
+    others.sort(key=lambda r: bool((r.config or {}).get("multipliers")))
+    if others:
+        what = f"these settings (against “{others[0].name}”)"
+        sentence = views.tradeoff_sentence(run.metrics, others[0].metrics, what)
+        if sentence:
+            st.warning(sentence, icon=":material/swap_vert:")
 
 
 def _call_charts(run: Run, run_id: str) -> None:
@@ -319,6 +391,7 @@ def _results(run: Run, run_id: str) -> None:
         return
     st.subheader("How good is it?")
     _headline(metrics)
+    _tradeoff(run, run_id)
     _call_charts(run, run_id)
     st.subheader("Learning curves")
     _history_charts(run.history)

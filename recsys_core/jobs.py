@@ -174,6 +174,9 @@ class TrainingJob(Job["Run"]):
         Display name of the run; ``None`` lets the pipeline name it after its settings.
     train
         ``train_run``-compatible callable (default :func:`recsys_core.pipeline.train_run`).
+    dataset
+        ``{"name": …, "key": …}`` of the data set, saved in the run's split summary so that its
+        pages find the run's own data again, whatever is loaded then.
     """
 
     ratings: Ratings
@@ -182,6 +185,7 @@ class TrainingJob(Job["Run"]):
     directory: Path = field(default_factory=runs_dir)
     name: str | None = None
     train: TrainFunction | None = None
+    dataset: dict[str, str] | None = None
     run_id: str | None = None
     run_path: Path | None = None
 
@@ -210,6 +214,8 @@ class TrainingJob(Job["Run"]):
             on_progress=self.on_progress,
             should_stop=self.should_stop,
         )
+        if self.dataset is not None:
+            run.split_summary["dataset"] = dict(self.dataset)
         record = registry.save(run)
         self.run_id, self.run_path = record.run_id, record.path
         return run

@@ -72,7 +72,7 @@ def train_run(
     trained = time.perf_counter()
     stages["train"] = trained - started - sum(stages.values())
     run = Run(
-        name=name or _default_name(config),
+        name=name or _default_name(config, ratings, result),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         config=config,
         id_map=prepared.id_map,
@@ -120,8 +120,14 @@ def _split_summary(
     }
 
 
-def _default_name(config: TrainConfig) -> str:
-    mult = (
-        ",".join(f"{k:g}×{v:g}" for k, v in sorted(config.multipliers.items()) if v != 1) or "no oversampling"
+def _default_name(config: TrainConfig, ratings: Ratings, result: TrainResult) -> str:
+    # Plain words that tell runs apart: the data, the recipe and what differs, how it ended.
+    from recsys_core.views import run_name
+
+    report = getattr(ratings, "report", None)
+    return run_name(
+        config,
+        getattr(report, "source", None),
+        epochs_done=len(result.history),
+        stopped=result.stopped_early,
     )
-    return f"{config.objective} · dim {config.embedding_dim} · {config.epochs} ep · {mult}"

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from imblearn.over_sampling import RandomOverSampler
 
 from recsys_core.errors import RecsysError
 
@@ -147,6 +146,10 @@ def rebalance(train_frame: pd.DataFrame, multipliers: Mapping[float, float], see
     # for the raw ratings.
     classes, codes = np.unique(ratings.to_numpy(dtype=np.float64), return_inverse=True)
     code_of = {float(c): i for i, c in enumerate(classes)}
+    # imbalanced-learn (and scikit-learn) load only when something is oversampled: the app's
+    # Balance page needs the strategy arithmetic, not the sampler.
+    from imblearn.over_sampling import RandomOverSampler
+
     sampler = RandomOverSampler(
         sampling_strategy={code_of[float(r)]: n for r, n in strategy.items()}, random_state=seed
     )

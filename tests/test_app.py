@@ -209,8 +209,8 @@ def test_one_epoch_of_training_produces_a_saved_run(runs_dir: Path, small_csv: b
     _goto(at, "train")
     settings = {
         "Epochs (passes over the data)": 1,
-        "Embedding size": 8,
-        "Batch size": 256,
+        "Profile size": 8,
+        "Ratings per learning step": 256,
     }
     for box in at.number_input:
         if box.label in settings:

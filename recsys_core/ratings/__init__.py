@@ -49,7 +49,7 @@ from recsys_core.ratings._columns import is_number
 from recsys_core.ratings._csv import MAX_COLUMNS
 from recsys_core.ratings._load import Ratings, load_ratings
 from recsys_core.ratings._memory import MEMORY_BUDGET, available_memory
-from recsys_core.ratings._peek import peek_columns
+from recsys_core.ratings._peek import peek_columns, peek_table
 from recsys_core.ratings._products import load_products
 from recsys_core.ratings._types import ColumnMap, LoadReport, Source
 from recsys_core.ratings._values import MAX_ID_LENGTH, MAX_RATING_LEVELS, MAX_RATING_VALUE
@@ -70,6 +70,7 @@ __all__ = [
     "load_products",
     "load_ratings",
     "peek_columns",
+    "peek_table",
 ]
 
 # The memory guard reads these two from its own module; setting them here (as callers and tests

@@ -1,6 +1,10 @@
-"""Column names from the first bytes of a table, for choosing its columns by hand."""
+"""Column names and first rows of a table, from its first bytes, for choosing its columns by hand."""
 
 from __future__ import annotations
+
+import csv
+
+import pandas as pd
 
 from recsys_core.errors import RecsysError
 from recsys_core.ratings._columns import RATINGS_SPEC
@@ -65,3 +69,32 @@ def peek_columns(data: bytes, name: str, max_bytes: int = 1 << 20) -> list[str]:
     if layout.has_header:
         return layout.names
     return [f"column {k + 1}" for k in range(len(layout.names))]
+
+
+def peek_table(data: bytes, name: str, max_rows: int = 200, max_bytes: int = 1 << 20) -> pd.DataFrame:
+    """The first rows of a ratings table as text, under the names :func:`peek_columns` gives.
+
+    Read with the same sniffers (compression, encoding, delimiter, header), so the app can guess
+    which column is which from the values. Values stay strings (``None`` where missing): a guess
+    looks at what is written, before any parsing. A table the loader cannot read raises its
+    :class:`RecsysError`; a JSON array or Parquet file without rows gives an empty frame.
+    """
+    names = peek_columns(data, name, max_bytes)
+    head = open_head(data, name, max_bytes)
+    kind = format_of(head)
+    if kind == "parquet":
+        parquet = open_parquet(head)[0]
+        rows = parquet.read_row_group(0).slice(0, max_rows).to_pylist() if parquet.num_row_groups else []
+        return _as_text(pd.DataFrame(rows, columns=names))
+    if kind in ("jsonl", "json"):
+        records = sniff_json_records(head)[0] if kind == "jsonl" else []
+        return _as_text(pd.DataFrame(records[:max_rows], columns=names))
+    layout = sniff_csv(head, RATINGS_SPEC, {})
+    body = layout.lines[1:] if layout.has_header else layout.lines  # ``lines`` has no "sep=" line
+    rows = list(csv.reader(body[:max_rows], delimiter=layout.delimiter))
+    width = len(names)
+    return pd.DataFrame([(row + [None] * width)[:width] for row in rows], columns=names, dtype=object)
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(object).where(frame.notna(), None).map(lambda v: v if v is None else str(v))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from recsys_core.views._names import dataset_label
 from recsys_core.views._text import multipliers_text
 
 if TYPE_CHECKING:  # the registry pulls in torch; these helpers only read a record's fields
@@ -28,26 +29,42 @@ def run_row(record: RunRecord) -> dict[str, object]:
     ranking = metrics.get("ranking") or {}
     created = pd.to_datetime(record.created_at, errors="coerce", utc=True)
     multipliers = {float(k): float(v) for k, v in (config.get("multipliers") or {}).items()}
+    stages = summary.get("stage_seconds") or {}
     return {
         "run": record.name,
         "id": record.run_id,
+        "data set": run_dataset(summary)[0],
         "created": created.tz_convert(None) if pd.notna(created) else pd.NaT,
-        "precision": metrics.get("precision"),
-        "recall": metrics.get("recall"),
+        "minutes": sum(float(v) for v in stages.values()) / 60 if stages else None,
+        # Threshold-free and ranking measures first; precision and recall depend on the threshold.
         "AUC": metrics.get("roc_auc"),
-        "guessing precision": metrics.get("trivial_precision"),
         "hit rate": (ranking.get("model") or {}).get("hit_rate_at_k"),
         "popular hit rate": (ranking.get("popularity") or {}).get("hit_rate_at_k"),
+        "precision": metrics.get("precision"),
+        "recall": metrics.get("recall"),
+        "guessing precision": metrics.get("trivial_precision"),
         "oversampling": multipliers_text(multipliers),
         "epochs": config.get("epochs"),
         "best epoch": summary.get("best_epoch"),
-        "embedding": config.get("embedding_dim"),
-        "batch": config.get("batch_size"),
+        "profile size": config.get("embedding_dim"),
+        "ratings per step": config.get("batch_size"),
         "learning rate": config.get("learning_rate"),
         "threshold": config.get("threshold"),
-        "objective": config.get("objective"),
+        "goal": config.get("objective"),
         "train ratings": summary.get("train_after_rebalance"),
     }
+
+
+def run_dataset(summary: dict[str, object]) -> tuple[str, str | None]:
+    """``(name, key)`` of the data set a run was trained on, from its split summary.
+
+    The app records ``{"name", "key"}`` under ``"dataset"`` (the key finds the data again); runs
+    from elsewhere have no record: ``("data not recorded", None)``.
+    """
+    recorded = summary.get("dataset")
+    if isinstance(recorded, dict):
+        return dataset_label(recorded.get("name")), recorded.get("key")
+    return dataset_label(None), None
 
 
 def runs_table(records: Iterable[RunRecord]) -> pd.DataFrame:

@@ -1,0 +1,105 @@
+"""Does watching training slow it down? The same training with and without the Train page open.
+
+Starts ``streamlit run app.py`` (as ``make run`` does), opens it in Debian's Chromium (1440×900)
+and starts the same training on the demo data twice from the Train page: once staying on the
+page (live progress bar and charts), once leaving for the Data page right after the start. Each
+run's own wall time (``duration_seconds`` in its saved manifest) is the measure, so the browser's
+timing never enters it. Prints both and the slow-down; asserts nothing.
+
+Usage::
+
+    .venv/bin/python benchmarks/app_training.py [--epochs 4] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from app_server import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
+
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+def _manifests(runs: Path) -> set[Path]:
+    return set(runs.glob("*/manifest.json"))
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=120_000,
+    )
+
+
+def _goto(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=120_000)
+    _settle(page)
+
+
+def train_once(browser, url: str, runs: Path, epochs: int, watched: bool) -> float:
+    """Start one training from the Train page; the run's own duration in seconds."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.get_by_role("heading", name="Data", level=1).wait_for()
+    _settle(page)
+    _goto(page, "Train")
+    page.get_by_text("Advanced settings").click()
+    box = page.get_by_role("spinbutton", name=re.compile("Epochs"))
+    box.fill(str(epochs))
+    box.press("Enter")
+    _settle(page)
+    before = _manifests(runs)
+    page.get_by_role("button", name="Start training").click()
+    if not watched:
+        page.get_by_test_id("stProgress").wait_for()
+        _goto(page, "Data")
+    deadline = time.monotonic() + 1800
+    while not (_manifests(runs) - before):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the training did not finish within 30 minutes")
+        page.wait_for_timeout(250)  # keeps the page (and, when watched, its live charts) running
+    (manifest,) = _manifests(runs) - before
+    context.close()
+    return float(json.loads(manifest.read_text())["duration_seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=4, help="epochs of the fast recipe per run")
+    parser.add_argument("--repeats", type=int, default=1, help="pairs of runs (watched, unwatched)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {"unwatched": [], "watched": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp) / "runs"
+        with streamlit_app(runs, Path(tmp) / "streamlit.log") as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            train_once(browser, url, runs, 1, watched=False)  # warm-up: numba, torch, demo data
+            for _ in range(args.repeats):
+                for mode in ("unwatched", "watched"):
+                    times[mode].append(train_once(browser, url, runs, args.epochs, mode == "watched"))
+            browser.close()
+    away, watched = statistics.median(times["unwatched"]), statistics.median(times["watched"])
+    print(f"training, Train page not open  {away:7.2f} s  {times['unwatched']}")
+    print(f"training, Train page open      {watched:7.2f} s  {times['watched']}")
+    print(f"slower when watched            {100 * (watched / away - 1):+6.1f} %")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Plausible guesses for the column-mapping boxes, and why an input is refused, in words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Ratings are numbers in a small range: at most this many distinct values, within 0..10.
+_RATING_MAX_DISTINCT = 21
+_RATING_RANGE = (0.0, 10.0)
+#: Oversampling factors the app accepts (copies of a class: 1 = untouched, at most ×50).
+MULTIPLIER_RANGE = (1.0, 50.0)
+ROLES = ("user", "item", "rating", "time")
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def rating_problem(values: pd.Series, column: str) -> str | None:
+    """Why ``column`` cannot be the rating (``None`` when it can): numbers in a small range only."""
+    numbers = _numbers(values.dropna())
+    if len(numbers) == 0:
+        return None  # nothing to judge by: let the loader decide
+    finite = numbers[np.isfinite(numbers)]
+    if len(finite) < 0.9 * len(numbers):
+        return f"“{column}” is not a rating: it holds words, not numbers (ratings are numbers such as 1–5)."
+    low, high = float(finite.min()), float(finite.max())
+    if low < _RATING_RANGE[0] or high > _RATING_RANGE[1] or len(np.unique(finite)) > _RATING_MAX_DISTINCT:
+        return (
+            f"“{column}” is not a rating: it holds numbers from {low:,.0f} to {high:,.0f} (ratings are "
+            "a few values in a small range, such as 1–5). Pick the column with the stars."
+        )
+    return None
+
+
+def _looks_like_time(values: pd.Series) -> bool:
+    numbers = _numbers(values.dropna())
+    if len(numbers) and np.isfinite(numbers).all():
+        return bool(numbers.min() > 1e8)  # unix seconds (after 1973) or milliseconds
+    parsed = pd.to_datetime(values.dropna().astype(str), errors="coerce", format="mixed")
+    return bool(len(parsed)) and bool(parsed.notna().mean() > 0.9)
+
+
+def guess_columns(sample: pd.DataFrame, columns: list[str]) -> dict[str, str | None]:
+    """Plausible columns for each role (``user, item, rating, time``); ``None`` where nothing fits.
+
+    The rating is the first column of numbers in a small range, the time the first of dates or
+    large numbers; the customer and the product are the first two remaining columns. A role is
+    never guessed from a column that fails its own check (e.g. a Unix time as the rating).
+    """
+    guess: dict[str, str | None] = dict.fromkeys(ROLES)
+    have = [c for c in columns if c in sample.columns]
+    for column in have:
+        numeric = bool(len(_numbers(sample[column].dropna())))
+        if guess["rating"] is None and numeric and rating_problem(sample[column], column) is None:
+            guess["rating"] = column
+            continue
+        if guess["time"] is None and _looks_like_time(sample[column]):
+            guess["time"] = column
+    rest = [c for c in columns if c not in (guess["rating"], guess["time"])]
+    guess["user"] = rest[0] if rest else None
+    guess["item"] = rest[1] if len(rest) > 1 else None
+    return guess
+
+
+def multiplier_problem(value: float | None) -> str | None:
+    """Why an oversampling factor is refused (``None`` when it is used)."""
+    low, high = MULTIPLIER_RANGE
+    if value is None or not np.isfinite(value):
+        return "Enter a number."
+    if value < low:
+        return (
+            f"×{value:g} is not used: a multiplier adds copies, so it starts at ×{low:g} "
+            "(×1 leaves the class as it is)."
+        )
+    if value > high:
+        return f"×{value:g} is not used: at most ×{high:g} (more copies only repeat the same ratings)."
+    return None
