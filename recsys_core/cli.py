@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.errors import RecsysError
+from recsys_core.runs_command import add_runs_parser
 
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
@@ -130,6 +131,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     config = _config_from_args(args)
     if (args.out is None) == (args.runs_dir is None):
         raise RecsysError("Say where to save the run: either --out RUN_DIR or --runs-dir RUNS_FOLDER.")
+    from recsys_core.runs import check_run_destination
+
+    check_run_destination(args.out, args.overwrite)  # a file, an over-long name: refused before any work
     from recsys_core.training import resolve_device
 
     resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
@@ -525,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_command(sub)
     _add_query_commands(sub)
     _add_whatif_commands(sub)
+    add_runs_parser(sub)
     return parser
 
 
