@@ -30,7 +30,7 @@ import numpy as np
 from recsys_core.errors import RecsysError
 
 #: Largest JSON file of a run that is read (history of many epochs stays far below).
-MAX_JSON_BYTES = 64 << 20
+MAX_JSON_BYTES = 16 << 20
 #: Deepest nesting of arrays and objects accepted in a run's JSON (runs use about 4).
 MAX_JSON_DEPTH = 32
 #: Longest number literal accepted in a run's JSON.
@@ -42,8 +42,7 @@ MAX_INFLATE_RATIO = 200
 #: Entries whose uncompressed size is under this are never refused for their ratio.
 INFLATE_FLOOR_BYTES = 64 << 20
 
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
+_SPECIAL = re.compile(r'[\[\]{}"\\]')
 _SAFETENSORS_DTYPES = {
     "F64": 8,
     "F32": 4,
@@ -83,12 +82,33 @@ def _bounded_number(kind: type) -> object:
 _DECODER = json.JSONDecoder(parse_int=_bounded_number(int), parse_float=_bounded_number(float))
 
 
-def json_depth(text: str) -> int:
-    """Deepest nesting of ``[`` and ``{`` in JSON ``text`` (brackets inside strings ignored)."""
+def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
+    """Deepest nesting of ``[`` and ``{`` in JSON ``text``, brackets inside strings ignored.
+
+    One linear pass over the special characters (a regular expression for strings would
+    backtrack quadratically on hostile input); stops as soon as the depth passes ``limit``.
+    """
     depth = deepest = 0
-    for match in _BRACKETS.finditer(_STRINGS.sub('""', text)):
-        depth += 1 if match.group() in "[{" else -1
-        deepest = max(deepest, depth)
+    in_string = False
+    skip = -1  # position of the character escaped by a backslash
+    for match in _SPECIAL.finditer(text):
+        char, position = match.group(), match.start()
+        if position == skip:
+            continue
+        if in_string:
+            if char == "\\":
+                skip = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif char in "]}":
+            depth -= 1
     return deepest
 
 
