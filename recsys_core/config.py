@@ -17,6 +17,16 @@ NOTEBOOK_MULTIPLIERS: dict[float, float] = {1.0: 2.5, 2.0: 3.0, 3.0: 2.0}
 SPLITS = ("auto", "leave-last-out", "random", "temporal")
 OBJECTIVES = ("rating", "ranking", "hybrid")
 DEVICES = ("auto", "cpu", "cuda")
+#: Bounds of the settings (:meth:`TrainConfig.validate`): far above any useful value, low enough
+#: that a typo is refused before training instead of exhausting memory.
+MAX_EMBEDDING_DIM = 4096
+MAX_BATCH_SIZE = 1_000_000
+MAX_EPOCHS = 10_000
+MAX_NEGATIVES = 1000
+MAX_SEED = 2**32 - 1
+MAX_MULTIPLIER = 1000.0
+#: Most training rows after oversampling (checked once the class counts are known).
+MAX_OVERSAMPLED_ROWS = 200_000_000
 #: "Likes it" on the notebook's 1-5 scale; other scales get the same share of the scale.
 DEFAULT_POSITIVE_RATING = 4.0
 
@@ -88,14 +98,30 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`RecsysError` naming the first field with an unusable value."""
+        """Raise :class:`RecsysError` naming the first field with an unusable value.
+
+        Every number is bounded (see the ``MAX_*`` constants), so that a mistyped value is
+        refused before any data is loaded rather than failing, or exhausting memory, later.
+        """
+        for name in ("embedding_dim", "batch_size", "epochs", "seed", "negatives"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise RecsysError(f"Invalid training setting: {name} must be a whole number, not {value!r}.")
+        for name in ("learning_rate", "threshold", "positive_rating"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise RecsysError(f"Invalid training setting: {name} must be a finite number, not {value!r}.")
         checks = [
-            (self.embedding_dim >= 1, "embedding_dim must be at least 1"),
-            (self.batch_size >= 1, "batch_size must be at least 1"),
-            (self.epochs >= 1, "epochs must be at least 1"),
+            (
+                1 <= self.embedding_dim <= MAX_EMBEDDING_DIM,
+                f"embedding_dim must be 1 to {MAX_EMBEDDING_DIM:,}",
+            ),
+            (1 <= self.batch_size <= MAX_BATCH_SIZE, f"batch_size must be 1 to {MAX_BATCH_SIZE:,}"),
+            (1 <= self.epochs <= MAX_EPOCHS, f"epochs must be 1 to {MAX_EPOCHS:,}"),
             (self.learning_rate > 0, "learning_rate must be positive"),
             (0.0 < self.threshold < 1.0, "threshold must be between 0 and 1 (exclusive)"),
-            (self.negatives >= 0, "negatives must be 0 or more"),
+            (0 <= self.negatives <= MAX_NEGATIVES, f"negatives must be 0 to {MAX_NEGATIVES:,}"),
+            (0 <= self.seed <= MAX_SEED, f"seed must be 0 to {MAX_SEED:,} (2**32 - 1)"),
             (self.split in SPLITS, f"split must be one of {', '.join(SPLITS)}"),
             (self.objective in OBJECTIVES, f"objective must be one of {', '.join(OBJECTIVES)}"),
             (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
@@ -104,10 +130,17 @@ class TrainConfig:
             if not ok:
                 raise RecsysError(f"Invalid training setting: {message}.")
         for rating, factor in self.multipliers.items():
+            if not math.isfinite(rating):
+                raise RecsysError(f"Invalid multiplier class {rating:g}: a rating must be a finite number.")
             if not factor >= 1.0:
                 raise RecsysError(
                     f"Invalid multiplier {factor:g} for {rating:g}★: multipliers only add copies, "
                     "so each must be 1 or more (1 leaves the class untouched)."
+                )
+            if not factor <= MAX_MULTIPLIER:  # also catches inf
+                raise RecsysError(
+                    f"Invalid multiplier {factor:g} for {rating:g}★: at most {MAX_MULTIPLIER:g} copies "
+                    "of each rating can be added."
                 )
 
     def for_scale(self, levels: Iterable[float]) -> TrainConfig:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,11 @@ def train_run(
         class_counts_before=prepared.balanced.before,
         class_counts_after=prepared.balanced.after,
         metrics={},
-        split_summary=_split_summary(prepared, result, config, stages),
+        # The ratings file's name, for run lists (``recsys runs``); no path, nothing private.
+        split_summary={
+            **_split_summary(prepared, result, config, stages),
+            "dataset": Path(str(ratings.report.source)).name,
+        },
         seen_users=prepared.seen_users,
         seen_items=prepared.seen_items,
         test_users=prepared.test_users,

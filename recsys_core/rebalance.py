@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys_core.config import MAX_OVERSAMPLED_ROWS
 from recsys_core.errors import RecsysError
 
 
@@ -97,6 +98,12 @@ def oversampling_strategy(
         target = round(count * factor)
         if target > count:
             strategy[key] = target
+    rows = sum(int(c) for c in counts.values()) + sum(t - int(counts[k]) for k, t in strategy.items())
+    if rows > MAX_OVERSAMPLED_ROWS:
+        raise RecsysError(
+            f"Oversampling would make {rows:,} training rows (at most {MAX_OVERSAMPLED_ROWS:,}); "
+            "use smaller multipliers."
+        )
     return dict(sorted(strategy.items()))
 
 

@@ -11,12 +11,17 @@ import hashlib
 import json
 import math
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from recsys_core.errors import RecsysError
+from recsys_core.run_guard import npz_members, read_json_file, whole_number
+
+#: Sees ``{key: (dtype, shape)}`` of an ``.npz``'s members before their data is read.
+NpzCheck = Callable[[Mapping[str, tuple[np.dtype, tuple[int, ...]]]], None]
 
 FORMAT_NAME = "recsys-explorer-run"
 #: Bumped whenever a change would make an older reader misread a newer run (or vice versa).
@@ -25,6 +30,8 @@ FORMAT_VERSION = 1
 JSON_FILES = ("config.json", "history.json", "metrics.json", "class_counts.json", "split.json")
 REQUIRED_FILES = (*JSON_FILES, "model.safetensors", "ids.npz", "pairs.npz")
 PRODUCTS_FILE = "products.parquet"
+#: A manifest lists a dozen files: anything much larger was not written by a save.
+MAX_MANIFEST_BYTES = 1 << 20
 
 
 def json_ready(value: Any) -> Any:
@@ -56,12 +63,17 @@ def file_sha256(path: Path) -> str:
 
 
 def read_json(folder: Path, name: str) -> Any:
-    try:
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecsysError(
-            f"{name} in the run {folder} is not valid JSON ({exc}); the run is damaged."
-        ) from exc
+    """A run's JSON file, with bounded size, depth and numbers (see :mod:`recsys_core.run_guard`)."""
+    return read_json_file(folder, name)
+
+
+def read_json_of(folder: Path, name: str, kind: type) -> Any:
+    """:func:`read_json`, refused unless the top level is a ``kind`` (``dict`` or ``list``)."""
+    value = read_json(folder, name)
+    if not isinstance(value, kind):
+        what = "an object" if kind is dict else "a list"
+        raise RecsysError(f"{name} in the run {folder} is not {what}; the run is damaged.")
+    return value
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -79,7 +91,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{folder} is not a saved run: manifest.json is missing (it is written last, so the save "
             "may have been interrupted). Pass the folder written by `recsys train --out` or the app."
         )
-    manifest = read_json(folder, "manifest.json")
+    manifest = read_json_file(folder, "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise RecsysError(f"{folder}/manifest.json does not describe a RecSys Explorer run.")
     version = manifest.get("format_version")
@@ -91,6 +103,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise RecsysError(f"{folder}/manifest.json has no file list; the run is damaged.")
+    for name, entry in files.items():
+        # A hand-made manifest: every entry must be {"sha256": hex, "bytes": whole number}.
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("sha256"), str)
+            or whole_number(entry.get("bytes"), 0, 1 << 50) is None
+        ):
+            raise RecsysError(
+                f"{folder}/manifest.json lists {name!r} without a checksum and a byte count; "
+                "the run is damaged."
+            )
     return manifest
 
 
@@ -109,29 +132,39 @@ def verify_files(folder: Path, files: dict[str, Any], names: tuple[str, ...] | N
             raise RecsysError(f"File {name} is missing from the run {folder}; restore it or retrain the run.")
         entry = files[name]
         expected = entry.get("sha256") if isinstance(entry, dict) else None
-        size = path.stat().st_size
-        if isinstance(entry, dict) and "bytes" in entry and size != entry["bytes"]:
+        declared = entry.get("bytes") if isinstance(entry, dict) else None
+        try:
+            size = path.stat().st_size
+            if whole_number(declared, 0, 1 << 50) is not None and size != declared:
+                raise RecsysError(
+                    f"File {name} in the run {folder} was modified or truncated ({size:,} bytes, "
+                    f"expected {declared:,}); restore it or retrain the run."
+                )
+            actual = file_sha256(path)
+        except OSError as exc:
             raise RecsysError(
-                f"File {name} in the run {folder} was modified or truncated ({size:,} bytes, "
-                f"expected {entry['bytes']:,}); restore it or retrain the run."
-            )
-        if file_sha256(path) != expected:
+                f"File {name} in the run {folder} cannot be read ({exc.strerror or exc})."
+            ) from None
+        if actual != expected:
             raise RecsysError(
                 f"File {name} in the run {folder} was modified or truncated (its checksum does not match "
                 "the manifest); restore it or retrain the run."
             )
 
 
-def load_npz(folder: Path, name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+def load_npz(
+    folder: Path, name: str, keys: tuple[str, ...], check: NpzCheck | None = None
+) -> dict[str, np.ndarray]:
+    """The arrays ``keys`` of ``folder / name``, read without pickle.
+
+    Every member's ``.npy`` header is checked first (:func:`~recsys_core.run_guard.npz_members`);
+    ``check`` then sees the declared dtypes and shapes and may refuse them before any data is read.
+    """
+    found = npz_members(folder / name, folder, keys)
+    if check is not None:
+        check(found)
     try:
         with np.load(folder / name, allow_pickle=False) as archive:
-            missing = [key for key in keys if key not in archive.files]
-            if missing:
-                raise RecsysError(
-                    f"{name} in the run {folder} lacks {', '.join(missing)}; the run is damaged."
-                )
             return {key: archive[key] for key in keys}
-    except RecsysError:
-        raise
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise RecsysError(f"{name} in the run {folder} cannot be read ({exc}); the run is damaged.") from exc

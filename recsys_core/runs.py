@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,42 +35,47 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
+from recsys_core.run_arrays import PAIR_ARRAYS, check_codes, id_check, load_model, pairs_check
 from recsys_core.run_files import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    JSON_FILES,
     PRODUCTS_FILE,
     REQUIRED_FILES,
     file_sha256,
     load_npz,
-    read_json,
+    read_json_of,
     read_manifest,
     verify_files,
     write_json,
+)
+from recsys_core.run_staging import (
+    MAX_RUN_NAME_BYTES,
+    NEW_RUN,
+    TEMP_PREFIX,
+    begin,
+    check_run_destination,
+    recover,
+    swap_in,
 )
 from recsys_core.topk import build_seen_matrix
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_RUN_NAME_BYTES",
     "TEMP_PREFIX",
     "Run",
+    "check_run_destination",
     "load_run",
     "read_run_summary",
     "save_run",
 ]
-
-#: Name prefix of the folders a save writes before renaming them into place (and of the previous
-#: run while it is being replaced); a leftover one belongs to a process that died mid-save.
-TEMP_PREFIX = ".tmp-"
-
-_PAIR_ARRAYS = ("seen_users", "seen_items", "test_users", "test_items", "test_ratings", "popularity")
 
 
 @dataclass(eq=False)
@@ -248,28 +253,30 @@ def _compact_codes(codes: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _write_files(run: Run, folder: Path) -> None:
-    write_json(folder / "config.json", run.config.to_dict())
-    write_json(folder / "history.json", run.history)
-    write_json(folder / "metrics.json", run.metrics)
-    write_json(
-        folder / "class_counts.json",
-        {"before": run.class_counts_before, "after": run.class_counts_after},
-    )
-    write_json(folder / "split.json", run.split_summary)
+def _write_products(run: Run, path: Path) -> None:
+    products = run.products.copy()
+    for column in products.columns:
+        if column in ("item", "name", "category"):
+            products[column] = products[column].astype(str)
+    products.to_parquet(path, index=False)
+
+
+def _write_weights(run: Run, path: Path) -> None:
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
     save_file(
         state,
-        str(folder / "model.safetensors"),
+        str(path),
         metadata={
             "n_users": str(run.model.n_users),
             "n_items": str(run.model.n_items),
             "embedding_dim": str(run.model.embedding_dim),
         },
     )
-    np.savez_compressed(folder / "ids.npz", **run.id_map.to_arrays())
+
+
+def _write_pairs(run: Run, path: Path) -> None:
     np.savez(
-        folder / "pairs.npz",
+        path,
         seen_users=_compact_codes(run.seen_users),
         seen_items=_compact_codes(run.seen_items),
         test_users=_compact_codes(run.test_users),
@@ -277,15 +284,10 @@ def _write_files(run: Run, folder: Path) -> None:
         test_ratings=run.test_ratings,
         popularity=np.asarray(run.popularity),
     )
-    files = list(REQUIRED_FILES)
-    if run.products is not None:
-        products = run.products.copy()
-        for column in products.columns:
-            if column in ("item", "name", "category"):
-                products[column] = products[column].astype(str)
-        products.to_parquet(folder / PRODUCTS_FILE, index=False)
-        files.append(PRODUCTS_FILE)
-    manifest = {
+
+
+def _manifest(run: Run, folder: Path, files: list[str]) -> dict[str, Any]:
+    return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "name": run.name,
@@ -304,14 +306,45 @@ def _write_files(run: Run, folder: Path) -> None:
             for name in files
         },
     }
+
+
+def _write_files(run: Run, folder: Path, target: Path) -> None:
+    """Write every file of ``run`` into ``folder``; a failed write names the file (for ``target``)."""
+    steps: list[tuple[str, Callable[[Path], None]]] = [
+        ("config.json", lambda p: write_json(p, run.config.to_dict())),
+        ("history.json", lambda p: write_json(p, run.history)),
+        ("metrics.json", lambda p: write_json(p, run.metrics)),
+        (
+            "class_counts.json",
+            lambda p: write_json(p, {"before": run.class_counts_before, "after": run.class_counts_after}),
+        ),
+        ("split.json", lambda p: write_json(p, run.split_summary)),
+        ("model.safetensors", lambda p: _write_weights(run, p)),
+        ("ids.npz", lambda p: np.savez_compressed(p, **run.id_map.to_arrays())),
+        ("pairs.npz", lambda p: _write_pairs(run, p)),
+    ]
+    files = list(REQUIRED_FILES)
+    if run.products is not None:
+        steps.append((PRODUCTS_FILE, lambda p: _write_products(run, p)))
+        files.append(PRODUCTS_FILE)
     # The manifest is written last: a folder without one was never finished.
-    write_json(folder / "manifest.json", manifest)
+    steps.append(("manifest.json", lambda p: write_json(p, _manifest(run, folder, files))))
+    for name, write in steps:
+        try:
+            write(folder / name)
+        except (OSError, SafetensorError) as exc:
+            # safetensors reports a full disk as its own error type, with the OS error inside.
+            reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+            raise RecsysError(
+                f"Cannot save the run to {target}: writing {name} failed ({reason}). Is the disk full? "
+                "The previous contents of the folder are unchanged."
+            ) from None
 
 
 def save_run(run: Run, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``run`` to the folder ``directory`` (created) and return its path.
 
-    The files are written to a temporary sibling folder first and renamed into place, so
+    The files are written to a hidden staging folder beside it first and renamed into place, so
     ``directory`` holds either the previous complete run or the new complete run, never a mix.
 
     Parameters
@@ -321,46 +354,33 @@ def save_run(run: Run, directory: str | os.PathLike[str], *, overwrite: bool = F
         saved run is never replaced, whatever ``overwrite`` says.
     """
     target = Path(directory)
-    if target.exists():
-        if not target.is_dir():
-            raise RecsysError(f"Cannot save the run to {target}: it is a file; choose a folder name.")
-        if any(target.iterdir()):
-            if not (target / "manifest.json").is_file():
-                raise RecsysError(
-                    f"Cannot save the run to {target}: the folder holds files that are not a saved run, "
-                    "and they would be deleted. Choose an empty or new folder."
-                )
-            if not overwrite:
-                raise RecsysError(
-                    f"{target} already holds a saved run; choose another folder or allow overwriting."
-                )
+    check_run_destination(target, overwrite)
     parent = target.absolute().parent
-    token = uuid.uuid4().hex[:8]
-    staging = parent / f"{TEMP_PREFIX}{target.name}-{token}"
+    staging: Path | None = None
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-        _write_files(run, staging)
-        if target.exists():
-            retired = parent / f"{TEMP_PREFIX}old-{target.name}-{token}"
-            os.replace(target, retired)
-            try:
-                os.replace(staging, target)
-            except OSError:
-                os.replace(retired, target)  # put the previous run back
-                raise
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        staging = begin(parent, target.name)
+        _write_files(run, staging / NEW_RUN, target)
+        swap_in(staging, target)
     except OSError as exc:
-        raise RecsysError(f"Cannot save the run to {target}: {exc.strerror or exc}.") from exc
+        raise RecsysError(f"Cannot save the run to {target}: {exc.strerror or exc}.") from None
     finally:
-        if staging.exists():
+        if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
 # -- loading ----------------------------------------------------------------------------------
+
+
+def _open_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest, after repairing a save to this folder that was killed mid-overwrite."""
+    try:
+        if not folder.exists():
+            recover(folder.absolute().parent)
+    except OSError:
+        pass  # read_manifest says what is wrong with the folder
+    return read_manifest(folder)
 
 
 def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -372,12 +392,20 @@ def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
         ``name, created_at, duration_seconds, message, config`` (``TrainConfig.to_dict()``),
         ``metrics``, ``summary`` (the split summary) and ``class_counts`` (``{"before": {...},
         "after": {...}}`` with string keys), after checking those files' checksums.
+
+    Raises
+    ------
+    RecsysError
+        For anything wrong with the folder, including files that are not JSON objects.
     """
     folder = Path(directory)
-    manifest = read_manifest(folder)
-    names = ("config.json", "metrics.json", "split.json", "class_counts.json")
-    verify_files(folder, manifest["files"], names)
-    config, metrics, summary, counts = (read_json(folder, name) for name in names)
+    try:
+        manifest = _open_manifest(folder)
+        names = ("config.json", "metrics.json", "split.json", "class_counts.json")
+        verify_files(folder, manifest["files"], names)
+        config, metrics, summary, counts = (read_json_of(folder, name, dict) for name in names)
+    except OSError as exc:
+        raise RecsysError(f"The run {folder} cannot be read ({exc.strerror or exc}).") from None
     return {
         "name": str(manifest.get("name", folder.name)),
         "created_at": str(manifest.get("created_at", "")),
@@ -390,77 +418,52 @@ def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
     }
 
 
-def _load_model(folder: Path, manifest: dict[str, Any]) -> NCF:
-    try:
-        state = load_file(str(folder / "model.safetensors"))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RecsysError(
-            f"model.safetensors in the run {folder} is truncated or corrupt ({exc}); retrain the run."
-        ) from exc
-    dims = manifest.get("model", {})
-    try:
-        model = NCF(
-            int(dims["n_users"]),
-            int(dims["n_items"]),
-            int(dims["embedding_dim"]),
-            rating_head="rating_scale" in state,  # hybrid runs carry a rating head
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RecsysError(f"{folder}/manifest.json lacks the model's sizes; the run is damaged.") from exc
-    expected = model.state_dict()
-    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
-        raise RecsysError(
-            f"model.safetensors in the run {folder} does not hold an NCF of "
-            f"{model.n_users} users x {model.n_items} items x {model.embedding_dim} dims; the run is damaged."
-        )
-    model.load_state_dict(state)
-    model.eval()
-    return model
-
-
 def load_run(directory: str | os.PathLike[str]) -> Run:
     """Read a run written by :func:`save_run`, after checking every file against the manifest.
 
     Nothing in the folder is executed: weights come from safetensors, arrays from ``.npz`` read
-    with ``allow_pickle=False``, the rest from JSON and Parquet.
+    with ``allow_pickle=False``, the rest from JSON and Parquet. Every size a file declares is
+    checked against the file and a bound before anything is allocated from it.
 
     Raises
     ------
     RecsysError
-        When the folder or a file is missing, a file was modified or truncated, the format
-        version is not this reader's, or the contents do not fit together.
+        When the folder or a file is missing or unreadable, a file was modified or truncated, the
+        format version is not this reader's, or the contents do not fit together.
     """
     folder = Path(directory)
-    manifest = read_manifest(folder)
+    try:
+        return _load_checked(folder)
+    except RecursionError as exc:  # belt and braces: JSON depth is bounded before parsing
+        raise RecsysError(f"The run in {folder} nests its data too deeply ({exc}); it is damaged.") from None
+    except OSError as exc:
+        name = Path(exc.filename).name if exc.filename else "a file"
+        raise RecsysError(f"{name} in the run {folder} cannot be read ({exc.strerror or exc}).") from None
+
+
+def _load_checked(folder: Path) -> Run:
+    manifest = _open_manifest(folder)
     verify_files(folder, manifest["files"])
-    config_data, history, metrics, counts, split_summary = (read_json(folder, name) for name in JSON_FILES)
+    config_data, metrics, counts, split_summary = (
+        read_json_of(folder, name, dict)
+        for name in ("config.json", "metrics.json", "class_counts.json", "split.json")
+    )
+    history = read_json_of(folder, "history.json", list)
     try:
         config = TrainConfig.from_dict(config_data)
-    except (TypeError, RecsysError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # RecsysError is a ValueError
         raise RecsysError(f"config.json in the run {folder} holds unusable settings ({exc}).") from exc
-    model = _load_model(folder, manifest)
-    ids = load_npz(folder, "ids.npz", ("users", "items"))
-    pairs = load_npz(folder, "pairs.npz", _PAIR_ARRAYS)
+    model = load_model(folder, manifest)
+    n_users, n_items = model.n_users, model.n_items
+    ids = load_npz(folder, "ids.npz", ("users", "items"), id_check(folder, n_users, n_items))
+    pairs = load_npz(folder, "pairs.npz", PAIR_ARRAYS, pairs_check(folder, n_items))
     id_map = IdMap.from_arrays(ids["users"], ids["items"])
-    if (id_map.n_users, id_map.n_items) != (model.n_users, model.n_items):
+    if (id_map.n_users, id_map.n_items) != (n_users, n_items):
         raise RecsysError(
             f"ids.npz in the run {folder} lists {id_map.n_users} users and {id_map.n_items} items but the "
-            f"model has {model.n_users} x {model.n_items}; the run is damaged."
+            f"model has {n_users} x {n_items}; the run is damaged."
         )
-    for key in ("seen_users", "test_users"):
-        codes = pairs[key]
-        if len(codes) and (codes.min() < 0 or codes.max() >= model.n_users):
-            raise RecsysError(
-                f"pairs.npz in the run {folder} has {key} outside the user codes; it is damaged."
-            )
-    for key in ("seen_items", "test_items"):
-        codes = pairs[key]
-        if len(codes) and (codes.min() < 0 or codes.max() >= model.n_items):
-            raise RecsysError(
-                f"pairs.npz in the run {folder} has {key} outside the item codes; it is damaged."
-            )
-    if pairs["popularity"].shape != (model.n_items,):
-        raise RecsysError(f"pairs.npz in the run {folder} has a popularity vector of the wrong length.")
+    check_codes(folder, pairs, n_users, n_items)
     products = None
     if PRODUCTS_FILE in manifest["files"]:
         try:
@@ -493,5 +496,5 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
         )
     except RecsysError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise RecsysError(f"The run in {folder} is missing a field ({exc}); it is damaged.") from exc

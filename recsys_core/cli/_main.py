@@ -10,6 +10,7 @@ from typing import TextIO
 from recsys_core.cli._common import Parser
 from recsys_core.cli._data import add_data_parsers
 from recsys_core.cli._query import add_query_parsers
+from recsys_core.cli._runs import add_runs_parser
 from recsys_core.cli._train import add_train_parser
 from recsys_core.cli._whatif import add_whatif_parsers
 from recsys_core.errors import RecsysError
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_query_parsers(sub)
     add_whatif_parsers(sub)
+    add_runs_parser(sub)
     return parser
 
 

@@ -29,6 +29,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     config = config_from_args(args)
     if (args.out is None) == (args.runs_dir is None):
         raise RecsysError("Say where to save the run: either --out RUN_DIR or --runs-dir RUNS_FOLDER.")
+    from recsys_core.runs import check_run_destination
+
+    check_run_destination(args.out, args.overwrite)  # a file, an over-long name: refused before any work
     from recsys_core.training import resolve_device
 
     resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
