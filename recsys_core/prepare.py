@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,9 @@ from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
 from recsys_core.rebalance import Rebalanced, class_counts, rebalance
 from recsys_core.split import Split, split_ratings
-from recsys_core.topk import item_popularity
-from recsys_core.training import TrainingData
+
+if TYPE_CHECKING:
+    from recsys_core.training import TrainingData
 
 
 @dataclass
@@ -82,6 +84,10 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
     balanced = rebalance(split.train, config.multipliers, seed=config.seed)
     train_users, train_items = id_map.encode(balanced.frame)
     val_users, val_items = id_map.encode(split.validation)
+    # torch comes in only here: the app's Balance page counts classes without loading it.
+    from recsys_core.topk import item_popularity
+    from recsys_core.training import TrainingData
+
     data = TrainingData.from_ratings(
         train_users,
         train_items,
