@@ -30,8 +30,12 @@ layout.intro(
 )
 
 PRESET_TEXT = {
+    "recommended": "the best top-N lists (softmax over the catalogue), still predicts ratings",
     "fast": "quick, good results on the demo data in about a minute",
-    "notebook": "the reference notebook's recipe, exactly; slow on large data without a GPU",
+    "notebook": (
+        "the reference notebook's recipe, exactly: predicts ratings, but its lists rank below "
+        '"most popular"; slow on large data without a GPU'
+    ),
 }
 
 
@@ -47,6 +51,7 @@ OBJECTIVE_TEXT = {
     "rating": "Predict ratings (the notebook's way)",
     "ranking": "Find what customers pick next",
     "hybrid": "Both: find what they pick, predict how they rate it",
+    "softmax": "Best lists: rank each customer's products against the whole catalogue",
 }
 OBJECTIVE_HELP = (
     "Predict ratings learns only from the ratings given, so it knows how much a customer likes "

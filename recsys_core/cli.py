@@ -171,7 +171,9 @@ def _train_command(
             )
     trainer = None
     if context is not None:
-        from recsys_core.distributed import train_model_ddp
+        from recsys_core.distributed import check_objective, train_model_ddp
+
+        check_objective(config)  # before loading the ratings
 
         trainer = partial(train_model_ddp, gradients=args.ddp_gradients)
         out.write(
@@ -378,7 +380,11 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
         "--runs-dir", help="or: a runs folder shared with the app (indexed, any number of runs)"
     )
     train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    train.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
+    train.add_argument(
+        "--preset",
+        default="recommended",
+        help="recommended (default: the best top-N lists), fast, or notebook (the reference recipe)",
+    )
     train.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--dim", type=int, help="embedding size")
@@ -386,7 +392,7 @@ def _add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, help="Adam learning rate")
     train.add_argument("--threshold", type=float, help="score at or above it predicts 'likes it'")
     train.add_argument("--split", help="auto, leave-last-out, random or temporal")
-    train.add_argument("--objective", help="rating, ranking or hybrid")
+    train.add_argument("--objective", help="rating, ranking, hybrid or softmax")
     train.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
     train.add_argument("--device", help="auto, cpu or cuda")
     train.add_argument("--seed", type=int)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys_core.config import TrainConfig
+from recsys_core.errors import RecsysError
 from recsys_core.training._data import TrainingData
 
 #: Loss weight of a sampled unrated product in the ``hybrid`` objective (observed ratings weigh 1).
@@ -136,7 +137,17 @@ def epoch_samples(
     The single place that knows the objectives: ``rating`` shuffles the observed ratings;
     ``ranking`` and ``hybrid`` add ``config.negatives`` sampled unrated products per rating,
     drawn afresh each call (see the module docstring for targets and weights).
+
+    Raises
+    ------
+    RecsysError
+        For ``softmax``: it has its own trainer (:func:`recsys_core.training.trainer_for`).
     """
+    if config.objective not in ("rating", "ranking", "hybrid"):
+        raise RecsysError(
+            f"The {config.objective!r} objective has its own trainer "
+            "(recsys_core.training.train_softmax; recsys_core.training.trainer_for picks it)."
+        )
     if config.objective == "rating" or config.negatives == 0 or sampler is None:
         users, items, targets = data.users, data.items, data.targets
         if config.objective == "ranking":
