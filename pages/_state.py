@@ -116,7 +116,8 @@ SETTINGS = (
     "objective",
     "seed",
 )
-DEFAULT_PRESET = "fast"
+#: The recipe a new session starts with: the best top-N lists (softmax), as ``recsys train``.
+DEFAULT_PRESET = "recommended"
 
 
 def apply_preset() -> None:

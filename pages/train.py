@@ -32,9 +32,12 @@ layout.intro(
 )
 
 PRESET_TEXT = {
+    "recommended": "the best suggestions this tool makes (it compares every product for each customer), "
+    "and it still predicts star ratings",
     "fast": "quick, and finds what customers pick next far more often than a best-seller list",
     "notebook": "the reference notebook's recipe, exactly, with its oversampling; its suggestions find "
-    "what customers pick next less often than a plain best-seller (“most popular”) list",
+    "what customers pick next less often than a plain best-seller (“most popular”) list, because it "
+    "only learns from the ratings people gave",
 }
 
 
@@ -47,6 +50,7 @@ OBJECTIVE_TEXT = {
     "rating": "Predict ratings (the notebook's way)",
     "ranking": "Find what customers pick next",
     "hybrid": "Both: find what they pick, predict how they rate it",
+    "softmax": "Best lists: rank each customer's products against the whole catalogue",
 }
 OBJECTIVE_HELP = (
     "Predict ratings learns only from the ratings given, so it knows how much a customer likes "

@@ -253,6 +253,18 @@ def _all_reduce(values: list[float], device: torch.device, op=dist.ReduceOp.SUM)
     return tensor.tolist()
 
 
+def check_objective(config: TrainConfig) -> None:
+    """Raise :class:`RecsysError` for an objective this module cannot train: ``softmax`` (its
+    trainer, :func:`recsys_core.training.train_softmax`, runs in one process; sharding its
+    full-catalogue batches of users is not implemented)."""
+    if config.objective == "softmax":
+        raise RecsysError(
+            "Distributed training supports the rating, ranking and hybrid objectives, not softmax "
+            "(the 'recommended' preset): train it without --distributed (a GPU makes it fast), "
+            "or choose --preset fast / --objective hybrid for a distributed run."
+        )
+
+
 def train_model_ddp(
     model: NCF,
     data: TrainingData,
@@ -292,8 +304,10 @@ def train_model_ddp(
     Raises
     ------
     RecsysError
-        No process group (call :func:`init_from_env` first), or as ``train_model``.
+        The ``softmax`` objective (see :func:`check_objective`), no process group (call
+        :func:`init_from_env` first), or as ``train_model``.
     """
+    check_objective(config)
     if not (dist.is_available() and dist.is_initialized()):
         raise RecsysError(
             "Distributed training needs a process group: start with torchrun and call init_from_env() first."

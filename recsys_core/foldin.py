@@ -21,6 +21,11 @@ negatives), so ``z_i = c_i + <μ, q̃_i> + Σ_j <q̃_i, (Λ + ωG)⁻¹ v_j>``: 
 weight is its additive share of the suggestion's logit. The reported profile is that fixed point
 taken after the Newton steps, so the shares add up to the shown score exactly.
 
+Runs of the ``softmax`` objective fold visitors in under their own loss instead (a softmax over
+the catalogue with the training's L2, no prior, no sampled negatives):
+:mod:`recsys_core.foldin_softmax`, whose shares add up exactly in the same way (with ``μ = 0``
+and no user bias).
+
 Method, chosen by numbers (fast preset, seed 42; every test customer's training ratings folded
 in, their top 10 over the same candidates compared with the trained profile's; hit rate ratio =
 fold-in hit@10 / trained hit@10, overlap = share of the trained top 10 kept):
@@ -62,6 +67,7 @@ import pandas as pd
 import torch
 
 from recsys_core.errors import RecsysError
+from recsys_core.foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
 from recsys_core.runs import Run
 from recsys_core.topk import popularity_order, select_top
 from recsys_core.training import HYBRID_NEGATIVE_WEIGHT, scale_ratings
@@ -250,8 +256,12 @@ def _solve(
     return prior.mu + shares.sum(1), shares
 
 
-def fold_in(run: Run, frame: pd.DataFrame, *, steps: int = NEWTON_STEPS) -> Profiles:
+def fold_in(run: Run, frame: pd.DataFrame, *, steps: int | None = None) -> Profiles:
     """Fold the visitors in ``frame`` (columns ``user, item, rating``) into ``run``.
+
+    ``steps`` Newton steps solve each profile (default :data:`NEWTON_STEPS`, or
+    :data:`~recsys_core.foldin_softmax.SOFTMAX_NEWTON_STEPS` for a ``softmax`` run, which
+    folds in under the softmax loss).
 
     Products the run does not know are dropped and counted in :attr:`Profiles.ignored`; a
     visitor with no known product gets the prior mean (the average customer) and no shares.
@@ -280,6 +290,9 @@ def fold_in(run: Run, frame: pd.DataFrame, *, steps: int = NEWTON_STEPS) -> Prof
     stars[at] = torch.from_numpy(known["rating"].to_numpy(np.float64, copy=True))
     mask[at] = 1.0
     targets, weights, omega = _loss_weights(run, stars, mask)
+    softmax = run.config.objective == "softmax"
+    if steps is None:
+        steps = SOFTMAX_NEWTON_STEPS if softmax else NEWTON_STEPS
     theta = torch.empty(len(users), len(prior.mu), dtype=torch.float64)
     shares: list[torch.Tensor] = [torch.zeros(0, len(prior.mu), dtype=torch.float64)] * len(users)
     # Visitors with similar numbers of ratings are solved together, padded to their own maximum.
@@ -291,9 +304,12 @@ def fold_in(run: Run, frame: pd.DataFrame, *, steps: int = NEWTON_STEPS) -> Prof
         q1 = torch.cat([prior.q[part_items].double(), part_mask[:, :, None]], dim=2) * part_mask[:, :, None]
         cr = prior.c[part_items].double()
         with _one_thread():
-            solved, share = _solve(
-                prior, q1, cr, targets[rows, :width], weights[rows, :width], omega[rows], part_mask, steps
-            )
+            if softmax:
+                solved, share = softmax_profiles(prior.q, prior.c, part_items, part_mask, steps=steps)
+            else:
+                solved, share = _solve(
+                    prior, q1, cr, targets[rows, :width], weights[rows, :width], omega[rows], part_mask, steps
+                )
         theta[rows] = solved
         for offset, row in enumerate(rows.tolist()):
             shares[row] = share[offset, : counts[row]]
@@ -397,7 +413,7 @@ def _check_n(n: int) -> int:
 
 
 def recommend_visitors(
-    run: Run, frame: pd.DataFrame, n: int = 10, *, explain: bool = True, steps: int = NEWTON_STEPS
+    run: Run, frame: pd.DataFrame, n: int = 10, *, explain: bool = True, steps: int | None = None
 ) -> list[VisitorRecommendations]:
     """Top-``n`` products each visitor in ``frame`` has not rated, in the trained score scale.
 

@@ -18,7 +18,7 @@ from recsys_core.model import NCF
 from recsys_core.prepare import PreparedData, prepare_data
 from recsys_core.ratings import Ratings
 from recsys_core.runs import Run
-from recsys_core.training import EpochReport, TrainResult, resolve_device, train_model
+from recsys_core.training import EpochReport, TrainResult, resolve_device, trainer_for
 
 RANKING_K = 10
 
@@ -42,13 +42,14 @@ def train_run(
     ratings
         A validated ratings table from :func:`recsys_core.ratings.load_ratings`.
     config
-        The recipe; :meth:`TrainConfig.preset` gives the notebook's or the fast one.
+        The recipe (:meth:`TrainConfig.preset`: ``recommended``, ``fast`` or ``notebook``).
     products
         Optional product table (item, name, category), kept with the run for readable output.
     on_epoch, on_progress, should_stop
-        Passed to :func:`recsys_core.training.train_model` (live charts, progress bar, Stop).
+        Passed to the trainer (live charts, progress bar, Stop).
     trainer
-        Replaces :func:`~recsys_core.training.train_model` (same signature), e.g.
+        Replaces the objective's trainer (:func:`~recsys_core.training.trainer_for`: the
+        softmax one or :func:`~recsys_core.training.train_model`; same signature), e.g.
         :func:`recsys_core.distributed.train_model_ddp` for multi-process training.
     evaluate
         Compute the test metrics (ranks other than 0 of a distributed run skip it).
@@ -56,9 +57,8 @@ def train_run(
     Returns
     -------
     Run
-        Everything needed to save, evaluate and recommend without retraining. Its
-        ``split_summary["stage_seconds"]`` holds the wall time of each stage (``split``,
-        ``rebalance`` (with encoding), ``train``, ``evaluate``).
+        Everything needed to save, evaluate and recommend without retraining;
+        ``split_summary["stage_seconds"]`` holds the wall time of each stage.
     """
     config.validate()
     started = time.perf_counter()
@@ -67,7 +67,7 @@ def train_run(
     prepared = prepare_data(ratings.frame, config)
     stages = dict(prepared.stage_seconds)
     model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
-    result = (trainer or train_model)(
+    result = (trainer or trainer_for(config))(
         model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
     )
     trained = time.perf_counter()

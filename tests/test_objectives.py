@@ -287,7 +287,7 @@ def test_hybrid_run_saves_and_loads_its_rating_head(demo_runs: dict, tmp_path: P
 
 
 def test_config_accepts_the_objectives_and_rejects_others() -> None:
-    assert OBJECTIVES == ("rating", "ranking", "hybrid")
+    assert OBJECTIVES == ("rating", "ranking", "hybrid", "softmax")
     for objective in OBJECTIVES:
         assert TrainConfig(objective=objective).objective == objective
         assert TrainConfig.preset("fast", objective=objective).objective == objective
@@ -295,7 +295,7 @@ def test_config_accepts_the_objectives_and_rejects_others() -> None:
     assert PRESETS["notebook"].objective == "rating"
     assert PRESETS["fast"].objective == "hybrid" and PRESETS["fast"].negatives > 0
     for bad in ("Hybrid", "bpr", ""):
-        with pytest.raises(RecsysError, match="objective must be one of rating, ranking, hybrid"):
+        with pytest.raises(RecsysError, match="objective must be one of rating, ranking, hybrid, softmax"):
             TrainConfig(objective=bad)
         with pytest.raises(RecsysError, match="objective"):
             TrainConfig.preset("fast", objective=bad)
@@ -315,7 +315,7 @@ def test_cli_trains_each_objective_and_rejects_unknown_ones(tmp_path: Path, run_
         assert code == 0, err
         config = json.loads((folder / "config.json").read_text())
         assert config["objective"] == objective and config["negatives"] == 2
-        assert load_run(folder).model.has_rating_head == (objective == "hybrid")
+        assert load_run(folder).model.has_rating_head == (objective in ("hybrid", "softmax"))
     code, _, err = run_cli("train", str(csv), "--out", str(tmp_path / "bad"), "--objective", "pairwise")
     assert code == 2
     lines = err.strip().splitlines()

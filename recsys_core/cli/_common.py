@@ -63,7 +63,13 @@ def add_date_format_option(parser: argparse.ArgumentParser) -> None:
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """The recipe options of ``train`` (and ``sweep``), read back by :func:`config_from_args`."""
-    parser.add_argument("--preset", default="notebook", help="notebook (the reference recipe) or fast")
+    parser.add_argument(
+        "--preset",
+        default="recommended",
+        help="recommended (default): the best top-N lists of the project; fast: a quicker hybrid; "
+        "notebook: the reference recipe exactly, which learns only from the ratings given and so "
+        "ranks unseen products below 'most popular'",
+    )
     parser.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--dim", type=int, help="embedding size")
@@ -71,7 +77,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="Adam learning rate")
     parser.add_argument("--threshold", type=float, help="score at or above it predicts 'likes it'")
     parser.add_argument("--split", help="auto, leave-last-out, random or temporal")
-    parser.add_argument("--objective", help="rating, ranking or hybrid")
+    parser.add_argument("--objective", help="rating, ranking, hybrid or softmax")
     parser.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
     parser.add_argument("--device", help="auto, cpu or cuda")
     parser.add_argument("--seed", type=int)

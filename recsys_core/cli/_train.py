@@ -73,8 +73,9 @@ def _train_command(
             )
     trainer = None
     if context is not None:
-        from recsys_core.distributed import train_model_ddp
+        from recsys_core.distributed import check_objective, train_model_ddp
 
+        check_objective(config)  # before loading the ratings
         trainer = partial(train_model_ddp, gradients=args.ddp_gradients)
         out.write(
             f"distributed: {context.world_size} processes ({context.backend}), each training on its "

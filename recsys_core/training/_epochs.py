@@ -76,12 +76,34 @@ def validate(
     loss = _bce(
         logits if same_pairs else model.score_pairs_chunked(val.users, val.items), val.targets, val.weights
     )
+    return (loss, *rating_quality(model, data, config, logits))
+
+
+def rating_quality(
+    model: NCF, data: TrainingData, config: TrainConfig, logits: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """Precision, recall and ROC AUC of the predicted rating (the rating head's where the model
+    has one) on the validation pairs, as :func:`validate` reports them.
+
+    ``logits`` are the predicted rating's logits of the validation pairs when already computed.
+    All NaN without validation data.
+    """
+    if not len(data.val_users):
+        return math.nan, math.nan, math.nan
+    if logits is None:
+        kind = "rating_logits" if model.has_rating_head else "logits"
+        logits = model.score_pairs_chunked(data.val_users, data.val_items, kind)
     scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
     actual = data.val_ratings >= config.positive_rating
     predicted = scores >= config.threshold
     precision, recall = precision_recall(actual, predicted)
     auc = float(roc_auc_score(actual, scores)) if 0 < actual.sum() < len(actual) else math.nan
-    return loss, precision, recall, auc
+    return precision, recall, auc
+
+
+#: ``judge() -> (val_loss, precision, recall, auc)``: an epoch's validation figures, lower
+#: ``val_loss`` better (:func:`validate` by default).
+Judge = Callable[[], tuple[float, float, float, float]]
 
 
 def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
@@ -89,9 +111,13 @@ def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
 
 
 class EpochBook:
-    """The bookkeeping both trainers share (this module's and :mod:`recsys_core.distributed`'s):
-    the history, the best epoch by validation loss (training loss without a validation split),
-    why training stopped, and restoring the best epoch at the end."""
+    """The bookkeeping the trainers share (this package's, the softmax one's and
+    :mod:`recsys_core.distributed`'s): the history, the best epoch by validation loss (training
+    loss without a validation split), why training stopped, and restoring the best epoch at the end.
+
+    ``judge`` replaces :func:`validate` (the softmax trainer judges epochs by ``1 - validation
+    NDCG@10``); ``criterion`` names what it measures in the messages.
+    """
 
     def __init__(
         self,
@@ -100,8 +126,13 @@ class EpochBook:
         val: EpochSamples,
         config: TrainConfig,
         on_epoch: Callable[[EpochReport], None] | None,
+        *,
+        judge: Judge | None = None,
+        criterion: str = "loss",
     ):
         self.model, self.data, self.val, self.config, self.on_epoch = model, data, val, config, on_epoch
+        self.judge = judge or (lambda: validate(model, data, val, config))
+        self.criterion = criterion
         self.history: list[EpochReport] = []
         self.best = _snapshot(model)
         self.best_epoch, self.best_loss = 0, math.inf
@@ -127,7 +158,7 @@ class EpochBook:
             # Warm-started from the last epoch's head, a few rounds track the slowly moving
             # embeddings; the validation metrics below then judge the head that would be kept.
             fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
-        val_loss, precision, recall, auc = validate(model, data, self.val, config)
+        val_loss, precision, recall, auc = self.judge()
         report = EpochReport(
             epoch=epoch,
             train_loss=loss_sum / total,
@@ -146,9 +177,9 @@ class EpochBook:
         if self.on_epoch is not None:
             self.on_epoch(report)
         if not math.isfinite(key):
-            which = "validation" if len(data.val_users) else "training"
+            which = f"validation {self.criterion}" if len(data.val_users) else "training loss"
             self.stop(
-                f"Training diverged in epoch {epoch}: the {which} loss is not finite. "
+                f"Training diverged in epoch {epoch}: the {which} is not finite. "
                 f"Try a smaller learning rate (now {config.learning_rate:g})."
             )
             return False
@@ -158,9 +189,9 @@ class EpochBook:
         """The best epoch restored into the model, with the history and the stop message."""
         message = self.message
         if self.stopped:
-            by = "validation" if len(self.data.val_users) else "training"
+            by = f"validation {self.criterion}" if len(self.data.val_users) else "training loss"
             kept = (
-                f"Kept epoch {self.best_epoch} (the best {by} loss so far)."
+                f"Kept epoch {self.best_epoch} (the best {by} so far)."
                 if self.best_epoch
                 else "No epoch finished, so the model keeps its initial parameters."
             )

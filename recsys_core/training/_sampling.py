@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys_core.config import TrainConfig
+from recsys_core.errors import RecsysError
 from recsys_core.training._data import TrainingData
 
 #: Loss weight of a sampled unrated product in the ``hybrid`` objective (observed ratings weigh 1).
@@ -38,7 +39,14 @@ _REDRAWS = 3
 
 
 class NegativeSampler:
-    """Uniformly drawn products a user never rated (in training or validation).
+    """Uniformly drawn products a user never rated in the training split.
+
+    Validation pairs are *not* excluded by default: the validation split stands in for the
+    future, as the test split does, so training may draw a user's validation product as a
+    negative exactly as it may draw their test product. Excluding them (as this sampler once
+    did) tells the model which products are held out and inflates every validation metric.
+    ``include_validation=True`` also excludes them: for drawing the validation split's own
+    negatives, which must not be the held-out product itself.
 
     Draws are uniform over the catalogue and redrawn while rated (cheap: most users rated a
     sliver of it); the few still rated after :data:`_REDRAWS` redraws (users who rated most
@@ -46,11 +54,11 @@ class NegativeSampler:
     gets all their negatives, none of them rated, unless they rated every product (then none).
     """
 
-    def __init__(self, data: TrainingData, n_items: int):
+    def __init__(self, data: TrainingData, n_items: int, include_validation: bool = False):
         self.n_items = int(n_items)
-        pairs = np.concatenate(
-            [data.users * self.n_items + data.items, data.val_users * self.n_items + data.val_items]
-        )
+        pairs = data.users * self.n_items + data.items
+        if include_validation:
+            pairs = np.concatenate([pairs, data.val_users * self.n_items + data.val_items])
         self.rated = np.unique(pairs)
         cells = int(self.rated[-1]) + 1 if len(self.rated) else 1
         self._table: np.ndarray | None = None
@@ -129,7 +137,17 @@ def epoch_samples(
     The single place that knows the objectives: ``rating`` shuffles the observed ratings;
     ``ranking`` and ``hybrid`` add ``config.negatives`` sampled unrated products per rating,
     drawn afresh each call (see the module docstring for targets and weights).
+
+    Raises
+    ------
+    RecsysError
+        For ``softmax``: it has its own trainer (:func:`recsys_core.training.trainer_for`).
     """
+    if config.objective not in ("rating", "ranking", "hybrid"):
+        raise RecsysError(
+            f"The {config.objective!r} objective has its own trainer "
+            "(recsys_core.training.train_softmax; recsys_core.training.trainer_for picks it)."
+        )
     if config.objective == "rating" or config.negatives == 0 or sampler is None:
         users, items, targets = data.users, data.items, data.targets
         if config.objective == "ranking":
@@ -162,7 +180,9 @@ def validation_samples(
     """The pairs the validation loss is measured on, drawn once so epochs are comparable.
 
     The same objective as training: the validation ratings (scaled, or 1 for ``ranking``) plus,
-    for ``ranking``/``hybrid``, sampled unrated products at target 0.
+    for ``ranking``/``hybrid``, sampled unrated products at target 0: drawn by their own
+    sampler, which also excludes the validation products (``sampler`` gives the catalogue size
+    and says whether there are negatives at all).
     """
     scaled = data.val_targets()
     if config.objective == "rating" or sampler is None:
@@ -173,4 +193,7 @@ def validation_samples(
         data.val_users, data.val_items, scaled, data.val_users, data.val_items, data.val_ratings,
         data.rating_min, data.rating_max,
     )  # fmt: skip
-    return epoch_samples(proxy, config, rng, sampler)
+    # Negatives of a validation pair: products the user rated neither in training nor in
+    # validation (the training sampler may draw the held-out product itself).
+    held_out = NegativeSampler(data, sampler.n_items, include_validation=True)
+    return epoch_samples(proxy, config, rng, held_out)

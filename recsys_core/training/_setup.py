@@ -16,6 +16,9 @@ from recsys_core.training._data import TrainingData, check_training_data, normal
 from recsys_core.training._epochs import EpochBook, EpochReport
 from recsys_core.training._sampling import EpochSamples, NegativeSampler, epoch_samples, validation_samples
 
+#: Objectives whose score ranks and whose separate rating head predicts ratings.
+RATING_HEAD_OBJECTIVES = ("hybrid", "softmax")
+
 
 def resolve_device(device: str) -> str:
     """``"auto"`` becomes ``"cuda"`` when torch sees a GPU, else ``"cpu"``.
@@ -44,7 +47,7 @@ class TrainingSetup:
     Attributes
     ----------
     model
-        The model, on its device, with a rating head for ``hybrid``.
+        The model, on its device, with a rating head for ``hybrid`` and ``softmax``.
     data
         The checked training data in the dtypes the kernels are compiled for.
     config
@@ -81,7 +84,8 @@ def prepare_training_run(
 
     Validates ``config`` and ``data`` (against the model's tables), moves ``model`` to
     ``device`` (default: :func:`resolve_device` of ``config.device``), adds the rating head for
-    ``hybrid``, builds the negative sampler and draws the validation samples.
+    ``hybrid`` and ``softmax``, builds the negative sampler (``ranking``/``hybrid``) and draws
+    the validation samples.
 
     Raises
     ------
@@ -93,10 +97,10 @@ def prepare_training_run(
     data = normalised_data(data)
     check_training_data(data, model)
     model.to(resolve_device(config.device) if device is None else device)
-    if config.objective == "hybrid":
+    if config.objective in RATING_HEAD_OBJECTIVES:
         model.add_rating_head()
     sampler = None
-    if config.objective != "rating" and config.negatives > 0:
+    if config.objective in ("ranking", "hybrid") and config.negatives > 0:
         sampler = NegativeSampler(data, model.n_items)
     val = validation_samples(data, config, np.random.default_rng([config.seed, 1]), sampler)
     return TrainingSetup(model, data, config, np.random.default_rng(config.seed), sampler, val)
