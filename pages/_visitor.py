@@ -153,13 +153,15 @@ def star_row(item: str, label: str, detail: str, prefix: str) -> None:
 
 
 def product_detail(row: pd.Series) -> str:
+    """``"Headphones · 365 ratings"``; the ID only where the product has no name to go by."""
     category = str(row.get("category", "") or "")
-    parts = [category, f"ID {row['item']}", f"{int(row['ratings']):,} ratings"]
+    named = bool(str(row.get("name", "") or ""))
+    parts = [category, "" if named else f"ID {row['item']}", f"{int(row['ratings']):,} ratings"]
     return " · ".join(p for p in parts if p)
 
 
 def suggestion_lines(table: pd.DataFrame, names: dict[str, str], run: Run) -> None:
-    """Numbered suggestions, each with its "because you rated …" line."""
+    """Numbered suggestions, each with its "because you gave ★★★★★ to …" line."""
     with st.container(key="tryit_suggestions"):
         for row in table.itertuples(index=False):
             why = views.because_line(row.because, names, run.rating_min, run.rating_max)

@@ -161,7 +161,16 @@ score_column = st.column_config.ProgressColumn(
 left, right = st.container(), st.container()
 with left:
     st.subheader("Suggested for this customer" if recs.known_user else "Most popular (customer unknown)")
-    order = ["rank", "name", "category", "score", NEXT, "why", "item"]
+    # The product ID only where there are no names: with them it would push "why" off the side.
+    order = [
+        "rank",
+        "name",
+        "category",
+        "score",
+        NEXT,
+        "why",
+        *([] if "name" in suggested.columns else ["item"]),
+    ]
     st.dataframe(
         suggested,
         hide_index=True,
@@ -170,12 +179,12 @@ with left:
         column_config={
             "score": score_column,
             "rank": st.column_config.NumberColumn(width=40),
-            "name": st.column_config.TextColumn(width=200),
-            "category": st.column_config.TextColumn(width=120),
+            "name": st.column_config.TextColumn(width=190),
+            "category": st.column_config.TextColumn(width=110),
             NEXT: st.column_config.CheckboxColumn(width=90),
             "why": st.column_config.TextColumn(
                 "why",
-                width=320,
+                width=280,
                 help="The customer's own ratings that add most to this suggestion, as the model weighs "
                 "them"
                 + (

@@ -72,14 +72,14 @@ def test_a_random_customer_fills_ratings_and_gets_explained_suggestions(with_run
     assert 1 <= len(rated) <= 15 and set(rated.values()) <= {1, 2, 3, 4, 5}
     assert any(c.value.startswith("Started from customer") for c in at.caption)
     assert "2. Suggested for you" in [h.value for h in at.subheader]
-    lines = [m.value for m in at.markdown if "because you rated" in m.value]
+    lines = [m.value for m in at.markdown if "because you gave" in m.value]
     assert lines, "no suggestion says why"  # (one explained only by what they disliked has none)
     assert any("★" in line for line in lines)
     # Clear empties the ratings with one click; the page asks for stars again.
     _button(at, "Clear my ratings").click().run()
     assert at.session_state["tryit_ratings"] == {}
     assert any("Give stars to a few products" in i.value for i in at.info)
-    assert not [m for m in at.markdown if "because you rated" in m.value]
+    assert not [m for m in at.markdown if "because you gave" in m.value]
 
 
 def _found_stars(at: AppTest) -> list:
@@ -140,7 +140,10 @@ def test_stars_map_onto_the_runs_scale_and_read_in_words() -> None:
     assert views.rating_to_stars(np.nan, 1, 5) == 5 and views.rating_to_stars(1, 1, 1) == 5
     because = [{"item": "A1", "rating": 5.0, "weight": 0.3}, {"item": "Z9", "rating": 2.0, "weight": 0.1}]
     line = views.because_line(because, {"A1": "Garden Hose"}, 1, 5)
-    assert line == "because you rated Garden Hose ★★★★★ and product Z9 ★★☆☆☆"
+    assert line == "because you gave ★★★★★ to Garden Hose, ★★☆☆☆ to product Z9"
+    three = [*because, {"item": "B2", "rating": 5.0, "weight": 0.05}]
+    line = views.because_line(three, {"A1": "Garden Hose", "B2": "Rake"}, 1, 5, who="they")
+    assert line == "because they gave ★★★★★ to Garden Hose and Rake, ★★☆☆☆ to product Z9"
     assert views.because_line([], {}, 1, 5) == ""
     frame = views.visitor_frame({"A1": 5, "B2": 1}, 1, 10)
     assert frame.to_dict("list") == {
@@ -157,7 +160,7 @@ def test_recommend_shows_because_lines_similar_products_and_the_popularity_curve
     assert not at.exception, [e.value for e in at.exception]
     suggested = at.dataframe[0].value
     assert "why" in suggested.columns
-    assert suggested["why"].str.startswith("because they rated").sum() >= len(suggested) // 2
+    assert suggested["why"].str.startswith("because they gave").sum() >= len(suggested) // 2
     like = next(b for b in at.selectbox if b.label == "Show products like…")
     assert like.value == suggested["item"].iloc[0]
     similar = at.dataframe[1].value

@@ -97,6 +97,10 @@ def visitor_frame(ratings: Mapping[str, int], low: float, high: float) -> pd.Dat
     )
 
 
+def _listed(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def because_line(
     because: Sequence[Mapping[str, float | str]],
     names: Mapping[str, str],
@@ -104,15 +108,19 @@ def because_line(
     high: float,
     who: str = "you",
 ) -> str:
-    """``"because you rated Garden Hose ★★★★★ and Rake ★★★★☆"``; empty without reasons."""
-    parts = [
-        f"{product_label(str(b['item']), names)} {star_text(rating_to_stars(float(b['rating']), low, high))}"
-        for b in because
-    ]
-    if not parts:
+    """``"because you gave ★★★★★ to Garden Hose and Rake, ★★★★☆ to Shovel"``; empty without reasons.
+
+    Products with the same stars are named together (most stars first), so three reasons stay
+    one short line.
+    """
+    groups: dict[int, list[str]] = {}
+    for b in because:
+        stars = rating_to_stars(float(b["rating"]), low, high)
+        groups.setdefault(stars, []).append(product_label(str(b["item"]), names))
+    if not groups:
         return ""
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"because {who} rated {listed}"
+    parts = [f"{star_text(k)} to {_listed(groups[k])}" for k in sorted(groups, reverse=True)]
+    return f"because {who} gave " + ", ".join(parts)
 
 
 def random_customer(run: Run, rng: np.random.Generator, fewest: int = 5, most: int = 15) -> str | None:
