@@ -1,7 +1,7 @@
 """RecSys Explorer: train, tune and demo a recommender on product ratings.
 
 Run with ``make run`` (or ``streamlit run app.py``). This entry script only sets up the frame:
-page config, navigation over the five pages in ``pages/`` and a sidebar status; each page
+page config, navigation over the pages in ``pages/`` and a sidebar status; each page
 collects input, calls ``recsys_core`` and draws what comes back.
 """
 
@@ -22,6 +22,7 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
+    st.Page("pages/tryit.py", title="Try it yourself", icon=":material/touch_app:"),
 ]
 current = st.navigation(pages)
 # Before any page: a reload or a shared link brings back the data set, recipe and multipliers.

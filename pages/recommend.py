@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from pages import _charts as charts
@@ -12,6 +13,7 @@ from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _runs as runs
 from pages import _state as state
+from pages import _visitor as visitor
 from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.safety import to_safe_csv
@@ -68,7 +70,8 @@ user = str(user).strip()
 
 # The run's own data, whatever is loaded now (another upload would show other customers' stars).
 own = datasets.from_record((run.split_summary or {}).get("dataset"))
-from recsys_core.recommend import popular_items, recommend  # noqa: E402  (torch: once a run is loaded)
+from recsys_core.foldin import explain_user, similar_items  # noqa: E402  (torch: once a run is loaded)
+from recsys_core.recommend import popular_items, recommend  # noqa: E402
 
 try:
     recs = recommend(run, user, n=int(n))
@@ -90,6 +93,15 @@ else:
 
 suggested = recs.table.copy()
 suggested[NEXT] = suggested["item"].isin(held_back)
+names = visitor.product_names(visitor.catalogue(by_id[run_id], run))
+if recs.known_user:
+    # The customer's real stars where the run's data set is at hand, else the model's estimates.
+    stars = None if own is None else own.frame[own.frame["user"] == user]
+    reasons = explain_user(run, user, int(n), ratings=stars).table.set_index("item")["because"]
+    suggested["why"] = [
+        views.because_line(reasons.get(item, []), names, run.rating_min, run.rating_max, who="they")
+        for item in suggested["item"]
+    ]
 popular["already rated"] = popular["item"].isin(rated)
 hits = int(suggested[NEXT].sum())
 if recs.known_user and held_back:
@@ -101,6 +113,41 @@ if recs.known_user and held_back:
         )
     else:
         st.caption(f"The product this customer {picked} (held back from training) is not in this list.")
+
+
+def _similar(suggested: pd.Series, rated: pd.Series) -> None:
+    """Customers who like this also like: the products the model sees as nearest to a chosen one."""
+    options = list(dict.fromkeys([*suggested.astype(str), *rated.astype(str)]))
+    if not options:
+        return
+    like = st.selectbox(
+        "Show products like…",
+        options,
+        format_func=lambda item: f"{views.product_label(item, names)} ({item})" if names else item,
+        help="A suggestion, or a product the customer rated.",
+    )
+    similar = similar_items(run, like, 5)
+    st.caption(f"Customers who like {layout.md_escape(views.product_label(like, names))} also like:")
+    st.dataframe(
+        similar,
+        hide_index=True,
+        width="stretch",
+        column_order=[c for c in ("name", "category", "similarity", "item") if c in similar.columns],
+        column_config={
+            "name": st.column_config.TextColumn(width=250),
+            "category": st.column_config.TextColumn(width=150),
+            "similarity": st.column_config.ProgressColumn(
+                "how alike",
+                min_value=0.0,
+                max_value=1.0,
+                format="%.2f",
+                width=110,
+                help="1 = liked by the same customers in the same way; 0 = unrelated.",
+            ),
+            "item": st.column_config.TextColumn("product ID", width=100),
+        },
+    )
+
 
 score_column = st.column_config.ProgressColumn(
     "score",
@@ -114,7 +161,16 @@ score_column = st.column_config.ProgressColumn(
 left, right = st.container(), st.container()
 with left:
     st.subheader("Suggested for this customer" if recs.known_user else "Most popular (customer unknown)")
-    order = ["rank", "name", "category", "score", NEXT, "item"]
+    # The product ID only where there are no names: with them it would push "why" off the side.
+    order = [
+        "rank",
+        "name",
+        "category",
+        "score",
+        NEXT,
+        "why",
+        *([] if "name" in suggested.columns else ["item"]),
+    ]
     st.dataframe(
         suggested,
         hide_index=True,
@@ -122,10 +178,21 @@ with left:
         column_order=[c for c in order if c in suggested.columns],
         column_config={
             "score": score_column,
-            "rank": st.column_config.NumberColumn(width=50),
-            "name": st.column_config.TextColumn(width=250),
-            "category": st.column_config.TextColumn(width=150),
-            NEXT: st.column_config.CheckboxColumn(width=150),
+            "rank": st.column_config.NumberColumn(width=40),
+            "name": st.column_config.TextColumn(width=190),
+            "category": st.column_config.TextColumn(width=110),
+            NEXT: st.column_config.CheckboxColumn(width=90),
+            "why": st.column_config.TextColumn(
+                "why",
+                width=280,
+                help="The customer's own ratings that add most to this suggestion, as the model weighs "
+                "them"
+                + (
+                    ""
+                    if own is not None
+                    else " (stars as the model guesses them: the run's data set is not on this server)"
+                ),
+            ),
             "item": st.column_config.TextColumn("product ID", width=100),
         },
     )
@@ -137,6 +204,7 @@ with left:
         mime="text/csv",
         icon=":material/download:",
     )
+    _similar(suggested["item"], history["item"])
 with right:
     st.subheader("Most popular products")
     order = ["rank", "name", "category", "count", "already rated", "item"]
@@ -169,6 +237,15 @@ if not mix.empty:
         "bottom one."
     )
     st.altair_chart(charts.category_chart(mix), width="stretch")
+
+if recs.known_user:
+    st.subheader("Where the suggestions sit among all products")
+    st.caption(
+        "Every product, from the most rated tenth of the shop to the least rated, and how much of each "
+        "list comes from there. Most popular sits all on the left; personal suggestions reach further."
+    )
+    mix = views.popularity_mix(run, {"suggested": suggested, "most popular": popular})
+    st.altair_chart(charts.popularity_mix_chart(mix), width="stretch")
 
 HISTORY_ORDER = ["item", "name", "category", "rating", "held back", "timestamp"]
 st.subheader("What this customer rated")

@@ -1,9 +1,9 @@
 """What the app shows, as plain data: sentences in plain words and frames ready for charts.
 
 Grouped by concept (the dataset and what it can do, the class balance, model quality and its
-story, the training history, saved runs and their names, one customer, column guesses); the
-pages call these and draw the result. Plain Python and pandas only, so everything here is
-testable without a browser. Nothing here imports Streamlit, nor torch at import time.
+story, the training history, saved runs and their names, one customer, a visitor's own ratings,
+column guesses); the pages call these and draw the result. Plain Python and pandas only, so
+everything here is testable without a browser. Nothing here imports Streamlit, nor torch at import time.
 """
 
 from recsys_core.views._balance import balance_sentence, class_mix
@@ -12,6 +12,7 @@ from recsys_core.views._customers import category_mix, example_users, run_user_c
 from recsys_core.views._dataset import Overview, TailStats, dataset_overview, long_tail, rating_distribution
 from recsys_core.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
 from recsys_core.views._names import closest_preset, dataset_label, run_name, unique_labels
+from recsys_core.views._popularity import popularity_mix
 from recsys_core.views._quality import (
     Metrics,
     classification_sentences,
@@ -23,16 +24,34 @@ from recsys_core.views._readiness import Readiness, data_readiness, holdout_word
 from recsys_core.views._runs import COMPARED_MEASURES, compare_chart_data, run_dataset, run_row, runs_table
 from recsys_core.views._story import compare_tradeoffs, headline_sentence, tradeoff_sentence
 from recsys_core.views._text import multipliers_text, percent, stars
+from recsys_core.views._visitor import (
+    STAR_LEVELS,
+    VISITOR,
+    because_line,
+    catalogue,
+    customer_stars,
+    product_label,
+    random_customer,
+    rating_to_stars,
+    search_products,
+    star_text,
+    stars_to_rating,
+    visitor_frame,
+)
 
 __all__ = [
     "COMPARED_MEASURES",
     "MULTIPLIER_RANGE",
+    "STAR_LEVELS",
+    "VISITOR",
     "EpochRecord",
     "Metrics",
     "Overview",
     "Readiness",
     "TailStats",
     "balance_sentence",
+    "because_line",
+    "catalogue",
     "category_mix",
     "class_mix",
     "classification_sentences",
@@ -40,6 +59,7 @@ __all__ = [
     "compare_chart_data",
     "compare_tradeoffs",
     "confusion_frame",
+    "customer_stars",
     "data_readiness",
     "dataset_label",
     "dataset_overview",
@@ -53,19 +73,27 @@ __all__ = [
     "multiplier_problem",
     "multipliers_text",
     "percent",
+    "popularity_mix",
+    "product_label",
     "quality_chart_data",
+    "random_customer",
     "ranking_sentence",
     "rating_distribution",
     "rating_problem",
+    "rating_to_stars",
     "run_dataset",
     "run_name",
     "run_row",
     "run_user_counts",
     "runs_table",
+    "search_products",
     "split_advice",
+    "star_text",
     "stars",
+    "stars_to_rating",
     "threshold_chart_data",
     "tradeoff_sentence",
     "unique_labels",
     "user_history",
+    "visitor_frame",
 ]

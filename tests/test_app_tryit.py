@@ -1,0 +1,172 @@
+"""Issue 14 in the app: Try it yourself (fold-in) and the Recommend page's "because" lines and
+similar products (AppTest; the browser test is tests/test_e2e_tryit.py); and their view helpers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+from tryit_runs import save_demo_run
+
+from recsys_core import views
+from recsys_core.settings import RUNS_DIR_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder holding one small fast-recipe run on demo data (trained once per module)."""
+    folder = tmp_path_factory.mktemp("tryit") / "runs"
+    save_demo_run(folder)
+    return folder
+
+
+@pytest.fixture
+def with_run(trained_runs: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(RUNS_DIR_ENV, str(trained_runs))
+    return trained_runs
+
+
+def _tryit() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/tryit.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _suggestions(at: AppTest) -> list[str]:
+    """The numbered lines of the suggestions list (each "**rank. name**  \\n:gray[… because …]"):
+    the first numbered ones, as the suggestions' column comes before the most popular one."""
+    return [m.value for m in at.markdown if re.match(r"\*\*\d+\. ", m.value)][: _n(at)]
+
+
+def _n(at: AppTest) -> int:
+    return int(next(b for b in at.number_input if b.label == "How many").value)
+
+
+def test_without_a_run_the_page_says_to_train_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "empty"))
+    at = _tryit()
+    assert [t.value for t in at.title] == ["Try it yourself"]
+    assert any("Train one first" in i.value for i in at.info)
+    assert [link.value for link in at.get("page_link")] == ["Train a model"]
+
+
+def test_a_random_customer_fills_ratings_and_gets_explained_suggestions(with_run: Path) -> None:
+    at = _tryit()
+    assert any("Give stars to a few products" in i.value for i in at.info)  # nothing rated yet
+    _button(at, "Start from a random real customer's ratings").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    rated = at.session_state["tryit_ratings"]
+    assert 1 <= len(rated) <= 15 and set(rated.values()) <= {1, 2, 3, 4, 5}
+    assert any(c.value.startswith("Started from customer") for c in at.caption)
+    assert "2. Suggested for you" in [h.value for h in at.subheader]
+    lines = [m.value for m in at.markdown if "because you gave" in m.value]
+    assert lines, "no suggestion says why"  # (one explained only by what they disliked has none)
+    assert any("★" in line for line in lines)
+    # Clear empties the ratings with one click; the page asks for stars again.
+    _button(at, "Clear my ratings").click().run()
+    assert at.session_state["tryit_ratings"] == {}
+    assert any("Give stars to a few products" in i.value for i in at.info)
+    assert not [m for m in at.markdown if "because you gave" in m.value]
+
+
+def _found_stars(at: AppTest) -> list:
+    return [f for f in at.feedback if str(f.key).startswith("tryit_found_")]
+
+
+def test_giving_stars_updates_the_suggestions(with_run: Path) -> None:
+    at = _tryit()
+    assert len(_found_stars(at)) == 8  # the most rated products, each with five stars
+    items = [str(f.key).removeprefix("tryit_found_") for f in _found_stars(at)[:3]]
+    for i in range(3):
+        _found_stars(at)[i].set_value(4).run()  # index 4 = five stars
+    assert at.session_state["tryit_ratings"] == dict.fromkeys(items, 5)
+    before = _suggestions(at)
+    assert len(before) == _n(at)
+    assert not any(f"ID {item}" in " ".join(before) for item in items)  # never their own products
+    # The same product shows the same stars in "your ratings"; one star there changes the list.
+    mine = next(f for f in at.feedback if f.key == f"tryit_mine_{items[0]}")
+    assert mine.value == 4
+    mine.set_value(0).run()
+    assert at.session_state["tryit_ratings"][items[0]] == 1
+    assert _found_stars(at)[0].value == 0
+    assert _suggestions(at) != before
+
+
+def test_unknown_products_only_fall_back_to_most_popular(with_run: Path) -> None:
+    at = _tryit()
+    at.session_state["tryit_ratings"] = {"no-such-product": 5, "nor-this-one": 2}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "2. Most popular (nothing to go on yet)" in [h.value for h in at.subheader]
+    assert any("None of the products you rated is known" in w.value for w in at.warning)
+    assert any("2 of your rated products are not known" in c.value for c in at.caption)
+    assert any("not a product this model knows" in m.value for m in at.markdown)
+
+
+def test_search_finds_products_by_name_category_or_id() -> None:
+    products = pd.DataFrame(
+        {
+            "item": ["A1", "B2", "C3"],
+            "ratings": [30, 20, 10],
+            "name": ["Garden Hose", "Rake Pro", "Hose Reel"],
+            "category": ["Garden", "Garden", "Tools"],
+        }
+    )
+    assert views.search_products(products, "hose")["item"].tolist() == ["A1", "C3"]
+    assert views.search_products(products, "garden pro")["item"].tolist() == ["B2"]
+    assert views.search_products(products, "c3")["item"].tolist() == ["C3"]
+    assert views.search_products(products, "", limit=2)["item"].tolist() == ["A1", "B2"]
+    only_ids = products[["item", "ratings"]]
+    assert views.search_products(only_ids, "b")["item"].tolist() == ["B2"]
+
+
+def test_stars_map_onto_the_runs_scale_and_read_in_words() -> None:
+    assert [views.stars_to_rating(k, 1, 5) for k in range(1, 6)] == [1, 2, 3, 4, 5]
+    assert views.stars_to_rating(5, 1, 10) == 10 and views.stars_to_rating(1, 0, 1) == 0
+    assert views.rating_to_stars(4.4, 1, 5) == 4 and views.rating_to_stars(10, 1, 10) == 5
+    assert views.rating_to_stars(np.nan, 1, 5) == 5 and views.rating_to_stars(1, 1, 1) == 5
+    because = [{"item": "A1", "rating": 5.0, "weight": 0.3}, {"item": "Z9", "rating": 2.0, "weight": 0.1}]
+    line = views.because_line(because, {"A1": "Garden Hose"}, 1, 5)
+    assert line == "because you gave ★★★★★ to Garden Hose, ★★☆☆☆ to product Z9"
+    three = [*because, {"item": "B2", "rating": 5.0, "weight": 0.05}]
+    line = views.because_line(three, {"A1": "Garden Hose", "B2": "Rake"}, 1, 5, who="they")
+    assert line == "because they gave ★★★★★ to Garden Hose and Rake, ★★☆☆☆ to product Z9"
+    assert views.because_line([], {}, 1, 5) == ""
+    frame = views.visitor_frame({"A1": 5, "B2": 1}, 1, 10)
+    assert frame.to_dict("list") == {
+        "user": ["visitor", "visitor"],
+        "item": ["A1", "B2"],
+        "rating": [10.0, 1.0],
+    }
+
+
+def test_recommend_shows_because_lines_similar_products_and_the_popularity_curve(with_run: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/recommend.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    suggested = at.dataframe[0].value
+    assert "why" in suggested.columns
+    assert suggested["why"].str.startswith("because they gave").sum() >= len(suggested) // 2
+    like = next(b for b in at.selectbox if b.label == "Show products like…")
+    assert like.value == suggested["item"].iloc[0]
+    similar = at.dataframe[1].value
+    assert len(similar) == 5 and like.value not in set(similar["item"])
+    assert similar["similarity"].between(-1, 1).all()
+    like.set_value(suggested["item"].iloc[1]).run()
+    assert at.dataframe[1].value["item"].tolist() != similar["item"].tolist()
+    assert any("customers who like" in c.value.lower() for c in at.caption)
+    assert "Where the suggestions sit among all products" in [h.value for h in at.subheader]
