@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+from pages import _layout as layout
 from pages import _runs as runs
 from pages import _whatif_charts as charts
 from recsys_core import views
@@ -58,7 +59,8 @@ def diff_section(record_a: RunRecord, record_b: RunRecord, labels: dict[str, str
     if diff is None:
         st.warning(why, icon=":material/block:")
         return False
-    st.markdown(f"**A:** {labels[record_a.run_id]}  \n**B:** {labels[record_b.run_id]}")
+    a, b = (layout.md_escape(labels[r.run_id]) for r in (record_a, record_b))
+    st.markdown(f"**A:** {a}  \n**B:** {b}")
     for sentence in views.diff_sentences(diff):
         st.markdown(f"- {sentence}")
     left, right = st.columns(2)
@@ -101,7 +103,7 @@ def popularity_section(records: list[RunRecord], labels: dict[str, str]) -> None
     )
     st.altair_chart(charts.popularity_chart(views.popularity_chart_data(profiles)), width="stretch")
     for name, profile in profiles.items():
-        sentence = views.popularity_sentence(name, profile)
+        sentence = views.popularity_sentence(layout.md_escape(name), profile)
         if sentence:
             st.caption(sentence)
 

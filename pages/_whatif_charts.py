@@ -47,11 +47,11 @@ def ladder_chart(data: pd.DataFrame, measure: str) -> alt.Chart:
         alt.Tooltip("high:Q", title="95 % high", format=".2%"),
     ]
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("value:Q", title=measure, axis=alt.Axis(format="%")),
+        x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
         color=alt.condition(alt.datum.is_model, alt.value(BLUE), alt.value(GREY)),
         tooltip=tooltip,
     )
-    errors = base.mark_errorbar(color="#111827", ticks=True).encode(x="low:Q", x2="high:Q")
+    errors = base.mark_errorbar(color="#111827", ticks=True).encode(x=alt.X("low:Q", title=None), x2="high:Q")
     return (bars + errors).properties(height=max(150, 36 * len(order)))
 
 

@@ -189,3 +189,76 @@ def test_compare_refuses_runs_of_different_data(
     _pick(at, "Compare it with (B)", other)
     assert any("different splits" in w.value for w in at.warning)
     assert "B finds the next product" not in _text(at)
+
+
+# -- the view helpers behind these pages ------------------------------------------------------
+
+
+def _entry(hit: float, se: float, label: str = "") -> dict[str, object]:
+    return {
+        "hit_rate_at_k": hit,
+        "hit_rate_at_k_se": se,
+        "ndcg_at_k": hit / 2,
+        "ndcg_at_k_se": se / 2,
+        "label": label,
+    }
+
+
+def test_ladder_sentence_says_on_par_only_within_the_noise() -> None:
+    from recsys_core import views
+
+    ladder = {"most_popular": _entry(0.10, 0.005, "most popular"), "ease": _entry(0.16, 0.005, "EASE")}
+    model = _entry(0.16, 0.005)
+    assert views.ladder_sentence(model, ladder).endswith(
+        "1.6× as often as a best-seller list (16.0 % of customers vs 10.0 %); "
+        "on par with the best classic method (EASE)."
+    )
+    assert "ahead of the best classic method (EASE, 1.3× as often)" in views.ladder_sentence(
+        _entry(0.21, 0.005), ladder
+    )
+    assert "behind the best classic method (EASE finds it 1.3× as often)" in views.ladder_sentence(
+        _entry(0.12, 0.005), ladder
+    )
+    skipped = {**ladder, "ease": {"label": "EASE", "skipped": "too large"}}
+    assert "classic" not in views.ladder_sentence(model, skipped)
+    frame = views.ladder_chart_data(model, ladder)
+    assert list(frame["method"].unique()) == ["this model", "most popular", "EASE"]
+    row = frame.iloc[0]
+    assert row["low"] == pytest.approx(0.16 - 1.96 * 0.005) and row["high"] == pytest.approx(
+        0.16 + 1.96 * 0.005
+    )
+
+
+def test_diff_sentences_read_like_the_brief() -> None:
+    from recsys_core import views
+
+    diff = {
+        "k": 10,
+        "metrics": {
+            "hit_rate_at_k": {"a": 0.10, "b": 0.112, "delta": 0.012, "ci95": [0.004, 0.020]},
+            "roc_auc": {"a": 0.80, "b": 0.801, "delta": 0.001, "ci95": [-0.002, 0.004]},
+        },
+        "overlap": {"share_changed": 0.38, "mean_jaccard": 0.7},
+        "exposure": {"gained": [], "lost": []},
+        "segments": [],
+    }
+    first, auc, overlap = views.diff_sentences(diff)
+    assert first == "B finds the next product 12 % more often than A (95 % interval 4 %–20 %)."
+    assert "about as well as" in auc
+    assert overlap.startswith("38 % of customers see a different top-10")
+    diff["metrics"]["hit_rate_at_k"]["ci95"] = [-0.002, 0.02]
+    assert "within the noise" in views.diff_sentences(diff)[0]
+
+
+def test_sweep_chart_data_spreads_over_seeds() -> None:
+    from recsys_core import views
+
+    def record(m: float, seed: int, precision: float) -> dict[str, object]:
+        ranking = {"model": {"ndcg_at_k": 0.05, "coverage": 0.3}}
+        return {"multiplier": m, "seed": seed, "metrics": {"precision": precision, "ranking": ranking}}
+
+    frame = views.sweep_chart_data([record(1, 0, 0.6), record(1, 1, 0.7), record(2, 0, 0.8)])
+    first = frame[(frame["measure"] == "Precision") & (frame["x"] == 1)].iloc[0]
+    assert (first["value"], first["low"], first["high"], first["seeds"]) == (pytest.approx(0.65), 0.6, 0.7, 2)
+    assert set(frame["measure"]) == {"Precision", "Top-10 quality (NDCG@10)", "Catalogue shown (coverage)"}
+    assert views.parse_numbers("1, 2,2; 4") == [1.0, 2.0, 4.0] and views.parse_numbers("1, x") == []
