@@ -9,6 +9,7 @@ from pages import _charts as charts
 from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _state as state
+from pages._sweep import sweep_panel
 from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.rebalance import oversampling_strategy
@@ -109,3 +110,5 @@ st.caption(
     "These settings are used by the next training on the **Train** page. "
     "Try a few and compare the runs on **Compare**."
 )
+
+sweep_panel(classes)

@@ -8,6 +8,8 @@ from pages import _charts as charts
 from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _runs as runs
+from pages._diff_section import diff_section, popularity_section, report_button
+from pages._ladder_section import ladder_section
 from pages._state import LAST_RUN
 from recsys_core import views
 from recsys_core.errors import RecsysError
@@ -117,6 +119,37 @@ st.dataframe(
         "goal": st.column_config.TextColumn(width=70, help="What the model was trained for (objective)."),
     },
 )
+
+
+# -- one run against the classic methods, and against a second run -----------------------------
+by_id = {record.run_id: record for record in records}
+ids = list(table["id"])
+st.subheader("Is it any good? Against classic methods, and against another run")
+pick = st.columns(2)
+run_id = pick[0].selectbox(
+    "Run",
+    ids,
+    format_func=labels.get,
+    key="whatif_run",
+    help="Shown against a best-seller list and three classic recommenders fitted on the same data.",
+)
+other_id = pick[1].selectbox(
+    "Compare it with (B)",
+    [None, *(i for i in ids if i != run_id)],
+    format_func=lambda i: "no second run" if i is None else labels[i],
+    key="whatif_other",
+    help="Pick a second run trained on the same data and split to see what changed, customer by customer.",
+)
+record = by_id[run_id]
+run = runs.load_run_record(record)
+ladder_section(record, run)
+other = None
+if other_id is not None:
+    st.subheader("What changed from A to B")
+    if diff_section(record, by_id[other_id], labels):
+        other = runs.load_run_record(by_id[other_id])
+popularity_section([record] + ([by_id[other_id]] if other is not None else []), labels)
+report_button(run, other)
 
 
 # -- delete ----------------------------------------------------------------------------------------

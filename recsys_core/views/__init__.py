@@ -10,7 +10,25 @@ from recsys_core.views._balance import balance_sentence, class_mix
 from recsys_core.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
 from recsys_core.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.views._dataset import Overview, TailStats, dataset_overview, long_tail, rating_distribution
+from recsys_core.views._diff import (
+    DIFF_MEASURES,
+    diff_chart_data,
+    diff_sentences,
+    exposure_data,
+    relative_change,
+    segment_data,
+)
 from recsys_core.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
+from recsys_core.views._ladder import (
+    LADDER_MEASURES,
+    MODEL_LABEL,
+    bucket_label,
+    ladder_chart_data,
+    ladder_skipped,
+    ladder_wait_seconds,
+    popularity_chart_data,
+    popularity_sentence,
+)
 from recsys_core.views._names import closest_preset, dataset_label, run_name, unique_labels
 from recsys_core.views._popularity import popularity_mix
 from recsys_core.views._quality import (
@@ -22,7 +40,8 @@ from recsys_core.views._quality import (
 )
 from recsys_core.views._readiness import Readiness, data_readiness, holdout_words, split_advice
 from recsys_core.views._runs import COMPARED_MEASURES, compare_chart_data, run_dataset, run_row, runs_table
-from recsys_core.views._story import compare_tradeoffs, headline_sentence, tradeoff_sentence
+from recsys_core.views._story import compare_tradeoffs, headline_sentence, ladder_sentence, tradeoff_sentence
+from recsys_core.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_chart_data
 from recsys_core.views._text import multipliers_text, percent, stars
 from recsys_core.views._visitor import (
     STAR_LEVELS,
@@ -41,8 +60,12 @@ from recsys_core.views._visitor import (
 
 __all__ = [
     "COMPARED_MEASURES",
+    "DIFF_MEASURES",
+    "LADDER_MEASURES",
+    "MODEL_LABEL",
     "MULTIPLIER_RANGE",
     "STAR_LEVELS",
+    "SWEEP_MEASURES",
     "VISITOR",
     "EpochRecord",
     "Metrics",
@@ -51,6 +74,7 @@ __all__ = [
     "TailStats",
     "balance_sentence",
     "because_line",
+    "bucket_label",
     "catalogue",
     "category_mix",
     "class_mix",
@@ -63,17 +87,27 @@ __all__ = [
     "data_readiness",
     "dataset_label",
     "dataset_overview",
+    "diff_chart_data",
+    "diff_sentences",
     "example_users",
+    "exposure_data",
     "guess_columns",
     "headline_sentence",
     "history_frame",
     "holdout_words",
+    "ladder_chart_data",
+    "ladder_sentence",
+    "ladder_skipped",
+    "ladder_wait_seconds",
     "long_tail",
     "loss_chart_data",
     "multiplier_problem",
     "multipliers_text",
+    "parse_numbers",
     "percent",
+    "popularity_chart_data",
     "popularity_mix",
+    "popularity_sentence",
     "product_label",
     "quality_chart_data",
     "random_customer",
@@ -81,16 +115,19 @@ __all__ = [
     "rating_distribution",
     "rating_problem",
     "rating_to_stars",
+    "relative_change",
     "run_dataset",
     "run_name",
     "run_row",
     "run_user_counts",
     "runs_table",
     "search_products",
+    "segment_data",
     "split_advice",
     "star_text",
     "stars",
     "stars_to_rating",
+    "sweep_chart_data",
     "threshold_chart_data",
     "tradeoff_sentence",
     "unique_labels",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -108,3 +110,60 @@ def compare_tradeoffs(table: pd.DataFrame, labels: list[str]) -> list[str]:
         if sentence:
             sentences.append(sentence)
     return sentences
+
+
+#: Spread of a difference within which two methods are "on par" (95 % of a normal).
+_Z95 = 1.96
+
+
+def _entry_hit(entry: Mapping[str, object] | None) -> tuple[float, float] | None:
+    """``(hit rate, its standard error)`` of a ladder entry; ``None`` when missing or skipped."""
+    if not entry or entry.get("skipped") is not None:
+        return None
+    hit, se = entry.get("hit_rate_at_k"), entry.get("hit_rate_at_k_se")
+    if not isinstance(hit, int | float) or not np.isfinite(hit):
+        return None
+    return float(hit), float(se) if isinstance(se, int | float) and np.isfinite(se) else 0.0
+
+
+def ladder_sentence(
+    model: Mapping[str, object], ladder: Mapping[str, Mapping[str, object]], k: int = 10
+) -> str | None:
+    """The ladder in one retellable sentence: the model against a best-seller list and the best
+    classic method, "on par" when their hit rates differ by less than 1.96 standard errors.
+
+    Parameters
+    ----------
+    model
+        The run's ``ranking.model`` entry (``hit_rate_at_k`` and ``hit_rate_at_k_se``).
+    ladder
+        :func:`recsys_core.ladder.ladder_for`'s result (``most_popular`` is the best-seller list;
+        the other rungs are the classic methods; skipped rungs are left out).
+
+    Returns
+    -------
+    str or None
+        ``None`` when the hit rates are unknown.
+    """
+    mine, popular = _entry_hit(model), _entry_hit(ladder.get("most_popular"))
+    if mine is None or popular is None:
+        return None
+    first = headline_sentence(mine[0], popular[0], k=k)
+    classics = {
+        str(entry.get("label", name)): hit
+        for name, entry in ladder.items()
+        if name != "most_popular" and (hit := _entry_hit(entry)) is not None
+    }
+    if not classics or first is None:
+        return first
+    name, (best, best_se) = max(classics.items(), key=lambda item: item[1][0])
+    gap = mine[0] - best
+    noise = _Z95 * float(np.hypot(mine[1], best_se))
+    if abs(gap) <= noise:
+        verdict = f"on par with the best classic method ({name})"
+    elif gap > 0:
+        verdict = f"ahead of the best classic method ({name}, {mine[0] / best:.1f}× as often)"
+    else:
+        times = f"{best / mine[0]:.1f}× as often" if mine[0] > 0 else "where the model never does"
+        verdict = f"behind the best classic method ({name} finds it {times})"
+    return f"{first[:-1]}; {verdict}."

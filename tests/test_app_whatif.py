@@ -1,0 +1,264 @@
+"""The what-if tools in the app (AppTest): sweeps on Balance; the ladder, the run diff, the
+popularity curve and the report on Compare. Tiny data and one-epoch runs: the pages are under
+test, not the models."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+from whatif_runs import small_ratings
+
+from recsys_core.config import TrainConfig
+from recsys_core.pipeline import train_run
+from recsys_core.registry import RunRegistry
+from recsys_core.settings import RUNS_DIR_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 180
+TINY = {"epochs": 1, "embedding_dim": 8, "batch_size": 256}
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    from recsys_core.demo import write_demo_csv
+
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    write_demo_csv(path, n_users=300, n_items=120, n_ratings=4000, seed=7)
+    return path.read_bytes()
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _balance_with_tiny_settings(small_csv: bytes) -> AppTest:
+    """The app on the small upload, on Balance, with one-epoch runs of a tiny model."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    next(u for u in at.file_uploader if u.label == "Ratings file").set_value(
+        ("small.csv", small_csv, "text/csv")
+    )
+    at.run()
+    _goto(at, "balance")
+    kept = at.session_state["kept"]
+    kept.update(TINY)
+    at.session_state["kept"] = kept
+    return at
+
+
+def _specs(at: AppTest) -> list[str]:
+    """The Vega-Lite specs (JSON text) of the charts on the page."""
+    return [chart.proto.spec for chart in at.get("vega_lite_chart")]
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# -- Balance: sweeps ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # trains two small models through the page
+def test_a_class_sweep_saves_its_runs_and_draws_every_measure(runs_dir: Path, small_csv: bytes) -> None:
+    at = _balance_with_tiny_settings(small_csv)
+    at.session_state["sync_training"] = True  # sweep in the script thread: AppTest cannot poll
+    next(t for t in at.text_input if t.label == "Its multipliers").set_value("1, 2").run()
+    _click(at, "Sweep this class")
+    assert not at.error, [e.value for e in at.error]
+    records = RunRegistry(runs_dir).list()
+    assert len(records) == 2
+    assert sorted(r.config["multipliers"].get("1", 1.0) for r in records) == [1.0, 2.0]
+    assert all(r.config["epochs"] == 1 for r in records)
+    assert all(r.summary["dataset"]["name"] == "small.csv" for r in records)  # grouped on Compare
+    assert any("Sweep finished: 2 runs saved" in s.value for s in at.success)
+    for measure in ("Precision", "Recall", "(AUC)", "NDCG@10", "coverage"):  # one chart per measure
+        assert sum(measure in spec and '"errorbar"' in spec for spec in _specs(at)) == 1, measure
+
+
+@pytest.mark.slow  # trains in a worker thread and stops it
+def test_stop_ends_a_sweep_and_keeps_the_finished_runs(runs_dir: Path, small_csv: bytes) -> None:
+    at = _balance_with_tiny_settings(small_csv)
+    next(t for t in at.text_input if t.label == "Its multipliers").set_value("1, 2, 3, 4").run()
+    _click(at, "Sweep this class")
+    job = at.session_state["sweep_job"]
+    deadline = time.monotonic() + TIMEOUT
+    while not job.records and job.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(job.records) >= 1, job.error
+    # While it runs the page stays usable and the buttons say so.
+    assert next(b for b in at.button if b.label == "Sweep the recipe").disabled
+    _click(at, "Stop")
+    job.join(TIMEOUT)
+    at.run()
+    kept = len(job.records)
+    assert 1 <= kept < 4
+    assert any(f"kept the {kept} finished run(s) of 4" in i.value for i in at.info)
+    assert {r.run_id for r in RunRegistry(runs_dir).list()} == {r["run"] for r in job.records}
+
+
+# -- Compare: the ladder, the diff, the report -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Two one-epoch runs on the same data and split (a notebook and a fast run), and one on
+    other data: ``(runs folder, [notebook id, fast id, other data id])``."""
+    folder = tmp_path_factory.mktemp("runs")
+    registry = RunRegistry(folder)
+    ratings = small_ratings()
+    ids = []
+    for preset, data in [("notebook", ratings), ("fast", ratings), ("fast", small_ratings(seed=2))]:
+        run = train_run(data, TrainConfig.preset(preset, **TINY), name=f"{preset} run")
+        ids.append(registry.save(run).run_id)
+    return folder, ids
+
+
+def _compare(saved_runs: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv(RUNS_DIR_ENV, str(saved_runs[0]))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    return _goto(at, "compare")
+
+
+def _pick(at: AppTest, label: str, run_id: str) -> AppTest:
+    next(s for s in at.selectbox if s.label == label).set_value(run_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.slow  # fits the classic methods once
+def test_compare_shows_the_ladder_the_diff_and_the_report(
+    saved_runs: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deferred: list[Callable[[], bytes]] = []
+    original = MediaFileManager.add_deferred
+
+    def capture(self: MediaFileManager, data: Callable[[], bytes], *args: object, **kwargs: object) -> str:
+        deferred.append(data)
+        return original(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
+    notebook, fast, _ = saved_runs[1]
+    at = _compare(saved_runs, monkeypatch)
+    _pick(at, "Run", fast)
+    assert "as often as a best-seller list" in _text(at) or "than a best-seller list" in _text(at)
+    assert "best classic method" in _text(at)
+    ladder = [spec for spec in _specs(at) if "this model" in spec and "iALS" in spec]
+    assert len(ladder) == 2  # hit rate and NDCG, each with error bars
+    assert any(saved_runs[0].rglob("baselines.json"))  # fitted once, cached in the run folder
+
+    _pick(at, "Run", notebook)
+    _pick(at, "Compare it with (B)", fast)
+    assert not at.warning or all("different splits" not in w.value for w in at.warning)
+    text = _text(at)
+    assert "B finds the next product" in text and "95 % interval" in text
+    assert "customers see a different top-10" in text
+    assert any("of its suggestions come from the most-rated" in c.value for c in at.caption)
+    button = at.get("download_button")[-1]
+    assert button.proto.label == "Download report" and button.proto.deferred_file_id
+    html = deferred[-1]().decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "What changed from A to B" in html
+
+
+@pytest.mark.slow  # fits the classic methods once
+def test_compare_refuses_runs_of_different_data(
+    saved_runs: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook, _, other = saved_runs[1]
+    at = _compare(saved_runs, monkeypatch)
+    _pick(at, "Run", notebook)
+    _pick(at, "Compare it with (B)", other)
+    assert any("different splits" in w.value for w in at.warning)
+    assert "B finds the next product" not in _text(at)
+
+
+# -- the view helpers behind these pages ------------------------------------------------------
+
+
+def _entry(hit: float, se: float, label: str = "") -> dict[str, object]:
+    return {
+        "hit_rate_at_k": hit,
+        "hit_rate_at_k_se": se,
+        "ndcg_at_k": hit / 2,
+        "ndcg_at_k_se": se / 2,
+        "label": label,
+    }
+
+
+def test_ladder_sentence_says_on_par_only_within_the_noise() -> None:
+    from recsys_core import views
+
+    ladder = {"most_popular": _entry(0.10, 0.005, "most popular"), "ease": _entry(0.16, 0.005, "EASE")}
+    model = _entry(0.16, 0.005)
+    assert views.ladder_sentence(model, ladder).endswith(
+        "1.6× as often as a best-seller list (16.0 % of customers vs 10.0 %); "
+        "on par with the best classic method (EASE)."
+    )
+    assert "ahead of the best classic method (EASE, 1.3× as often)" in views.ladder_sentence(
+        _entry(0.21, 0.005), ladder
+    )
+    assert "behind the best classic method (EASE finds it 1.3× as often)" in views.ladder_sentence(
+        _entry(0.12, 0.005), ladder
+    )
+    skipped = {**ladder, "ease": {"label": "EASE", "skipped": "too large"}}
+    assert "classic" not in views.ladder_sentence(model, skipped)
+    frame = views.ladder_chart_data(model, ladder)
+    assert list(frame["method"].unique()) == ["this model", "most popular", "EASE"]
+    row = frame.iloc[0]
+    assert row["low"] == pytest.approx(0.16 - 1.96 * 0.005) and row["high"] == pytest.approx(
+        0.16 + 1.96 * 0.005
+    )
+
+
+def test_diff_sentences_read_like_the_brief() -> None:
+    from recsys_core import views
+
+    diff = {
+        "k": 10,
+        "metrics": {
+            "hit_rate_at_k": {"a": 0.10, "b": 0.112, "delta": 0.012, "ci95": [0.004, 0.020]},
+            "roc_auc": {"a": 0.80, "b": 0.801, "delta": 0.001, "ci95": [-0.002, 0.004]},
+        },
+        "overlap": {"share_changed": 0.38, "mean_jaccard": 0.7},
+        "exposure": {"gained": [], "lost": []},
+        "segments": [],
+    }
+    first, auc, overlap = views.diff_sentences(diff)
+    assert first == "B finds the next product 12 % more often than A (95 % interval 4 %–20 %)."
+    assert "about as well as" in auc
+    assert overlap.startswith("38 % of customers see a different top-10")
+    diff["metrics"]["hit_rate_at_k"]["ci95"] = [-0.002, 0.02]
+    assert "within the noise" in views.diff_sentences(diff)[0]
+
+
+def test_sweep_chart_data_spreads_over_seeds() -> None:
+    from recsys_core import views
+
+    def record(m: float, seed: int, precision: float) -> dict[str, object]:
+        ranking = {"model": {"ndcg_at_k": 0.05, "coverage": 0.3}}
+        return {"multiplier": m, "seed": seed, "metrics": {"precision": precision, "ranking": ranking}}
+
+    frame = views.sweep_chart_data([record(1, 0, 0.6), record(1, 1, 0.7), record(2, 0, 0.8)])
+    first = frame[(frame["measure"] == "Precision") & (frame["x"] == 1)].iloc[0]
+    assert (first["value"], first["low"], first["high"], first["seeds"]) == (pytest.approx(0.65), 0.6, 0.7, 2)
+    assert set(frame["measure"]) == {"Precision", "Top-10 quality (NDCG@10)", "Catalogue shown (coverage)"}
+    assert views.parse_numbers("1, 2,2; 4") == [1.0, 2.0, 4.0] and views.parse_numbers("1, x") == []

@@ -1,0 +1,112 @@
+"""Compare in a real browser with two saved runs: the baseline ladder and the run diff render.
+
+Two small runs (the fast recipe, then the notebook recipe) are trained on a slice of the demo
+data before the app starts; Debian's Chromium (never a downloaded browser) opens Compare, picks
+the second run and leaves ``artifacts/screenshots/compare-ladder.png`` (1440 px wide).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+
+SHOT = ROOT / "artifacts" / "screenshots" / "compare-ladder.png"
+VIEWPORT = {"width": 1440, "height": 900}
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _train_runs(folder: Path) -> None:
+    from recsys_core.config import TrainConfig
+    from recsys_core.demo import demo_ratings
+    from recsys_core.pipeline import train_run
+    from recsys_core.registry import RunRegistry
+
+    ratings = demo_ratings(n_users=1500, n_items=500, n_ratings=30_000, seed=5)
+    registry = RunRegistry(folder)
+    data = {"name": "demo shop sample", "key": "demo-sample"}
+    for preset, epochs in [("fast", 6), ("notebook", 3)]:
+        run = train_run(ratings, TrainConfig.preset(preset, epochs=epochs), name=f"{preset} recipe")
+        run.split_summary["dataset"] = data
+        registry.save(run)
+
+
+@pytest.fixture(scope="module")
+def compare_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from playwright.sync_api import expect, sync_playwright
+
+    runs = tmp_path_factory.mktemp("runs")
+    _train_runs(runs)
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    expect.set_options(timeout=60_000)
+    with streamlit_app(runs, log) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.get_by_role("heading", name="Data", level=1).wait_for()
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").first.click()
+        page.get_by_role("heading", name="Compare", level=1).wait_for()
+        yield page
+        context.close()
+        browser.close()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, f"the app logged an exception:\n{text[-4000:]}"
+
+
+def _settle(page: object) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=180_000,
+    )
+    page.wait_for_timeout(500)
+
+
+def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
+    from playwright.sync_api import expect
+
+    page = compare_page
+    _settle(page)
+    main = page.get_by_test_id("stMain")
+    # The ladder of the newest run (notebook): its sentence and two charts with drawn marks.
+    expect(
+        main.get_by_text(re.compile("as often as a best-seller list|than a best-seller list"))
+    ).to_be_visible()
+    expect(main.get_by_text(re.compile("best classic method"))).to_be_visible()
+    # Typed, then Enter: a click on the list can land while it is still opening.
+    page.get_by_role("combobox", name=re.compile("Compare it with")).click()
+    page.keyboard.type("fast recipe")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    _settle(page)
+    expect(page.get_by_role("heading", name="What changed from A to B")).to_be_visible()
+    expect(main.get_by_text(re.compile(r"^B finds the next product \d+ % (more|less) often"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"customers see a different top-10"))).to_be_visible()
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    # Two overview charts, two ladder charts, the diff, segments, exposure and popularity.
+    expect(charts.nth(7)).to_be_attached()
+    for i in range(charts.count()):  # every chart drew its marks (canvas or SVG)
+        expect(charts.nth(i).locator("canvas, svg").first).to_be_attached()
+    expect(page.get_by_role("button", name="Download report")).to_be_visible()
+    _shot(page)
+
+
+def _shot(page: object) -> None:
+    """The whole page at 1440 px: Streamlit scrolls inside its main block, so the window is
+    stretched to the content's height for the picture."""
+    SHOT.parent.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size(
+        {"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(int(height), 8000))}
+    )
+    page.wait_for_timeout(1500)  # charts re-layout to the new size
+    page.screenshot(path=str(SHOT), full_page=True)
+    page.set_viewport_size(VIEWPORT)
