@@ -11,6 +11,14 @@ from recsys_core.views._columns import MULTIPLIER_RANGE, guess_columns, multipli
 from recsys_core.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.views._dataset import Overview, TailStats, dataset_overview, long_tail, rating_distribution
 from recsys_core.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
+from recsys_core.views._ladder import (
+    LADDER_MEASURES,
+    LADDER_METHODS,
+    best_classic,
+    ladder_chart_data,
+    ladder_scores,
+    skipped_sentences,
+)
 from recsys_core.views._names import closest_preset, dataset_label, run_name, unique_labels
 from recsys_core.views._quality import (
     Metrics,
@@ -26,6 +34,8 @@ from recsys_core.views._text import multipliers_text, percent, stars
 
 __all__ = [
     "COMPARED_MEASURES",
+    "LADDER_MEASURES",
+    "LADDER_METHODS",
     "MULTIPLIER_RANGE",
     "EpochRecord",
     "Metrics",
@@ -33,6 +43,7 @@ __all__ = [
     "Readiness",
     "TailStats",
     "balance_sentence",
+    "best_classic",
     "category_mix",
     "class_mix",
     "classification_sentences",
@@ -48,6 +59,8 @@ __all__ = [
     "headline_sentence",
     "history_frame",
     "holdout_words",
+    "ladder_chart_data",
+    "ladder_scores",
     "long_tail",
     "loss_chart_data",
     "multiplier_problem",
@@ -62,6 +75,7 @@ __all__ = [
     "run_row",
     "run_user_counts",
     "runs_table",
+    "skipped_sentences",
     "split_advice",
     "stars",
     "threshold_chart_data",
