@@ -67,6 +67,24 @@ def _small_csv(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _train_tiny(tmp_path: Path, name: str = "") -> AppTest:
+    """The app after one epoch of training on a small upload, on the Train page."""
+    at = _app()
+    _upload(at, "small.csv", _small_csv(tmp_path))
+    at.session_state["sync_training"] = True
+    _goto(at, "train")
+    for box in at.number_input:
+        if box.label.startswith("Epochs"):
+            box.set_value(1)
+        if box.label == "Profile size":
+            box.set_value(8)
+    next(t for t in at.text_input if t.label.startswith("Run name")).set_value(name)
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
 # -- view model and helper -----------------------------------------------------------------------
 
 
@@ -122,19 +140,7 @@ def test_plain_text_never_becomes_a_link(text: str) -> None:
 def test_results_show_the_ladder_the_sentence_and_everyones_top_10(runs_dir: Path, tmp_path: Path) -> None:
     from recsys_core.registry import RunRegistry
 
-    at = _app()
-    _upload(at, "small.csv", _small_csv(tmp_path))
-    at.session_state["sync_training"] = True
-    _goto(at, "train")
-    for box in at.number_input:
-        if box.label.startswith("Epochs"):
-            box.set_value(1)
-        if box.label == "Profile size":
-            box.set_value(8)
-    next(t for t in at.text_input if t.label.startswith("Run name")).set_value(EVIL_NAME)
-    at.run()
-    next(b for b in at.button if b.label == "Start training").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    at = _train_tiny(tmp_path, EVIL_NAME)
 
     # The retellable sentence leads, naming the best classic method; then the ladder chart.
     story = next(m.value for m in at.markdown if m.value.startswith("#### Among 10 suggestions"))
@@ -164,15 +170,7 @@ def test_results_show_the_ladder_the_sentence_and_everyones_top_10(runs_dir: Pat
 
 @pytest.mark.slow  # trains one tiny run
 def test_a_broken_run_is_listed_with_its_reason_and_hides_nothing(runs_dir: Path, tmp_path: Path) -> None:
-    at = _app()
-    _upload(at, "small.csv", _small_csv(tmp_path))
-    at.session_state["sync_training"] = True
-    _goto(at, "train")
-    for box in at.number_input:
-        if box.label.startswith("Epochs"):
-            box.set_value(1)
-    at.run()
-    next(b for b in at.button if b.label == "Start training").click().run()
+    at = _train_tiny(tmp_path)
     broken = runs_dir / "www.evil.example-broken"
     broken.mkdir()
     (broken / "manifest.json").write_text("[1, 2, 3]")
@@ -181,8 +179,6 @@ def test_a_broken_run_is_listed_with_its_reason_and_hides_nothing(runs_dir: Path
     listed = [t.value for t in at.text if t.value.startswith("www.evil.example-broken: ")]
     assert listed and len(listed[0]) > len("www.evil.example-broken: ")  # with its reason
     assert not _live_links(at), _live_links(at)
-    from pages import _runs
-
     # The good run is still listed and selectable on Recommend (which lists pages/_runs' runs).
     _goto(at, "recommend")
     assert not at.error, [e.value for e in at.error]
@@ -192,7 +188,6 @@ def test_a_broken_run_is_listed_with_its_reason_and_hides_nothing(runs_dir: Path
     next(b for b in at.button if b.key == "delete_broken_www.evil.example-broken").click().run()
     assert not broken.exists()
     assert not [t for t in at.text if t.value.startswith("www.evil.example-broken")]
-    assert _runs is not None
 
 
 # -- item 6: names, IDs and error texts stay text ------------------------------------------------
