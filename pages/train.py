@@ -24,8 +24,10 @@ from recsys_core.settings import runs_dir
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from streamlit.delta_generator import DeltaGenerator
+
     from recsys_core.runs import Run
-    from recsys_core.views import EpochRecord
+    from recsys_core.views import EpochRecord, Metrics
 
 ds = datasets.dataset()
 state.ensure_settings()
@@ -309,24 +311,37 @@ def _curve(run_id: str, _run: Run) -> pd.DataFrame:
     return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)
 
 
-def _headline(run: Run, folder: Path | None) -> None:
-    """The retellable sentence first, then the ladder chart, then threshold-free and ranking
-    measures, then the rest."""
-    metrics = run.metrics or {}
+def _story(slot: DeltaGenerator, metrics: Metrics, ladder: dict[str, dict]) -> None:
+    """The retellable sentence in ``slot`` (redrawn once the ladder names the best classic method)."""
     ranking = metrics.get("ranking") or {}
     hit = (ranking.get("model") or {}).get("hit_rate_at_k")
     pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
-    ladder, missing = ladder_view.fitted_ladder(run, folder) if ranking else ({}, None)
     story = views.headline_sentence(hit, pop, views.best_classic(ladder), k=int(ranking.get("k", 10)))
     if story:
-        st.markdown(f"#### {story}")
+        slot.markdown(f"#### {story}")
+
+
+def _ladder(run: Run, folder: Path | None, story: DeltaGenerator) -> None:
+    """The ladder chart, fitted last (a few seconds) so the other results show meanwhile."""
     if run.config.objective == "rating":
         st.caption(
             "This recipe (the notebook's) learns only from the ratings people gave, not from which "
             "products they chose, so its suggestions rank below a plain best-seller list. The "
             "recommended recipe learns both."
         )
+    if not (run.metrics or {}).get("ranking"):
+        return
+    ladder, missing = ladder_view.fitted_ladder(run, folder)
+    _story(story, run.metrics, ladder)
     ladder_view.show_ladder(run, ladder, missing)
+
+
+def _headline(metrics: Metrics) -> None:
+    """Threshold-free and ranking measures first, then the rest (the sentence and the ladder are
+    drawn above them)."""
+    ranking = metrics.get("ranking") or {}
+    hit = (ranking.get("model") or {}).get("hit_rate_at_k")
+    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
     m = st.columns(4)
     if ranking:
         m[0].metric(
@@ -407,12 +422,17 @@ def _results(run: Run, run_id: str, folder: Path | None) -> None:
         _history_charts(run.history)
         return
     st.subheader("How good is it?")
-    _headline(run, folder)
+    story = st.empty()
+    _story(story, metrics, {})
+    ladder_slot = st.container()
+    _headline(metrics)
     everyone.everyone_download(run, run_id, folder)
     _tradeoff(run, run_id)
     _call_charts(run, run_id)
     st.subheader("Learning curves")
     _history_charts(run.history)
+    with ladder_slot:  # drawn above the measures, fitted last
+        _ladder(run, folder, story)
 
 
 if job is not None and job.status == "done" and job.run is not None:
