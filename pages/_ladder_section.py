@@ -1,40 +1,20 @@
 """Compare's ladder: the chosen run against most popular, item-kNN, EASE and iALS, in one chart
-and one sentence. The classic methods are fitted once per run and cached in its folder."""
+and one sentence (the same chart as the Train page's results). The classic methods are fitted
+once per run and cached in its folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages import _whatif_charts as charts
+from pages import _ladder as ladder_view
 from recsys_core import views
-from recsys_core.errors import RecsysError
-from recsys_core.ladder import LADDER_FILE, ladder_for
 
 if TYPE_CHECKING:
     from recsys_core.registry import RunRecord
     from recsys_core.runs import Run
-
-
-def run_ladder(record: RunRecord, run: Run) -> tuple[dict[str, dict[str, Any]] | None, str | None]:
-    """``(ladder, None)`` or ``(None, why)``; fits the ladder (with a spinner) when not cached."""
-    folder = Path(record.path)
-    if (folder / LADDER_FILE).exists():
-        try:
-            return ladder_for(run, folder), None
-        except RecsysError as exc:
-            return None, str(exc)
-    seconds = views.ladder_wait_seconds(len(run.training_pairs()[0]))
-    with st.spinner(
-        f"Fitting the classic methods to compare (once per run, about {seconds} s)…",
-        show_time=True,
-    ):
-        try:
-            return ladder_for(run, folder), None
-        except RecsysError as exc:
-            return None, str(exc)
 
 
 def ladder_section(record: RunRecord, run: Run) -> None:
@@ -44,29 +24,13 @@ def ladder_section(record: RunRecord, run: Run) -> None:
     if not model:
         st.info("This run has no ranking figures (its test split was empty).", icon=":material/info:")
         return
-    ladder, why = run_ladder(record, run)
-    if ladder is None:
-        st.info(why, icon=":material/info:")
-        return
-    k = int(ranking.get("k", 10))
-    sentence = views.ladder_sentence(model, ladder, k=k)
+    ladder, missing = ladder_view.fitted_ladder(run, Path(record.path))
+    sentence = views.ladder_sentence(model, ladder, k=int(ranking.get("k", 10))) if ladder else None
     if sentence:
-        st.markdown(f"#### {sentence}")
-    data = views.ladder_chart_data(model, ladder)
-    columns = st.columns(len(views.LADDER_MEASURES))
-    for column, (key, measure) in zip(columns, views.LADDER_MEASURES.items(), strict=True):
-        column.markdown(f"**{measure}**", help=_HELP[key])
-        column.altair_chart(charts.ladder_chart(data, measure), width="stretch")
+        st.markdown(f"#### {sentence}")  # our own words and figures, no names from files
+    ladder_view.show_ladder(run, ladder, missing)
     st.caption(
         "Each classic method is fitted on this run's training ratings and tuned on its validation "
-        "ratings, then tested exactly like the model. The black bars show the 95 % range of each "
-        "figure (±1.96 standard errors): bars that overlap are within the noise."
+        "ratings, then tested exactly like the model. The whiskers show the 95 % range of each "
+        "figure (±1.96 standard errors): bars whose whiskers overlap are within the noise."
     )
-    for line in views.ladder_skipped(ladder):
-        st.caption(f"Not shown: {line}")
-
-
-_HELP = {
-    "hit_rate_at_k": "Share of customers whose next product is among the 10 suggestions (hit rate@10).",
-    "ndcg_at_k": "Like the hit rate, but a hit near the top of the 10 counts more (NDCG@10).",
-}

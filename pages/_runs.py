@@ -1,4 +1,9 @@
-"""Saved runs for the pages: the registry of the runs folder and models loaded once per session."""
+"""Saved runs for the pages: the registry of the runs folder and models loaded once per session.
+
+A run folder that cannot be read never hides the others: :func:`list_runs` returns the good runs
+only, :func:`broken_runs` the others (each with the reason), and :func:`show_broken_runs` lists
+those in a small box of their own, the reason as plain text, with a Delete button each.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,16 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from pages._layout import plain
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 
 if TYPE_CHECKING:  # the registry and runs pull in torch: imported when a page needs them
     from recsys_core.registry import RunRecord, RunRegistry
     from recsys_core.runs import Run
+
+#: Session-state key of the last Delete's outcome (shown on the next run of the page).
+_DELETED = "broken_run_deleted"
 
 
 def registry() -> RunRegistry:
@@ -21,13 +30,69 @@ def registry() -> RunRegistry:
     return RunRegistry(runs_dir())
 
 
-def list_runs() -> list[RunRecord]:
-    """Saved runs, newest first; a broken runs folder becomes an error message, not a crash."""
+def _all_runs() -> list[RunRecord]:
+    """Every run folder, broken ones included; a runs folder that cannot be listed at all
+    becomes an error message, not a crash."""
     try:
-        return registry().list()
-    except RecsysError as exc:
-        st.error(str(exc))
+        return registry().list(include_broken=True)
+    except (RecsysError, OSError) as exc:
+        st.error(plain(exc), icon=":material/error:")
         return []
+
+
+def list_runs() -> list[RunRecord]:
+    """The runs that can be opened, newest first (broken folders are left out: see
+    :func:`broken_runs`)."""
+    return [r for r in _all_runs() if not r.broken]
+
+
+def broken_runs() -> list[RunRecord]:
+    """Run folders that cannot be read, each with the reason in ``problem``, newest first."""
+    try:
+        return [r for r in registry().list(include_broken=True) if r.broken]
+    except (RecsysError, OSError):
+        return []  # :func:`list_runs` already says why the folder cannot be listed
+
+
+def _delete_broken(run_id: str) -> None:
+    try:
+        registry().delete([run_id])
+    except (RecsysError, OSError) as exc:
+        st.session_state[_DELETED] = ("error", f"Could not delete {run_id}: {exc}")
+    else:
+        st.session_state[_DELETED] = ("ok", f"Deleted {run_id}.")
+
+
+def show_broken_runs() -> None:
+    """A small box listing the run folders that cannot be opened, why, and a Delete button each.
+
+    Draws nothing when every run is fine. Names and reasons come from the files: shown as plain
+    text, never as Markdown.
+    """
+    outcome = st.session_state.pop(_DELETED, None)
+    if outcome is not None:
+        (st.error if outcome[0] == "error" else st.toast)(plain(outcome[1]))
+    broken = broken_runs()
+    if not broken:
+        return
+    with st.container(border=True):
+        st.markdown(
+            f"**{len(broken)} saved run(s) cannot be opened** and are left out of the lists",
+            help="A run folder that was damaged, copied in incompletely or cannot be read. The other "
+            "runs are not affected; delete these or repair their files.",
+        )
+        for record in broken:
+            row = st.columns([5, 1], vertical_alignment="center")
+            with row[0]:
+                st.text(f"{record.name}: {record.problem}")
+            row[1].button(
+                "Delete",
+                key=f"delete_broken_{record.run_id}",
+                on_click=_delete_broken,
+                args=(record.run_id,),
+                icon=":material/delete:",
+                help="Removes this folder from the runs folder.",
+            )
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")

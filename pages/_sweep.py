@@ -13,6 +13,7 @@ import streamlit as st
 from pages import _datasets as datasets
 from pages import _state as state
 from pages import _whatif_charts as charts
+from pages._layout import plain
 from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
@@ -205,14 +206,14 @@ def sweep_panel(classes: list[float]) -> None:
         if training is not None and training.running:
             st.caption("A model is training on **Train**; sweep when it has finished.")
         if st.session_state.get(SWEEP_ERROR):
-            st.error(st.session_state[SWEEP_ERROR], icon=":material/error:")
+            st.error(plain(st.session_state[SWEEP_ERROR]), icon=":material/error:")
     if job is None or (job.dataset or {}).get("key") != datasets.dataset().key:
         return
     if running:
         st.fragment(run_every=1.0)(_live)()
         return
     if job.status == "failed":
-        st.error(job.error or "The sweep failed.", icon=":material/error:")
+        st.error(plain(job.error or "The sweep failed."), icon=":material/error:")
     elif job.stop_event.is_set():
         st.info(
             f"Stopped: kept the {len(job.records)} finished run(s) of {job.total}.", icon=":material/stop:"

@@ -33,28 +33,6 @@ def sweep_measure_chart(points: pd.DataFrame, measure: str, x_title: str, help_t
     return (spread + line).properties(height=200, title=alt.Title(measure, subtitle=help_text, fontSize=13))
 
 
-def ladder_chart(data: pd.DataFrame, measure: str) -> alt.Chart:
-    """One ladder measure: a bar per method (the model in blue), ±1.96·SE as error bars."""
-    part = data[data["measure"] == measure]
-    order = part["method"].tolist()
-    base = alt.Chart(part).encode(
-        y=alt.Y("method:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13))
-    )
-    tooltip = [
-        "method:N",
-        alt.Tooltip("value:Q", format=".2%"),
-        alt.Tooltip("low:Q", title="95 % low", format=".2%"),
-        alt.Tooltip("high:Q", title="95 % high", format=".2%"),
-    ]
-    bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
-        color=alt.condition(alt.datum.is_model, alt.value(BLUE), alt.value(GREY)),
-        tooltip=tooltip,
-    )
-    errors = base.mark_errorbar(color="#111827", ticks=True).encode(x=alt.X("low:Q", title=None), x2="high:Q")
-    return (bars + errors).properties(height=max(150, 36 * len(order)))
-
-
 def _change_chart(data: pd.DataFrame, y: str, y_title: str | None, extra: list[alt.Tooltip]) -> alt.Chart:
     """Relative change of B against A per row, with its 95 % interval and a line at no change."""
     order = data[y].tolist()

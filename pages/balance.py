@@ -26,7 +26,7 @@ split, seed = state.split_setting()
 try:
     before = datasets.train_class_counts(ds.key, split, seed, ds.frame)
 except RecsysError as exc:
-    st.error(views.split_advice(ds.frame, split, seed, exc), icon=":material/error:")
+    st.error(layout.plain(views.split_advice(ds.frame, split, seed, exc)), icon=":material/error:")
     st.stop()
 classes = sorted(before)
 
@@ -75,7 +75,7 @@ factors = state.multipliers(classes)
 try:
     strategy = oversampling_strategy(before, factors)
 except RecsysError as exc:
-    st.error(str(exc))
+    st.error(layout.plain(exc))
     st.stop()
 after = {r: int(strategy.get(r, before[r])) for r in classes}
 

@@ -22,6 +22,7 @@ layout.intro(
 )
 
 records = runs.list_runs()
+runs.show_broken_runs()
 if not records:
     st.info(
         "No saved runs yet. Train one on the **Train** page; it appears here when it finishes.",
@@ -76,7 +77,7 @@ with right:
     else:
         st.altair_chart(charts.run_hits_chart(hits, label_list), width="stretch")
 
-for sentence in views.compare_tradeoffs(table, label_list):
+for sentence in views.compare_tradeoffs(table, [layout.plain(label) for label in label_list]):
     st.warning(sentence, icon=":material/swap_vert:")
 
 # -- the tables (each fits at 1280 px: results, then settings) --------------------------------
@@ -181,4 +182,4 @@ with st.expander("Delete runs"):
     )
 message = st.session_state.pop("delete_message", None)
 if message:
-    (st.error if message[0] == "error" else st.toast)(message[1])
+    (st.error if message[0] == "error" else st.toast)(layout.plain(message[1]))

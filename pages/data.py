@@ -152,7 +152,7 @@ def _mapping_form(mapping: dict) -> None:
             "Date / time", time_choices, index=time_choices.index(guess.get("time") or NONE), key="map_time"
         )
         if st.session_state.get("map_problem"):
-            cols[2].error(layout.md_escape(st.session_state["map_problem"]), icon=":material/error:")
+            cols[2].error(layout.plain(st.session_state["map_problem"]), icon=":material/error:")
         elif not guess.get("rating"):
             cols[2].caption("No column looks like ratings (numbers in a small range, such as 1–5).")
         st.form_submit_button("Load with these columns", type="primary", on_click=_load_mapped)
@@ -167,7 +167,7 @@ def _kept_files() -> None:
         st.caption("Uploads are kept so that a reload or a shared link finds them again.")
         for entry in kept_files:
             row = st.columns([4, 1, 1], vertical_alignment="center")
-            row[0].markdown(f"{layout.md_escape(entry.name)} · {entry.size / 2**20:,.1f} MB")
+            row[0].markdown(f"{layout.plain(entry.name)} · {entry.size / 2**20:,.1f} MB")
             row[1].button("Use", key=f"use_{entry.key}", on_click=_use_kept, args=(entry.key,))
             row[2].button(
                 "Delete", key=f"del_{entry.key}", on_click=_delete_kept, args=(entry.key,),
@@ -198,13 +198,13 @@ with st.container(border=True):
         if error:
             hint = " Pick which column is which below." if mapping else ""
             st.error(
-                f"{layout.md_escape(error)}\n\n{hint} The previous data ({layout.md_escape(ds.name)}) is "
+                f"{layout.plain(error)}\n\n{hint} The previous data ({layout.plain(ds.name)}) is "
                 "still loaded.",
                 icon=":material/error:",
             )
         elif st.session_state.get("upload_ok"):
             level, text = st.session_state["upload_ok"]
-            shown = f"Loaded {layout.md_escape(ds.name)}. {layout.md_escape(text)}"
+            shown = f"Loaded {layout.plain(ds.name)}. {layout.plain(text)}"
             if level == "ok":
                 st.success(shown, icon=":material/check_circle:")
             elif level == "warning":
@@ -212,7 +212,7 @@ with st.container(border=True):
             else:
                 st.error(shown, icon=":material/block:")
         if st.session_state.get("upload_warning"):
-            st.caption(layout.md_escape(st.session_state["upload_warning"]))
+            st.caption(layout.plain(st.session_state["upload_warning"]))
         if mapping and st.session_state.get("upload_ratings") is not None:
             _mapping_form(mapping)
         c1, c2 = st.columns(2)
@@ -241,7 +241,7 @@ with st.container(border=True):
             on_change=_load_product_table,
         )
         if st.session_state.get("products_error"):
-            st.error(layout.md_escape(st.session_state["products_error"]), icon=":material/error:")
+            st.error(layout.plain(st.session_state["products_error"]), icon=":material/error:")
     _kept_files()
 
 # -- what the data looks like ------------------------------------------------------------------

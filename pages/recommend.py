@@ -26,6 +26,7 @@ layout.intro(
 )
 
 records = runs.list_runs()
+runs.show_broken_runs()
 if not records:
     st.info("No trained model yet. Train one on the **Train** page first.", icon=":material/info:")
     st.stop()
@@ -43,7 +44,7 @@ run_id = top[0].selectbox(
 try:
     run = runs.load_run_record(by_id[run_id])
 except RecsysError as exc:
-    st.error(f"{exc}\n\nPick another run, or delete this one on **Compare**.")
+    st.error(f"{layout.plain(exc)}\n\nPick another run, or delete this one on **Compare**.")
     st.stop()
 
 counts = views.run_user_counts(run)
@@ -77,7 +78,7 @@ try:
     recs = recommend(run, user, n=int(n))
     popular = popular_items(run, int(n))
 except RecsysError as exc:
-    st.error(str(exc))
+    st.error(layout.plain(exc))
     st.stop()
 
 history = views.user_history(run, user, None if own is None else own.frame)

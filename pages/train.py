@@ -10,7 +10,10 @@ import streamlit as st
 
 from pages import _charts as charts
 from pages import _datasets as datasets
+from pages import _everyone as everyone
+from pages import _ladder as ladder_view
 from pages import _layout as layout
+from pages import _runs as runs
 from pages import _state as state
 from recsys_core import views
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
@@ -19,6 +22,10 @@ from recsys_core.jobs import TrainingJob
 from recsys_core.settings import runs_dir
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from streamlit.delta_generator import DeltaGenerator
+
     from recsys_core.runs import Run
     from recsys_core.views import EpochRecord, Metrics
 
@@ -230,7 +237,7 @@ with st.container(border=True):
 # A message belongs to the data it was about: after another upload it no longer shows.
 train_error = st.session_state.get("train_error")
 if train_error and train_error[0] == ds.key:
-    st.error(train_error[1], icon=":material/error:")
+    st.error(layout.plain(train_error[1]), icon=":material/error:")
 
 
 # -- live progress and charts ------------------------------------------------------------------
@@ -289,7 +296,7 @@ if running:
     # some of them away.
     st.fragment(run_every=1.0)(_live)()
 elif job is not None and job.status == "failed" and (job.dataset or {}).get("key") in (None, ds.key):
-    st.error(job.error or "Training failed.", icon=":material/error:")
+    st.error(layout.plain(job.error) if job.error else "Training failed.", icon=":material/error:")
     if job.details:
         with st.expander("Technical details"):
             st.code(job.details)
@@ -304,14 +311,37 @@ def _curve(run_id: str, _run: Run) -> pd.DataFrame:
     return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)
 
 
-def _headline(metrics: Metrics) -> None:
-    """The retellable sentence first, then threshold-free and ranking measures, then the rest."""
+def _story(slot: DeltaGenerator, metrics: Metrics, ladder: dict[str, dict]) -> None:
+    """The retellable sentence in ``slot`` (redrawn once the ladder names the best classic method)."""
     ranking = metrics.get("ranking") or {}
     hit = (ranking.get("model") or {}).get("hit_rate_at_k")
     pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
-    story = views.headline_sentence(hit, pop, k=int(ranking.get("k", 10)))
+    story = views.headline_sentence(hit, pop, views.best_classic(ladder), k=int(ranking.get("k", 10)))
     if story:
-        st.markdown(f"#### {story}")
+        slot.markdown(f"#### {story}")
+
+
+def _ladder(run: Run, folder: Path | None, story: DeltaGenerator) -> None:
+    """The ladder chart, fitted last (a few seconds) so the other results show meanwhile."""
+    if run.config.objective == "rating":
+        st.caption(
+            "This recipe (the notebook's) learns only from the ratings people gave, not from which "
+            "products they chose, so its suggestions rank below a plain best-seller list. The "
+            "recommended recipe learns both."
+        )
+    if not (run.metrics or {}).get("ranking"):
+        return
+    ladder, missing = ladder_view.fitted_ladder(run, folder)
+    _story(story, run.metrics, ladder)
+    ladder_view.show_ladder(run, ladder, missing)
+
+
+def _headline(metrics: Metrics) -> None:
+    """Threshold-free and ranking measures first, then the rest (the sentence and the ladder are
+    drawn above them)."""
+    ranking = metrics.get("ranking") or {}
+    hit = (ranking.get("model") or {}).get("hit_rate_at_k")
+    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
     m = st.columns(4)
     if ranking:
         m[0].metric(
@@ -346,8 +376,6 @@ def _tradeoff(run: Run, run_id: str) -> None:
     key = ((run.split_summary or {}).get("dataset") or {}).get("key")
     if key is None:
         return
-    from pages import _runs as runs
-
     others = [
         r
         for r in runs.list_runs()
@@ -356,7 +384,7 @@ def _tradeoff(run: Run, run_id: str) -> None:
     # Prefer a run without oversampling: the usual source of such a trade.
     others.sort(key=lambda r: bool((r.config or {}).get("multipliers")))
     if others:
-        what = f"these settings (against “{others[0].name}”)"
+        what = f"these settings (against “{layout.plain(others[0].name)}”)"
         sentence = views.tradeoff_sentence(run.metrics, others[0].metrics, what)
         if sentence:
             st.warning(sentence, icon=":material/swap_vert:")
@@ -381,10 +409,10 @@ def _call_charts(run: Run, run_id: str) -> None:
         )
 
 
-def _results(run: Run, run_id: str) -> None:
-    note = f" {run.message}" if run.message else ""
+def _results(run: Run, run_id: str, folder: Path | None) -> None:
+    note = f" {layout.plain(run.message)}" if run.message else ""
     st.success(
-        f"Finished in {run.duration_seconds:,.0f} s and saved as “{run.name}”.{note} "
+        f"Finished in {run.duration_seconds:,.0f} s and saved as “{layout.plain(run.name)}”.{note} "
         "Compare it with other runs on **Compare**; try it on **Recommend**.",
         icon=":material/check_circle:",
     )
@@ -394,19 +422,28 @@ def _results(run: Run, run_id: str) -> None:
         _history_charts(run.history)
         return
     st.subheader("How good is it?")
+    story = st.empty()
+    _story(story, metrics, {})
+    ladder_slot = st.container()
     _headline(metrics)
+    everyone.everyone_download(run, run_id, folder)
     _tradeoff(run, run_id)
     _call_charts(run, run_id)
     st.subheader("Learning curves")
     _history_charts(run.history)
+    with ladder_slot:  # drawn above the measures, fitted last
+        _ladder(run, folder, story)
 
 
 if job is not None and job.status == "done" and job.run is not None:
     st.session_state[state.LAST_RUN] = job.run_id
-    _results(job.run, job.run_id)
+    _results(job.run, job.run_id, job.run_path)
 elif job is None:
     st.info(
         "Choose a recipe and press **Start training**. The demo data trains in about a minute "
         "with the fast recipe.",
         icon=":material/info:",
     )
+
+# Run folders that cannot be opened: listed apart (with the reason), so they never hide the others.
+runs.show_broken_runs()

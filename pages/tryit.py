@@ -41,7 +41,7 @@ n = int(top[1].number_input("How many", min_value=1, max_value=50, step=1, **sta
 try:
     run = visitor.ready_run(by_id[run_id])
 except RecsysError as exc:
-    st.error(f"{exc}\n\nPick another run, or delete this one on **Compare**.")
+    st.error(f"{layout.plain(exc)}\n\nPick another run, or delete this one on **Compare**.")
     st.stop()
 
 products = visitor.catalogue(by_id[run_id], run)
@@ -103,7 +103,7 @@ with left:
             args=(run,),
         )
         if st.session_state.get(visitor.FILE_ERROR):
-            st.error(st.session_state[visitor.FILE_ERROR])
+            st.error(layout.plain(st.session_state[visitor.FILE_ERROR]))
 
 with right:
     from recsys_core.foldin import recommend_visitors

@@ -163,7 +163,9 @@ def test_compare_shows_the_ladder_the_diff_and_the_report(
     assert "as often as a best-seller list" in _text(at) or "than a best-seller list" in _text(at)
     assert "best classic method" in _text(at)
     ladder = [spec for spec in _specs(at) if "this model" in spec and "iALS" in spec]
-    assert len(ladder) == 2  # hit rate and NDCG, each with error bars
+    # One chart, two panels (finds the next product, ranking quality), each bar with its whiskers.
+    assert len(ladder) == 1 and "Finds the next product" in ladder[0] and "Ranking quality" in ladder[0]
+    assert '"x2"' in ladder[0] or "x2" in ladder[0]
     assert any(saved_runs[0].rglob("baselines.json"))  # fitted once, cached in the run folder
 
     _pick(at, "Run", notebook)
@@ -221,9 +223,9 @@ def test_ladder_sentence_says_on_par_only_within_the_noise() -> None:
     )
     skipped = {**ladder, "ease": {"label": "EASE", "skipped": "too large"}}
     assert "classic" not in views.ladder_sentence(model, skipped)
-    frame = views.ladder_chart_data(model, ladder)
-    assert list(frame["method"].unique()) == ["this model", "most popular", "EASE"]
-    row = frame.iloc[0]
+    frame = views.ladder_chart_data({"model": model, "popularity": ladder["most_popular"]}, ladder)
+    assert list(frame.sort_values("order")["method"].unique()) == ["this model", "most popular", "EASE"]
+    row = frame[(frame["name"] == "model") & (frame["measure"] == "Finds the next product")].iloc[0]
     assert row["low"] == pytest.approx(0.16 - 1.96 * 0.005) and row["high"] == pytest.approx(
         0.16 + 1.96 * 0.005
     )

@@ -21,16 +21,19 @@ from recsys_core.views._diff import (
 from recsys_core.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
 from recsys_core.views._ladder import (
     LADDER_MEASURES,
-    MODEL_LABEL,
-    bucket_label,
+    LADDER_METHODS,
+    best_classic,
     ladder_chart_data,
-    ladder_skipped,
-    ladder_wait_seconds,
-    popularity_chart_data,
-    popularity_sentence,
+    ladder_scores,
+    skipped_sentences,
 )
 from recsys_core.views._names import closest_preset, dataset_label, run_name, unique_labels
-from recsys_core.views._popularity import popularity_mix
+from recsys_core.views._popularity import (
+    bucket_label,
+    popularity_chart_data,
+    popularity_mix,
+    popularity_sentence,
+)
 from recsys_core.views._quality import (
     Metrics,
     classification_sentences,
@@ -62,7 +65,7 @@ __all__ = [
     "COMPARED_MEASURES",
     "DIFF_MEASURES",
     "LADDER_MEASURES",
-    "MODEL_LABEL",
+    "LADDER_METHODS",
     "MULTIPLIER_RANGE",
     "STAR_LEVELS",
     "SWEEP_MEASURES",
@@ -74,6 +77,7 @@ __all__ = [
     "TailStats",
     "balance_sentence",
     "because_line",
+    "best_classic",
     "bucket_label",
     "catalogue",
     "category_mix",
@@ -96,9 +100,8 @@ __all__ = [
     "history_frame",
     "holdout_words",
     "ladder_chart_data",
+    "ladder_scores",
     "ladder_sentence",
-    "ladder_skipped",
-    "ladder_wait_seconds",
     "long_tail",
     "loss_chart_data",
     "multiplier_problem",
@@ -123,6 +126,7 @@ __all__ = [
     "runs_table",
     "search_products",
     "segment_data",
+    "skipped_sentences",
     "split_advice",
     "star_text",
     "stars",

@@ -1,4 +1,4 @@
-"""Where lists of products sit on the popularity curve: a frame for a small bar chart."""
+"""Where lists of products sit on the popularity curve: frames for small bar charts and a sentence."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.beyond import popularity_profile
+from recsys_core.views._text import percent
 
 if TYPE_CHECKING:  # a run's module pulls in torch; this only reads its arrays
     from recsys_core.runs import Run
@@ -46,3 +47,48 @@ def popularity_mix(run: Run, lists: Mapping[str, pd.DataFrame], n_buckets: int =
     if not rows:
         return pd.DataFrame(columns=["list", "bucket", "slice", "share"])
     return pd.concat(rows, ignore_index=True)
+
+
+def bucket_label(bucket: int, n_buckets: int) -> str:
+    """``(1, 10) -> "top 10 %"``, ``(3, 10) -> "20–30 %"``: a rank bucket as a share of the catalogue."""
+    lo, hi = 100 * (bucket - 1) / n_buckets, 100 * bucket / n_buckets
+    return f"top {hi:g} %" if bucket == 1 else f"{lo:g}–{hi:g} %"
+
+
+def popularity_chart_data(profiles: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Long frame ``bucket, label, series, share`` of :func:`recsys_core.beyond.popularity_profile`s.
+
+    One series per run (its share of suggestions per bucket) and ``"all ratings"`` (the
+    buckets' share of the training ratings, from the first profile) as the reference.
+    """
+    rows = []
+    for i, (name, profile) in enumerate(profiles.items()):
+        n = len(profile)
+        for row in profile.itertuples(index=False):
+            label = bucket_label(int(row.bucket), n)
+            if i == 0:
+                rows.append(
+                    {
+                        "bucket": row.bucket,
+                        "label": label,
+                        "series": "all ratings",
+                        "share": row.ratings_share,
+                    }
+                )
+            rows.append(
+                {"bucket": row.bucket, "label": label, "series": name, "share": row.recommendation_share}
+            )
+    return pd.DataFrame(rows, columns=["bucket", "label", "series", "share"])
+
+
+def popularity_sentence(name: str, profile: pd.DataFrame) -> str | None:
+    """ "“A”: 62 % of its suggestions come from the most-rated 10 % of products (which get 45 % of
+    all ratings)." — ``None`` for an empty profile."""
+    if profile.empty:
+        return None
+    head = profile.iloc[0]
+    share = bucket_label(1, len(profile)).removeprefix("top ")
+    return (
+        f"“{name}”: {percent(float(head['recommendation_share']))} of its suggestions come from the "
+        f"most-rated {share} of products (which get {percent(float(head['ratings_share']))} of all ratings)."
+    )

@@ -106,7 +106,7 @@ def split_advice(frame: pd.DataFrame, method: str, seed: int, error: RecsysError
     what = _without_advice(str(error))
     if working:
         names = " or ".join(f"“{m}”" for m in working)
-        return f"{what} On this data the {names} split works: choose it under Advanced settings on **Train**."
+        return f"{what} On this data the {names} split works: choose it under Advanced settings on Train."
     readiness = data_readiness(frame)
     reason = readiness.message
     if readiness.level != "error":

@@ -1,0 +1,97 @@
+"""The baseline ladder on a page: fit it once per run (with a sentence saying what is happening)
+and draw this model next to most popular, item-kNN, EASE and iALS with error bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pages._charts import BLUE, GREY
+from pages._layout import plain
+from recsys_core import views
+from recsys_core.errors import RecsysError
+
+if TYPE_CHECKING:
+    from recsys_core.runs import Run
+
+FITTING_TEXT = (
+    "Measuring four classic methods on the same test (a best-seller list, products liked together, "
+    "EASE and iALS), so you can see where this model stands. A few seconds, once per run…"
+)
+
+
+def fitted_ladder(run: Run, folder: Path | None) -> tuple[dict[str, dict], str | None]:
+    """The run's ladder (fitted now, or read from its folder's cache) and why it is missing.
+
+    Returns ``({}, reason)`` when the classic methods cannot be measured on this run (no
+    validation ratings to tune them on, not enough memory); the page then shows the model and
+    most popular only.
+    """
+    from recsys_core.ladder import ladder_for  # torch, scipy, implicit: only once a run is shown
+
+    k = int((run.metrics.get("ranking") or {}).get("k", 10))
+    note = st.empty()
+    try:
+        with st.spinner(FITTING_TEXT):
+            return ladder_for(run, folder, k=k, on_rung=lambda label: note.caption(f"Now: {label}…")), None
+    except (RecsysError, MemoryError, OSError) as exc:
+        return {}, str(exc) or type(exc).__name__
+    finally:
+        note.empty()
+
+
+def ladder_chart(frame: pd.DataFrame) -> alt.FacetChart:
+    """Bars of ``views.ladder_chart_data`` (one panel per measure) with ±1.96 SE whiskers."""
+    methods = frame.sort_values("order")["method"].drop_duplicates().tolist()
+    tooltip = [
+        alt.Tooltip("method:N", title="Method"),
+        alt.Tooltip("metric:N", title="Measure"),
+        alt.Tooltip("value:Q", title="Value", format=".4f"),
+        alt.Tooltip("low:Q", title="95 % interval from", format=".4f"),
+        alt.Tooltip("high:Q", title="to", format=".4f"),
+    ]
+    y = alt.Y("method:N", title=None, sort=methods, axis=alt.Axis(labelLimit=200))
+    bars = (
+        alt.Chart()
+        .mark_bar(cornerRadiusEnd=3)
+        .encode(
+            y=y,
+            x=alt.X("value:Q", title=None),
+            color=alt.Color(
+                "is_model:N", scale=alt.Scale(domain=[True, False], range=[BLUE, GREY]), legend=None
+            ),
+            tooltip=tooltip,
+        )
+    )
+    whiskers = alt.Chart().mark_rule(color="#111827", strokeWidth=1.5).encode(y=y, x="low:Q", x2="high:Q")
+    return (
+        alt.layer(bars, whiskers, data=frame)
+        .properties(height=max(120, 34 * len(methods)), width=300)
+        .facet(column=alt.Column("measure:N", title=None, sort=list(views.LADDER_MEASURES.values())))
+        .resolve_scale(x="independent")
+    )
+
+
+def show_ladder(run: Run, ladder: dict[str, dict], missing: str | None) -> None:
+    """The ladder chart of ``run`` (``ladder`` from :func:`fitted_ladder`) with a short legend."""
+    frame = views.ladder_chart_data(run.metrics.get("ranking"), ladder)
+    if frame.empty:
+        return
+    st.markdown(
+        "**This model next to classic methods** (longer is better)",
+        help="Finds the next product: share of customers whose next product is among the 10 "
+        "suggestions (hit rate@10). Ranking quality: the same, counting a hit near the top of the "
+        "list more (NDCG@10). Whiskers: the 95 % range of the measure (±1.96 standard errors); "
+        "bars whose whiskers overlap are not clearly different. item-kNN suggests products liked "
+        "together with the customer's; EASE and iALS are strong classic recommenders, each tuned "
+        "on the validation ratings.",
+    )
+    st.altair_chart(ladder_chart(frame), width="content")
+    if missing:
+        st.caption(f"The classic methods could not be measured on this run: {plain(missing)}")
+    for sentence in views.skipped_sentences(ladder):
+        st.caption(plain(sentence))
