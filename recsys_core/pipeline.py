@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recsys_core.blend_fit import BlendChoice, fit_blend
 from recsys_core.config import TrainConfig
 from recsys_core.evaluation import evaluate_run
 from recsys_core.model import NCF
@@ -72,6 +73,10 @@ def train_run(
     )
     trained = time.perf_counter()
     stages["train"] = trained - started - sum(stages.values())
+    choice = _fit_blend(result.model, prepared, config)
+    if choice is not None:
+        stages["blend"] = time.perf_counter() - trained
+        trained = time.perf_counter()
     run = Run(
         name=name or _default_name(config, ratings, result),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -98,11 +103,29 @@ def train_run(
         products=products,
         duration_seconds=time.perf_counter() - started,
         message=result.message,
+        blend=None if choice is None else choice.blend,
     )
+    if choice is not None:
+        run.split_summary["blend"] = choice.summary
     if evaluate and len(prepared.test_users):
         run.metrics = evaluate_run(run, k=RANKING_K)
     stages["evaluate"] = time.perf_counter() - trained
     return run
+
+
+def _fit_blend(model: NCF, prepared: PreparedData, config: TrainConfig) -> BlendChoice | None:
+    """The item-kNN blend of a run whose recipe asks for one (``neighbours`` > 0): the similarity
+    of the training pairs, its weight chosen on the validation pairs (the trainer's own)."""
+    if config.neighbours <= 0:
+        return None
+    data = prepared.data
+    return fit_blend(
+        model,
+        (data.users, data.items),
+        (data.val_users, data.val_items),
+        neighbours=config.neighbours,
+        shrink=config.neighbour_shrink,
+    )
 
 
 def _split_summary(
