@@ -305,14 +305,12 @@ def ranking_metrics(
     Parameters
     ----------
     model
-        A trained :class:`~recsys_core.model.NCF` (any device), or a
-        :class:`~recsys_core.blend.Blended` one: the run's item-kNN blend joins its logits,
-        with ``seen`` as the history (:mod:`recsys_core.blend`).
+        A trained :class:`~recsys_core.model.NCF` (any device), or a :class:`~recsys_core.blend.Blended`
+        one (its item-kNN term joins the logits, ``seen`` as the history).
     test_users, test_items
         Integer codes of the test pairs (a user may have several).
     seen
-        Boolean CSR, ``n_users x n_items``, of train + validation pairs (see
-        :func:`~recsys_core.topk.build_seen_matrix`).
+        Boolean CSR ``n_users x n_items`` of train + validation pairs (``topk.build_seen_matrix``).
     k
         List length.
     popularity
