@@ -41,7 +41,6 @@ from recsys_core.errors import RecsysError
 from recsys_core.recommend import check_n
 
 if TYPE_CHECKING:
-    from recsys_core.model import NCF
     from recsys_core.runs import Run
 
 #: Customers per part file: the unit of resuming (~10-30 s of work at full size).
@@ -118,6 +117,9 @@ def _fingerprint(
         run.model.item_bias.weight,
     ):
         digest.update(np.ascontiguousarray(tensor.detach().cpu().numpy()).data)
+    if run.blend is not None:  # the blended lists differ from the model's
+        digest.update(f"blend={run.blend.weight!r}".encode())
+        digest.update(np.ascontiguousarray(run.blend.similarity.data, dtype=np.float32).data)
     if excluded is not None:
         digest.update(np.ascontiguousarray(excluded.indptr, dtype=np.int64).data)
         digest.update(np.ascontiguousarray(excluded.indices, dtype=np.int32).data)
@@ -305,7 +307,7 @@ def recommend_all_to_parquet(
     _barrier(world)
     n_parts = -(-users // block_users)
     mine = range(rank, n_parts, world)
-    scorer_args = (run.model, excluded, n, device)
+    scorer_args = (run, excluded, n, device)
     computed, reused = _score_parts(scorer_args, staging, ids, mine, block_users, users, threads, progress)
     _barrier(world)
     rows = -1
@@ -316,7 +318,7 @@ def recommend_all_to_parquet(
 
 
 def _score_parts(
-    scorer_args: tuple[NCF, sp.csr_matrix | None, int, str],
+    scorer_args: tuple[Run, sp.csr_matrix | None, int, str],
     staging: Path,
     ids: list[pa.Array],
     parts: range,
@@ -332,8 +334,12 @@ def _score_parts(
     workers = int(threads) if threads else old_threads
     torch.set_num_threads(1)  # parallel over blocks instead (see BlockedTopN's workers)
     try:
-        model, excluded, n, device = scorer_args
-        scorer = BlockedTopN(model, excluded, n, device=device, workers=workers)
+        run, excluded, n, device = scorer_args
+        # The kNN term always reads the seen history, even when seen products are not excluded.
+        history = run.seen_matrix() if run.blend is not None else None
+        scorer = BlockedTopN(
+            run.model, excluded, n, device=device, workers=workers, blend=run.blend, history=history
+        )
         writer = _PartWriter(ids, staging)
 
         def advance(count: int) -> None:

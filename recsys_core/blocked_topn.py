@@ -4,7 +4,9 @@ the catalogue.
 The model's logit ``<p_u, q_i> + b_u + b_i`` is one dot product of *folded* factors,
 ``[p_u, b_u, 1] . [q_i, 1, b_i]``, so a block of users is scored against every product by a
 single BLAS matrix product (torch, on the model's device or a GPU). Products a user has seen
-are set to ``-inf`` inside the block. The selection then reads the block once more:
+are set to ``-inf`` inside the block (a run's item-kNN blend first adds the sparse product
+``history[block] @ S`` times its weight, :mod:`recsys_core.blend`). The selection then reads
+the block once more:
 
 1. the catalogue is cut into groups of :data:`GROUP` consecutive products and each group's
    maximum is taken (a vectorised reduction);
@@ -31,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from recsys_core.blend import Blend, maybe_add
 from recsys_core.model import NCF
 from recsys_core.topk import GROUP, select_top
 
@@ -90,6 +93,9 @@ class BlockedTopN:
         Python threads scoring blocks side by side (CPU only). Give each single-threaded torch
         ops (``torch.set_num_threads(1)``): on a busy machine, intra-op threads wait for each
         other at every operation, independent workers do not.
+    blend, history
+        The run's item-kNN blend and the users' history rows (default ``excluded``): the seen
+        products feed the kNN term even when they are not excluded.
     """
 
     def __init__(
@@ -102,9 +108,13 @@ class BlockedTopN:
         max_cells: int = MAX_BLOCK_CELLS,
         group: int = GROUP,
         workers: int = 1,
+        blend: Blend | None = None,
+        history: sp.csr_matrix | None = None,
     ):
         self.model = model
         self.excluded = excluded
+        self.blend = blend
+        self.history = excluded if history is None else history
         self.n = int(n)
         self.device = torch.device(device)
         self.group = int(group)
@@ -142,6 +152,8 @@ class BlockedTopN:
         lo, hi = bounds
         with torch.no_grad():  # per thread: no_grad is thread-local
             logits = self._logits(lo, hi)
+            if self.history is not None:
+                maybe_add(self.blend, logits, self.history[lo:hi])
             self._mask(logits, lo, hi)
             top, best = select_top(logits, self.n, self.group)
             return top.cpu().numpy(), best.cpu().numpy()

@@ -69,7 +69,9 @@ def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np
     """``(len(users), k)`` top-``k`` unseen item codes per user, best first, ``-1`` padded."""
     seen = run.seen_matrix()
     step = effective_chunk(chunk_size, run.n_items)
-    blocks = [top_unseen(run.model, users[i : i + step], seen, k)[0] for i in range(0, len(users), step)]
+    blocks = [
+        top_unseen(run.model, users[i : i + step], seen, k, run.blend)[0] for i in range(0, len(users), step)
+    ]
     width = min(k, run.n_items)
     return np.concatenate(blocks) if blocks else np.empty((0, width), dtype=np.int64)
 

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
 from recsys_core.beyond import beyond_accuracy
+from recsys_core.blend import Blended, unwrap
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.topk import (
@@ -275,7 +276,7 @@ def _coverage(lists: np.ndarray, n_items: int) -> tuple[float, float]:
 
 
 def ranking_metrics(
-    model: NCF,
+    model: NCF | Blended,
     test_users: ArrayLike,
     test_items: ArrayLike,
     seen: sp.csr_matrix,
@@ -304,12 +305,12 @@ def ranking_metrics(
     Parameters
     ----------
     model
-        A trained :class:`~recsys_core.model.NCF` (any device).
+        A trained :class:`~recsys_core.model.NCF` (any device), or a :class:`~recsys_core.blend.Blended`
+        one (its item-kNN term joins the logits, ``seen`` as the history).
     test_users, test_items
         Integer codes of the test pairs (a user may have several).
     seen
-        Boolean CSR, ``n_users x n_items``, of train + validation pairs (see
-        :func:`~recsys_core.topk.build_seen_matrix`).
+        Boolean CSR ``n_users x n_items`` of train + validation pairs (``topk.build_seen_matrix``).
     k
         List length.
     popularity
@@ -327,6 +328,7 @@ def ranking_metrics(
         "test_users": all_test_users}``.
     """
     k = _list_length(k)
+    model, blend = unwrap(model)
     distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
     n_items = seen.shape[1]
     seen = sp.csr_matrix(seen, dtype=bool)
@@ -335,7 +337,7 @@ def ranking_metrics(
     beyond = {"popularity": popularity, "categories": categories}
 
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return top_unseen(model, rows, seen, k)
+        return top_unseen(model, rows, seen, k, blend)
 
     result: dict[str, Any] = {
         "model": topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size, **beyond),
@@ -422,7 +424,7 @@ def evaluate_run(
         positive_rating=run.config.positive_rating,
     )
     metrics["ranking"] = ranking_metrics(
-        run.model,
+        Blended(run.model, run.blend),
         run.test_users,
         run.test_items,
         run.seen_matrix(),

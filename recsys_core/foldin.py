@@ -21,6 +21,10 @@ negatives), so ``z_i = c_i + <μ, q̃_i> + Σ_j <q̃_i, (Λ + ωG)⁻¹ v_j>``: 
 weight is its additive share of the suggestion's logit. The reported profile is that fixed point
 taken after the Newton steps, so the shares add up to the shown score exactly.
 
+A run with an item-kNN blend (:mod:`recsys_core.blend`) ranks visitors by the profile's logit
+plus ``β · (h @ S)``, ``h`` the visitor's known rated products: each rated product ``j`` then
+adds its model share plus ``β · S[j, i]`` to suggestion ``i``, and the sum is still exact.
+
 Runs of the ``softmax`` objective fold visitors in under their own loss instead (a softmax over
 the catalogue with the training's L2, no prior, no sampled negatives):
 :mod:`recsys_core.foldin_softmax`, whose shares add up exactly in the same way (with ``μ = 0``
@@ -64,8 +68,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 
+from recsys_core.blend import maybe_add
 from recsys_core.errors import RecsysError
 from recsys_core.foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
 from recsys_core.runs import Run
@@ -83,6 +89,7 @@ __all__ = [
     "profile_logits",
     "recommend_visitors",
     "similar_items",
+    "visitor_history",
 ]
 
 #: Newton steps from the prior mean; see the module docstring for the convergence figures.
@@ -329,6 +336,20 @@ def profile_logits(run: Run, profiles: Profiles, rows: slice | None = None) -> t
     return _scores(_prior(run), profiles.theta[rows or slice(None)])
 
 
+def visitor_history(run: Run, profiles: Profiles, rows: slice | None = None) -> sp.csr_matrix:
+    """Binary CSR ``(visitors, n_items)`` of the known products each visitor in ``rows`` rated:
+    the history of the item-kNN blend (repeats count once)."""
+    items = profiles.items[rows or slice(None)].numpy()
+    mask = profiles.mask[rows or slice(None)].numpy() > 0
+    row_of = np.nonzero(mask)[0]
+    history = sp.csr_matrix(
+        (np.ones(len(row_of), dtype=np.float32), (row_of, items[mask])), shape=(len(items), run.n_items)
+    )
+    history.sum_duplicates()
+    history.data[:] = 1.0
+    return history
+
+
 @dataclass
 class VisitorRecommendations:
     """One visitor's answer.
@@ -392,6 +413,8 @@ def _because(run: Run, profiles: Profiles, row: int, top: np.ndarray, prior: _Pr
     with _one_thread():
         weights = (q1 @ profiles.shares[row].T).numpy()  # (n, rated)
     rated = profiles.items[row, :n_rated].numpy()
+    if run.blend is not None:  # each rated product's kNN share: β · S[rated, suggestion]
+        weights = weights + run.blend.contributions(rated, top)
     stars = profiles.stars[row, :n_rated].numpy()
     out = []
     for w in weights:
@@ -441,6 +464,7 @@ def recommend_visitors(
     for start in range(0, len(profiles.users), _CHUNK):
         stop = min(start + _CHUNK, len(profiles.users))
         logits = _scores(prior, profiles.theta[start:stop])
+        maybe_add(run.blend, logits, visitor_history(run, profiles, slice(start, stop)))
         rated = profiles.mask[start:stop]
         rows, slots = rated.nonzero(as_tuple=True)
         logits[rows, profiles.items[start:stop][rows, slots]] = -torch.inf  # never their own products

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recsys_core.blend_fit import BlendChoice, fit_blend
 from recsys_core.config import TrainConfig
 from recsys_core.evaluation import evaluate_run
 from recsys_core.model import NCF
@@ -44,21 +45,19 @@ def train_run(
     config
         The recipe (:meth:`TrainConfig.preset`: ``recommended``, ``fast`` or ``notebook``).
     products
-        Optional product table (item, name, category), kept with the run for readable output.
+        Optional product table (item, name, category), kept with the run.
     on_epoch, on_progress, should_stop
         Passed to the trainer (live charts, progress bar, Stop).
     trainer
-        Replaces the objective's trainer (:func:`~recsys_core.training.trainer_for`: the
-        softmax one or :func:`~recsys_core.training.train_model`; same signature), e.g.
-        :func:`recsys_core.distributed.train_model_ddp` for multi-process training.
+        Replaces the objective's trainer (same signature): :func:`~recsys_core.distributed.train_model_ddp`.
     evaluate
         Compute the test metrics (ranks other than 0 of a distributed run skip it).
 
     Returns
     -------
     Run
-        Everything needed to save, evaluate and recommend without retraining;
-        ``split_summary["stage_seconds"]`` holds the wall time of each stage.
+        Everything to save, evaluate and recommend without retraining (with the item-kNN blend
+        when ``config.neighbours`` > 0); ``split_summary["stage_seconds"]``: each stage's time.
     """
     config.validate()
     started = time.perf_counter()
@@ -70,8 +69,9 @@ def train_run(
     result = (trainer or trainer_for(config))(
         model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
     )
+    stages["train"] = time.perf_counter() - started - sum(stages.values())
+    choice = _fit_blend(result.model, prepared, config, stages)
     trained = time.perf_counter()
-    stages["train"] = trained - started - sum(stages.values())
     run = Run(
         name=name or _default_name(config, ratings, result),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -84,7 +84,7 @@ def train_run(
         metrics={},
         # The ratings file's name, for run lists (``recsys runs``); no path, nothing private.
         split_summary={
-            **_split_summary(prepared, result, config, stages),
+            **_split_summary(prepared, result, config, stages, choice),
             "dataset": Path(str(ratings.report.source)).name,
         },
         seen_users=prepared.seen_users,
@@ -98,6 +98,7 @@ def train_run(
         products=products,
         duration_seconds=time.perf_counter() - started,
         message=result.message,
+        blend=None if choice is None else choice.blend,
     )
     if evaluate and len(prepared.test_users):
         run.metrics = evaluate_run(run, k=RANKING_K)
@@ -105,8 +106,33 @@ def train_run(
     return run
 
 
+def _fit_blend(
+    model: NCF, prepared: PreparedData, config: TrainConfig, stages: dict[str, float]
+) -> BlendChoice | None:
+    """The item-kNN blend of a run whose recipe asks for one (``neighbours`` > 0): the similarity
+    of the training pairs, its weight chosen on the validation pairs (the trainer's own); its
+    time goes to ``stages["blend"]``."""
+    if config.neighbours <= 0:
+        return None
+    started = time.perf_counter()
+    data = prepared.data
+    choice = fit_blend(
+        model,
+        (data.users, data.items),
+        (data.val_users, data.val_items),
+        neighbours=config.neighbours,
+        shrink=config.neighbour_shrink,
+    )
+    stages["blend"] = time.perf_counter() - started
+    return choice
+
+
 def _split_summary(
-    prepared: PreparedData, result: TrainResult, config: TrainConfig, stages: dict[str, float]
+    prepared: PreparedData,
+    result: TrainResult,
+    config: TrainConfig,
+    stages: dict[str, float],
+    blend: BlendChoice | None,
 ) -> dict[str, object]:
     """The run's ``split.json``: sizes, method, how training ended, device and stage times
     (``stages`` is the live dict: ``evaluate`` is added after the run is built)."""
@@ -122,6 +148,7 @@ def _split_summary(
         "stopped_early": result.stopped_early,
         "device": resolve_device(config.device),
         "stage_seconds": stages,
+        **({} if blend is None else {"blend": blend.summary}),
     }
 
 

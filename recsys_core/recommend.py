@@ -1,7 +1,8 @@
 """Top-N recommendations from a trained run: for one user, for everyone, or most-popular.
 
 A known user gets the products they have not rated in train or validation (the same candidates
-the ranking metrics use), best first, with the model's score in [0, 1]. A user the model has
+the ranking metrics use), best first, with the model's score in [0, 1] (``sigmoid`` of the
+logit, blended with the run's item-kNN term when it has one: :mod:`recsys_core.blend`). A user the model has
 never seen gets the most-rated products instead, and a message that says so.
 """
 
@@ -65,7 +66,7 @@ def _excluded(run: Run, exclude_test: bool) -> sp.csr_matrix:
 
 def _top_n(run: Run, codes: np.ndarray, n: int, excluded: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """Top-``n`` item codes and scores in [0, 1] per user code; ``-1`` / NaN pad shorter lists."""
-    items, logits = top_unseen(run.model, codes, excluded, n)
+    items, logits = top_unseen(run.model, codes, excluded, n, run.blend)
     # torch's sigmoid, as NCF.score_pairs: a recommended score equals the pair's score exactly
     scores = torch.sigmoid(torch.from_numpy(logits)).double().numpy()
     return items, np.where(items >= 0, scores, np.nan)
@@ -183,7 +184,9 @@ def recommend_all(
     """
     n = check_n(n)
     step = effective_chunk(chunk_size, run.n_items)
-    scorer = BlockedTopN(run.model, _excluded(run, exclude_test), n, device=model_device(run.model))
+    scorer = BlockedTopN(
+        run.model, _excluded(run, exclude_test), n, device=model_device(run.model), blend=run.blend
+    )
     users = np.asarray(run.id_map.users, dtype=object)
     items = np.asarray(run.id_map.items, dtype=object)
     for start in range(0, run.n_users, step):

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from recsys_core.blend import Blend
 from recsys_core.config import MAX_EMBEDDING_DIM
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.ratings import MAX_ID_LENGTH
-from recsys_core.run_files import NpzCheck
+from recsys_core.run_files import NEIGHBOURS_FILE, NpzCheck, load_npz
 from recsys_core.run_guard import check_shapes, safetensors_shapes, whole_number
 
 #: Most users or products of a loaded model: codes are int32.
@@ -30,6 +32,8 @@ MAX_CODES = 2**31 - 1
 MAX_ID_ITEMSIZE = 4 * MAX_ID_LENGTH
 
 PAIR_ARRAYS = ("seen_users", "seen_items", "test_users", "test_items", "test_ratings", "popularity")
+#: Members of ``neighbours.npz``: the CSR arrays of the item similarity and the blend weight.
+NEIGHBOUR_ARRAYS = ("indptr", "indices", "data", "weight")
 
 
 def model_sizes(folder: Path, manifest: dict[str, Any]) -> tuple[int, int, int]:
@@ -124,3 +128,58 @@ def check_codes(folder: Path, pairs: dict[str, np.ndarray], n_users: int, n_item
             raise RecsysError(
                 f"pairs.npz in the run {folder} has {key} outside the {what} codes; it is damaged."
             )
+
+
+def neighbours_check(folder: Path, n_items: int) -> NpzCheck:
+    """Refuse a similarity whose arrays do not fit ``n_items`` (before reading them)."""
+
+    def check(found: Mapping[str, tuple[np.dtype, tuple[int, ...]]]) -> None:
+        check_shapes(
+            found,
+            {"indptr": ("iu", n_items + 1), "indices": ("iu", None), "data": ("f", None), "weight": ("f", 1)},
+            NEIGHBOURS_FILE,
+            folder,
+        )
+        stored = found["indices"][1][0]
+        if found["data"][1][0] != stored or stored > n_items * n_items:
+            raise RecsysError(
+                f"{NEIGHBOURS_FILE} in the run {folder} holds {stored:,} indices and "
+                f"{found['data'][1][0]:,} values for {n_items:,} products; the run is damaged."
+            )
+
+    return check
+
+
+def load_blend(folder: Path, n_items: int) -> Blend:
+    """The run's item-kNN blend from ``neighbours.npz``, every array checked against ``n_items``."""
+    arrays = load_npz(folder, NEIGHBOURS_FILE, NEIGHBOUR_ARRAYS, neighbours_check(folder, n_items))
+    indptr, indices = arrays["indptr"].astype(np.int64), arrays["indices"].astype(np.int64)
+    data, weight = arrays["data"], float(arrays["weight"][0])
+    sound = (
+        indptr[0] == 0
+        and indptr[-1] == len(indices)
+        and bool((np.diff(indptr) >= 0).all())
+        and (not len(indices) or (indices.min() >= 0 and indices.max() < n_items))
+        and bool(np.isfinite(data).all())
+        and np.isfinite(weight)
+        and weight >= 0
+    )
+    if not sound:
+        raise RecsysError(
+            f"{NEIGHBOURS_FILE} in the run {folder} does not hold a similarity of {n_items:,} products "
+            "and a finite weight >= 0; the run is damaged."
+        )
+    similarity = sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(n_items, n_items))
+    return Blend(similarity, weight)
+
+
+def save_blend(blend: Blend, path: Path) -> None:
+    """Write ``neighbours.npz`` (read back by :func:`load_blend`)."""
+    similarity = blend.similarity
+    np.savez(
+        path,
+        indptr=similarity.indptr.astype(np.int64),
+        indices=similarity.indices.astype(np.int32),
+        data=similarity.data.astype(np.float32),
+        weight=np.array([blend.weight], dtype=np.float64),
+    )

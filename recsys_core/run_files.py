@@ -30,6 +30,8 @@ FORMAT_VERSION = 1
 JSON_FILES = ("config.json", "history.json", "metrics.json", "class_counts.json", "split.json")
 REQUIRED_FILES = (*JSON_FILES, "model.safetensors", "ids.npz", "pairs.npz")
 PRODUCTS_FILE = "products.parquet"
+#: The item-kNN blend's similarity and weight (runs trained with ``neighbours`` > 0 only).
+NEIGHBOURS_FILE = "neighbours.npz"
 #: A manifest lists a dozen files: anything much larger was not written by a save.
 MAX_MANIFEST_BYTES = 1 << 20
 
@@ -124,7 +126,7 @@ def verify_files(folder: Path, files: dict[str, Any], names: tuple[str, ...] | N
             raise RecsysError(
                 f"The manifest of the run {folder} does not list {name}; the run is incomplete."
             )
-    for name in names or (*REQUIRED_FILES, PRODUCTS_FILE):
+    for name in names or (*REQUIRED_FILES, PRODUCTS_FILE, NEIGHBOURS_FILE):
         if name not in files:
             continue
         path = folder / name

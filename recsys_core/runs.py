@@ -13,6 +13,7 @@ A saved run is a folder that anyone can load without running code from it:
 ``ids.npz``                   user and item ids in code order (string arrays, no pickle)
 ``pairs.npz``                 seen (train + validation) pairs, test pairs, item popularity
 ``products.parquet``          optional product table (item, name, category)
+``neighbours.npz``            optional item-kNN blend: similarity (CSR arrays) and its weight
 ============================  ===============================================================
 
 The folder is written under a temporary sibling name and renamed into place, so a crash or a
@@ -37,14 +38,24 @@ from numpy.typing import ArrayLike
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
+from recsys_core.blend import Blend
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
-from recsys_core.run_arrays import PAIR_ARRAYS, check_codes, id_check, load_model, pairs_check
+from recsys_core.run_arrays import (
+    PAIR_ARRAYS,
+    check_codes,
+    id_check,
+    load_blend,
+    load_model,
+    pairs_check,
+    save_blend,
+)
 from recsys_core.run_files import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    NEIGHBOURS_FILE,
     PRODUCTS_FILE,
     REQUIRED_FILES,
     file_sha256,
@@ -115,6 +126,9 @@ class Run:
         Wall time of the whole run.
     message
         A note for the user (e.g. "stopped early"), empty when there is nothing to say.
+    blend
+        The item-kNN blend every top-N list ranks with (:mod:`recsys_core.blend`), or ``None``
+        for the plain model (``neighbours`` 0, ``β = 0`` chosen, or a run saved before blends).
     """
 
     name: str
@@ -138,6 +152,7 @@ class Run:
     products: pd.DataFrame | None = None
     duration_seconds: float = 0.0
     message: str = ""
+    blend: Blend | None = None
     _seen: sp.csr_matrix | None = field(default=None, init=False, repr=False)
     _rated: sp.csr_matrix | None = field(default=None, init=False, repr=False)
     _product_columns: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
@@ -327,6 +342,9 @@ def _write_files(run: Run, folder: Path, target: Path) -> None:
     if run.products is not None:
         steps.append((PRODUCTS_FILE, lambda p: _write_products(run, p)))
         files.append(PRODUCTS_FILE)
+    if run.blend is not None:
+        steps.append((NEIGHBOURS_FILE, lambda p: save_blend(run.blend, p)))
+        files.append(NEIGHBOURS_FILE)
     # The manifest is written last: a folder without one was never finished.
     steps.append(("manifest.json", lambda p: write_json(p, _manifest(run, folder, files))))
     for name, write in steps:
@@ -464,6 +482,7 @@ def _load_checked(folder: Path) -> Run:
             f"model has {n_users} x {n_items}; the run is damaged."
         )
     check_codes(folder, pairs, n_users, n_items)
+    blend = load_blend(folder, n_items) if NEIGHBOURS_FILE in manifest["files"] else None
     products = None
     if PRODUCTS_FILE in manifest["files"]:
         try:
@@ -493,6 +512,7 @@ def _load_checked(folder: Path) -> Run:
             products=products,
             duration_seconds=float(manifest.get("duration_seconds") or 0.0),
             message=str(manifest.get("message") or ""),
+            blend=blend,
         )
     except RecsysError:
         raise

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 
+from recsys_core.blend import Blend, maybe_add
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 
@@ -75,13 +76,14 @@ def entries(block: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
 
 
 def top_unseen(
-    model: NCF, users: np.ndarray, excluded: sp.csr_matrix, k: int
+    model: NCF, users: np.ndarray, excluded: sp.csr_matrix, k: int, blend: Blend | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` highest-scoring items per user among those not set in ``excluded``.
 
     One chunk of users is scored against every item with ``model.score_all_items`` (torch, on
-    the model's device), excluded entries are set to ``-inf`` and :func:`select_top` picks the
-    best (equal logits: lower item code first).
+    the model's device), plus the run's item-kNN term when ``blend`` is given (the excluded
+    products are the history: :mod:`recsys_core.blend`), excluded entries are set to ``-inf``
+    and :func:`select_top` picks the best (equal logits: lower item code first).
 
     Returns
     -------
@@ -92,7 +94,9 @@ def top_unseen(
     device = model.device
     with torch.no_grad():
         logits = model.score_all_items(torch.as_tensor(users, dtype=torch.long, device=device)).float()
-        rows, cols = entries(excluded[users])
+        history = excluded[users]
+        maybe_add(blend, logits, history)
+        rows, cols = entries(history)
         if len(rows):
             logits[torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)] = -math.inf
         top, values = select_top(logits, k)

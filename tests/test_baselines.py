@@ -17,6 +17,7 @@ from recsys_core.baselines import (
     binary_interactions,
     ease_grid,
     ease_memory_bytes,
+    item_similarity,
     per_user_hits_ndcg,
     top_k_scored,
     tune,
@@ -71,10 +72,10 @@ def brute_force_cosine(x: np.ndarray, neighbours: int, shrink: float) -> np.ndar
             if i != j:
                 both = float((x[:, i] * x[:, j]).sum())
                 sim[i, j] = both / (math.sqrt(x[:, i].sum() * x[:, j].sum()) + shrink)
-    for i in range(n_items):  # keep the top neighbours of each row, ties to the lower column
-        order = sorted(range(n_items), key=lambda j, row=sim[i]: (-row[j], j))
-        drop = [j for j in order[neighbours:]]
-        sim[i, drop] = 0.0
+    for j in range(n_items):  # keep the top neighbours of each column, ties to the lower row
+        order = sorted(range(n_items), key=lambda i, col=sim[:, j]: (-col[i], i))
+        drop = [i for i in order[neighbours:]]
+        sim[drop, j] = 0.0
     return sim
 
 
@@ -85,6 +86,18 @@ def test_item_knn_matches_brute_force_cosine(neighbours: int, shrink: float) -> 
     np.testing.assert_allclose(model.similarity_.toarray(), expected, rtol=1e-6, atol=1e-7)
     users = np.arange(6)
     np.testing.assert_allclose(model.score(users), X @ expected, rtol=1e-5, atol=1e-6)
+
+
+def test_item_similarity_in_column_blocks_equals_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-column pruning on a larger random matrix, computed in many small column blocks."""
+    rng = np.random.default_rng(5)
+    x = (rng.random((40, 30)) < 0.3).astype(np.float64)
+    expected = brute_force_cosine(x, 4, 2.0)
+    monkeypatch.setattr("recsys_core.baselines._itemknn.SIMILARITY_BLOCK_WORK", 50)
+    similarity = item_similarity(sp.csr_matrix(x), 4, 2.0)
+    assert similarity.dtype == np.float32 and similarity.shape == (30, 30)
+    assert (np.diff(similarity.tocsc().indptr) <= 4).all()
+    np.testing.assert_allclose(similarity.toarray(), expected, rtol=1e-6, atol=1e-7)
 
 
 def ease_reference(x: np.ndarray, l2: float) -> np.ndarray:

@@ -8,7 +8,7 @@ block``); :func:`top_k_scored` masks seen items and takes the top k with the con
 
 from recsys_core.baselines._ease import EASE, EASE_MAX_BYTES, ease_memory_bytes
 from recsys_core.baselines._ials import IALS
-from recsys_core.baselines._itemknn import ItemKNN
+from recsys_core.baselines._itemknn import SIMILARITY_BLOCK_WORK, ItemKNN, item_similarity
 from recsys_core.baselines._per_user import per_user_hits_ndcg
 from recsys_core.baselines._popular import MostPopular
 from recsys_core.baselines._scorer import Scorer, binary_interactions
@@ -22,6 +22,7 @@ __all__ = [
     "IALS",
     "IALS_GRID",
     "ITEM_KNN_GRID",
+    "SIMILARITY_BLOCK_WORK",
     "ItemKNN",
     "MostPopular",
     "Params",
@@ -29,6 +30,7 @@ __all__ = [
     "binary_interactions",
     "ease_grid",
     "ease_memory_bytes",
+    "item_similarity",
     "per_user_hits_ndcg",
     "top_k_scored",
     "tune",

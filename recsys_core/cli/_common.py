@@ -81,6 +81,13 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--negatives", type=int, help="sampled unrated products per rating (ranking)")
     parser.add_argument("--device", help="auto, cpu or cuda")
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--neighbours",
+        type=int,
+        metavar="K",
+        help="item-kNN blend: similar products kept per product, its weight chosen on validation "
+        "(0 = no blend; recommended preset: 200)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -98,6 +105,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         "objective": args.objective,
         "negatives": args.negatives,
         "device": args.device,
+        "neighbours": args.neighbours,
     }
     if args.oversample is not None:
         overrides["multipliers"] = parse_multipliers(args.oversample)

@@ -39,8 +39,22 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         f"  recall    {fmt(result['recall'])}\n  f1        {fmt(result['f1'])}\n"
         f"  ROC AUC   {fmt(result['roc_auc'])}\n  threshold {fmt(result['threshold'], 3)}\n"
     )
+    _print_blend(run, out)
     _print_ranking(ranking, out)
     return 0
+
+
+def _print_blend(run: Run, out: TextIO) -> None:
+    """The item-kNN blend's weight, when the recipe asked for one."""
+    blend = run.split_summary.get("blend")
+    if not isinstance(blend, dict):
+        return
+    out.write(
+        f"  item-kNN blend: weight β = {blend.get('weight', 0):g} ({blend.get('neighbours')} neighbours, "
+        f"shrink {blend.get('shrink', 0):g}), chosen on validation NDCG@10"
+        + (" (0 = the plain model)" if not blend.get("weight") else "")
+        + "\n"
+    )
 
 
 def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:

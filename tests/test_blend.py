@@ -1,0 +1,217 @@
+"""The item-kNN blend of a run: exact at β = 0, β from validation, brute-force top-k, saved runs,
+everyone's lists and fold-in explanations that still add up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from test_hostile_runs import npy_bytes, replace_member, resign
+from test_runs import make_run
+
+from recsys_core.baselines import item_similarity
+from recsys_core.blend import BLEND_GRID, Blend, Blended
+from recsys_core.blend_fit import choose_weight, fit_blend
+from recsys_core.blocked_topn import BlockedTopN
+from recsys_core.config import TrainConfig
+from recsys_core.demo import demo_ratings
+from recsys_core.errors import RecsysError
+from recsys_core.evaluation import ranking_metrics
+from recsys_core.foldin import fold_in, profile_logits, recommend_visitors, visitor_history
+from recsys_core.pipeline import train_run
+from recsys_core.recommend import recommend
+from recsys_core.runs import load_run, save_run
+from recsys_core.topk import build_seen_matrix, top_unseen
+
+SIZE = {"n_users": 400, "n_items": 150, "n_ratings": 6_000, "seed": 3}
+
+
+@pytest.fixture(scope="module")
+def blended():
+    """A ``recommended`` run (softmax + item-kNN), short, with a β forced above 0 if needed."""
+    config = TrainConfig.preset("recommended", embedding_dim=16, epochs=6, neighbours=30)
+    run = train_run(demo_ratings(**SIZE), config)
+    assert "blend" in run.split_summary
+    if run.blend is None:  # β = 0 won on this tiny set: test the machinery with a β anyway
+        train = build_seen_matrix(*run.training_pairs(), run.n_users, run.n_items)
+        run.blend = Blend(item_similarity(train, 30, 20.0), 3.0)
+    return run
+
+
+def brute_force_top(run, users, excluded, k, history=None):
+    """float64 numpy: model logits + β · H @ S, excluded -> -inf, stable sort (ties: lower code)."""
+    with torch.no_grad():
+        logits = run.model.score_all_items(torch.as_tensor(users)).double().numpy()
+    history = excluded if history is None else history
+    s = run.blend.similarity.toarray().astype(np.float64)
+    logits = logits + run.blend.weight * (history[users].toarray().astype(np.float64) @ s)
+    logits[excluded[users].toarray()] = -np.inf
+    order = np.argsort(-logits, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(logits, order, 1)
+
+
+def test_blend_with_zero_weight_is_the_model_exactly(blended) -> None:
+    run = blended
+    users = np.arange(run.n_users)
+    seen = run.seen_matrix()
+    plain = top_unseen(run.model, users, seen, 10)
+    zero = top_unseen(run.model, users, seen, 10, Blend(run.blend.similarity, 0.0))
+    np.testing.assert_array_equal(plain[0], zero[0])
+    np.testing.assert_array_equal(plain[1], zero[1])
+
+
+def test_blended_top_k_equals_brute_force(blended) -> None:
+    run = blended
+    users = np.arange(run.n_users)
+    items, logits = top_unseen(run.model, users, run.seen_matrix(), 10, run.blend)
+    expected, values = brute_force_top(run, users, run.seen_matrix(), 10)
+    np.testing.assert_allclose(logits, values, rtol=1e-5, atol=1e-5)
+    assert (items == expected).mean() > 0.999  # float32 vs float64 may swap a near-tie
+    top = recommend(run, run.id_map.users[5], n=5).table
+    sigmoid = 1.0 / (1.0 + np.exp(-values[5, :5]))
+    np.testing.assert_allclose(top["score"].to_numpy(), sigmoid, rtol=1e-5)
+
+
+def test_weight_is_the_validation_argmax_ties_to_the_smaller() -> None:
+    assert choose_weight({0.0: 0.1, 0.3: 0.2, 1.0: 0.2, 3.0: 0.15}) == 0.3
+    assert choose_weight({0.0: 0.1, 0.1: 0.05}) == 0.0
+    assert choose_weight({0.0: float("nan"), 1.0: 0.01}) == 1.0
+    assert choose_weight({}) == 0.0
+
+
+def test_fit_blend_measures_every_grid_point_with_the_ranking_code(blended) -> None:
+    run = blended
+    train_pairs, val_pairs = run.training_pairs(), run.validation_pairs()
+    choice = fit_blend(run.model, train_pairs, val_pairs, neighbours=30, shrink=20.0)
+    grid = {float(b): v for b, v in choice.summary["validation_ndcg"].items()}
+    assert sorted(grid) == list(BLEND_GRID)
+    assert choice.summary["weight"] == choose_weight(grid)
+    assert (choice.blend is None) == (choice.summary["weight"] == 0)
+    # one grid point again, independently: the validation NDCG of that β
+    train = build_seen_matrix(*train_pairs, run.n_users, run.n_items)
+    similarity = item_similarity(train, 30, 20.0)
+    again = ranking_metrics(Blended(run.model, Blend(similarity, 3.0)), *val_pairs, train, k=10)
+    assert again["model"]["ndcg_at_k"] == pytest.approx(grid[3.0])
+    assert grid[0.0] == pytest.approx(
+        ranking_metrics(run.model, *val_pairs, train, k=10)["model"]["ndcg_at_k"]
+    )
+
+
+def test_save_load_round_trip_and_old_runs_without_neighbours(blended, tmp_path: Path) -> None:
+    run = blended
+    folder = save_run(run, tmp_path / "run")
+    assert "neighbours.npz" in json.loads((folder / "manifest.json").read_text())["files"]
+    loaded = load_run(folder)
+    assert loaded.blend is not None and loaded.blend.weight == run.blend.weight
+    assert (loaded.blend.similarity != run.blend.similarity).nnz == 0
+    users = np.arange(run.n_users)
+    np.testing.assert_array_equal(
+        top_unseen(loaded.model, users, loaded.seen_matrix(), 10, loaded.blend)[0],
+        top_unseen(run.model, users, run.seen_matrix(), 10, run.blend)[0],
+    )
+    plain = save_run(make_run(), tmp_path / "plain")
+    assert "neighbours.npz" not in json.loads((plain / "manifest.json").read_text())["files"]
+    assert load_run(plain).blend is None
+
+
+@pytest.mark.parametrize(
+    ("member", "payload"),
+    [
+        ("indptr.npy", npy_bytes("<i8", (4,), np.zeros(4, np.int64).tobytes())),  # wrong n_items
+        ("data.npy", npy_bytes("<f4", (2_000_000_000,), b"")),  # claims 8 GB, holds nothing
+        ("indices.npy", npy_bytes("<i4", (1,), np.array([99], np.int32).tobytes())),  # lengths differ
+    ],
+)
+def test_hostile_neighbours_are_refused(member: str, payload: bytes, tmp_path: Path) -> None:
+    run = make_run()
+    train = build_seen_matrix(run.seen_users, run.seen_items, run.n_users, run.n_items)
+    run.blend = Blend(item_similarity(train, 5, 1.0), 1.0)
+    folder = save_run(run, tmp_path / "run")
+    replace_member(folder / "neighbours.npz", member, payload)
+    resign(folder)
+    with pytest.raises(RecsysError, match="neighbours"):
+        load_run(folder)
+
+
+def test_out_of_range_similarity_codes_are_refused(tmp_path: Path) -> None:
+    run = make_run()
+    n = run.n_items
+    bad = sp.csr_matrix((np.ones(1, np.float32), np.array([n - 1]), np.r_[0, np.ones(n, int)]), shape=(n, n))
+    bad.indices[0] = n + 5  # beyond the catalogue (csr_matrix would refuse it if built so)
+    run.blend = Blend(bad, 1.0)
+    folder = save_run(run, tmp_path / "run")
+    with pytest.raises(RecsysError, match=r"neighbours\.npz"):
+        load_run(folder)
+
+
+@pytest.mark.parametrize("exclude_seen", [True, False])
+def test_everyones_top_n_with_blend_equals_brute_force(blended, exclude_seen: bool) -> None:
+    run = blended
+    seen = run.seen_matrix()
+    excluded = seen if exclude_seen else None
+    scorer = BlockedTopN(run.model, excluded, 8, blend=run.blend, history=seen, max_cells=run.n_items * 37)
+    items, logits = scorer.top(0, run.n_users)
+    nothing = sp.csr_matrix(seen.shape, dtype=bool)
+    expected, values = brute_force_top(
+        run, np.arange(run.n_users), seen if exclude_seen else nothing, 8, seen
+    )
+    np.testing.assert_allclose(logits, values, rtol=1e-5, atol=1e-5)
+    assert (items == expected).mean() > 0.999
+
+
+def test_foldin_explanations_sum_to_the_blended_score(blended) -> None:
+    run = blended
+    users = run.id_map.users[run.test_users[:5]]
+    train_u, train_i = run.training_pairs()
+    chosen = np.isin(run.id_map.users[train_u], users)
+    frame = pd.DataFrame(
+        {"user": run.id_map.users[train_u[chosen]], "item": run.id_map.items[train_i[chosen]], "rating": 5.0}
+    )
+    profiles = fold_in(run, frame)
+    logits = profile_logits(run, profiles)
+    run.blend.add_to(logits, visitor_history(run, profiles))
+    q = run.model.item_embedding.weight.detach().double()
+    q1 = torch.cat([q, torch.ones(len(q), 1, dtype=torch.float64)], dim=1)
+    c = run.model.item_bias.weight.detach().double()[:, 0]
+    answers = recommend_visitors(run, frame, n=5)
+    for row, answer in enumerate(answers):
+        top = run.id_map.items.get_indexer(answer.table["item"].astype(str))
+        rated = profiles.items[row, : int(profiles.mask[row].sum())].numpy()
+        shares = (q1[top] @ profiles.shares[row].T).numpy() + run.blend.contributions(rated, top)
+        base = c[top].numpy() + (q1[top] @ (profiles.theta[row] - profiles.shares[row].sum(0))).numpy()
+        total = base + shares.sum(1)  # every rated product's model share + β·S[rated, suggestion]
+        np.testing.assert_allclose(total, logits[row, top].double().numpy(), atol=1e-4)
+        np.testing.assert_allclose(answer.table["score"], torch.sigmoid(logits[row, top]).numpy(), rtol=1e-5)
+        for suggestion, because in zip(range(len(top)), answer.table["because"], strict=True):
+            for reason in because:
+                j = list(run.id_map.items[rated]).index(reason["item"])
+                assert reason["weight"] == pytest.approx(shares[suggestion, j])
+
+
+def test_evaluate_text_shows_the_weight(blended, tmp_path: Path, run_cli) -> None:
+    folder = save_run(blended, tmp_path / "run")
+    code, out, err = run_cli("evaluate", str(folder), "--no-baselines")
+    assert code == 0, err
+    assert "item-kNN blend: weight β" in out
+
+
+def test_presets_and_cli_option() -> None:
+    assert TrainConfig.preset("recommended").neighbours == 200
+    assert TrainConfig.preset("notebook") == TrainConfig()
+    assert TrainConfig().neighbours == 0 and TrainConfig.preset("fast").neighbours == 0
+    with pytest.raises(RecsysError, match="neighbours"):
+        TrainConfig(neighbours=-1)
+    import contextlib
+    import io
+
+    from recsys_core.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        main(["train", "--help"], out=out)
+    assert "--neighbours K" in out.getvalue()
