@@ -21,7 +21,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 
 #: β tried on validation, smallest first (a tie keeps the smaller one; 0 = the plain model).
-BLEND_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+BLEND_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 
 
 @dataclass(frozen=True, eq=False)
