@@ -389,3 +389,9 @@ def test_peek_columns_headerless_and_header() -> None:
         "column 3",
         "column 4",
     ]
+
+
+def test_balance_says_the_default_recipe_lists_ignore_the_multipliers(runs_dir: Path) -> None:
+    # Measured: with the softmax recipe, a 1★ sweep moved precision and recall, not NDCG@10.
+    at = _goto(_app(), "balance")
+    assert any("but not the top-10 lists" in c.value for c in at.caption)
