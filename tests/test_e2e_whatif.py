@@ -76,7 +76,7 @@ def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
     page = compare_page
     _settle(page)
     main = page.get_by_test_id("stMain")
-    # The ladder of the newest run (notebook): its sentence and two charts with drawn marks.
+    # The ladder of the newest run (notebook): its sentence and its chart with drawn marks.
     expect(
         main.get_by_text(re.compile("as often as a best-seller list|than a best-seller list"))
     ).to_be_visible()
@@ -91,8 +91,9 @@ def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
     expect(main.get_by_text(re.compile(r"^B finds the next product \d+ % (more|less) often"))).to_be_visible()
     expect(main.get_by_text(re.compile(r"customers see a different top-10"))).to_be_visible()
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    # Two overview charts, two ladder charts, the diff, segments, exposure and popularity.
-    expect(charts.nth(7)).to_be_attached()
+    # Two overview charts, the ladder (one chart, two panels), the diff, segments, exposure and
+    # popularity.
+    expect(charts.nth(6)).to_be_attached()
     for i in range(charts.count()):  # every chart drew its marks (canvas or SVG)
         expect(charts.nth(i).locator("canvas, svg").first).to_be_attached()
     expect(page.get_by_role("button", name="Download report")).to_be_visible()
