@@ -66,3 +66,13 @@ def shared_data() -> SharedData:
         return path
 
     return path_of
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh runs folder for the app and the CLI (``$RECSYS_RUNS_DIR``)."""
+    from recsys_core.settings import RUNS_DIR_ENV
+
+    folder = tmp_path / "runs"
+    monkeypatch.setenv(RUNS_DIR_ENV, str(folder))
+    return folder

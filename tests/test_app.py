@@ -9,24 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest import goto as _goto
+from apptest import open_app as _app
+from apptest import upload as _upload
 from streamlit.testing.v1 import AppTest
 
 from recsys_core import views
 from recsys_core.errors import RecsysError
 from recsys_core.jobs import TrainingJob
 from recsys_core.ratings import peek_columns
-from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
-
-
-@pytest.fixture
-def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "runs"
-    monkeypatch.setenv(RUNS_DIR_ENV, str(folder))
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -52,27 +47,8 @@ class _Named(io.BytesIO):
         self.name = name
 
 
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def _metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
-
-
-def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    uploader = next(u for u in at.file_uploader if u.label == "Ratings file")
-    uploader.set_value((name, data, "text/csv"))
-    return at.run()
 
 
 # -- pages -------------------------------------------------------------------------------------

@@ -8,22 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest import goto as _goto
+from apptest import open_app as _app
+from apptest import upload as _upload
 from streamlit.testing.v1 import AppTest
 
 from recsys_core import views
 from recsys_core.errors import RecsysError
-from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 JARGON = ("embedding", "batch", "loss", "empty cells", "dim 16", "hybrid ·")
-
-
-@pytest.fixture
-def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "runs"
-    monkeypatch.setenv(RUNS_DIR_ENV, str(folder))
-    return folder
 
 
 def _csv(n_users: int, n_items: int, n_ratings: int, seed: int, tmp: Path) -> bytes:
@@ -32,26 +27,6 @@ def _csv(n_users: int, n_items: int, n_ratings: int, seed: int, tmp: Path) -> by
     path = tmp / f"demo-{seed}.csv"
     write_demo_csv(path, n_users=n_users, n_items=n_items, n_ratings=n_ratings, seed=seed)
     return path.read_bytes()
-
-
-def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    next(u for u in at.file_uploader if u.label == "Ratings file").set_value((name, data, "text/csv"))
-    return at.run()
 
 
 def _texts(at: AppTest) -> str:

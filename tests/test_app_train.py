@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest import goto as _goto
+from apptest import open_app as _app
+from apptest import upload as _upload
 from streamlit.testing.v1 import AppTest
 
 from recsys_core import views
-from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -20,31 +22,6 @@ EVIL_NAME = "![x](http://evil.example/a.png)"
 # Live link syntax once Markdown is parsed: a GFM literal autolink (scheme or www. followed by a
 # domain character, an e-mail) or an unescaped link/image bracket.
 LIVE_LINK = re.compile(r"(?i)(https?://|www\.)[a-z0-9]|[a-z0-9]@[a-z0-9]|(?<!\\)\]\(|<a\b")
-
-
-@pytest.fixture
-def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "runs"
-    monkeypatch.setenv(RUNS_DIR_ENV, str(folder))
-    return folder
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    next(u for u in at.file_uploader if u.label == "Ratings file").set_value((name, data, "text/csv"))
-    return at.run()
 
 
 def _markdown_bodies(at: AppTest) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from apptest import goto as _goto
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from whatif_runs import small_ratings
@@ -23,12 +24,6 @@ TIMEOUT = 180
 TINY = {"epochs": 1, "embedding_dim": 8, "batch_size": 256}
 
 
-@pytest.fixture
-def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
-    return tmp_path / "runs"
-
-
 @pytest.fixture(scope="module")
 def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     from recsys_core.demo import write_demo_csv
@@ -36,12 +31,6 @@ def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("data") / "small.csv"
     write_demo_csv(path, n_users=300, n_items=120, n_ratings=4000, seed=7)
     return path.read_bytes()
-
-
-def _goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _balance_with_tiny_settings(small_csv: bytes) -> AppTest:
