@@ -135,13 +135,15 @@ def recommend_everyone(run_dir: Path, chunks: int, chunk_size: int) -> tuple[int
         f"  first chunk (with building the seen matrix) {setup:.1f} s; then {users - step:,} users in "
         f"{seconds:.1f} s = {rate:,.0f} users/s ({rows:,} recommendations)"
     )
-    if todo < total_chunks:
+    if todo >= total_chunks:
+        print(f"  all {run.n_users:,} users done")
+    elif rate > 0:
         print(
             f"  projected for all {run.n_users:,} users: {run.n_users / rate / 60:,.1f} min "
             f"(measured on {todo:,} of {total_chunks:,} chunks, not run to the end)"
         )
     else:
-        print(f"  all {run.n_users:,} users done")
+        print("  no rate: only the first chunk was timed (--rec-chunks 2 or more for one)")
     print(f"  peak memory of this process (loading the run and recommending): {gb(peak)}")
     return run.n_users, run.n_items
 

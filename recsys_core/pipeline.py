@@ -79,8 +79,8 @@ def train_run(
         id_map=prepared.id_map,
         model=result.model.cpu(),
         history=list(result.history),
-        class_counts_before=prepared.balanced.before,
-        class_counts_after=prepared.balanced.after,
+        class_counts_before=prepared.class_counts_before,
+        class_counts_after=prepared.class_counts_after,
         metrics={},
         # The ratings file's name, for run lists (``recsys runs``); no path, nothing private.
         split_summary={
@@ -136,14 +136,8 @@ def _split_summary(
 ) -> dict[str, object]:
     """The run's ``split.json``: sizes, method, how training ended, device and stage times
     (``stages`` is the live dict: ``evaluate`` is added after the run is built)."""
-    split = prepared.split
     return {
-        "method": split.method,
-        "train": len(split.train),
-        "validation": len(split.validation),
-        "test": len(split.test),
-        "dropped_unknown": split.dropped_unknown,
-        "train_after_rebalance": len(prepared.balanced.frame),
+        **prepared.split_summary,
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
         "device": resolve_device(config.device),

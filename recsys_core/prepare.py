@@ -17,8 +17,8 @@ import pandas as pd
 
 from recsys_core.config import TrainConfig
 from recsys_core.encoding import IdMap
-from recsys_core.rebalance import Rebalanced, class_counts, rebalance
-from recsys_core.split import Split, split_ratings
+from recsys_core.rebalance import class_counts, rebalance
+from recsys_core.split import split_ratings
 
 if TYPE_CHECKING:
     from recsys_core.training import TrainingData
@@ -28,14 +28,18 @@ if TYPE_CHECKING:
 class PreparedData:
     """Everything a training run derives from its ratings before the model exists.
 
+    Only arrays are kept, not the split's frames: they would stay in memory all through
+    training (about 0.4 GB of string ids at full Amazon size).
+
     Attributes
     ----------
-    split
-        The train / validation / test split.
+    split_summary
+        ``method``, the sizes of ``train``, ``validation`` and ``test``, ``dropped_unknown``
+        and ``train_after_rebalance`` (the rows after oversampling), in that order.
     id_map
         Ids <-> codes, fitted on the training split.
-    balanced
-        The oversampled training split and the class counts before and after.
+    class_counts_before, class_counts_after
+        ``{rating: count}`` of the training split before and after oversampling.
     data
         The encoded training (oversampled) and validation pairs with their targets.
     seen_users, seen_items
@@ -51,9 +55,10 @@ class PreparedData:
         Wall time of ``split`` and ``rebalance`` (oversampling with encoding).
     """
 
-    split: Split
+    split_summary: dict[str, str | int]
     id_map: IdMap
-    balanced: Rebalanced
+    class_counts_before: dict[float, int]
+    class_counts_after: dict[float, int]
     data: TrainingData
     seen_users: np.ndarray
     seen_items: np.ndarray
@@ -82,8 +87,14 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
     split_done = time.perf_counter()
     id_map = IdMap.fit(split.train)
     balanced = rebalance(split.train, config.multipliers, seed=config.seed)
-    train_users, train_items = id_map.encode(balanced.frame)
+    orig_users, orig_items = id_map.encode(split.train)
+    if len(balanced.frame) == len(split.train):
+        # Nothing oversampled: the same rows in the same order, so the same codes.
+        train_users, train_items = orig_users, orig_items
+    else:
+        train_users, train_items = id_map.encode(balanced.frame)
     val_users, val_items = id_map.encode(split.validation)
+    test_users, test_items = id_map.encode(split.test)
     # torch comes in only here: the app's Balance page counts classes without loading it.
     from recsys_core.topk import item_popularity
     from recsys_core.training import TrainingData
@@ -98,12 +109,18 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
         rating_min=rating_min,
         rating_max=rating_max,
     )
-    orig_users, orig_items = id_map.encode(split.train)
-    test_users, test_items = id_map.encode(split.test)
     return PreparedData(
-        split=split,
+        split_summary={
+            "method": split.method,
+            "train": len(split.train),
+            "validation": len(split.validation),
+            "test": len(split.test),
+            "dropped_unknown": split.dropped_unknown,
+            "train_after_rebalance": len(balanced.frame),
+        },
         id_map=id_map,
-        balanced=balanced,
+        class_counts_before=balanced.before,
+        class_counts_after=balanced.after,
         data=data,
         seen_users=np.concatenate([orig_users, val_users]),
         seen_items=np.concatenate([orig_items, val_items]),

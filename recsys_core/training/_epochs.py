@@ -106,8 +106,19 @@ def rating_quality(
 Judge = Callable[[], tuple[float, float, float, float]]
 
 
-def _snapshot(model: NCF) -> dict[str, torch.Tensor]:
-    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+def _snapshot(model: NCF, into: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """A copy of the model's parameters; written into ``into`` when it has the same tensors, so
+    a new best epoch does not hold two copies of the tables at once."""
+    state = model.state_dict()
+    if into is None or into.keys() != state.keys():
+        return {name: tensor.detach().clone() for name, tensor in state.items()}
+    for name, tensor in state.items():
+        kept = into[name]
+        if kept.shape != tensor.shape or kept.dtype != tensor.dtype or kept.device != tensor.device:
+            into[name] = tensor.detach().clone()
+        else:
+            kept.copy_(tensor.detach())
+    return into
 
 
 class EpochBook:
@@ -173,7 +184,7 @@ class EpochBook:
         key = val_loss if len(data.val_users) else report.train_loss
         if key < self.best_loss:
             self.best_loss, self.best_epoch = key, epoch
-            self.best = _snapshot(model)
+            self.best = _snapshot(model, into=self.best)
         if self.on_epoch is not None:
             self.on_epoch(report)
         if not math.isfinite(key):

@@ -33,6 +33,8 @@ class EpochSamples:
 #: Up to this many (user, product) cells, rated pairs are looked up in a one-byte-per-cell table
 #: (a gather) rather than by binary search in the sorted pairs (several times slower per draw).
 _TABLE_LOOKUP_CELLS = 1 << 25
+#: Draws looked up per slice in :meth:`NegativeSampler._is_rated` (bounds its temporaries).
+_LOOKUP_SLICE = 1 << 22
 #: Uniform redraws of still-rated negatives before the rest are drawn exactly (see
 #: :class:`NegativeSampler`).
 _REDRAWS = 3
@@ -75,6 +77,15 @@ class NegativeSampler:
         self._rated_count = np.bincount(rated_users) if len(self.rated) else np.zeros(0, np.int64)
 
     def _is_rated(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        # In slices: the keys and their look-up cost 3-4 int64 arrays the size of the input,
+        # gigabytes for a full-size epoch's negatives, when done at once.
+        rated = np.empty(len(users), dtype=bool)
+        for start in range(0, len(users), _LOOKUP_SLICE):
+            end = start + _LOOKUP_SLICE
+            rated[start:end] = self._is_rated_slice(users[start:end], items[start:end])
+        return rated
+
+    def _is_rated_slice(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         keys = users * self.n_items + items
         if self._table is not None:
             # Beyond the table's last cell nothing is rated.
@@ -148,30 +159,45 @@ def epoch_samples(
             f"The {config.objective!r} objective has its own trainer "
             "(recsys_core.training.train_softmax; recsys_core.training.trainer_for picks it)."
         )
-    if config.objective == "rating" or config.negatives == 0 or sampler is None:
-        users, items, targets = data.users, data.items, data.targets
-        if config.objective == "ranking":
-            targets = np.ones_like(data.targets)
+    if config.objective != "rating" and config.negatives > 0 and sampler is not None:
+        return _samples_with_negatives(data, config, rng, sampler)
+    targets = np.ones_like(data.targets) if config.objective == "ranking" else data.targets
+    order = rng.permutation(len(data.users))
+    return EpochSamples(data.users[order], data.items[order], targets[order], np.zeros(0, dtype=np.float32))
+
+
+def _samples_with_negatives(
+    data: TrainingData, config: TrainConfig, rng: np.random.Generator, sampler: NegativeSampler
+) -> EpochSamples:
+    """The observed pairs followed by their negatives, shuffled (``ranking`` and ``hybrid``).
+
+    At full size an epoch is ~50 M samples, so each array is built, shuffled and its unshuffled
+    form dropped before the next one; targets and weights are written straight in shuffled
+    order (``order < n`` marks the observed pairs). The values are those of concatenating the
+    four arrays and indexing them all with ``order``.
+    """
+    n = len(data.users)
+    neg_users, neg_items = sampler.sample(data.users, config.negatives, rng)
+    users = np.concatenate([data.users, neg_users])
+    del neg_users
+    items = np.concatenate([data.items, neg_items])
+    del neg_items
+    order = rng.permutation(len(users))
+    if len(order) < np.iinfo(np.int32).max:
+        order = order.astype(np.int32)  # the same positions in half the memory
+    users = users[order]
+    items = items[order]
+    observed = order < n
+    # Same dtype as concatenating the observed targets (or ones like them) with float32 zeros.
+    targets = np.zeros(len(order), dtype=np.result_type(data.targets.dtype, np.float32))
+    if config.objective == "ranking":
+        targets[observed] = 1
         weights = np.zeros(0, dtype=np.float32)
     else:
-        neg_users, neg_items = sampler.sample(data.users, config.negatives, rng)
-        users = np.concatenate([data.users, neg_users])
-        items = np.concatenate([data.items, neg_items])
-        positive = np.ones_like(data.targets) if config.objective == "ranking" else data.targets
-        targets = np.concatenate([positive, np.zeros(len(neg_users), dtype=np.float32)])
-        if config.objective == "hybrid":
-            weights = np.concatenate(
-                [
-                    np.ones(len(data.users), np.float32),
-                    np.full(len(neg_users), HYBRID_NEGATIVE_WEIGHT, np.float32),
-                ]
-            )
-        else:
-            weights = np.zeros(0, dtype=np.float32)
-    order = rng.permutation(len(users))
-    return EpochSamples(
-        users[order], items[order], targets[order], weights[order] if len(weights) else weights
-    )
+        targets[observed] = data.targets[order[observed]]
+        weights = np.full(len(order), HYBRID_NEGATIVE_WEIGHT, dtype=np.float32)
+        weights[observed] = 1
+    return EpochSamples(users, items, targets, weights)
 
 
 def validation_samples(

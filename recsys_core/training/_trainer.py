@@ -72,16 +72,14 @@ def train_model(
         loss_sum, total, train_seconds = _train_epoch(
             stepper, samples, config.batch_size, epoch, book, pace, on_progress, should_stop
         )
+        n = len(samples.users)
+        # Gigabytes at full size: not needed to judge the epoch, nor while the next one is drawn.
+        del samples
         if book.stopped:
             break
         stepper.sync_to_model()
         if not book.end_epoch(
-            epoch,
-            loss_sum=loss_sum,
-            total=total,
-            n=len(samples.users),
-            started=started,
-            train_seconds=train_seconds,
+            epoch, loss_sum=loss_sum, total=total, n=n, started=started, train_seconds=train_seconds
         ):
             break
     return book.result()
