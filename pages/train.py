@@ -241,6 +241,10 @@ if train_error and train_error[0] == ds.key:
 
 
 # -- live progress and charts ------------------------------------------------------------------
+#: Seconds between redraws of the live history charts while training.
+CHART_SECONDS = 4.0
+
+
 def _history_charts(history: Sequence[EpochRecord]) -> None:
     if not history:
         st.caption("The charts appear after the first epoch.")
@@ -271,7 +275,7 @@ def _spec(kind: str) -> dict:
 
 
 def _live() -> None:
-    """Progress and charts, redrawn once a second (the charts' specs are built once)."""
+    """The progress bar, redrawn once a second (cheap: one element)."""
     current = st.session_state.get(state.JOB)
     if current is None:
         return
@@ -286,15 +290,21 @@ def _live() -> None:
     if total == 0:
         text = f"Preparing the data (split, oversampling)… {current.elapsed:,.0f} s"
     st.progress(min(share, 1.0), text=text)
-    # A fragment rerun clears what it does not draw again, so the charts are sent every time;
-    # their data only changes at the end of an epoch.
-    _history_charts(current.history)
+
+
+def _live_charts() -> None:
+    """The history charts, redrawn every few seconds: drawing them (here and in the browser)
+    takes cores from the trainer, and their data only changes at the end of an epoch."""
+    current = st.session_state.get(state.JOB)
+    if current is not None:
+        _history_charts(current.history)
 
 
 if running:
-    # Once a second: the trainer uses every core, and each redraw (here and in the browser) takes
-    # some of them away.
+    # The trainer uses every core and each redraw (here and in the browser) takes some away:
+    # the progress bar once a second, the charts every CHART_SECONDS (benchmarks/app_training.py).
     st.fragment(run_every=1.0)(_live)()
+    st.fragment(run_every=CHART_SECONDS)(_live_charts)()
 elif job is not None and job.status == "failed" and (job.dataset or {}).get("key") in (None, ds.key):
     st.error(layout.plain(job.error) if job.error else "Training failed.", icon=":material/error:")
     if job.details:
