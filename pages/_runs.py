@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from pages import _state as state
 from pages._layout import plain
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 
 if TYPE_CHECKING:  # the registry and runs pull in torch: imported when a page needs them
+    from streamlit.delta_generator import DeltaGenerator
+
     from recsys_core.registry import RunRecord, RunRegistry
     from recsys_core.runs import Run
 
@@ -106,3 +109,17 @@ def load_run(path: str, mtime: float) -> Run:
 def load_run_record(record: RunRecord) -> Run:
     path = Path(record.path)
     return load_run(str(path), path.stat().st_mtime)
+
+
+def pick_run(records: list[RunRecord], key: str, container: DeltaGenerator) -> RunRecord:
+    """A select box of saved runs in ``container`` (kept across pages under ``key``); it starts
+    on the run trained last in this session, else the newest."""
+    by_id = {r.run_id: r for r in records}
+    labels = {r.run_id: f"{r.name} · {r.created_at[:16].replace('T', ' ')}" for r in records}
+    if state.kept(key) not in by_id:
+        last = st.session_state.get(state.LAST_RUN)
+        state.set_kept(key, last if last in by_id else records[0].run_id)
+    run_id = container.selectbox(
+        "Model (saved run)", list(by_id), format_func=labels.get, **state.bind(key, records[0].run_id)
+    )
+    return by_id[run_id]

@@ -31,18 +31,10 @@ if not records:
     st.info("No trained model yet. Train one on the **Train** page first.", icon=":material/info:")
     st.stop()
 
-by_id = {r.run_id: r for r in records}
-labels = {r.run_id: f"{r.name} · {r.created_at[:16].replace('T', ' ')}" for r in records}
-if state.kept("rec_run") not in by_id:
-    last = st.session_state.get(state.LAST_RUN)
-    state.set_kept("rec_run", last if last in by_id else records[0].run_id)
-
 top = st.columns([3, 3, 1])
-run_id = top[0].selectbox(
-    "Model (saved run)", list(by_id), format_func=labels.get, **state.bind("rec_run", records[0].run_id)
-)
+record = runs.pick_run(records, "rec_run", top[0])
 try:
-    run = runs.load_run_record(by_id[run_id])
+    run = runs.load_run_record(record)
 except RecsysError as exc:
     st.error(f"{layout.plain(exc)}\n\nPick another run, or delete this one on **Compare**.")
     st.stop()
@@ -94,7 +86,7 @@ else:
 
 suggested = recs.table.copy()
 suggested[NEXT] = suggested["item"].isin(held_back)
-names = visitor.product_names(visitor.catalogue(by_id[run_id], run))
+names = visitor.product_names(visitor.catalogue(record, run))
 if recs.known_user:
     # The customer's real stars where the run's data set is at hand, else the model's estimates.
     stars = None if own is None else own.frame[own.frame["user"] == user]

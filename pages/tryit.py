@@ -28,23 +28,16 @@ if not records:
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
-by_id = {r.run_id: r for r in records}
-labels = {r.run_id: f"{r.name} · {r.created_at[:16].replace('T', ' ')}" for r in records}
-if state.kept("try_run") not in by_id:
-    last = st.session_state.get(state.LAST_RUN)
-    state.set_kept("try_run", last if last in by_id else records[0].run_id)
 top = st.columns([5, 1])
-run_id = top[0].selectbox(
-    "Model (saved run)", list(by_id), format_func=labels.get, **state.bind("try_run", records[0].run_id)
-)
+record = runs.pick_run(records, "try_run", top[0])
 n = int(top[1].number_input("How many", min_value=1, max_value=50, step=1, **state.bind("try_n", 10)))
 try:
-    run = visitor.ready_run(by_id[run_id])
+    run = visitor.ready_run(record)
 except RecsysError as exc:
     st.error(f"{layout.plain(exc)}\n\nPick another run, or delete this one on **Compare**.")
     st.stop()
 
-products = visitor.catalogue(by_id[run_id], run)
+products = visitor.catalogue(record, run)
 names = visitor.product_names(products)
 own = datasets.from_record((run.split_summary or {}).get("dataset"))
 mine = visitor.ratings()

@@ -216,9 +216,10 @@ PRESETS: dict[str, TrainConfig] = {
     # The best recommender the project has (docs/objectives.md, "Toward the classic baselines"):
     # a softmax over the whole catalogue, the epoch chosen on validation NDCG@10, the rating head
     # of ``hybrid`` for ratings, blended with item-kNN (200 neighbours per product, weight
-    # chosen on validation): 0.95-1.06x EASE's NDCG@10, 1.01x on average, on the dense Amazon
-    # sample and three demo densities (0.93-0.98x without the blend; docs/objectives.md, "The
-    # default: softmax + item-kNN blend"); the default of ``recsys train``.
+    # chosen on validation): 0.96-1.18x the best of EASE/iALS's NDCG@10, 1.08x on average, on
+    # the dense Amazon sample and three demo densities (0.93-1.01x without the blend;
+    # benchmarks/quality.py, docs/objectives.md "The default: softmax + item-kNN blend"); the
+    # default of ``recsys train`` and the app.
     "recommended": TrainConfig(
         embedding_dim=64,
         batch_size=32,

@@ -78,3 +78,14 @@ def streamlit_app(runs_dir: Path, log_path: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def settle(page: object, timeout_ms: int = 120_000, after_ms: int = 300) -> None:
+    """Wait until Streamlit has finished the current script run in a Playwright ``page``."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(after_ms)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from app_server import settle as _settle
 from playwright.sync_api import expect
 
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -44,17 +45,6 @@ def page(app_url: str):
         yield tab
         context.close()
         browser.close()
-
-
-def _settle(page) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=120_000,
-    )
-    page.wait_for_timeout(300)
 
 
 def _goto(page, title: str) -> None:

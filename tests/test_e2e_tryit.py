@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from app_server import settle as _settle
 from playwright.sync_api import Page, expect
 from tryit_runs import save_demo_run
 
@@ -44,17 +45,6 @@ def page(app_url: str) -> Iterator[Page]:
         yield tab
         context.close()
         browser.close()
-
-
-def _settle(page: Page) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=120_000,
-    )
-    page.wait_for_timeout(300)
 
 
 def _goto(page: Page, title: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, settle, streamlit_app
 
 SHOT = ROOT / "artifacts" / "screenshots" / "compare-ladder.png"
 VIEWPORT = {"width": 1440, "height": 900}
@@ -59,17 +59,6 @@ def compare_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     assert "Traceback" not in text, f"the app logged an exception:\n{text[-4000:]}"
 
 
-def _settle(page: object) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=180_000,
-    )
-    page.wait_for_timeout(500)
-
-
 def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
     from playwright.sync_api import expect
 
@@ -111,3 +100,8 @@ def _shot(page: object) -> None:
     page.wait_for_timeout(1500)  # charts re-layout to the new size
     page.screenshot(path=str(SHOT), full_page=True)
     page.set_viewport_size(VIEWPORT)
+
+
+def _settle(page: object) -> None:
+    """Compare fits the ladder on first display: a longer wait than the other pages need."""
+    settle(page, timeout_ms=180_000, after_ms=500)
