@@ -30,9 +30,7 @@ def test_streamlit_reads_the_apps_setting_that_skips_a_full_collection_per_redra
         "print(config.get_option('runner.postScriptGC')); "
         "print(config.get_where_defined('runner.postScriptGC'))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     value, where = out.stdout.splitlines()
     assert value == "False"
     assert Path(where) == ROOT / ".streamlit" / "config.toml"
