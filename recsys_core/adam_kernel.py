@@ -277,11 +277,12 @@ def run_batches(
 ):  # fmt: skip
     """Run mini-batches ``first_batch .. last_batch - 1``; return the sum of their mean losses.
 
-    ``users``, ``items``, ``targets`` (and ``weights``, or an empty array for weight 1) are in
-    this epoch's order; batch ``k`` is rows ``k * batch_size`` onwards. ``TU``/``TI`` are the
+    ``users``, ``items`` (codes, both int32 or both int64: numba compiles and caches one
+    specialisation per dtype), ``targets`` (and ``weights``, or an empty array for weight 1) are
+    in this epoch's order; batch ``k`` is rows ``k * batch_size`` onwards. ``TU``/``TI`` are the
     packed tables ``(rows, 3, dim)`` of (parameter, first moment, second moment), ``BU``/``BI``
     the packed biases ``(rows, 3)``. ``step0`` is Adam's step count before the first batch.
-    Scratch: ``user_slot``/``item_slot`` int64 arrays of -1 (left as found), ``work_i`` int64
+    Scratch: ``user_slot``/``item_slot`` int32 arrays of -1 (left as found), ``work_i`` int64
     ``(8, batch_size + 1)``, ``deferred`` int64 ``(2 * batch_size,)``, ``grad`` float32
     ``(2 * batch_size, dim)``, ``work_g`` float32 ``(2, batch_size)``.
 

@@ -17,6 +17,29 @@ PAIR_CHUNK = 65_536
 PairScore = Literal["logits", "rating_logits", "rating_scores", "dots"]
 
 
+def as_codes(values: ArrayLike) -> np.ndarray:
+    """Integer codes as a contiguous int32 array when every value fits (any table below 2**31
+    rows), else int64; no copy when they already are.
+
+    Every trainer, kernel and scorer takes either; int32 halves the epoch's sample arrays.
+    """
+    codes = np.asarray(values)
+    if codes.dtype != np.int32 and codes.dtype != np.int64:
+        codes = codes.astype(np.int64)
+    if codes.dtype == np.int64:
+        small = np.iinfo(np.int32)
+        if not len(codes) or (codes.min() >= small.min and codes.max() <= small.max):
+            codes = codes.astype(np.int32)
+    return np.ascontiguousarray(codes if codes.ndim == 1 else codes.reshape(-1))
+
+
+def _index_codes(values: ArrayLike) -> np.ndarray:
+    """``values`` as a flat int32 or int64 array: as given when it is one (no full-size copy),
+    else int64."""
+    codes = np.asarray(values).reshape(-1)
+    return codes if codes.dtype in (np.int32, np.int64) else codes.astype(np.int64)
+
+
 class NCF(nn.Module):
     """User and item embeddings plus biases; the score is ``sigmoid(<p_u, q_i> + b_u + b_i)``.
 
@@ -96,15 +119,14 @@ class NCF(nn.Module):
         Parameters
         ----------
         users, items
-            Integer codes of the pairs.
+            Integer codes of the pairs (int32 or int64: torch indexes with either).
         kind
             ``logits`` (:meth:`forward`), ``rating_logits`` (:meth:`rating_logits`),
             ``rating_scores`` (:meth:`rating_scores`) or ``dots`` (``<p_u, q_i>`` alone).
         dtype
             The array's dtype; values are computed in float32 and converted.
         """
-        users = np.asarray(users, dtype=np.int64).reshape(-1)
-        items = np.asarray(items, dtype=np.int64).reshape(-1)
+        users, items = _index_codes(users), _index_codes(items)
         out = np.empty(len(users), dtype=dtype)
         if kind == "dots" and self.device.type == "cpu":
             # numpy gathers rows several times faster than torch on CPU.

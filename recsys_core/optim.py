@@ -65,6 +65,9 @@ class Stepper(Protocol):
     """What the trainer needs from an implementation of the fused step."""
 
     step: int
+    #: Whether :meth:`run` changes the model's own parameters (else only :meth:`sync_to_model`
+    #: does): a trainer must copy out parameters it wants to keep before then.
+    trains_model_in_place: bool
 
     def run(
         self,
@@ -119,8 +122,8 @@ class NumbaStepper:
         self.user_bias = _pack(model.user_bias.weight)[:, :, 0].copy()
         self.item_bias = _pack(model.item_bias.weight)[:, :, 0].copy()
         dim = model.embedding_dim
-        self._user_slot = np.full(model.n_users, -1, dtype=np.int64)
-        self._item_slot = np.full(model.n_items, -1, dtype=np.int64)
+        self._user_slot = np.full(model.n_users, -1, dtype=np.int32)
+        self._item_slot = np.full(model.n_items, -1, dtype=np.int32)
         self._work_i = np.zeros((8, self.batch_size + 1), dtype=np.int64)
         self._deferred = np.zeros(2 * self.batch_size, dtype=np.int64)
         self._grad = np.zeros((2 * self.batch_size, dim), dtype=np.float32)
@@ -129,11 +132,15 @@ class NumbaStepper:
         most = min(numba.config.NUMBA_NUM_THREADS, max(2, self.batch_size // 128))
         self._threads = _ThreadChooser(most, fixed=threads)
 
+    trains_model_in_place = False
+
     def run(self, users, items, targets, weights, first_batch, last_batch) -> float:
-        # The kernel is compiled for these dtypes; other ones would trigger a slow recompile.
+        # The kernel is compiled (and cached) for these dtypes: int32 codes (the trainer's), or
+        # int64 where some code needs it; other ones would trigger a slow recompile.
+        codes = np.int32 if np.result_type(users, items) == np.int32 else np.int64
         arrays = (
-            np.ascontiguousarray(users, dtype=np.int64),
-            np.ascontiguousarray(items, dtype=np.int64),
+            np.ascontiguousarray(users, dtype=codes),
+            np.ascontiguousarray(items, dtype=codes),
             np.ascontiguousarray(targets, dtype=np.float32),
             np.ascontiguousarray(weights, dtype=np.float32),
         )
@@ -278,6 +285,7 @@ class TorchStepper:
         self.batch_size = int(batch_size)
         self.learning_rate = float(learning_rate)
         self.step = 0
+        self.trains_model_in_place = True
         self.device = model.user_embedding.weight.device
         self._tables = [
             (model.user_embedding.weight, model.user_bias.weight[:, 0]),

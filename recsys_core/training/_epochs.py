@@ -128,6 +128,12 @@ class EpochBook:
 
     ``judge`` replaces :func:`validate` (the softmax trainer judges epochs by ``1 - validation
     NDCG@10``); ``criterion`` names what it measures in the messages.
+
+    ``lazy=True`` copies the best parameters out of the model only when :meth:`keep_best` is
+    called, which the trainer does right before the model's parameters next change: until then
+    the model itself holds them. So no snapshot (a copy of every table) is alive while the next
+    epoch's samples are built, and for one epoch none is taken at all. The trainer must call
+    :meth:`keep_best` before anything changes the model.
     """
 
     def __init__(
@@ -140,15 +146,27 @@ class EpochBook:
         *,
         judge: Judge | None = None,
         criterion: str = "loss",
+        lazy: bool = False,
     ):
         self.model, self.data, self.val, self.config, self.on_epoch = model, data, val, config, on_epoch
         self.judge = judge or (lambda: validate(model, data, val, config))
         self.criterion = criterion
         self.history: list[EpochReport] = []
-        self.best = _snapshot(model)
+        self.lazy = lazy
+        # With ``lazy``, ``pending`` says the model itself holds the best parameters (at first
+        # its initial ones) and ``best`` is not yet (or no longer) their copy.
+        self.pending = lazy
+        self.best: dict[str, torch.Tensor] | None = None if lazy else _snapshot(model)
         self.best_epoch, self.best_loss = 0, math.inf
         self.message = ""
         self.stopped = False
+
+    def keep_best(self) -> None:
+        """Copy the best parameters out of the model, if only the model holds them (``lazy``):
+        call before the model's parameters change."""
+        if self.pending:
+            self.best = _snapshot(self.model, into=self.best)
+            self.pending = False
 
     def stop(self, message: str) -> None:
         self.stopped, self.message = True, message
@@ -184,7 +202,10 @@ class EpochBook:
         key = val_loss if len(data.val_users) else report.train_loss
         if key < self.best_loss:
             self.best_loss, self.best_epoch = key, epoch
-            self.best = _snapshot(model, into=self.best)
+            if self.lazy:
+                self.pending = True
+            else:
+                self.best = _snapshot(model, into=self.best)
         if self.on_epoch is not None:
             self.on_epoch(report)
         if not math.isfinite(key):
@@ -207,7 +228,8 @@ class EpochBook:
                 else "No epoch finished, so the model keeps its initial parameters."
             )
             message = f"{message} {kept}"
-        if self.best_epoch != (self.history[-1].epoch if self.history else 0) or self.stopped:
+        restore = self.best_epoch != (self.history[-1].epoch if self.history else 0) or self.stopped
+        if restore and not self.pending and self.best is not None:
             self.model.load_state_dict(self.best)
         return TrainResult(
             model=self.model,

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from recsys_core.errors import RecsysError
-from recsys_core.model import NCF
+from recsys_core.model import NCF, as_codes
 
 #: so 0.3 weighs about as much as one rating: a user or product with few ratings stays near the
 #: average. Chosen from 0.1, 0.3 and 1 (docs/objectives.md).
@@ -58,8 +58,8 @@ def fit_rating_head(
     if not l2 > 0:
         raise RecsysError(f"The rating head's l2 penalty must be positive, not {l2!r}.")
     model.add_rating_head()
-    users = np.asarray(users, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int64)
+    # int32 codes stay int32 (numpy indexes and counts with either): no int64 copies.
+    users, items = as_codes(users), as_codes(items)
     t = np.asarray(targets, dtype=np.float64)
     # The Newton passes run in numpy, in float64 as their sums run over all ratings.
     dot = model.score_pairs_chunked(users, items, "dots", dtype=np.float64)

@@ -33,7 +33,8 @@ class EpochSamples:
 #: Up to this many (user, product) cells, rated pairs are looked up in a one-byte-per-cell table
 #: (a gather) rather than by binary search in the sorted pairs (several times slower per draw).
 _TABLE_LOOKUP_CELLS = 1 << 25
-#: Draws looked up per slice in :meth:`NegativeSampler._is_rated` (bounds its temporaries).
+#: Draws looked up per slice in :meth:`NegativeSampler._is_rated`, drawn per slice in
+#: :meth:`NegativeSampler.sample` and gathered per slice by :func:`_gather` (bounds their temporaries).
 _LOOKUP_SLICE = 1 << 22
 #: Uniform redraws of still-rated negatives before the rest are drawn exactly (see
 #: :class:`NegativeSampler`).
@@ -58,9 +59,10 @@ class NegativeSampler:
 
     def __init__(self, data: TrainingData, n_items: int, include_validation: bool = False):
         self.n_items = int(n_items)
-        pairs = data.users * self.n_items + data.items
+        # Pair keys need 64 bits whatever the codes' dtype.
+        pairs = data.users.astype(np.int64) * self.n_items + data.items
         if include_validation:
-            pairs = np.concatenate([pairs, data.val_users * self.n_items + data.val_items])
+            pairs = np.concatenate([pairs, data.val_users.astype(np.int64) * self.n_items + data.val_items])
         self.rated = np.unique(pairs)
         cells = int(self.rated[-1]) + 1 if len(self.rated) else 1
         self._table: np.ndarray | None = None
@@ -86,7 +88,7 @@ class NegativeSampler:
         return rated
 
     def _is_rated_slice(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        keys = users * self.n_items + items
+        keys = users.astype(np.int64) * self.n_items + items
         if self._table is not None:
             # Beyond the table's last cell nothing is rated.
             inside = keys < len(self._table)
@@ -108,7 +110,7 @@ class NegativeSampler:
         has_one = free > 0
         users, free = users[has_one], free[has_one]
         k = np.minimum((rng.random(len(users)) * free).astype(np.int64), free - 1)  # k-th unrated
-        base = users * (self.n_items + 1)
+        base = users.astype(np.int64) * (self.n_items + 1)
         # The user's rated products with at most k unrated ones before them all precede the k-th
         # unrated product, which is therefore k + (their number).
         below = np.searchsorted(self._gap_keys, base + k, side="right")
@@ -121,7 +123,12 @@ class NegativeSampler:
         """``per_user`` unrated products for each entry of ``users`` (none for a user who rated
         every product). Returned negatives are grouped by their user's entry."""
         neg_users = np.repeat(users, per_user)
-        neg_items = rng.integers(0, self.n_items, size=len(neg_users))
+        # Codes of the users' dtype (int32 at any realistic size), drawn in slices: the same
+        # values as one int64 draw, without its full-size int64 array.
+        neg_items = np.empty(len(neg_users), dtype=np.result_type(users.dtype, np.int32))
+        for start in range(0, len(neg_items), _LOOKUP_SLICE):
+            end = min(start + _LOOKUP_SLICE, len(neg_items))
+            neg_items[start:end] = rng.integers(0, self.n_items, size=end - start)
         bad = np.flatnonzero(self._is_rated(neg_users, neg_items))
         for _ in range(_REDRAWS):
             if not len(bad):
@@ -162,7 +169,7 @@ def epoch_samples(
     if config.objective != "rating" and config.negatives > 0 and sampler is not None:
         return _samples_with_negatives(data, config, rng, sampler)
     targets = np.ones_like(data.targets) if config.objective == "ranking" else data.targets
-    order = rng.permutation(len(data.users))
+    order = _permutation(len(data.users), rng)
     return EpochSamples(data.users[order], data.items[order], targets[order], np.zeros(0, dtype=np.float32))
 
 
@@ -171,33 +178,55 @@ def _samples_with_negatives(
 ) -> EpochSamples:
     """The observed pairs followed by their negatives, shuffled (``ranking`` and ``hybrid``).
 
-    At full size an epoch is ~50 M samples, so each array is built, shuffled and its unshuffled
-    form dropped before the next one; targets and weights are written straight in shuffled
-    order (``order < n`` marks the observed pairs). The values are those of concatenating the
-    four arrays and indexing them all with ``order``.
+    At full size an epoch is ~50 M samples, so nothing is concatenated: each shuffled array is
+    gathered slice by slice from the observed pairs and the negatives (the negatives dropped as
+    soon as they are gathered), and targets and weights are written straight in shuffled order
+    (``order < n`` marks the observed pairs). The values are those of concatenating the four
+    arrays and indexing them all with ``order``.
     """
     n = len(data.users)
     neg_users, neg_items = sampler.sample(data.users, config.negatives, rng)
-    users = np.concatenate([data.users, neg_users])
+    order = _permutation(n + len(neg_users), rng)
+    users = _gather(data.users, neg_users, order)
     del neg_users
-    items = np.concatenate([data.items, neg_items])
+    items = _gather(data.items, neg_items, order)
     del neg_items
-    order = rng.permutation(len(users))
-    if len(order) < np.iinfo(np.int32).max:
-        order = order.astype(np.int32)  # the same positions in half the memory
-    users = users[order]
-    items = items[order]
-    observed = order < n
     # Same dtype as concatenating the observed targets (or ones like them) with float32 zeros.
     targets = np.zeros(len(order), dtype=np.result_type(data.targets.dtype, np.float32))
-    if config.objective == "ranking":
-        targets[observed] = 1
-        weights = np.zeros(0, dtype=np.float32)
-    else:
-        targets[observed] = data.targets[order[observed]]
-        weights = np.full(len(order), HYBRID_NEGATIVE_WEIGHT, dtype=np.float32)
-        weights[observed] = 1
+    ranking = config.objective == "ranking"
+    weights = np.zeros(0, np.float32) if ranking else np.full(len(order), HYBRID_NEGATIVE_WEIGHT, np.float32)
+    for start in range(0, len(order), _LOOKUP_SLICE):
+        end = start + _LOOKUP_SLICE
+        picked = order[start:end]
+        observed = np.flatnonzero(picked < n)
+        targets[start + observed] = 1 if ranking else data.targets[picked[observed]]
+        if not ranking:
+            weights[start + observed] = 1
     return EpochSamples(users, items, targets, weights)
+
+
+def _permutation(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``rng.permutation(n)``, the same positions from the same draws, as int32 where ``n``
+    allows (half the memory of an epoch-sized int64 array)."""
+    if n > np.iinfo(np.int32).max:
+        return rng.permutation(n)
+    order = np.arange(n, dtype=np.int32)
+    rng.shuffle(order)  # permutation(n) is exactly arange(n) shuffled
+    return order
+
+
+def _gather(first: np.ndarray, rest: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``np.concatenate([first, rest])[order]`` without the concatenation, in slices of
+    :data:`_LOOKUP_SLICE` (bounded temporaries)."""
+    n = len(first)
+    out = np.empty(len(order), dtype=np.result_type(first.dtype, rest.dtype))
+    for start in range(0, len(order), _LOOKUP_SLICE):
+        picked = order[start : start + _LOOKUP_SLICE]
+        observed = picked < n
+        chunk = out[start : start + _LOOKUP_SLICE]
+        chunk[observed] = first[picked[observed]]
+        chunk[~observed] = rest[picked[~observed] - n]
+    return out
 
 
 def validation_samples(

@@ -72,9 +72,10 @@ class TrainingSetup:
         """The next epoch's shuffled samples (:func:`epoch_samples`)."""
         return epoch_samples(self.data, self.config, self.rng, self.sampler)
 
-    def new_book(self, on_epoch: Callable[[EpochReport], None] | None) -> EpochBook:
-        """The end-of-epoch bookkeeping (head fit, validation, best epoch) for this run."""
-        return EpochBook(self.model, self.data, self.val, self.config, on_epoch)
+    def new_book(self, on_epoch: Callable[[EpochReport], None] | None, *, lazy: bool = False) -> EpochBook:
+        """The end-of-epoch bookkeeping (head fit, validation, best epoch) for this run
+        (``lazy``: see :class:`EpochBook`)."""
+        return EpochBook(self.model, self.data, self.val, self.config, on_epoch, lazy=lazy)
 
 
 def prepare_training_run(

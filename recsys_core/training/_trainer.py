@@ -64,11 +64,15 @@ def train_model(
     """
     setup = prepare_training_run(model, data, config)
     stepper = make_stepper(model, config.batch_size, config.learning_rate)
-    book = setup.new_book(on_epoch)
+    # The best epoch's copy is taken only before the model's parameters next change: never
+    # while an epoch's samples (gigabytes at full size) are being built.
+    book = setup.new_book(on_epoch, lazy=True)
     pace = _Pace()
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
         samples = setup.next_epoch()
+        if stepper.trains_model_in_place:
+            book.keep_best()
         loss_sum, total, train_seconds = _train_epoch(
             stepper, samples, config.batch_size, epoch, book, pace, on_progress, should_stop
         )
@@ -77,6 +81,7 @@ def train_model(
         del samples
         if book.stopped:
             break
+        book.keep_best()
         stepper.sync_to_model()
         if not book.end_epoch(
             epoch, loss_sum=loss_sum, total=total, n=n, started=started, train_seconds=train_seconds
