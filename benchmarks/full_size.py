@@ -11,8 +11,8 @@
    a fixed number of chunks is timed (``--rec-chunks``; ``0`` does them all) and the rate
    and the projected time for every user are printed, with this process's peak memory.
 4. Prints what the embedding size means for memory at this scale: the trainer holds each
-   table five times (the model's parameters, the kernel's packed parameter + Adam m + v, and
-   the best epoch's snapshot).
+   table up to five times (the model's parameters, the kernel's packed parameter + Adam m + v,
+   and the best epoch's snapshot, taken from the second epoch on).
 
 Usage::
 
@@ -41,7 +41,7 @@ from recsys_core.demo import write_demo_csv  # noqa: E402
 USERS, ITEMS, RATINGS = 4_200_000, 476_000, 7_800_000
 MEMORY_LIMIT_GB = 8.0
 #: Copies of each embedding table while training on CPU: the model's parameters, the numba
-#: kernel's packed (parameter, m, v), and the best epoch's snapshot.
+#: kernel's packed (parameter, m, v), and the best epoch's snapshot (from the second epoch on).
 TRAINING_COPIES = 5
 
 
