@@ -22,13 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app_server import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
+from app_server import CHROMIUM, CHROMIUM_ARGS, settle, streamlit_app  # noqa: E402
 
 PAGES = ("Balance", "Train", "Compare", "Recommend")
-_SETTLED = (
-    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-    " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')"
-)
 
 
 def time_visit(browser, url: str, pages: bool = False) -> tuple[float, float, dict[str, float]]:
@@ -43,13 +39,12 @@ def time_visit(browser, url: str, pages: bool = False) -> tuple[float, float, di
     seconds = time.perf_counter() - start
     settled = {}
     if pages:
-        page.wait_for_function(_SETTLED, timeout=120_000)
+        settle(page, before_ms=0, after_ms=0)
         for name in PAGES:
             begin = time.perf_counter()
             page.locator('[data-testid="stSidebarNav"] a', has_text=name).first.click()
             page.get_by_role("heading", name=name, level=1).wait_for(timeout=120_000)
-            page.wait_for_timeout(100)  # let the status widget appear if the script still runs
-            page.wait_for_function(_SETTLED, timeout=120_000)
+            settle(page, before_ms=100, after_ms=0)
             settled[name] = time.perf_counter() - begin
     context.close()
     return title, seconds, settled

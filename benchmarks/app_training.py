@@ -27,28 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app_server import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
+from app_server import CHROMIUM, CHROMIUM_ARGS, goto, settle, streamlit_app  # noqa: E402
 
 VIEWPORT = {"width": 1440, "height": 900}
 
 
 def _manifests(runs: Path) -> set[Path]:
     return set(runs.glob("*/manifest.json"))
-
-
-def _settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=120_000,
-    )
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    page.get_by_role("heading", name=title, level=1).wait_for(timeout=120_000)
-    _settle(page)
 
 
 def train_once(browser, url: str, runs: Path, epochs: int, watched: bool) -> tuple[float, float]:
@@ -58,19 +43,19 @@ def train_once(browser, url: str, runs: Path, epochs: int, watched: bool) -> tup
     page.set_default_timeout(120_000)
     page.goto(url)
     page.get_by_role("heading", name="Data", level=1).wait_for()
-    _settle(page)
-    _goto(page, "Train")
+    settle(page)
+    goto(page, "Train")
     page.get_by_text("Advanced settings").click()
     box = page.get_by_role("spinbutton", name=re.compile("Epochs"))
     box.fill(str(epochs))
     box.press("Enter")
-    _settle(page)
+    settle(page)
     before = _manifests(runs)
     clicked = time.monotonic()
     page.get_by_role("button", name="Start training").click()
     if not watched:
         page.get_by_test_id("stProgress").wait_for()
-        _goto(page, "Data")
+        goto(page, "Data")
     deadline = time.monotonic() + 1800
     while not (_manifests(runs) - before):
         if time.monotonic() > deadline:

@@ -12,66 +12,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from app_server import SHOTS, browser_tab, checked_app, no_exception, scrolls_sideways, whole_page_shot
+from app_server import goto as _goto
 from app_server import settle as _settle
 from playwright.sync_api import expect
-
-SHOTS = ROOT / "artifacts" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    runs = tmp_path_factory.mktemp("runs")
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
-    with streamlit_app(runs, log) as url:
+    with checked_app(tmp_path_factory.mktemp("runs"), log) as url:
         yield url
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text, f"the app logged an exception:\n{text[-4000:]}"
 
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=30_000)
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
+    with browser_tab({"width": 1440, "height": 1000}, timeout_ms=30_000) as tab:
         yield tab
-        context.close()
-        browser.close()
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    page.get_by_role("heading", name=title, level=1).wait_for()
-    _settle(page)
 
 
 def _shot(page, name: str) -> None:
-    """Screenshot of the whole page: Streamlit scrolls inside its main block, not the document,
-    so the window is stretched to the content's height for the picture."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    height = page.evaluate(
-        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
-        " return m ? m.scrollHeight : document.body.scrollHeight; }"
-    )
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 6000))})
-    page.wait_for_timeout(800)  # charts re-layout to the new size
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-    page.set_viewport_size(size)
-
-
-def _no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]'
-    ).first.inner_text()
+    whole_page_shot(page, SHOTS / name)
 
 
 def _data_screen(page, app_url: str) -> None:
@@ -84,7 +47,7 @@ def _data_screen(page, app_url: str) -> None:
     assert re.fullmatch(r"[\d,]+", ratings_shown) and int(ratings_shown.replace(",", "")) > 1000
     page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for()
     _settle(page)
-    _no_exception(page)
+    no_exception(page)
     _shot(page, "1-data.png")
 
 
@@ -96,7 +59,7 @@ def _balance_screen(page) -> None:
     expect(page.get_by_role("spinbutton", name="1★ ×", exact=True)).to_have_value("2.5")
     expect(page.get_by_role("spinbutton", name="2★ ×", exact=True)).to_have_value("3")
     page.get_by_text("Training grows from").wait_for()
-    _no_exception(page)
+    no_exception(page)
     _shot(page, "2-balance.png")
 
 
@@ -117,7 +80,7 @@ def _train_screen(page) -> None:
     # Confusion matrix, threshold trade-off and the two learning curves.
     page.get_by_role("heading", name="Learning curves").scroll_into_view_if_needed()
     page.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for()
-    _no_exception(page)
+    no_exception(page)
     _shot(page, "3-train.png")
 
 
@@ -126,7 +89,7 @@ def _compare_screen(page) -> None:
     _goto(page, "Compare")
     page.get_by_text("1 saved run(s)").wait_for()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-    _no_exception(page)
+    no_exception(page)
     _shot(page, "4-compare.png")
 
 
@@ -148,7 +111,7 @@ def _recommend_screen(page) -> None:
     lines = Path(download.value.path()).read_text().strip().splitlines()
     assert lines[0].startswith("rank,item,score")
     assert len(lines) == n + 1
-    _no_exception(page)
+    no_exception(page)
     _shot(page, "5-recommend.png")
 
 
@@ -162,14 +125,6 @@ def test_stakeholder_walkthrough(page, app_url: str) -> None:
 
 
 # -- issue 13: reloads keep the working state; tables fit at 1280 px --------------------------------
-
-
-def _scrolls_sideways(page, grid) -> bool:
-    """Whether a table (a canvas grid) is wider than its frame: columns hidden off to the right."""
-    scroller = grid.locator(".dvn-scroller").first
-    widths = scroller.evaluate("el => [el.scrollWidth, el.clientWidth]")
-    print("table widths (content, frame):", widths)
-    return widths[0] > widths[1] + 1
 
 
 def test_a_reload_keeps_the_upload_and_the_multipliers(page, app_url: str, tmp_path: Path) -> None:
@@ -220,7 +175,7 @@ def test_tables_fit_at_1280_px_and_screenshots(page, app_url: str) -> None:
         page.wait_for_timeout(500)
         for i in range(grids.count()):
             grids.nth(i).scroll_into_view_if_needed()
-            assert not _scrolls_sideways(page, grids.nth(i)), f"{title}: table {i + 1} is cut at 1280 px"
+            assert not scrolls_sideways(grids.nth(i)), f"{title}: table {i + 1} is cut at 1280 px"
         page.set_viewport_size({"width": 1440, "height": 900})
         page.wait_for_timeout(500)
         _shot(page, shot)

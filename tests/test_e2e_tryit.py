@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_app
+from app_server import SHOTS, browser_tab, checked_app, no_exception, scrolls_sideways
+from app_server import goto as _goto
 from app_server import settle as _settle
 from playwright.sync_api import Page, expect
 from tryit_runs import save_demo_run
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 SEARCH = "Find products by name, category or ID"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,37 +25,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     runs = tmp_path_factory.mktemp("runs")
     save_demo_run(runs, full=True)
-    log = tmp_path_factory.mktemp("log") / "streamlit.log"
-    with streamlit_app(runs, log) as url:
+    with checked_app(runs, tmp_path_factory.mktemp("log") / "streamlit.log") as url:
         yield url
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text, f"the app logged an exception:\n{text[-4000:]}"
 
 
 @pytest.fixture(scope="module")
 def page(app_url: str) -> Iterator[Page]:
-    from playwright.sync_api import sync_playwright
-
-    expect.set_options(timeout=60_000)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(60_000)
+    with browser_tab({"width": 1440, "height": 900}, timeout_ms=60_000) as tab:
         yield tab
-        context.close()
-        browser.close()
-
-
-def _goto(page: Page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    page.get_by_role("heading", name=title, level=1).wait_for()
-    _settle(page)
-
-
-def _no_exception(page: Page) -> None:
-    errors = page.locator('[data-testid="stException"]')
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 def _stars(row, k: int) -> None:
@@ -87,7 +64,7 @@ def test_rate_five_products_and_see_explained_suggestions_change(page: Page, app
     explained = [t for t in texts if "because you gave" in t]
     assert len(explained) >= 5, texts
     assert all("★★★★★" in t for t in explained)
-    _no_exception(page)
+    no_exception(page)
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     # Streamlit scrolls inside its main block: back to the top for the picture.
@@ -100,14 +77,7 @@ def test_rate_five_products_and_see_explained_suggestions_change(page: Page, app
     _stars(rows.nth(0), 1)
     _settle(page)
     expect(page.locator(".st-key-tryit_suggestions")).not_to_have_text(before)
-    _no_exception(page)
-
-
-def _scrolls_sideways(grid) -> bool:
-    scroller = grid.locator(".dvn-scroller").first
-    content, frame = scroller.evaluate("el => [el.scrollWidth, el.clientWidth]")
-    print("table widths (content, frame):", content, frame)
-    return content > frame + 1
+    no_exception(page)
 
 
 def test_recommend_explains_and_still_fits_at_1280_px(page: Page, app_url: str) -> None:
@@ -121,8 +91,8 @@ def test_recommend_explains_and_still_fits_at_1280_px(page: Page, app_url: str) 
     page.wait_for_timeout(500)
     for i in range(grids.count()):
         grids.nth(i).scroll_into_view_if_needed()
-        assert not _scrolls_sideways(grids.nth(i)), f"table {i + 1} is cut at 1280 px"
+        assert not scrolls_sideways(grids.nth(i)), f"table {i + 1} is cut at 1280 px"
     page.get_by_role("heading", name="Where the suggestions sit among all products").wait_for()
-    _no_exception(page)
+    no_exception(page)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.screenshot(path=str(SHOTS / "tryit-recommend.png"), full_page=True)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, settle, streamlit_app
+from app_server import SHOTS, browser_tab, checked_app, settle, whole_page_shot
 
-SHOT = ROOT / "artifacts" / "screenshots" / "compare-ladder.png"
+SHOT = SHOTS / "compare-ladder.png"
 VIEWPORT = {"width": 1440, "height": 900}
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,26 +37,15 @@ def _train_runs(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def compare_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from playwright.sync_api import expect, sync_playwright
-
     runs = tmp_path_factory.mktemp("runs")
     _train_runs(runs)
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
-    expect.set_options(timeout=60_000)
-    with streamlit_app(runs, log) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        page.set_default_timeout(120_000)
+    with checked_app(runs, log) as url, browser_tab(VIEWPORT, timeout_ms=120_000, expect_ms=60_000) as page:
         page.goto(url)
         page.get_by_role("heading", name="Data", level=1).wait_for()
         page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").first.click()
         page.get_by_role("heading", name="Compare", level=1).wait_for()
         yield page
-        context.close()
-        browser.close()
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text, f"the app logged an exception:\n{text[-4000:]}"
 
 
 def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
@@ -90,16 +79,7 @@ def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
 
 
 def _shot(page: object) -> None:
-    """The whole page at 1440 px: Streamlit scrolls inside its main block, so the window is
-    stretched to the content's height for the picture."""
-    SHOT.parent.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    page.set_viewport_size(
-        {"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(int(height), 8000))}
-    )
-    page.wait_for_timeout(1500)  # charts re-layout to the new size
-    page.screenshot(path=str(SHOT), full_page=True)
-    page.set_viewport_size(VIEWPORT)
+    whole_page_shot(page, SHOT, max_height=8000, relayout_ms=1500)
 
 
 def _settle(page: object) -> None:
