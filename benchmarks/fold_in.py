@@ -33,9 +33,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from model_runs import model_run  # noqa: E402
 
 from recsys_core.config import TrainConfig  # noqa: E402
-from recsys_core.encoding import IdMap  # noqa: E402
 from recsys_core.foldin import fold_in, profile_logits, recommend_visitors  # noqa: E402
 from recsys_core.model import NCF  # noqa: E402
 from recsys_core.recommend import recommend  # noqa: E402
@@ -52,29 +54,9 @@ def random_run(seed: int = 0) -> Run:
     model = NCF(N_USERS, N_ITEMS, DIM, seed=seed)
     seen_users = np.repeat(np.arange(N_USERS), 5)
     seen_items = rng.integers(0, N_ITEMS, len(seen_users))
-    return Run(
-        name="random",
-        created_at="",
-        config=TrainConfig.preset("fast", embedding_dim=DIM),
-        id_map=IdMap(
-            users=pd.Index([f"U{i}" for i in range(N_USERS)], dtype="str"),
-            items=pd.Index([f"P{i}" for i in range(N_ITEMS)], dtype="str"),
-        ),
-        model=model,
-        history=[],
-        class_counts_before={},
-        class_counts_after={},
-        metrics={},
-        split_summary={},
-        seen_users=seen_users,
-        seen_items=seen_items,
-        test_users=np.zeros(0, np.int64),
-        test_items=np.zeros(0, np.int64),
-        test_ratings=np.zeros(0),
-        popularity=np.bincount(seen_items, minlength=N_ITEMS),
-        rating_min=1.0,
-        rating_max=5.0,
-    )
+    users = [f"U{i}" for i in range(N_USERS)]
+    items = [f"P{i}" for i in range(N_ITEMS)]
+    return model_run(model, users, items, seen_users, seen_items, name="random")
 
 
 def _ms(times: list[float]) -> tuple[float, float]:

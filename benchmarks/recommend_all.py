@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # model_runs
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
@@ -75,14 +76,12 @@ def seen_matrix(seen_u: np.ndarray, seen_i: np.ndarray, users: int, items: int) 
 
 
 def run_ours(data: tuple[np.ndarray, ...], sample: int, n: int) -> None:
-    import pandas as pd
     import torch
+    from model_runs import model_run
 
     from recsys_core.batch_recommend import recommend_all_to_parquet
     from recsys_core.config import TrainConfig
-    from recsys_core.encoding import IdMap
     from recsys_core.model import NCF
-    from recsys_core.runs import Run
 
     p, q, bu, bi, seen_u, seen_i = data
     model = NCF(1, 1, DIM)
@@ -92,16 +91,9 @@ def run_ours(data: tuple[np.ndarray, ...], sample: int, n: int) -> None:
         )
     model.n_users, model.n_items = len(p), len(q)
     width_u, width_i = len(str(len(p))), len(str(len(q)))
-    run = Run(
-        name="bench", created_at="", config=TrainConfig(), model=model,
-        id_map=IdMap(
-            users=pd.Index([f"A{i:0{width_u}d}" for i in range(len(p))], dtype="str"),
-            items=pd.Index([f"B{i:0{width_i}d}" for i in range(len(q))], dtype="str"),
-        ),
-        history=[], class_counts_before={}, class_counts_after={}, metrics={}, split_summary={},
-        seen_users=seen_u, seen_items=seen_i, test_users=[], test_items=[], test_ratings=[],
-        popularity=np.zeros(len(q)), rating_min=1.0, rating_max=5.0,
-    )  # fmt: skip
+    users = [f"A{i:0{width_u}d}" for i in range(len(p))]
+    items = [f"B{i:0{width_i}d}" for i in range(len(q))]
+    run = model_run(model, users, items, seen_u, seen_i, name="bench", config=TrainConfig())
     run.seen_matrix()
     base = rss_mb()
     with tempfile.TemporaryDirectory() as folder:

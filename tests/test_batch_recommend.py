@@ -14,15 +14,13 @@ import pytest
 import scipy.sparse as sp
 import torch
 from conftest import CliRunner
+from model_runs import model_run
 
 from recsys_core import batch_recommend
 from recsys_core.batch_recommend import recommend_all_to_parquet, staging_folder
 from recsys_core.blocked_topn import BlockedTopN
-from recsys_core.config import TrainConfig
-from recsys_core.encoding import IdMap
 from recsys_core.model import NCF
 from recsys_core.runs import Run, save_run
-from recsys_core.topk import item_popularity
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,29 +50,9 @@ def make_run(
         seen_u += [u] * len(picked)
         seen_i += picked.tolist()
     seen_u, seen_i = np.array(seen_u, dtype=np.int64), np.array(seen_i, dtype=np.int64)
-    return Run(
-        name="batch",
-        created_at="2024-01-01T00:00:00+00:00",
-        config=TrainConfig.preset("fast", embedding_dim=dim),
-        id_map=IdMap(
-            users=pd.Index([f"U{i:04d}" for i in range(n_users)], dtype="str"),
-            items=pd.Index([f"B{i:05d}" for i in range(n_items)], dtype="str"),
-        ),
-        model=model,
-        history=[],
-        class_counts_before={},
-        class_counts_after={},
-        metrics={},
-        split_summary={},
-        seen_users=seen_u,
-        seen_items=seen_i,
-        test_users=np.array([], dtype=np.int64),
-        test_items=np.array([], dtype=np.int64),
-        test_ratings=np.array([]),
-        popularity=item_popularity(seen_i, n_items),
-        rating_min=1.0,
-        rating_max=5.0,
-    )
+    users = [f"U{i:04d}" for i in range(n_users)]
+    items = [f"B{i:05d}" for i in range(n_items)]
+    return model_run(model, users, items, seen_u, seen_i, name="batch")
 
 
 def brute_force(run: Run, n: int, exclude: bool = True) -> list[list[int]]:

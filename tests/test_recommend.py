@@ -6,14 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from model_runs import model_run
 
-from recsys_core.config import TrainConfig
-from recsys_core.encoding import IdMap
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.recommend import popular_items, recommend, recommend_all
 from recsys_core.runs import Run
-from recsys_core.topk import item_popularity
 
 N_USERS, N_ITEMS = 23, 15
 
@@ -41,27 +39,11 @@ def make_run(*, products: bool = True) -> Run:
     table = pd.DataFrame(
         {"item": items, "name": [f"Thing {i}" for i in range(N_ITEMS)], "category": ["Cameras"] * N_ITEMS}
     )
-    return Run(
-        name="r",
-        created_at="2024-01-01T00:00:00+00:00",
-        config=TrainConfig.preset("fast", embedding_dim=4),
-        id_map=IdMap(users=pd.Index(users, dtype="str"), items=pd.Index(items, dtype="str")),
-        model=NCF(N_USERS, N_ITEMS, embedding_dim=4, seed=3),
-        history=[],
-        class_counts_before={},
-        class_counts_after={},
-        metrics={},
-        split_summary={},
-        seen_users=seen_u,
-        seen_items=seen_i,
-        test_users=np.array(test_u),
-        test_items=np.array(test_i),
-        test_ratings=np.full(len(test_u), 5.0),
-        popularity=item_popularity(seen_i, N_ITEMS),
-        rating_min=1.0,
-        rating_max=5.0,
+    model = NCF(N_USERS, N_ITEMS, embedding_dim=4, seed=3)
+    return model_run(
+        model, users, items, seen_u, seen_i, name="r", test=(test_u, test_i, [5.0] * len(test_u)),
         products=table if products else None,
-    )
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
