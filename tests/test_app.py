@@ -24,16 +24,6 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
 
-@pytest.fixture(scope="module")
-def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A small demo-shop ratings file (CSV with header), as a user would upload it."""
-    from recsys_core.demo import write_demo_csv
-
-    path = tmp_path_factory.mktemp("data") / "small.csv"
-    write_demo_csv(path, n_users=300, n_items=120, n_ratings=4000, seed=7)
-    return path.read_bytes()
-
-
 def _rows(csv: bytes) -> int:
     """Ratings in a demo CSV as the loader keeps them (one per customer and product)."""
     from recsys_core.ratings import load_ratings

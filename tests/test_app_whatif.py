@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from apptest import goto as _goto
+from apptest import open_app, upload
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from whatif_runs import small_ratings
@@ -24,23 +25,9 @@ TIMEOUT = 180
 TINY = {"epochs": 1, "embedding_dim": 8, "batch_size": 256}
 
 
-@pytest.fixture(scope="module")
-def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    from recsys_core.demo import write_demo_csv
-
-    path = tmp_path_factory.mktemp("data") / "small.csv"
-    write_demo_csv(path, n_users=300, n_items=120, n_ratings=4000, seed=7)
-    return path.read_bytes()
-
-
 def _balance_with_tiny_settings(small_csv: bytes) -> AppTest:
     """The app on the small upload, on Balance, with one-epoch runs of a tiny model."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    next(u for u in at.file_uploader if u.label == "Ratings file").set_value(
-        ("small.csv", small_csv, "text/csv")
-    )
-    at.run()
+    at = upload(open_app(timeout=TIMEOUT), "small.csv", small_csv)
     _goto(at, "balance")
     kept = at.session_state["kept"]
     kept.update(TINY)
@@ -119,9 +106,7 @@ def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str
 
 def _compare(saved_runs: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv(RUNS_DIR_ENV, str(saved_runs[0]))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    return _goto(at, "compare")
+    return _goto(open_app(timeout=TIMEOUT), "compare")
 
 
 def _pick(at: AppTest, label: str, run_id: str) -> AppTest:
