@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import ArrayLike
 
 from recsys_core.errors import RecsysError
 
@@ -23,6 +24,22 @@ from recsys_core.errors import RecsysError
 _PADDING_LIMIT = 8
 _SMALL_ARRAY = 1 << 20
 _PACKED_MAGIC = b"RSIDS1\x00\x00"
+
+
+def as_codes(values: ArrayLike) -> np.ndarray:
+    """Integer codes as a contiguous int32 array when every value fits (any table below 2**31
+    rows), else int64; no copy when they already are.
+
+    Every trainer, kernel and scorer takes either; int32 halves the epoch's sample arrays.
+    """
+    codes = np.asarray(values)
+    if codes.dtype != np.int32 and codes.dtype != np.int64:
+        codes = codes.astype(np.int64)
+    if codes.dtype == np.int64:
+        small = np.iinfo(np.int32)
+        if not len(codes) or (codes.min() >= small.min and codes.max() <= small.max):
+            codes = codes.astype(np.int32)
+    return np.ascontiguousarray(codes if codes.ndim == 1 else codes.reshape(-1))
 
 
 @dataclass(frozen=True)

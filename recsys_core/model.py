@@ -17,22 +17,6 @@ PAIR_CHUNK = 65_536
 PairScore = Literal["logits", "rating_logits", "rating_scores", "dots"]
 
 
-def as_codes(values: ArrayLike) -> np.ndarray:
-    """Integer codes as a contiguous int32 array when every value fits (any table below 2**31
-    rows), else int64; no copy when they already are.
-
-    Every trainer, kernel and scorer takes either; int32 halves the epoch's sample arrays.
-    """
-    codes = np.asarray(values)
-    if codes.dtype != np.int32 and codes.dtype != np.int64:
-        codes = codes.astype(np.int64)
-    if codes.dtype == np.int64:
-        small = np.iinfo(np.int32)
-        if not len(codes) or (codes.min() >= small.min and codes.max() <= small.max):
-            codes = codes.astype(np.int32)
-    return np.ascontiguousarray(codes if codes.ndim == 1 else codes.reshape(-1))
-
-
 def _index_codes(values: ArrayLike) -> np.ndarray:
     """``values`` as a flat int32 or int64 array: as given when it is one (no full-size copy),
     else int64."""

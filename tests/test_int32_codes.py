@@ -11,7 +11,8 @@ import torch
 
 import recsys_core.optim as optim
 from recsys_core.config import TrainConfig
-from recsys_core.model import NCF, as_codes
+from recsys_core.encoding import as_codes
+from recsys_core.model import NCF
 from recsys_core.optim import NumbaStepper, TorchStepper
 from recsys_core.training import (
     NegativeSampler,

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recsys_core.encoding import as_codes
 from recsys_core.errors import RecsysError
-from recsys_core.model import NCF, as_codes
+from recsys_core.model import NCF
 
 
 @dataclass

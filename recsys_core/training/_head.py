@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recsys_core.encoding import as_codes
 from recsys_core.errors import RecsysError
-from recsys_core.model import NCF, as_codes
+from recsys_core.model import NCF
 
 #: so 0.3 weighs about as much as one rating: a user or product with few ratings stays near the
 #: average. Chosen from 0.1, 0.3 and 1 (docs/objectives.md).
