@@ -3,9 +3,9 @@
 Latency (default): a random NCF of the size of the Amazon Electronics catalogue (48,769 products,
 20,000 customers, embedding 200; no training needed: fold-in's cost does not depend on the
 weights) saved as a ``hybrid`` run, the costliest objective (it folds in the sampled negatives).
-For ~50 visitors with 5–50 ratings each it times :func:`recsys_core.foldin.recommend_visitors`
+For ~50 visitors with 5–50 ratings each it times :func:`recsys_core.topn.recommend_visitors`
 (fold-in, rank the catalogue, top 10 with explanations) against a peer measured in the same
-process: :func:`recsys_core.recommend.recommend` for a trained customer (rank only, no profile
+process: :func:`recsys_core.topn.recommend` for a trained customer (rank only, no profile
 to compute). The first call on a run also builds the run's prior (mean and covariance of the
 customers' profiles, negatives linearised around it); it is reported on its own line. Target:
 median ≤ 50 ms.
@@ -38,11 +38,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 from model_runs import model_run  # noqa: E402
 
 from recsys_core.config import TrainConfig  # noqa: E402
-from recsys_core.foldin import fold_in, profile_logits, recommend_visitors  # noqa: E402
 from recsys_core.model import NCF  # noqa: E402
-from recsys_core.recommend import recommend  # noqa: E402
 from recsys_core.runs import Run  # noqa: E402
-from recsys_core.topk import top_unseen  # noqa: E402
+from recsys_core.topn import (  # noqa: E402
+    fold_in,
+    profile_logits,
+    recommend,
+    recommend_visitors,
+    top_unseen,
+)
 
 N_ITEMS, N_USERS, DIM = 48_769, 20_000, 200
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"
@@ -103,10 +107,8 @@ def latency(visitors: int) -> None:
 
 
 def quality() -> None:
-    from recsys_core.demo import demo_ratings
+    from recsys_core.data import demo_ratings, load_ratings, split_ratings
     from recsys_core.pipeline import train_run
-    from recsys_core.ratings import load_ratings
-    from recsys_core.split import split_ratings
 
     print(
         f"{'data':<8} {'test users':>10} {'hit@10 trained':>15} {'hit@10 fold-in':>15} "

@@ -7,7 +7,7 @@
    epoch, evaluate, save) and its peak memory (the child's ``ru_maxrss``), which must stay
    under 8 GB.
 3. Loads the saved run and computes everyone's top-10 with
-   :func:`recsys_core.recommend.recommend_all` (bounded memory, one chunk of users at a time):
+   :func:`recsys_core.topn.recommend_all` (bounded memory, one chunk of users at a time):
    a fixed number of chunks is timed (``--rec-chunks``; ``0`` does them all) and the rate
    and the projected time for every user are printed, with this process's peak memory.
 4. Prints what the embedding size means for memory at this scale: the trainer holds each
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from recsys_core.config import TrainConfig  # noqa: E402
-from recsys_core.demo import write_demo_csv  # noqa: E402
+from recsys_core.data import write_demo_csv  # noqa: E402
 
 USERS, ITEMS, RATINGS = 4_200_000, 476_000, 7_800_000
 MEMORY_LIMIT_GB = 8.0
@@ -101,9 +101,8 @@ def train(path: Path, runs: Path) -> Path:
 
 def recommend_everyone(run_dir: Path, chunks: int, chunk_size: int) -> tuple[int, int]:
     """Time ``recommend_all`` over ``chunks`` chunks; return the run's (users, products)."""
-    from recsys_core.recommend import recommend_all
     from recsys_core.runs import load_run
-    from recsys_core.topk import effective_chunk
+    from recsys_core.topn import effective_chunk, recommend_all
 
     started = time.perf_counter()
     run = load_run(run_dir)

@@ -2,7 +2,7 @@
 
 The raw ``ratings_Electronics.csv`` has 7.8 million rows, no header, ``user,item,rating,unix
 seconds``, 14-character user IDs and 10-character product IDs. This script writes a file of the
-same shape into a temporary folder, loads it with :func:`recsys_core.ratings.load_ratings` in a
+same shape into a temporary folder, loads it with :func:`recsys_core.data.ratings.load_ratings` in a
 fresh Python process and prints the wall time of the load and that process's peak resident
 memory (``ru_maxrss``; it includes the interpreter and the imported libraries).
 
@@ -44,7 +44,7 @@ STAR_SHARES = np.array([0.058, 0.047, 0.085, 0.212, 0.598])
 _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from recsys_core.ratings import load_ratings
+from recsys_core.data.ratings import load_ratings
 start = time.perf_counter()
 ratings = load_ratings({path!r})
 seconds = time.perf_counter() - start
@@ -111,7 +111,7 @@ def write_amazon_like_csv(path: Path, n_rows: int, seed: int = 0) -> None:
 def write_file(path: Path, n_rows: int) -> str:
     """Write the benchmark file, with the demo generator when it offers the raw layout."""
     try:
-        from recsys_core.demo import write_demo_csv
+        from recsys_core.data import write_demo_csv
     except ImportError:
         write_demo_csv = None
     if write_demo_csv is not None:
@@ -124,7 +124,7 @@ def write_file(path: Path, n_rows: int) -> str:
                 seed=0,
                 raw=True,
             )
-            return "recsys_core.demo.write_demo_csv(raw=True)"
+            return "recsys_core.data._demo.write_demo_csv(raw=True)"
         except TypeError:  # an older signature without these keywords
             pass
     write_amazon_like_csv(path, n_rows)

@@ -18,7 +18,7 @@ Data sets:
 
 * ``dense``: ../shared/data/amazon_electronics_dense.csv (1,540 users, 5,689 products, no
   timestamps), split ``random``: one random rating per user for test, one for validation;
-* ``demo``: :func:`recsys_core.demo.demo_ratings` (5,000 users, 2,000 products, 100,000 ratings,
+* ``demo``: :func:`recsys_core.data.demo_ratings` (5,000 users, 2,000 products, 100,000 ratings,
   synthetic), split ``auto``, i.e. leave-last-out by time: each user's last rating is the test.
 
 The script prints one markdown table per data set (means over the seeds) and checks the goal:
@@ -52,9 +52,12 @@ sys.path.insert(0, str(ROOT))
 # The sweep varies the hybrid weight where epoch_samples reads it.
 import recsys_core.training._sampling as training  # noqa: E402
 from recsys_core.config import TrainConfig  # noqa: E402
-from recsys_core.demo import demo_ratings  # noqa: E402
+from recsys_core.data import (  # noqa: E402
+    Ratings,
+    demo_ratings,
+    load_ratings,
+)
 from recsys_core.pipeline import train_run  # noqa: E402
-from recsys_core.ratings import Ratings, load_ratings  # noqa: E402
 
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"
 SPLITS = {"dense": "random", "demo": "auto"}

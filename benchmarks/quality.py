@@ -2,9 +2,9 @@
 
 For each data set, every model variant is trained through :func:`recsys_core.pipeline.train_run`
 exactly as ``recsys train`` trains it (the preset's split, seed 42) and scored on its test split
-by :func:`recsys_core.evaluation.evaluate_run`; the ladder (most popular, item-kNN, EASE, iALS) is
+by :func:`recsys_core.metrics.evaluate_run`; the ladder (most popular, item-kNN, EASE, iALS) is
 fitted on the same run's training pairs, tuned on its validation pairs and scored on its test
-pairs by :func:`recsys_core.ladder.fit_ladder` (the ``evaluate`` code). Variants:
+pairs by :func:`recsys_core.baselines.fit_ladder` (the ``evaluate`` code). Variants:
 
 * ``notebook``: the reference recipe (``--preset notebook``);
 * ``fast``: the hybrid preset;
@@ -15,7 +15,7 @@ Each row: NDCG@10 ± SE, HR@10 ± SE, fit seconds (train + blend for a model, th
 parameters' fit for a baseline) and the ratio of NDCG@10 to the best of EASE and iALS.
 
 Data sets: ``dense`` = ../shared/data/amazon_electronics_dense.csv (random split: no times);
-``demo30k``, ``demo100k``, ``demo300k`` = :func:`recsys_core.demo.generate_demo` with 5,000 users,
+``demo30k``, ``demo100k``, ``demo300k`` = :func:`recsys_core.data.generate_demo` with 5,000 users,
 2,000 products, seed 42 (leave-last-out by time).
 
 Usage::
@@ -38,11 +38,14 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from recsys_core.baselines import fit_ladder  # noqa: E402
 from recsys_core.config import TrainConfig  # noqa: E402
-from recsys_core.demo import demo_ratings  # noqa: E402
-from recsys_core.ladder import fit_ladder  # noqa: E402
+from recsys_core.data import (  # noqa: E402
+    Ratings,
+    demo_ratings,
+    load_ratings,
+)
 from recsys_core.pipeline import train_run  # noqa: E402
-from recsys_core.ratings import Ratings, load_ratings  # noqa: E402
 
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"
 DEMO_SIZES = {"demo30k": 30_000, "demo100k": 100_000, "demo300k": 300_000}

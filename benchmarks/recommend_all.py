@@ -5,7 +5,7 @@ biases) with a seen matrix of ~7.8 M random pairs. Each contender runs in its ow
 (so peak memory, ``ru_maxrss``, is its own) on the same factors, with the biases folded into two
 extra dimensions (``[p_u, b_u, 1] . [q_i, 1, b_i]``), excluding seen products:
 
-* ``ours``: :func:`recsys_core.batch_recommend.recommend_all_to_parquet`, end to end (Parquet
+* ``ours``: :func:`recsys_core.topn.recommend_all_to_parquet`, end to end (Parquet
   file with string ids included);
 * ``implicit``: ``AlternatingLeastSquares.recommend(userids, user_items, N,
   filter_already_liked_items=True)`` with the factors set, in batches of 100 k customers;
@@ -70,7 +70,7 @@ def folded(p: np.ndarray, q: np.ndarray, bu: np.ndarray, bi: np.ndarray) -> tupl
 
 
 def seen_matrix(seen_u: np.ndarray, seen_i: np.ndarray, users: int, items: int) -> sp.csr_matrix:
-    from recsys_core.topk import build_seen_matrix
+    from recsys_core.topn import build_seen_matrix
 
     return build_seen_matrix(seen_u, seen_i, users, items)
 
@@ -79,9 +79,9 @@ def run_ours(data: tuple[np.ndarray, ...], sample: int, n: int) -> None:
     import torch
     from model_runs import model_run
 
-    from recsys_core.batch_recommend import recommend_all_to_parquet
     from recsys_core.config import TrainConfig
     from recsys_core.model import NCF
+    from recsys_core.topn import recommend_all_to_parquet
 
     p, q, bu, bi, seen_u, seen_i = data
     model = NCF(1, 1, DIM)

@@ -3,10 +3,10 @@
 Synthetic ratings shaped like the notebook's rebalanced training split (1,149,545 rows, 90,050
 users, 48,769 products, long-tail popularity on both sides, embedding 200) are trained by
 
-* ours: :class:`recsys_core.optim.NumbaStepper` (hand-written gradients, lazy Adam on the touched
+* ours: :class:`recsys_core.training.NumbaStepper` (hand-written gradients, lazy Adam on the touched
   rows, a numba kernel over many batches per call, its own choice of thread count), at batch 64
   (the notebook's) and 1024;
-* ours, torch ops: :class:`recsys_core.optim.TorchStepper` (the same maths as torch tensor ops,
+* ours, torch ops: :class:`recsys_core.training.TorchStepper` (the same maths as torch tensor ops,
   the path the trainer takes on CUDA), here on the CPU, batch 1024;
 * PyTorch with sparse embeddings and ``torch.optim.SparseAdam`` (batch 1024), written as well as
   we know how: each side's bias is the last column of its embedding row (one sparse table per
@@ -54,9 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from recsys_core.config import TrainConfig  # noqa: E402
+from recsys_core.data import TrainingData  # noqa: E402
 from recsys_core.model import NCF  # noqa: E402
-from recsys_core.optim import NumbaStepper, TorchStepper  # noqa: E402
-from recsys_core.training import TrainingData, train_model  # noqa: E402
+from recsys_core.training import NumbaStepper, TorchStepper, train_model  # noqa: E402
 
 ROWS, USERS, ITEMS, DIM = 1_149_545, 90_050, 48_769, 200
 #: Star shares after the notebook's oversampling (1★ ×2.5, 2★ ×3, 3★ ×2 of 5.8/4.7/8.5/21.2/59.8 %).

@@ -1,4 +1,4 @@
-"""The app's Altair charts: one function per chart, fed by the frames of :mod:`recsys_core.views`."""
+"""The app's Altair charts: one function per chart, fed by the frames of :mod:`recsys_core.app.views`."""
 
 from __future__ import annotations
 

@@ -13,9 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from pages._state import DATASET
-from recsys_core import prepare, uploads, views
+from recsys_core.app import UploadStore, views
+from recsys_core.app import digest as upload_digest
+from recsys_core.data import Ratings
+from recsys_core.data import train_class_counts as split_class_counts
 from recsys_core.errors import RecsysError
-from recsys_core.ratings import Ratings
 
 UPLOAD_TYPES = ["csv", "gz", "tsv", "txt", "parquet", "pq", "jsonl", "json", "ndjson"]
 
@@ -53,7 +55,7 @@ class _NamedBytes(io.BytesIO):
 def _demo() -> tuple[Ratings, pd.DataFrame]:
     # One generation gives both tables (demo_ratings() would generate the ratings a second time).
     # Kept on disk too: after a restart the first visitor does not wait for it (about 1 s).
-    from recsys_core.demo import generate_demo
+    from recsys_core.data import generate_demo
 
     demo = generate_demo()
     return Ratings.from_frame(demo.ratings, source="built-in demo data"), demo.products
@@ -72,7 +74,7 @@ def dataset() -> Dataset:
 
 
 def digest(data: bytes) -> str:
-    return uploads.digest(data)
+    return upload_digest(data)
 
 
 @st.cache_data(show_spinner="Reading the ratings…", max_entries=4)
@@ -81,7 +83,7 @@ def _load_ratings(
 ) -> Ratings:
     # ``key`` (a digest of ``_data``) stands for the content in the cache key: hashing a large
     # upload once is cheaper than letting Streamlit hash it on every call.
-    from recsys_core.ratings import ColumnMap, load_ratings
+    from recsys_core.data import ColumnMap, load_ratings
 
     column_map = ColumnMap(*columns) if columns else None
     return load_ratings(
@@ -91,7 +93,7 @@ def _load_ratings(
 
 @st.cache_data(show_spinner="Reading the product table…", max_entries=4)
 def _load_products(key: str, name: str, _data: bytes) -> pd.DataFrame:
-    from recsys_core.ratings import load_products
+    from recsys_core.data import load_products
 
     return load_products(_NamedBytes(_data, name))
 
@@ -112,8 +114,8 @@ def load_ratings_bytes(
 # -- uploads kept on disk (a reload or a restart finds them again) -----------------------------
 
 
-def store() -> uploads.UploadStore:
-    return uploads.UploadStore()
+def store() -> UploadStore:
+    return UploadStore()
 
 
 def keep(ds: Dataset, data: bytes) -> str | None:
@@ -195,4 +197,4 @@ def long_tail(key: str, _frame: pd.DataFrame) -> tuple[pd.DataFrame, views.TailS
 @st.cache_data(max_entries=16, show_spinner="Splitting the ratings like training will…")
 def train_class_counts(key: str, split: str, seed: int, _frame: pd.DataFrame) -> dict[float, int]:
     """Rating counts of the training split that ``train_run`` would use (before oversampling)."""
-    return prepare.train_class_counts(_frame, split, seed)
+    return split_class_counts(_frame, split, seed)

@@ -13,12 +13,11 @@ import streamlit as st
 from pages import _layout as layout
 from pages import _runs as runs
 from pages import _whatif_charts as charts
-from recsys_core import views
+from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
-    from recsys_core.registry import RunRecord
-    from recsys_core.runs import Run
+    from recsys_core.runs import Run, RunRecord
 
 #: Paired bootstrap replicates of the diff (the CLI's default) and its seed.
 N_BOOT, SEED, K = 1000, 0, 10
@@ -34,7 +33,7 @@ def _diff(
     a: tuple[str, float], b: tuple[str, float], _run_a: Run, _run_b: Run
 ) -> tuple[dict[str, object] | None, str | None]:
     # Keyed by the runs' folders and manifest times; a refusal is a result too (cached as text).
-    from recsys_core.diff import compare_runs
+    from recsys_core.metrics import compare_runs
 
     try:
         return compare_runs(_run_a, _run_b, k=K, n_boot=N_BOOT, seed=SEED), None
@@ -44,9 +43,7 @@ def _diff(
 
 @st.cache_data(max_entries=8, show_spinner="Reading where the suggestions fall…")
 def _profile(stamp: tuple[str, float], _run: Run) -> pd.DataFrame:
-    from recsys_core.beyond import popularity_profile
-    from recsys_core.diff import sample_users, top_lists
-    from recsys_core.evaluation import RANKING_MAX_USERS
+    from recsys_core.metrics import RANKING_MAX_USERS, popularity_profile, sample_users, top_lists
 
     users = sample_users(_run, RANKING_MAX_USERS, SEED)
     return popularity_profile(top_lists(_run, users, K), _run.popularity, K)

@@ -27,8 +27,8 @@ _BLOCK = 2048
 def build_csv(run: Run, n: int = TOP_N, on_block: Callable[[int], None] | None = None) -> tuple[bytes, int]:
     """Formula-safe CSV bytes of every customer's top ``n`` (user, rank, item, score) and its
     number of rows; ``on_block(customers_done)`` is called after each block."""
-    from recsys_core.recommend import recommend_all  # torch: only when asked for
-    from recsys_core.safety import to_safe_csv
+    from recsys_core.app import to_safe_csv
+    from recsys_core.topn import recommend_all  # torch: only when asked for
 
     blocks = []
     done = 0

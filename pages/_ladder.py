@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages._charts import BLUE, GREY
 from pages._layout import plain
-from recsys_core import views
+from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def fitted_ladder(run: Run, folder: Path | None) -> tuple[dict[str, dict], str |
     validation ratings to tune them on, not enough memory); the page then shows the model and
     most popular only.
     """
-    from recsys_core.ladder import ladder_for  # torch, scipy, implicit: only once a run is shown
+    from recsys_core.baselines import ladder_for  # torch, scipy, implicit: only once a run is shown
 
     k = int((run.metrics.get("ranking") or {}).get("k", 10))
     note = st.empty()

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from pages import _ladder as ladder_view
-from recsys_core import views
+from recsys_core.app import views
 
 if TYPE_CHECKING:
-    from recsys_core.registry import RunRecord
-    from recsys_core.runs import Run
+    from recsys_core.runs import Run, RunRecord
 
 
 def ladder_section(record: RunRecord, run: Run) -> None:

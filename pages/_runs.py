@@ -20,15 +20,14 @@ from recsys_core.settings import runs_dir
 if TYPE_CHECKING:  # the registry and runs pull in torch: imported when a page needs them
     from streamlit.delta_generator import DeltaGenerator
 
-    from recsys_core.registry import RunRecord, RunRegistry
-    from recsys_core.runs import Run
+    from recsys_core.runs import Run, RunRecord, RunRegistry
 
 #: Session-state key of the last Delete's outcome (shown on the next run of the page).
 _DELETED = "broken_run_deleted"
 
 
 def registry() -> RunRegistry:
-    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import RunRegistry
 
     return RunRegistry(runs_dir())
 

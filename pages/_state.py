@@ -12,8 +12,8 @@ from typing import Any
 
 import streamlit as st
 
+from recsys_core.app.views import multiplier_problem, multipliers_text
 from recsys_core.config import NOTEBOOK_MULTIPLIERS, PRESETS, TrainConfig
-from recsys_core.views import multiplier_problem, multipliers_text
 
 #: Session-state keys.
 DATASET = "dataset"

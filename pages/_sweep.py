@@ -1,7 +1,7 @@
 """Balance's sweep panel: train one run per multiplier (or recipe scale) and seed in the background,
 then draw every measure against the setting.
 
-The sweep is a :class:`recsys_core.sweep_job.SweepJob` kept in the session (one at a time); while
+The sweep is a :class:`recsys_core.app.SweepJob` kept in the session (one at a time); while
 it runs a fragment redraws its progress and the finished runs once a second, so the rest of the
 page stays usable.
 """
@@ -14,11 +14,10 @@ from pages import _datasets as datasets
 from pages import _state as state
 from pages import _whatif_charts as charts
 from pages._layout import plain
-from recsys_core import views
+from recsys_core.app import SweepJob, views
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 from recsys_core.sweep import class_points, recipe_points
-from recsys_core.sweep_job import SweepJob
 
 #: Session-state keys: the sweep job and the message of the last refused start.
 SWEEP = "sweep_job"

@@ -16,11 +16,10 @@ import streamlit as st
 
 from pages import _runs as runs
 from pages._layout import md_escape
-from recsys_core import views
+from recsys_core.app import views
 
 if TYPE_CHECKING:  # torch: only once a run is loaded
-    from recsys_core.registry import RunRecord
-    from recsys_core.runs import Run
+    from recsys_core.runs import Run, RunRecord
 
 #: Session-state keys: the ratings, and a line saying where they came from.
 RATINGS = "tryit_ratings"
@@ -41,7 +40,7 @@ def ratings() -> dict[str, int]:
 @st.cache_resource(max_entries=4, show_spinner="Getting the model ready for new visitors…")
 def _ready(path: str, mtime: float) -> Run:
     # ``mtime`` in the key: a replaced run folder is prepared again.
-    from recsys_core.foldin import fold_in
+    from recsys_core.topn import fold_in
 
     run = runs.load_run(path, mtime)
     # A visitor with no known product builds the run's fold-in prior (1-2 s on a large
@@ -118,8 +117,8 @@ def load_file(run: Run) -> None:
     An ``on_change`` callback of the uploader, so the stars show in the same run; a file that
     cannot be read leaves the ratings as they were and a message in :data:`FILE_ERROR`.
     """
+    from recsys_core.data import load_ratings
     from recsys_core.errors import RecsysError
-    from recsys_core.ratings import load_ratings
 
     upload = st.session_state.get(FILE)
     st.session_state.pop(FILE_ERROR, None)
@@ -184,6 +183,6 @@ def popular_lines(popular: pd.DataFrame, names: dict[str, str], rated: dict[str,
 
 def ratings_csv(low: float, high: float) -> bytes:
     """The visitor's ratings as ``user,item,rating`` (what ``recsys recommend --new-users`` reads)."""
-    from recsys_core.safety import to_safe_csv
+    from recsys_core.app import to_safe_csv
 
     return to_safe_csv(views.visitor_frame(ratings(), low, high))

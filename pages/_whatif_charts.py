@@ -1,6 +1,6 @@
 """Altair charts of the what-if tools: sweeps, the baseline ladder, run diffs, popularity curve.
 
-One function per chart, fed by the frames of :mod:`recsys_core.views`; intervals are drawn as
+One function per chart, fed by the frames of :mod:`recsys_core.app.views`; intervals are drawn as
 error bars. Each chart is small and unfaceted, so Streamlit can stretch it to its column.
 """
 

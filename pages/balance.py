@@ -10,9 +10,9 @@ from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _state as state
 from pages._sweep import sweep_panel
-from recsys_core import views
+from recsys_core.app import views
+from recsys_core.data import oversampling_strategy
 from recsys_core.errors import RecsysError
-from recsys_core.rebalance import oversampling_strategy
 
 layout.intro(
     "Balance",

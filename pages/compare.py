@@ -11,7 +11,7 @@ from pages import _runs as runs
 from pages._diff_section import diff_section, popularity_section, report_button
 from pages._ladder_section import ladder_section
 from pages._state import LAST_RUN
-from recsys_core import views
+from recsys_core.app import views
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 

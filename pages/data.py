@@ -8,9 +8,9 @@ from pages import _charts as charts
 from pages import _datasets as datasets
 from pages import _layout as layout
 from pages._state import DATASET
-from recsys_core import views
+from recsys_core.app import views
+from recsys_core.data import peek_columns, peek_table
 from recsys_core.errors import ColumnsError, RecsysError
-from recsys_core.ratings import peek_columns, peek_table
 
 NONE = "— none —"
 

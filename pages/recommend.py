@@ -14,9 +14,8 @@ from pages import _layout as layout
 from pages import _runs as runs
 from pages import _state as state
 from pages import _visitor as visitor
-from recsys_core import views
+from recsys_core.app import to_safe_csv, views
 from recsys_core.errors import RecsysError
-from recsys_core.safety import to_safe_csv
 
 layout.intro(
     "Recommend",
@@ -63,8 +62,7 @@ user = str(user).strip()
 
 # The run's own data, whatever is loaded now (another upload would show other customers' stars).
 own = datasets.from_record((run.split_summary or {}).get("dataset"))
-from recsys_core.foldin import explain_user, similar_items  # noqa: E402  (torch: once a run is loaded)
-from recsys_core.recommend import popular_items, recommend  # noqa: E402
+from recsys_core.topn import explain_user, popular_items, recommend, similar_items  # noqa: E402  (torch: once a run is loaded)  # noqa: E402
 
 try:
     recs = recommend(run, user, n=int(n))

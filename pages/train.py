@@ -15,10 +15,9 @@ from pages import _ladder as ladder_view
 from pages import _layout as layout
 from pages import _runs as runs
 from pages import _state as state
-from recsys_core import views
+from recsys_core.app import TrainingJob, views
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
 from recsys_core.errors import RecsysError
-from recsys_core.jobs import TrainingJob
 from recsys_core.settings import runs_dir
 
 if TYPE_CHECKING:
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
 
     from streamlit.delta_generator import DeltaGenerator
 
+    from recsys_core.app.views import EpochRecord, Metrics
     from recsys_core.runs import Run
-    from recsys_core.views import EpochRecord, Metrics
 
 ds = datasets.dataset()
 state.ensure_settings()
@@ -315,7 +314,7 @@ elif job is not None and job.status == "failed" and (job.dataset or {}).get("key
 # -- results ------------------------------------------------------------------------------------
 @st.cache_data(max_entries=8, show_spinner="Scoring the test ratings…")
 def _curve(run_id: str, _run: Run) -> pd.DataFrame:
-    from recsys_core.evaluation import threshold_curve  # torch: only once a run is shown
+    from recsys_core.metrics import threshold_curve  # torch: only once a run is shown
 
     run = _run
     return threshold_curve(run.test_ratings, run.test_scores(), run.config.positive_rating)

@@ -9,7 +9,7 @@ from pages import _layout as layout
 from pages import _runs as runs
 from pages import _state as state
 from pages import _visitor as visitor
-from recsys_core import views
+from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
 layout.intro(
@@ -99,8 +99,7 @@ with left:
             st.error(layout.plain(st.session_state[visitor.FILE_ERROR]))
 
 with right:
-    from recsys_core.foldin import recommend_visitors
-    from recsys_core.recommend import popular_items
+    from recsys_core.topn import popular_items, recommend_visitors
 
     popular = popular_items(run, n)
     personal, generic = st.columns([3, 2])

@@ -82,7 +82,7 @@ class TrainConfig:
     device
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
     neighbours
-        Item-kNN blend (:mod:`recsys_core.blend`): similar products kept per candidate product;
+        Item-kNN blend (:mod:`recsys_core.model._blend`): similar products kept per candidate product;
         0 = no blend (the plain model). Its weight is chosen on validation after training.
     neighbour_shrink
         Added to the blend's cosine denominator; damps similarities resting on few users.

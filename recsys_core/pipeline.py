@@ -1,4 +1,4 @@
-"""One training run, end to end: ratings → prepared data (:mod:`recsys_core.prepare`) → model →
+"""One training run, end to end: ratings → prepared data (:mod:`recsys_core.data._prepare`) → model →
 history → evaluation. The app and the CLI both call :func:`train_run`; saving is the caller's
 choice."""
 
@@ -12,14 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys_core.blend_fit import BlendChoice, fit_blend
 from recsys_core.config import TrainConfig
-from recsys_core.evaluation import evaluate_run
+from recsys_core.data import PreparedData, Ratings, prepare_data
+from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
-from recsys_core.prepare import PreparedData, prepare_data
-from recsys_core.ratings import Ratings
 from recsys_core.runs import Run
-from recsys_core.training import EpochReport, TrainResult, resolve_device, trainer_for
+from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
 
 RANKING_K = 10
 
@@ -41,7 +39,7 @@ def train_run(
     Parameters
     ----------
     ratings
-        A validated ratings table from :func:`recsys_core.ratings.load_ratings`.
+        A validated ratings table from :func:`recsys_core.data.ratings.load_ratings`.
     config
         The recipe (:meth:`TrainConfig.preset`: ``recommended``, ``fast`` or ``notebook``).
     products
@@ -49,7 +47,7 @@ def train_run(
     on_epoch, on_progress, should_stop
         Passed to the trainer (live charts, progress bar, Stop).
     trainer
-        Replaces the objective's trainer (same signature): :func:`~recsys_core.distributed.train_model_ddp`.
+        Replaces the objective's trainer (same signature): :func:`~recsys_core.training.train_model_ddp`.
     evaluate
         Compute the test metrics (ranks other than 0 of a distributed run skip it).
 
@@ -148,7 +146,7 @@ def _split_summary(
 
 def _default_name(config: TrainConfig, ratings: Ratings, result: TrainResult) -> str:
     # Plain words that tell runs apart: the data, the recipe and what differs, how it ended.
-    from recsys_core.views import run_name
+    from recsys_core.app.views import run_name
 
     report = getattr(ratings, "report", None)
     return run_name(

@@ -10,7 +10,7 @@ RUNS_DIR_ENV = "RECSYS_RUNS_DIR"
 
 
 def runs_dir() -> Path:
-    """Folder of saved runs (a :class:`~recsys_core.registry.RunRegistry` root).
+    """Folder of saved runs (a :class:`~recsys_core.runs.RunRegistry` root).
 
     Returns
     -------

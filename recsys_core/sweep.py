@@ -9,10 +9,10 @@ Two kinds of sweep answer "what do these multipliers do?":
   and 2 twice its extra copies.
 
 Both train through :func:`recsys_core.pipeline.train_run` (or a stand-in with its signature),
-save every run to a :class:`~recsys_core.registry.RunRegistry` and stop between runs when
+save every run to a :class:`~recsys_core.runs.RunRegistry` and stop between runs when
 ``should_stop()`` says so, keeping the runs already finished; a run that Stop cut short is not
 saved (it would not be comparable with the others). The app runs a sweep as a
-:class:`recsys_core.jobs.Job` whose hooks it passes on.
+:class:`recsys_core.app.Job` whose hooks it passes on.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ from recsys_core.errors import RecsysError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from recsys_core.ratings import Ratings
-    from recsys_core.registry import RunRegistry
-    from recsys_core.runs import Run
+    from recsys_core.data import Ratings
+    from recsys_core.runs import Run, RunRegistry
     from recsys_core.training import EpochReport
 
 #: One sweep record: ``run, seed, train_counts, metrics`` plus ``class, multiplier`` (class

@@ -81,7 +81,7 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def small_csv(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A small demo-shop ratings file (CSV with header), as a user would upload it."""
-    from recsys_core.demo import write_demo_csv
+    from recsys_core.data import write_demo_csv
 
     path = tmp_path_factory.mktemp("data") / "small.csv"
     write_demo_csv(path, n_users=300, n_items=120, n_ratings=4000, seed=7)

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.config import TrainConfig
-from recsys_core.encoding import IdMap
+from recsys_core.data import IdMap, item_popularity
 from recsys_core.model import NCF
 from recsys_core.runs import Run
-from recsys_core.topk import item_popularity
 
 
 def model_run(

@@ -14,10 +14,9 @@ from apptest import open_app as _app
 from apptest import upload as _upload
 from streamlit.testing.v1 import AppTest
 
-from recsys_core import views
+from recsys_core.app import TrainingJob, views
+from recsys_core.data import peek_columns
 from recsys_core.errors import RecsysError
-from recsys_core.jobs import TrainingJob
-from recsys_core.ratings import peek_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -26,7 +25,7 @@ TIMEOUT = 120
 
 def _rows(csv: bytes) -> int:
     """Ratings in a demo CSV as the loader keeps them (one per customer and product)."""
-    from recsys_core.ratings import load_ratings
+    from recsys_core.data import load_ratings
 
     return len(load_ratings(_Named(csv, "x.csv")).frame)
 
@@ -45,7 +44,7 @@ def _metric(at: AppTest, label: str) -> str:
 
 
 def test_every_page_renders_on_the_demo_data(runs_dir: Path) -> None:
-    from recsys_core.demo import generate_demo
+    from recsys_core.data import generate_demo
 
     demo = generate_demo().ratings
     at = _app()
@@ -161,7 +160,7 @@ def test_unrecognised_columns_can_be_mapped_by_hand(runs_dir: Path) -> None:
 
 @pytest.mark.slow  # over ~5 s: trains a model through the page and waits for the saved run
 def test_one_epoch_of_training_produces_a_saved_run(runs_dir: Path, small_csv: bytes) -> None:
-    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import RunRegistry
 
     at = _app()
     _upload(at, "small.csv", small_csv)
@@ -239,7 +238,7 @@ class _FakeRun:
 def test_training_job_runs_in_a_thread_and_stops_on_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recsys_core import registry
+    from recsys_core.runs import _registry as registry
 
     saved: list = []
 

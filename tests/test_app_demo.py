@@ -13,7 +13,7 @@ from apptest import open_app as _app
 from apptest import upload as _upload
 from streamlit.testing.v1 import AppTest
 
-from recsys_core import views
+from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ JARGON = ("embedding", "batch", "loss", "empty cells", "dim 16", "hybrid ·")
 
 
 def _csv(n_users: int, n_items: int, n_ratings: int, seed: int, tmp: Path) -> bytes:
-    from recsys_core.demo import write_demo_csv
+    from recsys_core.data import write_demo_csv
 
     path = tmp / f"demo-{seed}.csv"
     write_demo_csv(path, n_users=n_users, n_items=n_items, n_ratings=n_ratings, seed=seed)
@@ -72,7 +72,7 @@ def test_runs_keep_their_data_names_and_story(runs_dir: Path, tmp_path: Path) ->
     _train(at)
 
     # 1: the Recommend page of a run on first.csv shows first.csv's stars with second.csv loaded.
-    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import RunRegistry
 
     records = RunRegistry(runs_dir).list()
     on_first = next(r for r in records if r.summary["dataset"]["name"] == "first.csv")
@@ -173,7 +173,7 @@ def test_unusable_data_is_said_at_upload_and_stale_messages_go(runs_dir: Path, t
 
 
 def test_split_advice_only_names_splits_that_work() -> None:
-    from recsys_core.split import split_ratings
+    from recsys_core.data import split_ratings
 
     two_each = pd.DataFrame(
         {
@@ -285,7 +285,7 @@ def test_the_state_is_in_the_url_and_uploads_are_kept(runs_dir: Path, tmp_path: 
 
 
 def test_the_upload_store_caps_its_size(tmp_path: Path) -> None:
-    from recsys_core.uploads import UploadStore
+    from recsys_core.app import UploadStore
 
     store = UploadStore(tmp_path, cap_bytes=25)
     first = store.put("a.csv", b"a" * 10)
@@ -302,7 +302,9 @@ def test_the_upload_store_caps_its_size(tmp_path: Path) -> None:
 def test_the_app_imports_no_torch_before_training() -> None:
     code = (
         "import sys; import pages._datasets, pages._state, pages._query, pages._layout, pages._charts; "
-        "import recsys_core.views, recsys_core.jobs, recsys_core.uploads, recsys_core.rebalance; "
+        # The front door and every package face load their modules on first use.
+        "import recsys_core, recsys_core.app, recsys_core.data, recsys_core.runs, recsys_core.topn; "
+        "import recsys_core.metrics, recsys_core.training, recsys_core.baselines, recsys_core.model; "
         "assert 'torch' not in sys.modules, 'torch imported'; "
         "assert 'imblearn' not in sys.modules, 'imbalanced-learn imported'"
     )

@@ -14,7 +14,7 @@ from apptest import open_app as _app
 from apptest import upload as _upload
 from streamlit.testing.v1 import AppTest
 
-from recsys_core import views
+from recsys_core.app import views
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -37,7 +37,7 @@ def _live_links(at: AppTest) -> list[str]:
 
 
 def _small_csv(tmp_path: Path) -> bytes:
-    from recsys_core.demo import write_demo_csv
+    from recsys_core.data import write_demo_csv
 
     path = tmp_path / "small.csv"
     write_demo_csv(path, n_users=150, n_items=60, n_ratings=2000, seed=5)
@@ -115,7 +115,7 @@ def test_plain_text_never_becomes_a_link(text: str) -> None:
 
 @pytest.mark.slow  # trains one tiny run and fits the ladder through the page
 def test_results_show_the_ladder_the_sentence_and_everyones_top_10(runs_dir: Path, tmp_path: Path) -> None:
-    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import RunRegistry
 
     at = _train_tiny(tmp_path, EVIL_NAME)
 

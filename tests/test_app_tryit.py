@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from tryit_runs import save_demo_run
 
-from recsys_core import views
+from recsys_core.app import views
 from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from whatif_runs import small_ratings
 
 from recsys_core.config import TrainConfig
 from recsys_core.pipeline import train_run
-from recsys_core.registry import RunRegistry
+from recsys_core.runs import RunRegistry
 from recsys_core.settings import RUNS_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +181,7 @@ def _entry(hit: float, se: float, label: str = "") -> dict[str, object]:
 
 
 def test_ladder_sentence_says_on_par_only_within_the_noise() -> None:
-    from recsys_core import views
+    from recsys_core.app import views
 
     ladder = {"most_popular": _entry(0.10, 0.005, "most popular"), "ease": _entry(0.16, 0.005, "EASE")}
     model = _entry(0.16, 0.005)
@@ -206,7 +206,7 @@ def test_ladder_sentence_says_on_par_only_within_the_noise() -> None:
 
 
 def test_diff_sentences_read_like_the_brief() -> None:
-    from recsys_core import views
+    from recsys_core.app import views
 
     diff = {
         "k": 10,
@@ -227,7 +227,7 @@ def test_diff_sentences_read_like_the_brief() -> None:
 
 
 def test_sweep_chart_data_spreads_over_seeds() -> None:
-    from recsys_core import views
+    from recsys_core.app import views
 
     def record(m: float, seed: int, precision: float) -> dict[str, object]:
         ranking = {"model": {"ndcg_at_k": 0.05, "coverage": 0.3}}

@@ -18,11 +18,11 @@ from recsys_core.baselines import (
     ease_grid,
     ease_memory_bytes,
     item_similarity,
-    per_user_hits_ndcg,
     top_k_scored,
     tune,
 )
 from recsys_core.errors import RecsysError
+from recsys_core.metrics import per_user_hits_ndcg
 
 # 6 users x 5 items, ratings 1-5 (any rating is an interaction).
 RATINGS = np.array(

@@ -16,11 +16,10 @@ import torch
 from conftest import CliRunner
 from model_runs import model_run
 
-from recsys_core import batch_recommend
-from recsys_core.batch_recommend import recommend_all_to_parquet, staging_folder
-from recsys_core.blocked_topn import BlockedTopN
 from recsys_core.model import NCF
 from recsys_core.runs import Run, save_run
+from recsys_core.topn import BlockedTopN, recommend_all_to_parquet, staging_folder
+from recsys_core.topn import _everyone as batch_recommend
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,7 +165,7 @@ def test_a_damaged_part_or_another_job_is_recomputed(tmp_path: Path) -> None:
 
 
 def test_recommend_all_generator_serves_the_same_lists(tmp_path: Path) -> None:
-    from recsys_core.recommend import recommend_all
+    from recsys_core.topn import recommend_all
 
     run = make_run(n_users=25, n_items=40, dyadic=True, seed=4)
     frames = pd.concat(list(recommend_all(run, n=5, chunk_size=6)), ignore_index=True)

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from recsys_core.beyond import (
+from recsys_core.errors import RecsysError
+from recsys_core.metrics import (
     beyond_accuracy,
     coverage_at_k,
     diversity_at_k,
@@ -16,7 +17,6 @@ from recsys_core.beyond import (
     novelty_at_k,
     popularity_profile,
 )
-from recsys_core.errors import RecsysError
 
 # Two users' top-3 lists over 4 products; user 0 has only two candidates (-1 pads).
 TOP = np.array([[0, 1, -1], [1, 2, 3]])

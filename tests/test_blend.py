@@ -15,18 +15,24 @@ from test_hostile_runs import npy_bytes, replace_member, resign
 from test_runs import make_run
 
 from recsys_core.baselines import item_similarity
-from recsys_core.blend import BLEND_GRID, Blend, Blended
-from recsys_core.blend_fit import choose_weight, fit_blend
-from recsys_core.blocked_topn import BlockedTopN
 from recsys_core.config import TrainConfig
-from recsys_core.demo import demo_ratings
+from recsys_core.data import demo_ratings
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import ranking_metrics
-from recsys_core.foldin import fold_in, profile_logits, recommend_visitors, visitor_history
+from recsys_core.metrics import ranking_metrics
+from recsys_core.model import BLEND_GRID, Blend, Blended
 from recsys_core.pipeline import train_run
-from recsys_core.recommend import recommend
 from recsys_core.runs import load_run, save_run
-from recsys_core.topk import build_seen_matrix, top_unseen
+from recsys_core.topn import (
+    BlockedTopN,
+    build_seen_matrix,
+    fold_in,
+    profile_logits,
+    recommend,
+    recommend_visitors,
+    top_unseen,
+    visitor_history,
+)
+from recsys_core.training import choose_weight, fit_blend
 
 SIZE = {"n_users": 400, "n_items": 150, "n_ratings": 6_000, "seed": 3}
 

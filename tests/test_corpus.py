@@ -25,10 +25,9 @@ from pathlib import Path
 import pytest
 
 from recsys_core import cli
-from recsys_core import ratings as ratings_module
+from recsys_core.data import Ratings, load_ratings, split_ratings
+from recsys_core.data import ratings as ratings_module
 from recsys_core.errors import RecsysError
-from recsys_core.ratings import Ratings, load_ratings
-from recsys_core.split import split_ratings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "corpus"
@@ -233,7 +232,7 @@ def test_cli_inspect_subprocess(case, corpus_path):
 _MEASURE = """
 import json, sys
 from recsys_core.errors import RecsysError
-from recsys_core.ratings import load_ratings
+from recsys_core.data.ratings import load_ratings
 
 def status(field):
     with open("/proc/self/status") as lines:

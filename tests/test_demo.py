@@ -12,10 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from recsys_core.demo import REFERENCE_SHARES, DemoData, demo_ratings, generate_demo, write_demo_csv
+from recsys_core.data import (
+    REFERENCE_SHARES,
+    DemoData,
+    Ratings,
+    demo_ratings,
+    generate_demo,
+    load_products,
+    load_ratings,
+    split_ratings,
+    write_demo_csv,
+)
 from recsys_core.errors import RecsysError
-from recsys_core.ratings import Ratings, load_products, load_ratings
-from recsys_core.split import split_ratings
 
 
 def isin(values: pd.Series, reference: object) -> pd.Series:

@@ -9,7 +9,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from whatif_runs import fast_run, notebook_run, small_ratings
 
-from recsys_core.diff import (
+from recsys_core.errors import RecsysError
+from recsys_core.metrics import (
     bootstrap_weights,
     compare_runs,
     jaccard,
@@ -17,7 +18,6 @@ from recsys_core.diff import (
     paired_bootstrap,
     weighted_auc,
 )
-from recsys_core.errors import RecsysError
 from recsys_core.runs import save_run
 
 

@@ -17,12 +17,18 @@ from conftest import CliRunner
 
 from recsys_core import training
 from recsys_core.config import TrainConfig
-from recsys_core.demo import write_demo_csv
-from recsys_core.distributed import init_from_env, shard_bounds, shutdown, train_model_ddp
+from recsys_core.data import TrainingData, write_demo_csv
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.runs import load_run
-from recsys_core.training import TrainingData, resolve_device, train_model
+from recsys_core.training import (
+    init_from_env,
+    resolve_device,
+    shard_bounds,
+    shutdown,
+    train_model,
+    train_model_ddp,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -128,7 +128,7 @@ def test_stakeholder_walkthrough(page, app_url: str) -> None:
 
 
 def test_a_reload_keeps_the_upload_and_the_multipliers(page, app_url: str, tmp_path: Path) -> None:
-    from recsys_core.demo import write_demo_csv
+    from recsys_core.data import write_demo_csv
 
     csv = tmp_path / "kept_upload.csv"
     write_demo_csv(csv, n_users=200, n_items=80, n_ratings=3000, seed=11)

@@ -22,9 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def _train_runs(folder: Path) -> None:
     from recsys_core.config import TrainConfig
-    from recsys_core.demo import demo_ratings
+    from recsys_core.data import demo_ratings
     from recsys_core.pipeline import train_run
-    from recsys_core.registry import RunRegistry
+    from recsys_core.runs import RunRegistry
 
     ratings = demo_ratings(n_users=1500, n_items=500, n_ratings=30_000, seed=5)
     registry = RunRegistry(folder)

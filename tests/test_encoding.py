@@ -11,7 +11,7 @@ from conftest import SharedData
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recsys_core.encoding import IdMap
+from recsys_core.data import IdMap
 from recsys_core.errors import RecsysError
 
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from recsys_core.data import item_popularity
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import classification_metrics, ranking_metrics, threshold_curve
+from recsys_core.metrics import classification_metrics, ranking_metrics, threshold_curve
 from recsys_core.model import NCF
-from recsys_core.topk import build_seen_matrix, item_popularity, popularity_order
+from recsys_core.topn import build_seen_matrix, popularity_order
 
 
 def fixed_ranking_model(n_users: int, item_logits: list[float]) -> NCF:

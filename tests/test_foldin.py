@@ -12,19 +12,19 @@ import torch
 
 from recsys_core.cli import main
 from recsys_core.config import TrainConfig
-from recsys_core.demo import demo_ratings, generate_demo
+from recsys_core.data import demo_ratings, generate_demo, split_ratings
 from recsys_core.errors import RecsysError
-from recsys_core.foldin import (
+from recsys_core.pipeline import train_run
+from recsys_core.runs import save_run
+from recsys_core.topn import (
     explain_user,
     fold_in,
+    popularity_order,
     profile_logits,
     recommend_visitors,
     similar_items,
+    top_unseen,
 )
-from recsys_core.pipeline import train_run
-from recsys_core.runs import save_run
-from recsys_core.split import split_ratings
-from recsys_core.topk import popularity_order, top_unseen
 
 SIZE = {"n_users": 800, "n_items": 300, "n_ratings": 16_000, "seed": 7}
 

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from test_runs import make_run
 
-from recsys_core import run_files, run_guard
 from recsys_core.errors import RecsysError
-from recsys_core.registry import RunRegistry
-from recsys_core.runs import load_run, save_run
+from recsys_core.runs import RunRegistry, load_run, save_run
+from recsys_core.runs import _files as run_files
+from recsys_core.runs import _guard as run_guard
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -235,7 +235,7 @@ def test_unreadable_file_lists_the_run_as_broken(tmp_path: Path, monkeypatch: py
 def test_recursion_or_type_errors_of_one_folder_never_break_the_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recsys_core import registry as registry_module
+    from recsys_core.runs import _registry as registry_module
 
     registry = RunRegistry(tmp_path)
     good = registry.save(make_run())
@@ -269,7 +269,7 @@ def test_runs_command_lists_broken_runs(tmp_path: Path, run_cli) -> None:
 BOMB_SCRIPT = """
 import resource, sys
 from recsys_core.errors import RecsysError
-from recsys_core.runs import load_run
+from recsys_core.runs._run import load_run
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
     load_run(sys.argv[1])

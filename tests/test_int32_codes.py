@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-import recsys_core.optim as optim
+import recsys_core.training._optim as optim
 from recsys_core.config import TrainConfig
-from recsys_core.encoding import as_codes
+from recsys_core.data import TrainingData, as_codes
 from recsys_core.model import NCF
-from recsys_core.optim import NumbaStepper, TorchStepper
 from recsys_core.training import (
     NegativeSampler,
-    TrainingData,
+    NumbaStepper,
+    TorchStepper,
     epoch_samples,
     fit_rating_head,
     train_model,

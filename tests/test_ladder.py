@@ -11,14 +11,21 @@ import pytest
 import scipy.sparse as sp
 from conftest import CliRunner
 
-from recsys_core.baselines import EASE, MostPopular
+from recsys_core.baselines import (
+    EASE,
+    LADDER_FILE,
+    MostPopular,
+    fit_ladder,
+    ladder_for,
+    run_holdouts,
+    score_holdout,
+)
 from recsys_core.config import TrainConfig
-from recsys_core.demo import demo_ratings
-from recsys_core.evaluation import PER_USER_METRICS, per_user_topk_metrics, topk_metrics
-from recsys_core.ladder import LADDER_FILE, fit_ladder, ladder_for, run_holdouts, score_holdout
+from recsys_core.data import demo_ratings
+from recsys_core.metrics import PER_USER_METRICS, per_user_topk_metrics, topk_metrics
 from recsys_core.pipeline import train_run
 from recsys_core.runs import Run, save_run
-from recsys_core.topk import build_seen_matrix
+from recsys_core.topn import build_seen_matrix
 
 MODEL_KEYS = {"ndcg_at_k", "hit_rate_at_k", "precision_at_k", "recall_at_k", "coverage"}
 
@@ -85,7 +92,7 @@ def test_ladder_scores_each_baseline_like_the_model(small_run: Run) -> None:
 def test_a_catalogue_too_large_for_ease_is_skipped_with_the_memory_it_needs(
     small_run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recsys_core.ladder import RUNGS, Rung
+    from recsys_core.baselines import RUNGS, Rung
 
     monkeypatch.setitem(RUNGS, "ease", Rung("EASE", lambda p: EASE(**p, max_bytes=1000), RUNGS["ease"].grid))
     result = fit_ladder(small_run, names=("ease",))["ease"]

@@ -16,8 +16,8 @@ from pathlib import Path
 from apptest import goto, open_app
 
 from pages import _state as state
+from recsys_core.app import TrainingJob
 from recsys_core.config import PRESETS
-from recsys_core.jobs import TrainingJob
 from recsys_core.training import EpochReport
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 
 from recsys_core.config import TrainConfig
-from recsys_core.encoding import IdMap
+from recsys_core.data import MAX_ID_LENGTH, IdMap, load_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.pipeline import train_run
-from recsys_core.ratings import MAX_ID_LENGTH, load_ratings
 
 ROOT = Path(__file__).resolve().parents[1]
 RATINGS = "UserID,ProductID,Rating\n"
@@ -132,7 +131,7 @@ sys.exit(code)
 _ID_MAP_PEAK = """
 import io, sys
 import numpy as np, pandas as pd
-from recsys_core.encoding import IdMap
+from recsys_core.data._encoding import IdMap
 def status(field):
     with open("/proc/self/status") as lines:
         return next(int(line.split()[1]) for line in lines if line.startswith(field + ":"))

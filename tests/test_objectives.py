@@ -20,19 +20,12 @@ from sklearn.metrics import roc_auc_score
 
 import recsys_core.training as training
 from recsys_core.config import OBJECTIVES, PRESETS, TrainConfig
-from recsys_core.demo import demo_ratings, write_demo_csv
+from recsys_core.data import TrainingData, demo_ratings, write_demo_csv
 from recsys_core.errors import RecsysError
-from recsys_core.model import NCF
+from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, NCF
 from recsys_core.pipeline import train_run
 from recsys_core.runs import load_run, save_run
-from recsys_core.training import (
-    HYBRID_NEGATIVE_WEIGHT,
-    NegativeSampler,
-    TrainingData,
-    epoch_samples,
-    fit_rating_head,
-    train_model,
-)
+from recsys_core.training import NegativeSampler, epoch_samples, fit_rating_head, train_model
 
 
 def small_config(**overrides) -> TrainConfig:

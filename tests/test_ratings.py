@@ -1,4 +1,4 @@
-"""Tests for recsys_core.ratings: formats, column detection, cleaning and every kind of bad input."""
+"""Tests for recsys_core.data.ratings: formats, column detection, cleaning and every kind of bad input."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ from conftest import SharedData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recsys_core import ratings as ratings_module
-from recsys_core.errors import ColumnsError, RecsysError
-from recsys_core.ratings import (
+from recsys_core.data import (
     ColumnMap,
     LoadReport,
     Ratings,
@@ -31,6 +29,8 @@ from recsys_core.ratings import (
     load_ratings,
     peek_columns,
 )
+from recsys_core.data import ratings as ratings_module
+from recsys_core.errors import ColumnsError, RecsysError
 
 FIXTURES = Path(__file__).resolve().parent / "data"
 

@@ -9,8 +9,8 @@ from conftest import SharedData
 from imblearn.over_sampling import RandomOverSampler
 
 from recsys_core.config import NOTEBOOK_MULTIPLIERS
+from recsys_core.data import oversampling_strategy, rebalance
 from recsys_core.errors import RecsysError
-from recsys_core.rebalance import oversampling_strategy, rebalance
 
 
 def frame_with(counts: dict[float, int], seed: int = 0) -> pd.DataFrame:

@@ -10,8 +10,8 @@ from model_runs import model_run
 
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
-from recsys_core.recommend import popular_items, recommend, recommend_all
 from recsys_core.runs import Run
+from recsys_core.topn import popular_items, recommend, recommend_all
 
 N_USERS, N_ITEMS = 23, 15
 

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from recsys_core.config import TrainConfig
-from recsys_core.demo import demo_ratings
+from recsys_core.data import demo_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.pipeline import train_run
-from recsys_core.registry import TEMP_PREFIX, RunRegistry
-from recsys_core.runs import load_run
+from recsys_core.runs import TEMP_PREFIX, RunRegistry, load_run
 
 SMALL_TRAIN = ["--preset", "fast", "--epochs", "1", "--dim", "8", "--quiet"]
 
@@ -30,7 +29,7 @@ def small_run():
 
 @pytest.fixture(scope="module")
 def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from recsys_core.demo import write_demo_csv
+    from recsys_core.data import write_demo_csv
 
     path = tmp_path_factory.mktemp("reg") / "demo.csv"
     write_demo_csv(path, n_users=300, n_items=150, n_ratings=6000, seed=5)

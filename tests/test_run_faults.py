@@ -16,13 +16,12 @@ import pytest
 from safetensors import SafetensorError
 from test_runs import make_run
 
-from recsys_core import registry as registry_module
-from recsys_core import run_staging
-from recsys_core import runs as runs_module
 from recsys_core.config import TrainConfig
 from recsys_core.errors import RecsysError
-from recsys_core.registry import RunRegistry
-from recsys_core.runs import MAX_RUN_NAME_BYTES, check_run_destination, load_run, save_run
+from recsys_core.runs import MAX_RUN_NAME_BYTES, RunRegistry, check_run_destination, load_run, save_run
+from recsys_core.runs import _registry as registry_module
+from recsys_core.runs import _run as runs_module
+from recsys_core.runs import _staging as run_staging
 
 
 def dead_pid() -> int:
@@ -229,7 +228,7 @@ def test_config_bounds() -> None:
 
 
 def test_oversampled_rows_are_bounded() -> None:
-    from recsys_core.rebalance import oversampling_strategy
+    from recsys_core.data import oversampling_strategy
 
     with pytest.raises(RecsysError, match="training rows"):
         oversampling_strategy({1.0: 10**6, 5.0: 10}, {1.0: 1000.0})

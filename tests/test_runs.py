@@ -13,16 +13,15 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from recsys_core import run_files
-from recsys_core import runs as runs_module
 from recsys_core.config import TrainConfig
-from recsys_core.encoding import IdMap
+from recsys_core.data import IdMap, item_popularity
 from recsys_core.errors import RecsysError
-from recsys_core.evaluation import evaluate_run
+from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
-from recsys_core.recommend import recommend
 from recsys_core.runs import FORMAT_VERSION, Run, load_run, read_run_summary, save_run
-from recsys_core.topk import item_popularity
+from recsys_core.runs import _files as run_files
+from recsys_core.runs import _run as runs_module
+from recsys_core.topn import recommend
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Tests for recsys_core.safety: CSV exports that cannot run spreadsheet formulas."""
+"""Tests for recsys_core.app._safety: CSV exports that cannot run spreadsheet formulas."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_core.safety import FORMULA_PREFIXES, neutralise_csv_cells, to_safe_csv
+from recsys_core.app import FORMULA_PREFIXES, neutralise_csv_cells, to_safe_csv
 
 # Payloads from the OWASP "CSV Injection" page and the usual DDE examples.
 PAYLOADS = [

@@ -6,8 +6,9 @@ import numpy as np
 import torch
 
 from recsys_core.config import PRESETS, TrainConfig
+from recsys_core.data import TrainingData
 from recsys_core.model import NCF
-from recsys_core.training import TrainingData, train_softmax
+from recsys_core.training import train_softmax
 
 
 def picked(n_users=300, n_items=80, per_user=12, seed=0) -> TrainingData:

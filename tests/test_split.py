@@ -9,8 +9,8 @@ from conftest import SharedData
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from recsys_core.data import Split, split_ratings
 from recsys_core.errors import RecsysError
-from recsys_core.split import Split, split_ratings
 
 
 @pytest.fixture(scope="module")

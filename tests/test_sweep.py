@@ -8,9 +8,9 @@ import pytest
 from whatif_runs import small_ratings
 
 from recsys_core.config import NOTEBOOK_MULTIPLIERS, TrainConfig
-from recsys_core.demo import write_demo_csv
+from recsys_core.data import write_demo_csv
 from recsys_core.errors import RecsysError
-from recsys_core.registry import RunRegistry
+from recsys_core.runs import RunRegistry
 from recsys_core.sweep import class_points, scale_multipliers, sweep_class, sweep_recipe
 
 # A tiny, quick recipe: the sweep's bookkeeping is under test, not the model.

@@ -11,17 +11,11 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from recsys_core.config import TrainConfig
+from recsys_core.data import TrainingData
 from recsys_core.errors import RecsysError
-from recsys_core.model import NCF
-from recsys_core.optim import BETA1, BETA2, EPS, NumbaStepper, TorchStepper, _ThreadChooser
-from recsys_core.training import (
-    HYBRID_NEGATIVE_WEIGHT,
-    EpochReport,
-    NegativeSampler,
-    TrainingData,
-    epoch_samples,
-    train_model,
-)
+from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, NCF
+from recsys_core.training import EpochReport, NegativeSampler, epoch_samples, train_model
+from recsys_core.training._optim import BETA1, BETA2, EPS, NumbaStepper, TorchStepper, _ThreadChooser
 
 STEPPERS = [NumbaStepper, TorchStepper]
 

@@ -7,12 +7,11 @@ import math
 import numpy as np
 
 from recsys_core.config import TrainConfig
-from recsys_core.demo import demo_ratings
-from recsys_core.encoding import IdMap
-from recsys_core.evaluation import build_seen_matrix, ranking_metrics
+from recsys_core.data import IdMap, TrainingData, demo_ratings, split_ratings
+from recsys_core.metrics import ranking_metrics
 from recsys_core.model import NCF
-from recsys_core.split import split_ratings
-from recsys_core.training import NegativeSampler, TrainingData, train_model, validation_samples
+from recsys_core.topn import build_seen_matrix
+from recsys_core.training import NegativeSampler, train_model, validation_samples
 
 
 def one_user(n_items: int = 8) -> TrainingData:

@@ -1,4 +1,4 @@
-"""The app's view helpers (recsys_core.views), its background job and the small seams it uses.
+"""The app's view helpers (recsys_core.app.views), its background job and the small seams it uses.
 
 Plain data in, plain data out: no Streamlit, no training (the split in one test is the real one).
 """
@@ -12,13 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_core import views
-from recsys_core.encoding import IdMap
-from recsys_core.jobs import Job
-from recsys_core.prepare import train_class_counts
-from recsys_core.registry import RunRecord
+from recsys_core.app import Job, views
+from recsys_core.data import IdMap, split_ratings, train_class_counts
+from recsys_core.runs import RunRecord
 from recsys_core.settings import RUNS_DIR_ENV, runs_dir
-from recsys_core.split import split_ratings
 from recsys_core.training import EpochReport
 
 

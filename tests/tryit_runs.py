@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from recsys_core.config import TrainConfig
-from recsys_core.demo import generate_demo
+from recsys_core.data import Ratings, generate_demo
 from recsys_core.pipeline import train_run
-from recsys_core.ratings import Ratings
-from recsys_core.registry import RunRegistry
+from recsys_core.runs import RunRegistry
 
 #: What the app records of its built-in demo data (``pages._datasets.record``): a run trained on
 #: it finds its customers' real stars again.

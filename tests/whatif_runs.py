@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from recsys_core.config import TrainConfig
-from recsys_core.demo import demo_ratings, generate_demo
+from recsys_core.data import Ratings, demo_ratings, generate_demo
 from recsys_core.pipeline import train_run
-from recsys_core.ratings import Ratings
 from recsys_core.runs import Run
 
 N_USERS, N_ITEMS, N_RATINGS = 600, 200, 9000

@@ -8,14 +8,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_core.baselines._scorer import binary_interactions, check_users, not_fitted
-from recsys_core.topk import popularity_order
+from recsys_core.topn import popularity_order
 
 
 class MostPopular:
     """Ranks items by their number of training interactions (users who rated them).
 
     Scores are tie-free ranks (``n_items`` for the most popular down to 1), ties in the count
-    going to the lower item code, as :func:`recsys_core.evaluation.popularity_order`: so its
+    going to the lower item code, as :func:`recsys_core.metrics._evaluation.popularity_order`: so its
     top-k lists equal those of ``evaluation.top_popular_unseen``. ``counts_`` holds the counts.
     """
 

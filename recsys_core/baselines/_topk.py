@@ -1,6 +1,6 @@
 """Top-k of any :class:`~recsys_core.baselines.Scorer`, seen items masked.
 
-Same contract as ``recsys_core.evaluation.top_unseen`` for the model, so the baselines go
+Same contract as ``recsys_core.metrics._evaluation.top_unseen`` for the model, so the baselines go
 through the very same ranking-metric code: ``topk_metrics(lambda rows:
 top_k_scored(scorer, rows, seen, k), ...)``.
 """
@@ -13,7 +13,7 @@ import torch
 
 from recsys_core.baselines._scorer import Scorer
 from recsys_core.errors import RecsysError
-from recsys_core.topk import effective_chunk, select_top
+from recsys_core.topn import effective_chunk, select_top
 
 
 def top_k_scored(
@@ -23,7 +23,7 @@ def top_k_scored(
 
     Users are scored a chunk at a time (``effective_chunk(chunk_size, n_items)`` users, so at
     most ``MAX_CHUNK_CELLS`` float32 scores live at once), and the best are picked by
-    :func:`recsys_core.topk.select_top`, the one selection of the project (ties go to the
+    :func:`recsys_core.topn.select_top`, the one selection of the project (ties go to the
     lower item code).
 
     Parameters

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, TextIO
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
-    from recsys_core.distributed import DistributedContext
     from recsys_core.runs import Run
+    from recsys_core.training import DistributedContext
 
 #: A rank waits this long for the slowest one at the end (the shares are equal, so ~minutes).
 BARRIER_MINUTES = 240.0
@@ -62,9 +62,8 @@ def _torchrun_world() -> int:
 
 def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``recommend --all-users`` (one process, or one rank of a torchrun job)."""
-    from recsys_core.batch_recommend import BLOCK_USERS, check_output
-    from recsys_core.recommend import check_n
     from recsys_core.runs import load_run
+    from recsys_core.topn import BLOCK_USERS, check_n, check_output
     from recsys_core.training import resolve_device
 
     if args.user is not None:
@@ -80,14 +79,14 @@ def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
     run = load_run(Path(args.run_dir))
     context = None
     if _torchrun_world() > 1:
-        from recsys_core.distributed import init_from_env
+        from recsys_core.training import init_from_env
 
         context = init_from_env(args.device, timeout_minutes=BARRIER_MINUTES)
     try:
         return _write(args, out, Job(run, out_path, n, block_users, device), context)
     finally:
         if context is not None:
-            from recsys_core.distributed import shutdown
+            from recsys_core.training import shutdown
 
             shutdown()
 
@@ -104,8 +103,8 @@ class Job:
 
 
 def _write(args: argparse.Namespace, out: TextIO, job: Job, context: DistributedContext | None) -> int:
-    from recsys_core.batch_recommend import recommend_all_to_parquet
     from recsys_core.progress import ProgressBar
+    from recsys_core.topn import recommend_all_to_parquet
 
     main = context is None or context.is_main
     if not main:

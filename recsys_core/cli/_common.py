@@ -15,7 +15,7 @@ from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
-    from recsys_core.ratings import ColumnMap
+    from recsys_core.data import ColumnMap
     from recsys_core.runs import Run
 
 
@@ -28,7 +28,7 @@ class Parser(argparse.ArgumentParser):
 
 def parse_columns(text: str | None) -> ColumnMap | None:
     """The ``--columns`` mapping, or ``None`` to let the loader detect the columns."""
-    from recsys_core.ratings import ColumnMap
+    from recsys_core.data import ColumnMap
 
     return ColumnMap.parse(text) if text else None
 
@@ -114,7 +114,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def load_run_arg(text: str, runs_dir: str | None) -> Run:
     """A run folder, or with ``--runs-dir`` a run id in that runs folder."""
-    from recsys_core.registry import RunRegistry
-    from recsys_core.runs import load_run
+    from recsys_core.runs import RunRegistry, load_run
 
     return RunRegistry(runs_dir).load(text) if runs_dir else load_run(Path(text))

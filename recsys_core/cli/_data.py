@@ -12,7 +12,7 @@ from recsys_core.cli._common import add_date_format_option, parse_columns, print
 
 def cmd_demo_data(args: argparse.Namespace, out: TextIO) -> int:
     """Write the built-in demo ratings (and optionally the product table)."""
-    from recsys_core.demo import write_demo_csv
+    from recsys_core.data import write_demo_csv
 
     path = Path(args.out)
     products = Path(args.products) if args.products else None
@@ -35,7 +35,7 @@ def cmd_demo_data(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     """Load and validate a ratings file; print its summary (text or ``--json``)."""
-    from recsys_core.ratings import load_ratings
+    from recsys_core.data import load_ratings
 
     ratings = load_ratings(
         args.path,

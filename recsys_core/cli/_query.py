@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
-    from recsys_core.evaluation import evaluate_run
-    from recsys_core.ladder import ladder_for
+    from recsys_core.baselines import ladder_for
+    from recsys_core.metrics import evaluate_run
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
@@ -77,8 +77,8 @@ def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
 
 def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     """Top-N for one customer, for visitors (``--new-users``) or for everyone (``--all-users``)."""
-    from recsys_core.recommend import recommend
     from recsys_core.runs import load_run
+    from recsys_core.topn import recommend
 
     if args.all_users:
         return cmd_recommend_all(args, out)
@@ -110,8 +110,8 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
 
 def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
     """``recommend --new-users FILE`` (visitors folded in) or ``--user ID --explain``."""
-    from recsys_core.foldin import explain_user, recommend_visitors
-    from recsys_core.ratings import load_ratings
+    from recsys_core.data import load_ratings
+    from recsys_core.topn import explain_user, recommend_visitors
 
     if args.new_users:
         visitors = load_ratings(args.new_users, date_format=args.date_format).frame
@@ -139,8 +139,8 @@ def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     """The products most alike to ``--item`` (cosine of their profiles)."""
-    from recsys_core.foldin import similar_items
     from recsys_core.runs import load_run
+    from recsys_core.topn import similar_items
 
     table = similar_items(load_run(Path(args.run_dir)), args.item, n=args.n)
     if args.json:

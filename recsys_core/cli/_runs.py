@@ -26,7 +26,7 @@ def add_runs_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
     """List the runs, newest first; exit 0 even when some are broken (they are listed as such)."""
-    from recsys_core.registry import RunRegistry  # pulls in torch: only when the command runs
+    from recsys_core.runs import RunRegistry  # pulls in torch: only when the command runs
 
     root = Path(args.runs_dir) if args.runs_dir else runs_dir()
     if not root.exists():  # listing never creates the folder

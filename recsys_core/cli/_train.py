@@ -20,8 +20,8 @@ from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
-    from recsys_core.distributed import DistributedContext
     from recsys_core.runs import Run
+    from recsys_core.training import DistributedContext
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
@@ -37,7 +37,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
     if not args.distributed:
         return _train_command(args, config, out, None)
-    from recsys_core.distributed import init_from_env, shutdown
+    from recsys_core.training import init_from_env, shutdown
 
     context = init_from_env(config.device)
     try:
@@ -56,11 +56,10 @@ def _train_command(
     """``train``, in one process or (``context`` set) as one rank of a ``torchrun`` job."""
     from functools import partial
 
+    from recsys_core.data import load_products, load_ratings
     from recsys_core.pipeline import train_run
     from recsys_core.progress import ProgressBar
-    from recsys_core.ratings import load_products, load_ratings
-    from recsys_core.registry import RunRegistry
-    from recsys_core.runs import save_run
+    from recsys_core.runs import RunRegistry, save_run
 
     main_rank = context is None or context.is_main
     out_dir = Path(args.out) if args.out else None
@@ -73,7 +72,7 @@ def _train_command(
             )
     trainer = None
     if context is not None:
-        from recsys_core.distributed import check_objective, train_model_ddp
+        from recsys_core.training import check_objective, train_model_ddp
 
         check_objective(config)  # before loading the ratings
         trainer = partial(train_model_ddp, gradients=args.ddp_gradients)

@@ -50,8 +50,8 @@ def _sweep_line(record: dict[str, Any]) -> str:
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     """Train one run per multiplier (or recipe scale) and seed, into ``--runs-dir``."""
     from recsys_core.config import NOTEBOOK_MULTIPLIERS, parse_multipliers
-    from recsys_core.ratings import load_products, load_ratings
-    from recsys_core.registry import RunRegistry
+    from recsys_core.data import load_products, load_ratings
+    from recsys_core.runs import RunRegistry
     from recsys_core.sweep import sweep_class, sweep_recipe
 
     if (args.rating_class is None) == (args.recipe is None):
@@ -88,7 +88,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     """Diff two runs on the same split: metric deltas with bootstrap intervals, list overlap."""
-    from recsys_core.diff import compare_runs
+    from recsys_core.metrics import compare_runs
 
     run_a, run_b = (load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))
     diff = compare_runs(

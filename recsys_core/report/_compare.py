@@ -1,5 +1,5 @@
 """The report's run-diff section: plain sentences, the change with its interval, overlap,
-exposure and segments, from :func:`recsys_core.diff.compare_runs`."""
+exposure and segments, from :func:`recsys_core.metrics.compare_runs`."""
 
 from __future__ import annotations
 

@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recsys_core.beyond import beyond_accuracy, popularity_profile
-from recsys_core.diff import per_user_ranking, sample_users, top_lists
-from recsys_core.evaluation import RANKING_MAX_USERS
-from recsys_core.recommend import recommend
+from recsys_core.metrics import (
+    RANKING_MAX_USERS,
+    beyond_accuracy,
+    per_user_ranking,
+    popularity_profile,
+    sample_users,
+    top_lists,
+)
 from recsys_core.report._svg import bar_chart, line_chart
-from recsys_core.topk import build_seen_matrix, popularity_order, top_popular_unseen
+from recsys_core.topn import build_seen_matrix, popularity_order, recommend, top_popular_unseen
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run

@@ -8,8 +8,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recsys_core.diff import compare_runs
 from recsys_core.errors import RecsysError
+from recsys_core.metrics import compare_runs
 from recsys_core.report._compare import diff_section
 from recsys_core.report._sections import (
     accuracy,

@@ -4,7 +4,7 @@
 ``sigmoid(<p_u, q_i> + b_u + b_i)`` and the scaled rating ``(r - r_min) / (r_max - r_min)``,
 Adam, shuffled mini-batches) without autograd over the embedding tables: the gradients are
 written by hand and only the rows a batch touches are updated ("lazy" Adam, see
-:mod:`recsys_core.optim`). On CPU a numba kernel runs whole runs of batches per call; on CUDA
+:mod:`recsys_core.training._optim`). On CPU a numba kernel runs whole runs of batches per call; on CUDA
 the same maths runs as torch ops.
 
 What one epoch trains on is built by :func:`epoch_samples` from the objective:
@@ -27,60 +27,14 @@ What one epoch trains on is built by :func:`epoch_samples` from the objective:
 A package, imported from here. Inside: ``_data`` (:class:`TrainingData`, checks),
 ``_sampling`` (epochs, negatives), ``_head`` (the rating head), ``_epochs`` (reports,
 validation, :class:`EpochBook`), ``_setup`` (:func:`prepare_training_run`, shared with
-:mod:`recsys_core.distributed`), ``_trainer`` (:func:`train_model`), ``_softmax``
+:mod:`recsys_core.training._distributed`), ``_trainer`` (:func:`train_model`), ``_softmax``
 (:func:`train_softmax`, the ``softmax`` objective: a softmax over the whole catalogue, epochs
 judged on validation NDCG@10) and ``_choice`` (:func:`trainer_for`: which of the two trains a
 recipe).
 """
 
-from recsys_core.training._choice import Trainer, trainer_for
-from recsys_core.training._data import TrainingData, check_training_data, normalised_data, scale_ratings
-from recsys_core.training._epochs import EpochBook, EpochReport, Judge, TrainResult, rating_quality, validate
-from recsys_core.training._head import HEAD_ROUNDS_PER_EPOCH, RATING_HEAD_L2, fit_rating_head
-from recsys_core.training._sampling import (
-    HYBRID_NEGATIVE_WEIGHT,
-    EpochSamples,
-    NegativeSampler,
-    epoch_samples,
-    validation_samples,
-)
-from recsys_core.training._setup import (
-    RATING_HEAD_OBJECTIVES,
-    TrainingSetup,
-    prepare_training_run,
-    resolve_device,
-)
-from recsys_core.training._softmax import PATIENCE, SOFTMAX_L2, train_softmax
-from recsys_core.training._trainer import CHUNK_SECONDS, train_model
+import lazy_loader
 
-__all__ = [
-    "CHUNK_SECONDS",
-    "HEAD_ROUNDS_PER_EPOCH",
-    "HYBRID_NEGATIVE_WEIGHT",
-    "PATIENCE",
-    "RATING_HEAD_L2",
-    "RATING_HEAD_OBJECTIVES",
-    "SOFTMAX_L2",
-    "EpochBook",
-    "EpochReport",
-    "EpochSamples",
-    "Judge",
-    "NegativeSampler",
-    "TrainResult",
-    "Trainer",
-    "TrainingData",
-    "TrainingSetup",
-    "check_training_data",
-    "epoch_samples",
-    "fit_rating_head",
-    "normalised_data",
-    "prepare_training_run",
-    "rating_quality",
-    "resolve_device",
-    "scale_ratings",
-    "train_model",
-    "train_softmax",
-    "trainer_for",
-    "validate",
-    "validation_samples",
-]
+# Imported on first use (the stub beside this file lists the names), so that `import recsys_core`
+# and the app start without torch.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

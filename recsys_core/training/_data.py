@@ -2,83 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from recsys_core.encoding import as_codes
+from recsys_core.data import TrainingData, as_codes
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
-
-
-@dataclass
-class TrainingData:
-    """Integer-coded training and validation pairs.
-
-    Attributes
-    ----------
-    users, items
-        Codes of the (rebalanced) training pairs, ``0 <= code < n``: int32 (half the memory of
-        int64 at tens of millions of samples per epoch) unless a code needs 64 bits
-        (:func:`as_codes`).
-    targets
-        float32 training targets in [0, 1]: ``(r - rating_min) / (rating_max - rating_min)``.
-    val_users, val_items, val_ratings
-        The validation pairs and their raw ratings (the classification metrics need stars).
-    rating_min, rating_max
-        The rating scale that maps ratings to targets.
-    """
-
-    users: np.ndarray
-    items: np.ndarray
-    targets: np.ndarray
-    val_users: np.ndarray
-    val_items: np.ndarray
-    val_ratings: np.ndarray
-    rating_min: float
-    rating_max: float
-
-    @classmethod
-    def from_ratings(
-        cls,
-        users: np.ndarray,
-        items: np.ndarray,
-        ratings: np.ndarray,
-        val_users: np.ndarray,
-        val_items: np.ndarray,
-        val_ratings: np.ndarray,
-        rating_min: float | None = None,
-        rating_max: float | None = None,
-    ) -> TrainingData:
-        """Build from raw ratings; the scale defaults to the training ratings' min and max."""
-        ratings = np.asarray(ratings, dtype=np.float64)
-        lo = float(ratings.min()) if rating_min is None else float(rating_min)
-        hi = float(ratings.max()) if rating_max is None else float(rating_max)
-        return cls(
-            as_codes(users),
-            as_codes(items),
-            scale_ratings(ratings, lo, hi),
-            as_codes(val_users),
-            as_codes(val_items),
-            np.asarray(val_ratings, dtype=np.float64),
-            lo,
-            hi,
-        )
-
-    def val_targets(self) -> np.ndarray:
-        """Validation ratings on the training targets' scale."""
-        return scale_ratings(self.val_ratings, self.rating_min, self.rating_max)
-
-
-def scale_ratings(ratings: np.ndarray, rating_min: float, rating_max: float) -> np.ndarray:
-    """``(r - rating_min) / (rating_max - rating_min)`` clipped to [0, 1], as float32 (a one-value
-    scale maps everything to 1)."""
-    ratings = np.asarray(ratings, dtype=np.float64)
-    if rating_max > rating_min:
-        scaled = (ratings - rating_min) / (rating_max - rating_min)
-    else:
-        scaled = np.ones_like(ratings)
-    return np.clip(scaled, 0.0, 1.0).astype(np.float32)
 
 
 def check_training_data(data: TrainingData, model: NCF) -> None:

@@ -12,9 +12,9 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from recsys_core.config import TrainConfig
-from recsys_core.evaluation import precision_recall
+from recsys_core.data import TrainingData
+from recsys_core.metrics import precision_recall
 from recsys_core.model import NCF
-from recsys_core.training._data import TrainingData
 from recsys_core.training._head import HEAD_ROUNDS_PER_EPOCH, fit_rating_head
 from recsys_core.training._sampling import EpochSamples
 
@@ -26,7 +26,7 @@ class EpochReport:
     ``seconds`` is the whole epoch including validation; ``samples_per_second`` counts training
     samples over the training part only. Validation metrics are NaN when there is no validation
     data, ``val_auc`` also when it holds a single class; precision and recall are 0 where their
-    denominator is (:func:`recsys_core.evaluation.precision_recall`, as the test metrics).
+    denominator is (:func:`recsys_core.metrics.precision_recall`, as the test metrics).
     """
 
     epoch: int
@@ -123,7 +123,7 @@ def _snapshot(model: NCF, into: dict[str, torch.Tensor] | None = None) -> dict[s
 
 class EpochBook:
     """The bookkeeping the trainers share (this package's, the softmax one's and
-    :mod:`recsys_core.distributed`'s): the history, the best epoch by validation loss (training
+    :mod:`recsys_core.training._distributed`'s): the history, the best epoch by validation loss (training
     loss without a validation split), why training stopped, and restoring the best epoch at the end.
 
     ``judge`` replaces :func:`validate` (the softmax trainer judges epochs by ``1 - validation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from recsys_core.encoding import as_codes
+from recsys_core.data import as_codes
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 

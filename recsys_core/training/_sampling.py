@@ -7,14 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys_core.config import TrainConfig
+from recsys_core.data import TrainingData
 from recsys_core.errors import RecsysError
-from recsys_core.training._data import TrainingData
-
-#: Loss weight of a sampled unrated product in the ``hybrid`` objective (observed ratings weigh 1).
-#: Chosen on amazon_electronics_dense.csv (``benchmarks/objectives.py --sweep``, 8 negatives,
-#: 3 seeds): weight 0.5 found the held-out product 1.67x as often as the most-popular list
-#: (ROC AUC 0.716), 2 1.87x (0.751), 4 1.85x (0.753) with half the catalogue coverage.
-HYBRID_NEGATIVE_WEIGHT = 2.0
+from recsys_core.model import HYBRID_NEGATIVE_WEIGHT
 
 
 @dataclass

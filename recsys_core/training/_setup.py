@@ -10,9 +10,10 @@ import numpy as np
 import torch
 
 from recsys_core.config import TrainConfig
+from recsys_core.data import TrainingData
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
-from recsys_core.training._data import TrainingData, check_training_data, normalised_data
+from recsys_core.training._data import check_training_data, normalised_data
 from recsys_core.training._epochs import EpochBook, EpochReport
 from recsys_core.training._sampling import EpochSamples, NegativeSampler, epoch_samples, validation_samples
 

@@ -12,7 +12,7 @@ matrix product) and lets autograd do the rest; above :data:`FULL_SOFTMAX_MAX_ITE
 each batch scores a shared uniform sample of :data:`SAMPLED_ITEMS` products plus the batch's
 own positives instead (a sampled softmax: uniform draws need no correction). Item parameters
 take dense Adam steps; a user row is touched only by its own batch, so user rows take lazy Adam
-steps (only the batch's rows move, as in :mod:`recsys_core.optim`). An L2 penalty on the rows
+steps (only the batch's rows move, as in :mod:`recsys_core.training._optim`). An L2 penalty on the rows
 a step touches keeps rarely seen users and products small.
 
 After every epoch the epoch is judged as the test split will be: NDCG@10 of the validation
@@ -33,10 +33,10 @@ import scipy.sparse as sp
 import torch
 
 from recsys_core.config import TrainConfig
-from recsys_core.evaluation import ranking_metrics
-from recsys_core.model import NCF
-from recsys_core.topk import build_seen_matrix
-from recsys_core.training._data import TrainingData
+from recsys_core.data import TrainingData
+from recsys_core.metrics import ranking_metrics
+from recsys_core.model import NCF, SOFTMAX_L2
+from recsys_core.topn import build_seen_matrix
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
 from recsys_core.training._setup import prepare_training_run
 
@@ -44,11 +44,6 @@ from recsys_core.training._setup import prepare_training_run
 FULL_SOFTMAX_MAX_ITEMS = 50_000
 #: Products scored per step of the sampled softmax (shared by the batch's users).
 SAMPLED_ITEMS = 8_192
-#: L2 penalty per touched row, against the summed log-likelihood of a user's products (user
-#: rows of the batch; item rows in proportion to the batch's share of the users), so a user with
-#: few ratings stays nearer zero than one with many. Chosen on validation NDCG@10 over 0.1-6
-#: (docs/objectives.md: 0.3 and less overfit the sparse sets, 6 underfits).
-SOFTMAX_L2 = 2.0
 #: Epochs without a better validation NDCG@10 before training stops.
 PATIENCE = 8
 BETAS = (0.9, 0.999)
@@ -58,7 +53,7 @@ EPS = 1e-8
 class _LazyRows:
     """Adam on the rows of one table that a step touched (the others keep parameter and moments).
 
-    :func:`recsys_core.optim.lazy_adam_update`'s formulas, in the order this trainer was tuned
+    :func:`recsys_core.training._optim.lazy_adam_update`'s formulas, in the order this trainer was tuned
     with (a different rounding order would change the trained numbers in the last bits).
     """
 

@@ -1,4 +1,4 @@
-"""The single-process trainer: the epoch loop around a :class:`~recsys_core.optim.Stepper`."""
+"""The single-process trainer: the epoch loop around a :class:`~recsys_core.training._optim.Stepper`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 from recsys_core.config import TrainConfig
+from recsys_core.data import TrainingData
 from recsys_core.model import NCF
-from recsys_core.optim import Stepper, make_stepper
-from recsys_core.training._data import TrainingData
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult
+from recsys_core.training._optim import Stepper, make_stepper
 from recsys_core.training._sampling import EpochSamples
 from recsys_core.training._setup import prepare_training_run
 

@@ -1,0 +1,221 @@
+"""Work that runs in a background thread while the app's page polls it; never touches Streamlit.
+
+A :class:`Job` runs one piece of work in a worker thread and hands it the three hooks every
+trainer takes (``on_epoch``, ``on_progress``, ``should_stop``); the page keeps the job in its
+session, redraws from ``history`` and ``progress`` while ``running``, and reads ``result`` or
+``error`` when it ends. :class:`TrainingJob` trains and saves one run. A sweep of several
+trainings is the same kind of job whose work calls the trainer once per configuration with the
+same hooks (Stop then ends the sweep).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
+
+from recsys_core.errors import RecsysError
+from recsys_core.settings import runs_dir
+
+if TYPE_CHECKING:  # torch-free at import time: the app imports this before anything trains
+    import pandas as pd
+
+    from recsys_core.config import TrainConfig
+    from recsys_core.data import Ratings
+    from recsys_core.runs import Run
+    from recsys_core.training import EpochReport
+
+T = TypeVar("T")
+
+#: ``pending`` until started, ``running`` in the worker, then ``done`` or ``failed``.
+JobStatus = Literal["pending", "running", "done", "failed"]
+
+
+@dataclass(kw_only=True)
+class Job(Generic[T]):
+    """One piece of work in a worker thread, with live progress, a stop flag, a result or an error.
+
+    Parameters
+    ----------
+    work
+        Called once in the worker with the job itself, whose :meth:`on_epoch`,
+        :meth:`on_progress` and :meth:`should_stop` it passes on to the trainer; what it returns
+        becomes ``result``. Subclasses override :meth:`execute` instead.
+
+    Attributes
+    ----------
+    history, progress
+        Epoch reports so far and ``(epoch, batches_done, batches_total)`` of the current epoch.
+    status
+        See :data:`JobStatus`.
+    result, error, details
+        What the work returned; or a one-line message for the user and, for an unexpected
+        failure, the traceback.
+    """
+
+    work: Callable[[Job[T]], T] | None = None
+    history: list[EpochReport] = field(default_factory=list)
+    progress: tuple[int, int, int] = (0, 0, 0)
+    status: JobStatus = "pending"
+    result: T | None = None
+    error: str | None = None
+    details: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    #: Name of the worker thread (shows in thread dumps).
+    thread_name = "recsys-job"
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("pending", "running")
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set() and self.running
+
+    @property
+    def elapsed(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.perf_counter()) - self.started_at
+
+    def start(self, *, background: bool = True) -> Job[T]:
+        """Start the work; ``background=False`` runs it to the end in the calling thread (tests)."""
+        self.status = "running"
+        self.started_at = time.perf_counter()
+        if background:
+            self._thread = threading.Thread(target=self._work, name=self.thread_name, daemon=True)
+            self._thread.start()
+        else:
+            self._work()
+        return self
+
+    def stop(self) -> None:
+        """Ask the work to stop (a trainer finishes the current batch and keeps its best epoch)."""
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # The hooks run in the worker thread: they only replace plain values, which the page thread
+    # reads whole (a new list per epoch, so a reader never sees one being appended to).
+    def on_epoch(self, report: EpochReport) -> None:
+        self.history = [*self.history, report]
+
+    def on_progress(self, epoch: int, done: int, total: int) -> None:
+        self.progress = (int(epoch), int(done), int(total))
+
+    def should_stop(self) -> bool:
+        return self.stop_event.is_set()
+
+    def execute(self) -> T:
+        """The work itself, run in the worker; the default calls ``work`` with this job."""
+        if self.work is None:
+            raise RecsysError("This job has nothing to do.")
+        return self.work(self)
+
+    def _work(self) -> None:
+        try:
+            self.result = self.execute()
+            self.status = "done"
+        except RecsysError as exc:
+            self.error = str(exc)
+            self.status = "failed"
+        except Exception as exc:  # shown as one line; the traceback goes into an expander
+            self.error = f"Training failed unexpectedly ({type(exc).__name__}: {exc})."
+            self.details = traceback.format_exc()
+            self.status = "failed"
+        finally:
+            self.finished_at = time.perf_counter()
+
+
+class TrainFunction(Protocol):
+    """What :class:`TrainingJob` calls to train: :func:`recsys_core.pipeline.train_run` or a stand-in."""
+
+    def __call__(
+        self,
+        ratings: Ratings,
+        config: TrainConfig,
+        *,
+        products: pd.DataFrame | None,
+        name: str | None,
+        on_epoch: Callable[[EpochReport], None],
+        on_progress: Callable[[int, int, int], None],
+        should_stop: Callable[[], bool],
+    ) -> Run: ...
+
+
+@dataclass
+class TrainingJob(Job["Run"]):
+    """Train one run in a worker thread and save it in the runs folder.
+
+    ``stop()`` asks the trainer to finish after the current batch (the best epoch so far is
+    kept). When the worker ends, ``run``/``run_id``/``run_path`` or ``error`` are set.
+
+    Parameters
+    ----------
+    ratings
+        The ratings to train on (what ``pipeline.train_run`` takes).
+    config
+        The recipe of the run.
+    products
+        Optional product table (``item, name, category``) saved with the run.
+    directory
+        Folder of saved runs (a :class:`~recsys_core.runs.RunRegistry` root).
+    name
+        Display name of the run; ``None`` lets the pipeline name it after its settings.
+    train
+        ``train_run``-compatible callable (default :func:`recsys_core.pipeline.train_run`).
+    dataset
+        ``{"name": …, "key": …}`` of the data set, saved in the run's split summary so that its
+        pages find the run's own data again, whatever is loaded then.
+    """
+
+    ratings: Ratings
+    config: TrainConfig
+    products: pd.DataFrame | None = None
+    directory: Path = field(default_factory=runs_dir)
+    name: str | None = None
+    train: TrainFunction | None = None
+    dataset: dict[str, str] | None = None
+    run_id: str | None = None
+    run_path: Path | None = None
+
+    thread_name = "recsys-train"
+
+    @property
+    def run(self) -> Run | None:
+        """The trained and saved run, once the job is done."""
+        return self.result
+
+    def execute(self) -> Run:
+        # Imported here: the registry and the pipeline pull in torch, which the app loads only
+        # when something trains.
+        from recsys_core.runs import RunRegistry
+
+        train = self.train
+        if train is None:
+            from recsys_core.pipeline import train_run as train
+        registry = RunRegistry(self.directory)
+        run = train(
+            self.ratings,
+            self.config,
+            products=self.products,
+            name=self.name,
+            on_epoch=self.on_epoch,
+            on_progress=self.on_progress,
+            should_stop=self.should_stop,
+        )
+        if self.dataset is not None:
+            run.split_summary["dataset"] = dict(self.dataset)
+        record = registry.save(run)
+        self.run_id, self.run_path = record.run_id, record.path
+        return run

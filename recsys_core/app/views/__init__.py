@@ -1,0 +1,157 @@
+"""What the app shows, as plain data: sentences in plain words and frames ready for charts.
+
+Grouped by concept (the dataset and what it can do, the class balance, model quality and its
+story, the training history, saved runs and their names, one customer, a visitor's own ratings,
+column guesses); the pages call these and draw the result. Plain Python and pandas only, so
+everything here is testable without a browser. Nothing here imports Streamlit, nor torch at import time.
+"""
+
+from recsys_core.app.views._balance import balance_sentence, class_mix
+from recsys_core.app.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
+from recsys_core.app.views._customers import category_mix, example_users, run_user_counts, user_history
+from recsys_core.app.views._dataset import (
+    Overview,
+    TailStats,
+    dataset_overview,
+    long_tail,
+    rating_distribution,
+)
+from recsys_core.app.views._diff import (
+    DIFF_MEASURES,
+    diff_chart_data,
+    diff_sentences,
+    exposure_data,
+    relative_change,
+    segment_data,
+)
+from recsys_core.app.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
+from recsys_core.app.views._ladder import (
+    LADDER_MEASURES,
+    LADDER_METHODS,
+    best_classic,
+    ladder_chart_data,
+    ladder_scores,
+    skipped_sentences,
+)
+from recsys_core.app.views._names import closest_preset, dataset_label, run_name, unique_labels
+from recsys_core.app.views._popularity import (
+    bucket_label,
+    popularity_chart_data,
+    popularity_mix,
+    popularity_sentence,
+)
+from recsys_core.app.views._quality import (
+    Metrics,
+    classification_sentences,
+    confusion_frame,
+    ranking_sentence,
+    threshold_chart_data,
+)
+from recsys_core.app.views._readiness import Readiness, data_readiness, holdout_words, split_advice
+from recsys_core.app.views._runs import (
+    COMPARED_MEASURES,
+    compare_chart_data,
+    run_dataset,
+    run_row,
+    runs_table,
+)
+from recsys_core.app.views._story import (
+    compare_tradeoffs,
+    headline_sentence,
+    ladder_sentence,
+    tradeoff_sentence,
+)
+from recsys_core.app.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_chart_data
+from recsys_core.app.views._text import multipliers_text, percent, stars
+from recsys_core.app.views._visitor import (
+    STAR_LEVELS,
+    VISITOR,
+    because_line,
+    catalogue,
+    customer_stars,
+    product_label,
+    random_customer,
+    rating_to_stars,
+    search_products,
+    star_text,
+    stars_to_rating,
+    visitor_frame,
+)
+
+__all__ = [
+    "COMPARED_MEASURES",
+    "DIFF_MEASURES",
+    "LADDER_MEASURES",
+    "LADDER_METHODS",
+    "MULTIPLIER_RANGE",
+    "STAR_LEVELS",
+    "SWEEP_MEASURES",
+    "VISITOR",
+    "EpochRecord",
+    "Metrics",
+    "Overview",
+    "Readiness",
+    "TailStats",
+    "balance_sentence",
+    "because_line",
+    "best_classic",
+    "bucket_label",
+    "catalogue",
+    "category_mix",
+    "class_mix",
+    "classification_sentences",
+    "closest_preset",
+    "compare_chart_data",
+    "compare_tradeoffs",
+    "confusion_frame",
+    "customer_stars",
+    "data_readiness",
+    "dataset_label",
+    "dataset_overview",
+    "diff_chart_data",
+    "diff_sentences",
+    "example_users",
+    "exposure_data",
+    "guess_columns",
+    "headline_sentence",
+    "history_frame",
+    "holdout_words",
+    "ladder_chart_data",
+    "ladder_scores",
+    "ladder_sentence",
+    "long_tail",
+    "loss_chart_data",
+    "multiplier_problem",
+    "multipliers_text",
+    "parse_numbers",
+    "percent",
+    "popularity_chart_data",
+    "popularity_mix",
+    "popularity_sentence",
+    "product_label",
+    "quality_chart_data",
+    "random_customer",
+    "ranking_sentence",
+    "rating_distribution",
+    "rating_problem",
+    "rating_to_stars",
+    "relative_change",
+    "run_dataset",
+    "run_name",
+    "run_row",
+    "run_user_counts",
+    "runs_table",
+    "search_products",
+    "segment_data",
+    "skipped_sentences",
+    "split_advice",
+    "star_text",
+    "stars",
+    "stars_to_rating",
+    "sweep_chart_data",
+    "threshold_chart_data",
+    "tradeoff_sentence",
+    "unique_labels",
+    "user_history",
+    "visitor_frame",
+]

@@ -1,0 +1,158 @@
+"""A visitor's own ratings ("Try it yourself") and why a product is suggested, in plain words.
+
+Stars are what people give: always 1 to 5 on screen, mapped linearly onto the run's own rating
+scale (the identity on 1–5 data), so a 1–10 or a 0/1 run is rated the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from recsys_core.app.views._customers import user_history
+
+if TYPE_CHECKING:  # a run's module pulls in torch; these helpers only read its arrays
+    from recsys_core.runs import Run
+
+#: Stars on screen (st.feedback's "stars" has five).
+STAR_LEVELS = 5
+#: The visitor's id in the frames given to fold-in and in the saved CSV.
+VISITOR = "visitor"
+
+
+def stars_to_rating(stars: int, low: float, high: float) -> float:
+    """``1..5`` stars as a rating on the run's scale ``low..high`` (1 star = ``low``)."""
+    k = min(max(int(stars), 1), STAR_LEVELS)
+    return float(low + (k - 1) * (high - low) / (STAR_LEVELS - 1))
+
+
+def rating_to_stars(rating: float, low: float, high: float) -> int:
+    """A rating on ``low..high`` as the nearest of 1..5 stars (5 when the scale has one value)."""
+    if not np.isfinite(rating):
+        return STAR_LEVELS
+    if high <= low:
+        return STAR_LEVELS
+    k = 1 + (STAR_LEVELS - 1) * (float(rating) - low) / (high - low)
+    return int(min(max(round(k), 1), STAR_LEVELS))
+
+
+def star_text(stars: int) -> str:
+    """``4 -> "★★★★☆"``."""
+    k = min(max(int(stars), 0), STAR_LEVELS)
+    return "★" * k + "☆" * (STAR_LEVELS - k)
+
+
+def catalogue(run: Run) -> pd.DataFrame:
+    """The run's products, most rated first: ``item, ratings`` (+ ``name, category``)."""
+    table = pd.DataFrame(
+        {
+            "item": np.asarray(run.id_map.items, dtype=object).astype(str),
+            "ratings": np.asarray(run.popularity, dtype=np.int64),
+        }
+    )
+    for name, values in (run.product_columns() or {}).items():
+        table[name] = values
+    return table.sort_values("ratings", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def search_products(products: pd.DataFrame, query: str, limit: int = 8) -> pd.DataFrame:
+    """Products whose name, category or ID contains every word of ``query`` (any case).
+
+    An exact ID comes first; otherwise the catalogue's order (most rated first). An empty query
+    gives the most rated products.
+    """
+    words = str(query or "").lower().split()
+    if not words:
+        return products.head(limit)
+    text = products["item"].str.lower()
+    for column in ("name", "category"):
+        if column in products.columns:
+            text = text + " " + products[column].str.lower()
+    found = np.ones(len(products), dtype=bool)
+    for word in words:
+        found &= text.str.contains(word, regex=False).to_numpy()
+    exact = (products["item"].str.lower() == str(query).strip().lower()).to_numpy()
+    order = np.r_[np.flatnonzero(exact), np.flatnonzero(found & ~exact)]
+    return products.iloc[order[:limit]]
+
+
+def product_label(item: str, names: Mapping[str, str]) -> str:
+    """A product's name, or ``"product <ID>"`` where the run has no product table."""
+    name = names.get(str(item), "")
+    return name if name else f"product {item}"
+
+
+def visitor_frame(ratings: Mapping[str, int], low: float, high: float) -> pd.DataFrame:
+    """``{product: stars}`` as fold-in's input ``user, item, rating`` (ratings on the run's scale)."""
+    return pd.DataFrame(
+        {
+            "user": VISITOR,
+            "item": [str(item) for item in ratings],
+            "rating": [stars_to_rating(s, low, high) for s in ratings.values()],
+        },
+        columns=["user", "item", "rating"],
+    )
+
+
+def _listed(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def because_line(
+    because: Sequence[Mapping[str, float | str]],
+    names: Mapping[str, str],
+    low: float,
+    high: float,
+    who: str = "you",
+) -> str:
+    """``"because you gave ★★★★★ to Garden Hose and Rake, ★★★★☆ to Shovel"``; empty without reasons.
+
+    Products with the same stars are named together (most stars first), so three reasons stay
+    one short line.
+    """
+    groups: dict[int, list[str]] = {}
+    for b in because:
+        stars = rating_to_stars(float(b["rating"]), low, high)
+        groups.setdefault(stars, []).append(product_label(str(b["item"]), names))
+    if not groups:
+        return ""
+    parts = [f"{star_text(k)} to {_listed(groups[k])}" for k in sorted(groups, reverse=True)]
+    return f"because {who} gave " + ", ".join(parts)
+
+
+def random_customer(run: Run, rng: np.random.Generator, fewest: int = 5, most: int = 15) -> str | None:
+    """A known customer with ``fewest..most`` training ratings (any with some when none has)."""
+    counts = np.bincount(np.asarray(run.seen_users, dtype=np.int64), minlength=run.n_users)
+    pool = np.flatnonzero((counts >= fewest) & (counts <= most))
+    if not len(pool):
+        pool = np.flatnonzero(counts > 0)
+    if not len(pool):
+        return None
+    return str(run.id_map.users[int(rng.choice(pool))])
+
+
+def customer_stars(run: Run, user: str, frame: pd.DataFrame | None = None) -> tuple[dict[str, int], bool]:
+    """A customer's training ratings as ``{product: stars}``, and whether the stars are estimates.
+
+    The stars come from the run's data set ``frame`` when given; a saved run keeps only which
+    products were rated, so otherwise each star is the model's own prediction for the pair.
+    """
+    history = user_history(run, user, frame)
+    if history.empty:
+        return {}, False
+    history = history[~history["held back"].astype(bool)]
+    ratings = history["rating"].to_numpy(np.float64, copy=True)
+    missing = ~np.isfinite(ratings)
+    if missing.any():
+        code = run.id_map.user_code(str(user))
+        items = run.id_map.items.get_indexer(history["item"].to_numpy()[missing])
+        predicted = run.score_pairs(np.full(len(items), code), items)
+        ratings[missing] = run.rating_min + predicted * (run.rating_max - run.rating_min)
+    stars = {
+        str(item): rating_to_stars(r, run.rating_min, run.rating_max)
+        for item, r in zip(history["item"], ratings, strict=True)
+    }
+    return stars, bool(missing.any())

@@ -1,0 +1,226 @@
+"""The baseline ladder of a run: classic recommenders the model has to beat, measured its way.
+
+Most popular, item-kNN, EASE and iALS (:mod:`recsys_core.baselines`) are each fitted on the
+run's training split (every observed rating is an interaction; no oversampling), their few
+hyper-parameters tuned on the run's validation pairs (NDCG@k among the products unseen in
+training, exactly as the model's epoch is chosen), and scored on the test pairs with
+:func:`recsys_core.metrics.topk_metrics`: the same users, the same excluded products, the same
+metric code as the model.
+
+Fitting takes seconds on the demo data, so ``recsys train`` does not do it: the first
+``recsys evaluate`` (or the app's results) fits the ladder and caches it beside the run in
+:data:`LADDER_FILE`, keyed by the run's manifest, ``k`` and the user sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys_core.baselines._ease import EASE
+from recsys_core.baselines._ials import IALS
+from recsys_core.baselines._itemknn import ItemKNN
+from recsys_core.baselines._popular import MostPopular
+from recsys_core.baselines._scorer import Scorer
+from recsys_core.baselines._topk import top_k_scored
+from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
+from recsys_core.errors import RecsysError
+from recsys_core.metrics import RANKING_MAX_USERS, topk_metrics
+from recsys_core.topn import build_seen_matrix
+
+if TYPE_CHECKING:
+    from recsys_core.runs import Run
+
+#: The cached ladder, next to the run's files (not in its manifest: it can always be refitted).
+LADDER_FILE = "baselines.json"
+#: Bumped when the ladder's recipe changes, so older caches are refitted.
+LADDER_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One baseline: how to build it and which parameter grid to tune on validation."""
+
+    label: str
+    make: Callable[[Params], Scorer]
+    grid: Callable[[sp.csr_matrix], list[Params]]
+
+
+#: Name (as in ``evaluate --json``) -> rung, from the simplest to the strongest.
+RUNGS: dict[str, Rung] = {
+    "most_popular": Rung("most popular", lambda p: MostPopular(), lambda train: [{}]),
+    "item_knn": Rung("item-kNN", lambda p: ItemKNN(**p), lambda train: list(ITEM_KNN_GRID)),
+    "ease": Rung("EASE", lambda p: EASE(**p), ease_grid),
+    "ials": Rung("iALS", lambda p: IALS(**p), lambda train: list(IALS_GRID)),
+}
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Users to rank, their relevant products (CSR rows) and what is excluded from their lists."""
+
+    users: np.ndarray
+    relevant: sp.csr_matrix
+    excluded: sp.csr_matrix
+
+
+def run_holdouts(run: Run, max_users: int | None, seed: int) -> tuple[sp.csr_matrix, Holdout, Holdout]:
+    """The run's training matrix and its validation and test holdouts (seeded user samples).
+
+    Validation excludes the training pairs only; test excludes training and validation pairs,
+    as for the model.
+    """
+    train_users, train_items = run.training_pairs()
+    val_users, val_items = run.validation_pairs()
+    shape = (run.n_users, run.n_items)
+    train = build_seen_matrix(train_users, train_items, *shape)
+    return (
+        train,
+        _holdout(val_users, val_items, train, shape, max_users, seed),
+        _holdout(run.test_users, run.test_items, run.seen_matrix(), shape, max_users, seed),
+    )
+
+
+def _holdout(
+    users: np.ndarray,
+    items: np.ndarray,
+    excluded: sp.csr_matrix,
+    shape: tuple[int, int],
+    max_users: int | None,
+    seed: int,
+) -> Holdout:
+    distinct = np.unique(users)
+    if max_users is not None and len(distinct) > max_users:
+        distinct = np.sort(np.random.default_rng(seed).choice(distinct, size=int(max_users), replace=False))
+    relevant = build_seen_matrix(users, items, *shape)[distinct]
+    return Holdout(distinct, relevant, excluded)
+
+
+def score_holdout(
+    scorer: Scorer,
+    holdout: Holdout,
+    k: int,
+    *,
+    popularity: np.ndarray | None = None,
+    categories: np.ndarray | None = None,
+) -> dict[str, float | None]:
+    """:func:`topk_metrics` of a fitted scorer on a holdout (beyond accuracy with ``popularity``)."""
+
+    def top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return top_k_scored(scorer, rows, holdout.excluded, k)
+
+    n_items = holdout.excluded.shape[1]
+    return topk_metrics(
+        top, holdout.users, holdout.relevant, n_items, k, popularity=popularity, categories=categories
+    )
+
+
+def fit_ladder(
+    run: Run,
+    *,
+    k: int = 10,
+    max_users: int | None = RANKING_MAX_USERS,
+    names: tuple[str, ...] = tuple(RUNGS),
+    on_rung: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Fit, tune and score every baseline of :data:`RUNGS` on ``run``'s split.
+
+    Returns
+    -------
+    dict
+        ``{name: {<the keys of ranking.model>, "params", "fit_seconds", "tune_seconds",
+        "validation_ndcg_at_k", "label"}}``; a baseline that cannot run here (EASE on a catalogue
+        too large for memory) is ``{"label", "skipped": <why, with the memory it would take>}``.
+    """
+    if not len(run.validation_pairs()[0]):
+        raise RecsysError(
+            "This run has no validation ratings, so the classic methods cannot be tuned; train it "
+            "with a split that keeps one rating per customer for validation (leave-last-out or random)."
+        )
+    train, validation, test = run_holdouts(run, max_users, run.config.seed)
+    ladder: dict[str, dict[str, Any]] = {}
+    for name in names:
+        rung = RUNGS[name]
+        if on_rung is not None:
+            on_rung(rung.label)
+        started = time.perf_counter()
+        try:
+            scorer, params, table = tune(
+                lambda p, rung=rung: rung.make(p).fit(train),
+                rung.grid(train),
+                lambda s: score_holdout(s, validation, k)["ndcg_at_k"],
+            )
+        except RecsysError as exc:
+            ladder[name] = {"label": rung.label, "skipped": str(exc)}
+            continue
+        chosen = next(row for row in table if all(row.get(key) == value for key, value in params.items()))
+        ladder[name] = {
+            **score_holdout(scorer, test, k, popularity=run.popularity, categories=run.item_categories()),
+            "label": rung.label,
+            "params": params,
+            "fit_seconds": float(chosen["fit_seconds"]),
+            "tune_seconds": time.perf_counter() - started,
+            "validation_ndcg_at_k": float(chosen["objective"]),
+        }
+    return ladder
+
+
+def ladder_for(
+    run: Run,
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    k: int = 10,
+    max_users: int | None = RANKING_MAX_USERS,
+    on_rung: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """:func:`fit_ladder`, cached in ``folder`` (the run's folder) when one is given.
+
+    The cache is used only when it was made for this run's manifest, ``k`` and user sample; it is
+    written atomically, and a cache that cannot be written (read-only folder) is simply skipped.
+    """
+    key = _cache_key(folder, k, max_users)
+    path = Path(folder) / LADDER_FILE if folder is not None else None
+    if path is not None and key is not None:
+        cached = _read_cache(path)
+        if cached is not None and cached.get("key") == key:
+            return cached["ladder"]
+    ladder = fit_ladder(run, k=k, max_users=max_users, on_rung=on_rung)
+    if path is not None and key is not None:
+        _write_cache(path, {"key": key, "ladder": ladder})
+    return ladder
+
+
+def _cache_key(folder: str | os.PathLike[str] | None, k: int, max_users: int | None) -> dict[str, Any] | None:
+    if folder is None:
+        return None
+    try:
+        manifest = hashlib.sha256((Path(folder) / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
+    return {"version": LADDER_VERSION, "manifest": manifest, "k": int(k), "max_users": max_users}
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None  # absent or damaged: refit
+    return data if isinstance(data, dict) and isinstance(data.get("ladder"), dict) else None
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=1, allow_nan=False), encoding="utf-8")
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        temporary.unlink(missing_ok=True)  # a read-only run folder: the ladder is refitted next time

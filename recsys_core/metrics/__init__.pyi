@@ -1,0 +1,33 @@
+# The package's public face, read by lazy_loader at import time (and by type checkers).
+from ._beyond import (
+    beyond_accuracy,
+    coverage_at_k,
+    diversity_at_k,
+    head_items,
+    head_share_at_k,
+    novelty_at_k,
+    popularity_profile,
+)
+from ._diff import (
+    bootstrap_weights,
+    compare_runs,
+    jaccard,
+    overlap_summary,
+    paired_bootstrap,
+    per_user_ranking,
+    sample_users,
+    top_lists,
+    weighted_auc,
+)
+from ._evaluation import (
+    PER_USER_METRICS,
+    RANKING_MAX_USERS,
+    classification_metrics,
+    evaluate_run,
+    per_user_topk_metrics,
+    precision_recall,
+    ranking_metrics,
+    threshold_curve,
+    topk_metrics,
+)
+from ._per_user import per_user_hits_ndcg

@@ -1,0 +1,351 @@
+"""Run-to-run diff: how two runs on the same split differ, with paired bootstrap intervals.
+
+Both runs rank the same test users (a seeded sample of at most ``max_users``) against the same
+candidates (everything the user has not rated in train or validation). Each metric's change is
+the difference of means over those users; its 95 % interval comes from a paired bootstrap: the
+same resampled users (rows of an ``n_boot x n_users`` index matrix, drawn in chunks) for both
+runs, so the noise of who happens to be in the test split cancels. The classification metrics
+are resampled over test rows the same way. Beyond the numbers: how much the top-k lists overlap,
+which products gained and lost exposure, and the change per user segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys_core.errors import RecsysError
+from recsys_core.metrics._evaluation import RANKING_MAX_USERS
+from recsys_core.metrics._per_user import per_user_hits_ndcg
+from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
+
+if TYPE_CHECKING:
+    from recsys_core.runs import Run
+
+#: Cells (replicates x users) of one chunk of the bootstrap index matrix: ~32 MB of int64.
+BOOT_CHUNK_CELLS = 1 << 22
+USER_METRICS = ("ndcg_at_k", "hit_rate_at_k", "precision_at_k", "recall_at_k")
+ROW_METRICS = ("precision", "recall", "roc_auc")
+OVERLAP_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+EXPOSURE_ROWS = 10
+
+#: A statistic of one run under bootstrap weights: ``(c, n) weights -> (c,) values``.
+Statistic = Callable[[np.ndarray], np.ndarray]
+
+
+# -- per-user values --------------------------------------------------------------------------
+
+
+def check_same_split(run_a: Run, run_b: Run) -> None:
+    """Raise :class:`RecsysError` unless both runs share ids, seen pairs and test pairs."""
+    same = (
+        run_a.id_map.users.equals(run_b.id_map.users)
+        and run_a.id_map.items.equals(run_b.id_map.items)
+        and all(
+            np.array_equal(getattr(run_a, name), getattr(run_b, name))
+            for name in ("test_users", "test_items", "test_ratings", "seen_users", "seen_items")
+        )
+    )
+    if not same:
+        raise RecsysError(
+            f"The runs {run_a.name!r} and {run_b.name!r} were tested on different splits (different "
+            "customers, products or held-out ratings), so their results cannot be compared pair by "
+            "pair. Train both on the same file with the same split method and seed."
+        )
+
+
+def sample_users(run: Run, max_users: int | None, seed: int) -> np.ndarray:
+    """Distinct test user codes, a seeded sample of at most ``max_users`` (sorted)."""
+    users = np.unique(run.test_users)
+    if max_users is not None and len(users) > max_users:
+        users = np.sort(np.random.default_rng(seed).choice(users, size=int(max_users), replace=False))
+    return users
+
+
+def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np.ndarray:
+    """``(len(users), k)`` top-``k`` unseen item codes per user, best first, ``-1`` padded."""
+    seen = run.seen_matrix()
+    step = effective_chunk(chunk_size, run.n_items)
+    blocks = [
+        top_unseen(run.model, users[i : i + step], seen, k, run.blend)[0] for i in range(0, len(users), step)
+    ]
+    width = min(k, run.n_items)
+    return np.concatenate(blocks) if blocks else np.empty((0, width), dtype=np.int64)
+
+
+def per_user_ranking(items: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
+    """Per-user ``ndcg_at_k, hit_rate_at_k, precision_at_k, recall_at_k`` (float64 arrays).
+
+    Their means are ``recsys_core.metrics._evaluation.ranking_metrics``'s values for the same users.
+    """
+    hits, ndcg = per_user_hits_ndcg(items, relevant, k)
+    n_items = relevant.shape[1]
+    n_relevant = np.diff(relevant.indptr)
+    top = np.asarray(items, dtype=np.int64)[:, : min(k, n_items)]
+    keys = np.repeat(np.arange(len(top), dtype=np.int64), n_relevant) * n_items + relevant.indices
+    wanted = np.arange(len(top), dtype=np.int64)[:, None] * n_items + top
+    found = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    n_hits = ((top >= 0) & (keys[found] == wanted)).sum(axis=1) if len(keys) else np.zeros(len(top))
+    return {
+        "ndcg_at_k": ndcg,
+        "hit_rate_at_k": hits,
+        "precision_at_k": n_hits / float(k),
+        "recall_at_k": n_hits / np.maximum(n_relevant, 1),
+    }
+
+
+# -- bootstrap --------------------------------------------------------------------------------
+
+
+def bootstrap_weights(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """Chunks of ``(c, n)`` float64 resampling counts, ``n_boot`` rows in all (seeded).
+
+    Each row counts how often each of the ``n`` units is drawn when ``n`` indices are drawn with
+    replacement: an index matrix of ``c x n`` turned into counts by one ``bincount``.
+    """
+    rng = np.random.default_rng(seed)
+    step = max(1, BOOT_CHUNK_CELLS // max(n, 1))
+    for start in range(0, n_boot, step):
+        c = min(step, n_boot - start)
+        index = rng.integers(0, n, size=(c, n))
+        flat = (np.arange(c, dtype=np.int64)[:, None] * n + index).ravel()
+        yield np.bincount(flat, minlength=c * n).reshape(c, n).astype(np.float64)
+
+
+def _mean(values: np.ndarray) -> Statistic:
+    return lambda weights: weights @ values / max(len(values), 1)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> Statistic:
+    def stat(weights: np.ndarray) -> np.ndarray:
+        below = weights @ denominator
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(below > 0, (weights @ numerator) / below, 0.0)
+
+    return stat
+
+
+def weighted_auc(scores: np.ndarray, positive: np.ndarray) -> Statistic:
+    """Weighted ROC AUC (ties count half), for all bootstrap rows at once; NaN with one class."""
+    order = np.argsort(scores, kind="stable")
+    ordered = scores[order]
+    is_pos = positive[order].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.array([0])
+
+    def stat(weights: np.ndarray) -> np.ndarray:
+        w = weights[:, order]
+        pos = np.add.reduceat(w * is_pos, starts, axis=1)
+        neg = np.add.reduceat(w * (1.0 - is_pos), starts, axis=1)
+        below = np.cumsum(neg, axis=1) - neg
+        pairs = pos.sum(axis=1) * neg.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(pairs > 0, (pos * (below + 0.5 * neg)).sum(axis=1) / pairs, np.nan)
+
+    return stat
+
+
+def paired_bootstrap(
+    stats: dict[str, tuple[Statistic, Statistic]], n: int, n_boot: int, seed: int
+) -> dict[str, dict[str, Any]]:
+    """``{"a", "b", "delta", "ci95"}`` per statistic pair, all resampled with the same weights.
+
+    The point values use unit weights; ``ci95`` is the 2.5 / 97.5 percentile of the replicates'
+    ``b - a`` (``None`` when a value is undefined, e.g. AUC with one class).
+    """
+    ones = np.ones((1, n))
+    deltas: dict[str, list[np.ndarray]] = {name: [] for name in stats}
+    if n_boot > 0 and n > 0:
+        for weights in bootstrap_weights(n, n_boot, seed):
+            for name, (stat_a, stat_b) in stats.items():
+                deltas[name].append(stat_b(weights) - stat_a(weights))
+    result = {}
+    for name, (stat_a, stat_b) in stats.items():
+        a, b = (float(stat(ones)[0]) if n else float("nan") for stat in (stat_a, stat_b))
+        reps = np.concatenate(deltas[name]) if deltas[name] else np.array([np.nan])
+        defined = a == a and b == b and bool(np.isfinite(reps).any())
+        ci = [float(np.nanpercentile(reps, 2.5)), float(np.nanpercentile(reps, 97.5))] if defined else None
+        result[name] = {
+            "a": a if a == a else None,
+            "b": b if b == b else None,
+            "delta": b - a if a == a and b == b else None,
+            "ci95": ci,
+        }
+    return result
+
+
+def _user_stats(
+    values_a: dict[str, np.ndarray], values_b: dict[str, np.ndarray], mask: np.ndarray
+) -> dict[str, tuple[Statistic, Statistic]]:
+    return {name: (_mean(values_a[name][mask]), _mean(values_b[name][mask])) for name in USER_METRICS}
+
+
+def _row_stats(run_a: Run, run_b: Run) -> dict[str, tuple[Statistic, Statistic]]:
+    pairs: dict[str, list[Statistic]] = {name: [] for name in ROW_METRICS}
+    for run in (run_a, run_b):
+        scores = run.test_scores()
+        actual = (run.test_ratings >= run.config.positive_rating).astype(np.float64)
+        predicted = (scores >= run.config.threshold).astype(np.float64)
+        pairs["precision"].append(_ratio(actual * predicted, predicted))
+        pairs["recall"].append(_ratio(actual * predicted, actual))
+        pairs["roc_auc"].append(weighted_auc(scores, actual > 0))
+    return {name: (a, b) for name, (a, b) in pairs.items()}
+
+
+# -- lists, exposure, segments ----------------------------------------------------------------
+
+
+def jaccard(items_a: np.ndarray, items_b: np.ndarray) -> np.ndarray:
+    """Per-row Jaccard similarity of two ``-1``-padded top-k arrays (1 for two empty lists)."""
+    valid_a, valid_b = items_a >= 0, items_b >= 0
+    same = (items_a[:, :, None] == items_b[:, None, :]) & valid_a[:, :, None] & valid_b[:, None, :]
+    common = same.any(axis=2).sum(axis=1)
+    union = valid_a.sum(axis=1) + valid_b.sum(axis=1) - common
+    return np.where(union > 0, common / np.maximum(union, 1), 1.0)
+
+
+def overlap_summary(similarity: np.ndarray) -> dict[str, Any]:
+    """Mean Jaccard, share of identical / changed lists, quantiles and a 10-bin histogram."""
+    counts, edges = np.histogram(similarity, bins=10, range=(0.0, 1.0))
+    return {
+        "mean_jaccard": float(similarity.mean()) if len(similarity) else None,
+        "share_identical": float((similarity == 1.0).mean()) if len(similarity) else None,
+        "share_changed": float((similarity < 1.0).mean()) if len(similarity) else None,
+        "quantiles": {f"{q:g}": float(np.quantile(similarity, q)) for q in OVERLAP_QUANTILES}
+        if len(similarity)
+        else {},
+        "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
+    }
+
+
+def exposure_change(
+    run: Run, items_a: np.ndarray, items_b: np.ndarray, n: int = EXPOSURE_ROWS
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``n`` products that gained and lost most exposure (times shown across all lists).
+
+    Rows: ``item, a, b, delta`` (times in the lists of run A and B) and ``name`` with products.
+    """
+    shown_a = np.bincount(items_a[items_a >= 0], minlength=run.n_items)
+    shown_b = np.bincount(items_b[items_b >= 0], minlength=run.n_items)
+    delta = shown_b - shown_a
+    codes = np.arange(run.n_items)
+    names = (run.product_columns() or {}).get("name")
+
+    def rows(order: np.ndarray, keep: np.ndarray) -> list[dict[str, Any]]:
+        out = []
+        for code in order[keep[order]][:n]:
+            row = {"item": str(run.id_map.items[code]), "a": int(shown_a[code]), "b": int(shown_b[code])}
+            row["delta"] = int(delta[code])
+            if names is not None:
+                row["name"] = str(names[code])
+            out.append(row)
+        return out
+
+    return {
+        "gained": rows(np.lexsort((codes, -delta)), delta > 0),
+        "lost": rows(np.lexsort((codes, delta)), delta < 0),
+    }
+
+
+def user_segments(run: Run, users: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+    """``(kind, label, mask over users)``: few / many ratings before the test (split at the
+    median), and the star class of the user's highest held-out rating."""
+    history = np.bincount(run.seen_users, minlength=run.n_users)[users]
+    median = float(np.median(history)) if len(history) else 0.0
+    segments = [
+        ("history", f"few ratings (≤ {median:g})", history <= median),
+        ("history", f"many ratings (> {median:g})", history > median),
+    ]
+    best = np.full(run.n_users, -np.inf)
+    np.maximum.at(best, run.test_users, run.test_ratings)
+    held_out = best[users]
+    for rating in np.unique(held_out):
+        segments.append(("held_out_rating", f"{rating:g}★ held out", held_out == rating))
+    return [s for s in segments if s[2].any()]
+
+
+# -- the diff ---------------------------------------------------------------------------------
+
+
+def _describe(run: Run) -> dict[str, Any]:
+    return {"name": run.name, "created_at": run.created_at, "config": run.config.to_dict()}
+
+
+def compare_runs(
+    run_a: Run,
+    run_b: Run,
+    *,
+    k: int = 10,
+    n_boot: int = 1000,
+    seed: int = 0,
+    max_users: int | None = RANKING_MAX_USERS,
+) -> dict[str, Any]:
+    """How run B differs from run A on their common test split (the ``recsys compare --json`` object).
+
+    Parameters
+    ----------
+    run_a, run_b
+        Two runs trained on the same split (same ids, seen pairs and test pairs).
+    k
+        List length of the ranking metrics and the overlap.
+    n_boot, seed
+        Bootstrap replicates and the seed of the resampling (and of the user sample).
+    max_users
+        Rank a seeded sample of at most this many test users (``None``: all).
+
+    Returns
+    -------
+    dict
+        ``a, b`` (name, creation time, config), ``k, users, test_users, n_boot, seed``,
+        ``metrics`` (``{name: {"a", "b", "delta", "ci95": [lo, hi]}}`` for the ranking metrics
+        over users and ``precision, recall, roc_auc`` over test rows), ``overlap``
+        (:func:`overlap_summary`), ``exposure`` (:func:`exposure_change`) and ``segments``
+        (``[{kind, segment, users, metrics: {hit_rate_at_k, ndcg_at_k}}]``).
+
+    Raises
+    ------
+    RecsysError
+        The runs were tested on different splits, ``k`` is not a positive whole number, or the
+        test split is empty.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise RecsysError(f"k must be a whole number of at least 1, not {k!r}.")
+    if n_boot < 0:
+        raise RecsysError("n_boot must be 0 or more.")
+    check_same_split(run_a, run_b)
+    if len(run_a.test_users) == 0:
+        raise RecsysError("There are no test pairs to compare; the test split is empty.")
+    users = sample_users(run_a, max_users, seed)
+    relevant = build_seen_matrix(run_a.test_users, run_a.test_items, run_a.n_users, run_a.n_items)[users]
+    items_a, items_b = (top_lists(run, users, int(k)) for run in (run_a, run_b))
+    values_a, values_b = (per_user_ranking(items, relevant, int(k)) for items in (items_a, items_b))
+    everyone = np.ones(len(users), dtype=bool)
+    metrics = paired_bootstrap(_user_stats(values_a, values_b, everyone), len(users), n_boot, seed)
+    metrics.update(paired_bootstrap(_row_stats(run_a, run_b), len(run_a.test_users), n_boot, seed + 1))
+    segments = []
+    for kind, label, mask in user_segments(run_a, users):
+        stats = _user_stats(values_a, values_b, mask)
+        stats = {name: stats[name] for name in ("hit_rate_at_k", "ndcg_at_k")}
+        segments.append(
+            {
+                "kind": kind,
+                "segment": label,
+                "users": int(mask.sum()),
+                "metrics": paired_bootstrap(stats, int(mask.sum()), n_boot, seed + 2),
+            }
+        )
+    return {
+        "a": _describe(run_a),
+        "b": _describe(run_b),
+        "k": int(k),
+        "users": len(users),
+        "test_users": len(np.unique(run_a.test_users)),
+        "n_boot": int(n_boot),
+        "seed": int(seed),
+        "metrics": metrics,
+        "overlap": overlap_summary(jaccard(items_a, items_b)),
+        "exposure": exposure_change(run_a, items_a, items_b),
+        "segments": segments,
+    }

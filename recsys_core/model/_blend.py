@@ -1,0 +1,99 @@
+"""The item-kNN blend of a run: ``logit(u, j) = model logit + β · (H_u @ S)_j``.
+
+``S`` is the run's sparse item-item similarity (:func:`recsys_core.baselines.item_similarity`,
+each candidate product keeping its most similar products) and ``H_u`` the user's history row
+(binary): the products excluded from their list, i.e. the training pairs when validation is
+ranked and the train + validation pairs at test and recommendation time. The weight ``β`` is
+chosen on validation NDCG@10 after training (:mod:`recsys_core.training._blend_fit`); ``β = 0`` is the
+plain model. The blended logit is what every top-N ranks by and what ``sigmoid`` turns into the
+shown score, and it stays additive: each history product ``i`` adds ``β · S[i, j]`` to ``j``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recsys_core.errors import RecsysError
+from recsys_core.model._ncf import NCF
+
+#: β tried on validation, smallest first (a tie keeps the smaller one; 0 = the plain model).
+BLEND_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Blend:
+    """An item-kNN term added to a model's logits.
+
+    Attributes
+    ----------
+    similarity
+        float32 CSR ``n_items x n_items``: ``S[i, j]``, what having ``i`` adds to ``j``.
+    weight
+        ``β`` (finite, at least 0).
+    """
+
+    similarity: sp.csr_matrix
+    weight: float
+
+    def __post_init__(self) -> None:
+        rows, cols = self.similarity.shape
+        if rows != cols:
+            raise RecsysError(f"An item similarity must be square, not {rows} x {cols}.")
+        if not (np.isfinite(self.weight) and self.weight >= 0):
+            raise RecsysError(f"The blend weight must be a finite number >= 0, not {self.weight!r}.")
+
+    @property
+    def n_items(self) -> int:
+        return int(self.similarity.shape[0])
+
+    def term(self, history: sp.csr_matrix) -> np.ndarray:
+        """``β · (H @ S)``: float32 ``(history rows, n_items)``."""
+        if history.shape[1] != self.n_items:
+            raise RecsysError(
+                f"The history has {history.shape[1]} products but the item similarity {self.n_items}; "
+                "both must come from the same run."
+            )
+        dense = (sp.csr_matrix(history, dtype=np.float32) @ self.similarity).toarray()
+        dense *= np.float32(self.weight)
+        return dense
+
+    def add_to(self, logits: torch.Tensor, history: sp.csr_matrix) -> None:
+        """Add :meth:`term` of ``history`` (one row per row of ``logits``) in place."""
+        if self.weight == 0 or self.similarity.nnz == 0:
+            return  # β = 0 is the plain model, exactly
+        logits += torch.from_numpy(self.term(history)).to(logits.device, logits.dtype)
+
+    def contributions(self, history_items: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``β · S[i, j]`` for every history product ``i`` (columns) and target ``j`` (rows):
+        float64 ``(len(targets), len(history_items))``. A product listed twice in the history
+        counts once, its share split evenly over its repeats (the history row is binary)."""
+        history_items = np.asarray(history_items, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
+        block = self.similarity[history_items][:, targets].toarray().astype(np.float64).T
+        _, inverse, counts = np.unique(history_items, return_inverse=True, return_counts=True)
+        return block * (float(self.weight) / counts[inverse])[None, :]
+
+
+@dataclass(frozen=True, eq=False)
+class Blended:
+    """A model with its blend, where one argument stands for the ranker (``ranking_metrics``)."""
+
+    model: NCF
+    blend: Blend | None = None
+
+
+def unwrap(ranker: NCF | Blended) -> tuple[NCF, Blend | None]:
+    """``(model, blend)`` of a plain model (no blend) or of a :class:`Blended`."""
+    if isinstance(ranker, Blended):
+        return ranker.model, ranker.blend
+    return ranker, None
+
+
+def maybe_add(blend: Blend | None, logits: torch.Tensor, history: sp.csr_matrix | None) -> None:
+    """:meth:`Blend.add_to` when there is a blend and a history; nothing otherwise."""
+    if blend is not None and history is not None:
+        blend.add_to(logits, history)

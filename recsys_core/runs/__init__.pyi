@@ -1,0 +1,11 @@
+# The package's public face, read by lazy_loader at import time (and by type checkers).
+from ._registry import TEMP_PREFIX, RunRecord, RunRegistry
+from ._run import (
+    FORMAT_VERSION,
+    MAX_RUN_NAME_BYTES,
+    Run,
+    check_run_destination,
+    load_run,
+    read_run_summary,
+    save_run,
+)

@@ -1,0 +1,23 @@
+# The package's public face, read by lazy_loader at import time (and by type checkers).
+from ._blocked import BlockedTopN
+from ._everyone import BLOCK_USERS, check_output, recommend_all_to_parquet, staging_folder
+from ._foldin import (
+    Profiles,
+    VisitorRecommendations,
+    explain_user,
+    fold_in,
+    profile_logits,
+    recommend_visitors,
+    similar_items,
+    visitor_history,
+)
+from ._recommend import Recommendations, check_n, popular_items, recommend, recommend_all
+from ._select import (
+    build_seen_matrix,
+    effective_chunk,
+    entries,
+    popularity_order,
+    select_top,
+    top_popular_unseen,
+    top_unseen,
+)
