@@ -1,4 +1,5 @@
 # The package's public face, read by lazy_loader at import time (and by type checkers).
+from ._files import file_sha256
 from ._registry import TEMP_PREFIX, RunRecord, RunRegistry
 from ._run import (
     FORMAT_VERSION,

@@ -18,25 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_runs import make_run
+from run_files_kit import make_run, npy_bytes, replace_member, resign
 
 from recsys_core.errors import RecsysError
 from recsys_core.runs import RunRegistry, load_run, save_run
 from recsys_core.runs import _files as run_files
 from recsys_core.runs import _guard as run_guard
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def resign(folder: Path) -> None:
-    """Make the manifest agree with every file again (sizes and sha256)."""
-    manifest = json.loads((folder / "manifest.json").read_text())
-    for name in manifest["files"]:
-        manifest["files"][name] = {
-            "sha256": run_files.file_sha256(folder / name),
-            "bytes": (folder / name).stat().st_size,
-        }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def edit_manifest(folder: Path, change: Callable[[dict], object]) -> None:
@@ -47,22 +36,6 @@ def edit_manifest(folder: Path, change: Callable[[dict], object]) -> None:
 
 def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
-
-
-def npy_bytes(descr: str, shape: tuple[int, ...], data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
-    return buffer.getvalue() + data
-
-
-def replace_member(path: Path, member: str, payload: bytes, compress: bool = False) -> None:
-    with zipfile.ZipFile(path) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    members[member] = payload
-    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(path, "w", method) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
 
 
 def deep_json(name: str) -> Callable[[Path], str]:

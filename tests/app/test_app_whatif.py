@@ -20,7 +20,7 @@ from recsys_core.pipeline import train_run
 from recsys_core.runs import RunRegistry
 from recsys_core.settings import RUNS_DIR_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
 TINY = {"epochs": 1, "embedding_dim": 8, "batch_size": 256}
 

@@ -18,7 +18,7 @@ from recsys_core.app import TrainingJob, views
 from recsys_core.data import peek_columns
 from recsys_core.errors import RecsysError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
@@ -109,7 +109,7 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_old_dataset(runs_dir: Path) -
     assert _metric(at, "Ratings") == rows_before
 
 
-CORPUS = ROOT / "tests" / "data" / "corpus"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ class _FakeRun:
 def test_training_job_runs_in_a_thread_and_stops_on_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recsys_core.runs import _registry as registry
+    from recsys_core import runs as registry
 
     saved: list = []
 
@@ -268,7 +268,7 @@ def test_training_job_runs_in_a_thread_and_stops_on_request(
     assert job.running
     job.stop()
     job.join(5)
-    assert job.status == "done"
+    assert job.status == "done", job.error
     assert job.run_id == "id-1" and saved == [job.run]
     assert len(job.history) >= 1 and job.progress[0] == len(job.history)
 

@@ -32,7 +32,7 @@ from recsys_core.data import (
 from recsys_core.data import ratings as ratings_module
 from recsys_core.errors import ColumnsError, RecsysError
 
-FIXTURES = Path(__file__).resolve().parent / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 SIMPLE = b"UserID,ProductID,Rating,Timestamp\nA1,0594481813,5.0,1365811200\nA2,B00001,3.0,1365897600\n"
 

@@ -1,8 +1,8 @@
 """The corpus of bad and odd input files: each loads as declared or fails with a specific message.
 
-The files are in ``tests/data/corpus/`` (the large ones are written at test time by
-``tests/data/make_corpus.py``); what each must do is declared once, in
-``tests/data/corpus/EXPECTATIONS.toml``. Every case is checked through :func:`load_ratings`
+The files are in ``tests/fixtures/corpus/`` (the large ones are written at test time by
+``tests/fixtures/make_corpus.py``); what each must do is declared once, in
+``tests/fixtures/corpus/EXPECTATIONS.toml``. Every case is checked through :func:`load_ratings`
 (from its path and as an upload), and through ``recsys inspect`` in-process; a handful run the
 CLI as a real subprocess, and the hostile large files run in a fresh Python whose peak memory
 growth is bounded.
@@ -29,13 +29,15 @@ from recsys_core.data import Ratings, load_ratings, split_ratings
 from recsys_core.data import ratings as ratings_module
 from recsys_core.errors import RecsysError
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "tests" / "data" / "corpus"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 CASES: dict[str, dict] = tomllib.loads((CORPUS / "EXPECTATIONS.toml").read_text("utf-8"))
 
 
 def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "tests" / "data" / "make_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_corpus", ROOT / "tests" / "fixtures" / "make_corpus.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from test_hostile_runs import npy_bytes, replace_member, resign
-from test_runs import make_run
+from run_files_kit import make_run, npy_bytes, replace_member, resign
 
 from recsys_core.baselines import item_similarity
 from recsys_core.config import TrainConfig

@@ -21,7 +21,7 @@ from recsys_core.runs import Run, save_run
 from recsys_core.topn import BlockedTopN, recommend_all_to_parquet, staging_folder
 from recsys_core.topn import _everyone as batch_recommend
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_run(

@@ -20,7 +20,7 @@ from recsys_core.app import TrainingJob
 from recsys_core.config import PRESETS
 from recsys_core.training import EpochReport
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_streamlit_reads_the_apps_setting_that_skips_a_full_collection_per_redraw() -> None:

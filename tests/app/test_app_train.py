@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from recsys_core.app import views
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 EVIL_NAME = "![x](http://evil.example/a.png)"
 # Live link syntax once Markdown is parsed: a GFM literal autolink (scheme or www. followed by a

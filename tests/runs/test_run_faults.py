@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from run_files_kit import make_run
 from safetensors import SafetensorError
-from test_runs import make_run
 
 from recsys_core.config import TrainConfig
 from recsys_core.errors import RecsysError

@@ -15,7 +15,7 @@ from tryit_runs import save_demo_run
 from recsys_core.app import views
 from recsys_core.settings import RUNS_DIR_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 
 

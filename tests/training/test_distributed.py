@@ -30,7 +30,7 @@ from recsys_core.training import (
     train_model_ddp,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_evaluate_missing_run_is_a_clear_error(tmp_path: Path, run_cli: CliRunne
     assert code == 2 and err.startswith("error: ")
 
 
-AMBIGUOUS_DATES = Path(__file__).parent / "data" / "corpus" / "dates_ambiguous.csv"
+AMBIGUOUS_DATES = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "dates_ambiguous.csv"
 
 
 def test_date_format_reads_ambiguous_dates(tmp_path: Path, run_cli: CliRunner) -> None:

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 JARGON = ("embedding", "batch", "loss", "empty cells", "dim 16", "hybrid ·")
 

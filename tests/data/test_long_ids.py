@@ -1,5 +1,5 @@
 """Issue 12 (loader part): long IDs, saved id arrays sized by their text, the "likes it" rating
-of other scales, and an explicit date format. The corpus cases are in ``tests/data/corpus``."""
+of other scales, and an explicit date format. The corpus cases are in ``tests/fixtures/corpus``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from recsys_core.data import MAX_ID_LENGTH, IdMap, load_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.pipeline import train_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RATINGS = "UserID,ProductID,Rating\n"
 
 
