@@ -1,18 +1,20 @@
-"""Training configuration: one dataclass, with the reference notebook's recipe as defaults."""
+"""Training configuration: one frozen dataclass whose defaults are the recommended recipe, and the
+three presets (``recommended``, ``fast``, ``notebook``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from recsys_core.errors import RecsysError
 
 #: The reference notebook's per-class oversampling: 1★ ×2.5, 2★ ×3, 3★ ×2.
-NOTEBOOK_MULTIPLIERS: dict[float, float] = {1.0: 2.5, 2.0: 3.0, 3.0: 2.0}
+NOTEBOOK_MULTIPLIERS: Mapping[float, float] = MappingProxyType({1.0: 2.5, 2.0: 3.0, 3.0: 2.0})
 
 SPLITS = ("auto", "leave-last-out", "random", "temporal")
 OBJECTIVES = ("rating", "ranking", "hybrid", "softmax")
@@ -51,16 +53,56 @@ def positive_rating_for(levels: Iterable[float]) -> float:
     return min(float(math.ceil(low + 0.75 * (high - low) - 1e-9)), values[-1])
 
 
-@dataclass
+class Multipliers(Mapping[float, float]):
+    """Rating class -> oversampling factor, read-only (a preset can never be changed in place).
+
+    Compares equal to a dict with the same items; ``dict(m)`` gives a plain copy.
+    """
+
+    __slots__ = ("_factors",)
+
+    def __init__(self, factors: Mapping[float, float] | Iterable[tuple[float, float]] = ()) -> None:
+        items = factors.items() if isinstance(factors, Mapping) else factors
+        object.__setattr__(self, "_factors", {float(k): float(v) for k, v in items})
+
+    def __getitem__(self, rating: float) -> float:
+        return self._factors[rating]
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._factors)
+
+    def __len__(self) -> int:
+        return len(self._factors)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._factors.items()))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Multipliers are read-only: use TrainConfig.replace(multipliers=...).")
+
+    def __reduce__(self) -> tuple[type[Multipliers], tuple[dict[float, float]]]:
+        return (Multipliers, (dict(self._factors),))
+
+    def __repr__(self) -> str:
+        return repr(self._factors)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run. Defaults reproduce the reference notebook.
+    """Everything that decides a training run. ``TrainConfig()`` is the ``recommended`` recipe.
+
+    Frozen: change a setting with :meth:`replace` (or :func:`dataclasses.replace`), which
+    validates the result. :meth:`preset` gives ``recommended``, ``fast`` or ``notebook`` (the
+    reference notebook exactly; it ranks unseen products below "most popular", see the README).
 
     Parameters
     ----------
     embedding_dim
         Size of the user and item embeddings.
     batch_size, epochs, learning_rate
-        Adam's mini-batch size, passes over the (rebalanced) training split, step size.
+        Adam's mini-batch size (customers per step for ``softmax``, ratings otherwise), the most
+        passes over the training split (``softmax`` stops early when validation stops improving),
+        step size.
     multipliers
         Rating class -> oversampling factor (>= 1) applied to the training split only.
     threshold
@@ -75,36 +117,47 @@ class TrainConfig:
         ``auto`` (leave-last-out when timestamps exist, else random), ``leave-last-out``,
         ``random`` or ``temporal``.
     objective
-        ``rating`` (the reference: BCE on observed ratings), ``ranking`` (observed ratings plus
-        sampled unrated products as negatives) or ``hybrid``.
+        ``softmax`` (every product compared for each customer, with a rating head), ``rating``
+        (the reference: BCE on observed ratings), ``ranking`` (observed ratings plus sampled
+        unrated products as negatives) or ``hybrid``.
     negatives
         Sampled unrated products per observed rating for the ranking objectives.
     device
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
     neighbours
-        Item-kNN blend (:mod:`recsys_core.model._blend`): similar products kept per candidate product;
-        0 = no blend (the plain model). Its weight is chosen on validation after training.
+        Item-kNN blend (:class:`recsys_core.model.Blend`): similar products kept per candidate
+        product; 0 = no blend (the plain model). Its weight is chosen on validation after training.
     neighbour_shrink
         Added to the blend's cosine denominator; damps similarities resting on few users.
     """
 
-    embedding_dim: int = 200
-    batch_size: int = 64
-    epochs: int = 7
-    learning_rate: float = 1e-3
-    multipliers: dict[float, float] = field(default_factory=lambda: dict(NOTEBOOK_MULTIPLIERS))
+    # The recommended recipe (docs/objectives.md, "The default: softmax + item-kNN blend"): a
+    # softmax over the whole catalogue, the epoch chosen on validation NDCG@10, the rating head
+    # for "likes it", blended with item-kNN (200 neighbours per product, weight chosen on
+    # validation); 0.96-1.18x the best of EASE/iALS's NDCG@10, 1.08x on average, on the dense
+    # Amazon sample and three demo densities (benchmarks/quality.py).
+    embedding_dim: int = 64
+    batch_size: int = 32
+    epochs: int = 40
+    learning_rate: float = 1e-2
+    multipliers: Mapping[float, float] = field(default_factory=Multipliers)
     threshold: float = 0.625
     positive_rating: float = DEFAULT_POSITIVE_RATING
     seed: int = 42
     split: str = "auto"
-    objective: str = "rating"
+    objective: str = "softmax"
     negatives: int = 4
     device: str = "auto"
-    neighbours: int = 0
+    neighbours: int = 200
     neighbour_shrink: float = 20.0
 
     def __post_init__(self) -> None:
-        self.multipliers = {float(k): float(v) for k, v in dict(self.multipliers).items()}
+        if not isinstance(self.multipliers, Mapping):
+            raise RecsysError(
+                "Invalid training setting: multipliers must map rating classes to factors, "
+                f"not {self.multipliers!r}."
+            )
+        object.__setattr__(self, "multipliers", Multipliers(self.multipliers))
         self.validate()
 
     def validate(self) -> None:
@@ -165,28 +218,37 @@ class TrainConfig:
             return self
         return dataclasses.replace(self, positive_rating=positive_rating_for(levels))
 
+    def replace(self, **changes: Any) -> TrainConfig:
+        """This recipe with ``changes`` applied (validated); unknown names are refused."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise RecsysError(
+                f"Unknown training setting(s): {', '.join(sorted(unknown))}. "
+                f"Known: {', '.join(f.name for f in dataclasses.fields(self))}."
+            )
+        return dataclasses.replace(self, **changes)
+
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> TrainConfig:
-        """Return the named preset (``recommended``, ``fast`` or ``notebook``) with ``overrides`` applied."""
+        """The named preset (``recommended``, ``fast`` or ``notebook``) with ``overrides`` applied
+        (``None`` values are ignored, so command-line options left unset keep the preset's)."""
         if name not in PRESETS:
             raise RecsysError(f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}.")
-        base = dataclasses.asdict(PRESETS[name])
-        unknown = set(overrides) - set(base)
-        if unknown:
-            raise RecsysError(f"Unknown training setting(s): {', '.join(sorted(unknown))}.")
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**base)
+        return PRESETS[name].replace(**{k: v for k, v in overrides.items() if v is not None})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (rating classes become strings such as ``"1"``)."""
-        data = dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["multipliers"] = {f"{k:g}": v for k, v in self.multipliers.items()}
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """A config saved by :meth:`to_dict`. Settings a run saved by an older version lacks take
+        the values they had then (the notebook's: the defaults before ``TrainConfig()`` became the
+        recommended recipe); unknown keys are ignored."""
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {**PRESETS["notebook"].to_dict(), **{k: v for k, v in data.items() if k in known}}
         return cls(**values)
 
     def to_json(self) -> str:
@@ -210,41 +272,43 @@ def parse_multipliers(text: str) -> dict[float, float]:
     return result
 
 
-PRESETS: dict[str, TrainConfig] = {
-    # The reference notebook, exactly.
-    "notebook": TrainConfig(),
-    # The best recommender the project has (docs/objectives.md, "Toward the classic baselines"):
-    # a softmax over the whole catalogue, the epoch chosen on validation NDCG@10, the rating head
-    # of ``hybrid`` for ratings, blended with item-kNN (200 neighbours per product, weight
-    # chosen on validation): 0.96-1.18x the best of EASE/iALS's NDCG@10, 1.08x on average, on
-    # the dense Amazon sample and three demo densities (0.93-1.01x without the blend;
-    # benchmarks/quality.py, docs/objectives.md "The default: softmax + item-kNN blend"); the
-    # default of ``recsys train`` and the app.
-    "recommended": TrainConfig(
-        embedding_dim=64,
-        batch_size=32,
-        epochs=40,
-        learning_rate=1e-2,
-        multipliers={},
-        objective="softmax",
-        neighbours=200,
-    ),
-    # Chosen by measurement on amazon_electronics_dense.csv (random split, one validation and one
-    # test rating per user; 62k training ratings), through pipeline.train_run, seeds 42/1/2/3/4:
-    # with the rating objective, test ROC AUC (4★+) 0.730/0.726/0.726/0.726/0.732, about 1 s per
-    # run on the 2-core machine (best epoch 10 of 12). Embedding 32 reached 0.707-0.737, 64 with
-    # the notebook's oversampling 0.684-0.715; oversampling alone costs about 0.04 AUC here, so
-    # this preset trains on the ratings as they are. With the same settings, the hybrid objective
-    # (8 negatives per rating) finds the held-out product 1.87x as often as the most-popular list
-    # and its rating head reaches ROC AUC 0.751 against the rating objective's 0.727 (means over
-    # seeds 42/1/2, about 5 s per run; docs/objectives.md, benchmarks/objectives.py).
-    "fast": TrainConfig(
-        embedding_dim=16,
-        batch_size=1024,
-        epochs=12,
-        learning_rate=3e-3,
-        multipliers={},
-        objective="hybrid",
-        negatives=8,
-    ),
-}
+PRESETS: Mapping[str, TrainConfig] = MappingProxyType(
+    {
+        # The best recommender the project has: the defaults of TrainConfig (see there), of
+        # ``recsys train`` and of the app.
+        "recommended": TrainConfig(),
+        # Chosen by measurement on amazon_electronics_dense.csv (random split, one validation and
+        # one test rating per user; 62k training ratings), through pipeline.train, seeds
+        # 42/1/2/3/4: with the rating objective, test ROC AUC (4★+) 0.730/0.726/0.726/0.726/0.732,
+        # about 1 s per run on the 2-core machine (best epoch 10 of 12). Embedding 32 reached
+        # 0.707-0.737, 64 with the notebook's oversampling 0.684-0.715; oversampling alone costs
+        # about 0.04 AUC here, so this preset trains on the ratings as they are. With the same
+        # settings, the hybrid objective (8 negatives per rating) finds the held-out product 1.87x
+        # as often as the most-popular list and its rating head reaches ROC AUC 0.751 against the
+        # rating objective's 0.727 (means over seeds 42/1/2, about 5 s per run; docs/objectives.md,
+        # benchmarks/objectives.py).
+        "fast": TrainConfig(
+            embedding_dim=16,
+            batch_size=1024,
+            epochs=12,
+            learning_rate=3e-3,
+            objective="hybrid",
+            negatives=8,
+            neighbours=0,
+        ),
+        # The reference notebook, exactly: per user the last rating is test and the one before
+        # validation; RandomOverSampler 1★ ×2.5, 2★ ×3, 3★ ×2 on train only; embeddings 200 +
+        # biases, dot → sigmoid on (r − 1)/4; BCE; Adam 1e-3; batch 64; 7 epochs; "likes it" at
+        # score ≥ 0.625. A model trained only on observed ratings ranks unseen products below
+        # "most popular": the reference, not the default.
+        "notebook": TrainConfig(
+            embedding_dim=200,
+            batch_size=64,
+            epochs=7,
+            learning_rate=1e-3,
+            multipliers=NOTEBOOK_MULTIPLIERS,
+            objective="rating",
+            neighbours=0,
+        ),
+    }
+)

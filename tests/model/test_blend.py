@@ -207,8 +207,8 @@ def test_evaluate_text_shows_the_weight(blended, tmp_path: Path, run_cli) -> Non
 
 def test_presets_and_cli_option() -> None:
     assert TrainConfig.preset("recommended").neighbours == 200
-    assert TrainConfig.preset("notebook") == TrainConfig()
-    assert TrainConfig().neighbours == 0 and TrainConfig.preset("fast").neighbours == 0
+    assert TrainConfig.preset("recommended") == TrainConfig()
+    assert TrainConfig.preset("notebook").neighbours == 0 and TrainConfig.preset("fast").neighbours == 0
     with pytest.raises(RecsysError, match="neighbours"):
         TrainConfig(neighbours=-1)
     import contextlib

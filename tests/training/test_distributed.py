@@ -76,7 +76,7 @@ def test_distributed_without_torchrun_is_explained(
     assert err.count("\n") == 1 and "torchrun --nproc_per_node=N" in err and "RANK" in err
     with pytest.raises(RecsysError, match="process group"):
         data = TrainingData.from_ratings([0], [0], [5.0], [], [], [])
-        train_model_ddp(NCF(3, 3, 4, seed=0), data, TrainConfig())
+        train_model_ddp(NCF(3, 3, 4, seed=0), data, TrainConfig.preset("notebook"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def _ddp_worker(rank: int, port: int, out_dir: str) -> None:
     try:
         results = {}
         for name, (gradients, rows, overrides) in DDP_RUNS.items():
-            config = TrainConfig(**DDP_CONFIG, **overrides)
+            config = TrainConfig.preset("notebook", **DDP_CONFIG, **overrides)
             result = train_model_ddp(new_model(), small_data(rows), config, gradients=gradients)
             assert not any(e.sparse for e in (result.model.user_embedding, result.model.item_embedding))
             results[name] = {
@@ -191,7 +191,7 @@ def dense_adam_reference(data: TrainingData, config: TrainConfig) -> tuple[NCF, 
 def test_two_ddp_processes_take_the_single_process_steps(tmp_path: Path, free_port: int) -> None:
     mp.start_processes(_ddp_worker, args=(free_port, str(tmp_path)), nprocs=2, start_method="spawn")
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
-    config = TrainConfig(**DDP_CONFIG)
+    config = TrainConfig.preset("notebook", **DDP_CONFIG)
     for mode in DDP_RUNS:
         # Both processes end with the same model and the same history.
         for a, b in zip(rank0[mode]["params"], rank1[mode]["params"], strict=True):
@@ -210,7 +210,9 @@ def test_two_ddp_processes_take_the_single_process_steps(tmp_path: Path, free_po
 
     # The hybrid objective: the same sampled negatives, and the same rating head fitted after
     # every epoch (a buffer: not broadcast, fitted by each process).
-    hybrid = train_model(new_model(), small_data(), TrainConfig(**DDP_CONFIG, **DDP_RUNS["hybrid"][2]))
+    hybrid = train_model(
+        new_model(), small_data(), TrainConfig.preset("notebook", **DDP_CONFIG, **DDP_RUNS["hybrid"][2])
+    )
     assert hybrid.model.has_rating_head and float(hybrid.model.rating_scale[0]) != 0.0
     for ours, theirs in zip(rank0["hybrid"]["params"], params(hybrid.model), strict=True):
         assert float((ours - theirs).abs().max()) < 1e-4

@@ -31,7 +31,7 @@ from recsys_core.training import NegativeSampler, epoch_samples, fit_rating_head
 def small_config(**overrides) -> TrainConfig:
     base = {"embedding_dim": 8, "batch_size": 256, "epochs": 3, "learning_rate": 1e-2, "multipliers": {}}
     base.update(overrides)
-    return TrainConfig(**base)
+    return TrainConfig.preset("notebook", **base)
 
 
 def random_data(n_users=60, n_items=40, per_user=10, seed=0) -> TrainingData:

@@ -47,4 +47,5 @@ def test_same_seed_same_model_and_best_epoch_by_validation_ndcg() -> None:
 
 def test_recommended_preset_is_the_softmax_and_notebook_is_untouched() -> None:
     assert PRESETS["recommended"].objective == "softmax"
-    assert PRESETS["notebook"] == TrainConfig()
+    assert PRESETS["recommended"] == TrainConfig()
+    assert PRESETS["notebook"].objective == "rating" and PRESETS["notebook"].embedding_dim == 200

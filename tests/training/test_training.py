@@ -178,7 +178,7 @@ def synthetic(n_users=200, n_items=120, per_user=30, seed=0, dim=4):
 def config(**overrides) -> TrainConfig:
     base = {"embedding_dim": 16, "batch_size": 128, "epochs": 4, "learning_rate": 1e-2, "multipliers": {}}
     base.update(overrides)
-    return TrainConfig(**base)
+    return TrainConfig.preset("notebook", **base)
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ def test_training_negatives_may_be_the_users_validation_product() -> None:
 
 def test_validation_negatives_are_never_the_held_out_product() -> None:
     data = one_user()
-    config = TrainConfig(objective="ranking", negatives=500, multipliers={})
+    config = TrainConfig.preset("notebook", objective="ranking", negatives=500, multipliers={})
     sampler = NegativeSampler(data, 8)
     val = validation_samples(data, config, np.random.default_rng(1), sampler)
     negative = val.targets == 0
