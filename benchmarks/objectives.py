@@ -90,9 +90,9 @@ def train_once(ratings: Ratings, preset: str, overrides: dict[str, Any], split: 
         "precision": m["precision"],
         "trivial_precision": m["trivial_precision"],
         "train_seconds": sum(seconds),
-        "best_epoch": run.split_summary["best_epoch"],
+        "best_epoch": run.summary.best_epoch,
         "users": m["ranking"]["users"],
-        "split": run.split_summary["method"],
+        "split": run.summary.method,
     }
 
 

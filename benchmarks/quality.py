@@ -83,9 +83,9 @@ def run_dataset(name: str, dense: Path) -> list[dict[str, object]]:
     for label, (preset, overrides) in VARIANTS.items():
         started = time.perf_counter()
         run = train_run(ratings, TrainConfig.preset(preset, **overrides))
-        stages = run.split_summary["stage_seconds"]
-        blend = run.split_summary.get("blend")
-        note = f"β={blend['weight']:g}" if blend else ""
+        stages = run.summary.stage_seconds
+        blend = run.summary.blend
+        note = f"β={blend.weight:g}" if blend else ""
         seconds = stages["train"] + stages.get("blend", 0.0)
         rows.append(_row(name, label, run.metrics["ranking"]["model"], seconds, note))
         print(f"  {name} {label}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)

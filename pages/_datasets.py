@@ -18,6 +18,7 @@ from recsys_core.app import digest as upload_digest
 from recsys_core.data import Ratings
 from recsys_core.data import train_class_counts as split_class_counts
 from recsys_core.errors import RecsysError
+from recsys_core.runs import DatasetRecord
 
 UPLOAD_TYPES = ["csv", "gz", "tsv", "txt", "parquet", "pq", "jsonl", "json", "ndjson"]
 
@@ -127,9 +128,9 @@ def keep(ds: Dataset, data: bytes) -> str | None:
     return None
 
 
-def record(ds: Dataset) -> dict[str, object]:
+def record(ds: Dataset) -> DatasetRecord:
     """What a run remembers of its data set, to find it again (see :func:`from_record`)."""
-    return {"name": ds.name, "key": ds.key, "file": ds.file_key or "demo", "options": dict(ds.options)}
+    return DatasetRecord(name=ds.name, key=ds.key, file=ds.file_key or "demo", options=dict(ds.options))
 
 
 def from_file_key(file_key: str, options: dict[str, object] | None = None) -> Dataset | None:
@@ -157,15 +158,16 @@ def from_file_key(file_key: str, options: dict[str, object] | None = None) -> Da
         return None
 
 
-def from_record(summary_dataset: object) -> Dataset | None:
-    """The data set a run was trained on (its split summary's ``"dataset"``), if still at hand."""
-    if not isinstance(summary_dataset, dict) or not summary_dataset.get("file"):
+def from_record(recorded: DatasetRecord | None) -> Dataset | None:
+    """The data set a run was trained on (``run.summary.dataset``), if still at hand: ``None`` for
+    a run the app did not train (no key) or whose upload is no longer kept."""
+    if recorded is None or not recorded.file:
         return None
     current = dataset()
-    if current.key == summary_dataset.get("key"):
+    if current.key == recorded.key:
         return current
-    found = from_file_key(str(summary_dataset["file"]), summary_dataset.get("options") or {})
-    return found if found is not None and found.key == summary_dataset.get("key") else None
+    found = from_file_key(recorded.file, dict(recorded.options))
+    return found if found is not None and found.key == recorded.key else None
 
 
 def load_products_bytes(name: str, data: bytes) -> pd.DataFrame:

@@ -61,7 +61,7 @@ if not user:
 user = str(user).strip()
 
 # The run's own data, whatever is loaded now (another upload would show other customers' stars).
-own = datasets.from_record((run.split_summary or {}).get("dataset"))
+own = datasets.from_record(run.summary.dataset)
 from recsys_core.topn import explain_user, popular_items, recommend, similar_items  # noqa: E402  (torch: once a run is loaded)  # noqa: E402
 
 try:
@@ -74,7 +74,7 @@ except RecsysError as exc:
 history = views.user_history(run, user, None if own is None else own.frame)
 rated = set(history["item"])
 held_back = set(history.loc[history["held back"], "item"])
-NEXT, _ = views.holdout_words((run.split_summary or {}).get("method"))
+NEXT, _ = views.holdout_words(run.summary.method)
 picked = "rated next" if NEXT.startswith("rated next") else "held back"
 
 if recs.known_user:
@@ -246,7 +246,7 @@ else:
     note = "the held-back one is what the model is tested on"
     if own is None:
         # The run keeps which products were rated, and the stars of the held-back ones only.
-        name = views.run_dataset(run.split_summary or {})[0]
+        name = views.run_dataset(run.summary)[0]
         note += (
             f". The stars of the other ratings are in the run's data set ({layout.md_escape(name)}), "
             "which is not kept on this server, so only the held-back stars are shown"

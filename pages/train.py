@@ -382,13 +382,13 @@ def _headline(metrics: Metrics) -> None:
 
 def _tradeoff(run: Run, run_id: str) -> None:
     """Against the latest other run on the same data: a precision gain bought with recall."""
-    key = ((run.split_summary or {}).get("dataset") or {}).get("key")
+    key = run.summary.dataset.key if run.summary.dataset else None
     if key is None:
         return
     others = [
         r
         for r in runs.list_runs()
-        if r.run_id != run_id and r.metrics and ((r.summary or {}).get("dataset") or {}).get("key") == key
+        if r.run_id != run_id and r.metrics and r.summary.dataset and r.summary.dataset.key == key
     ]
     # Prefer a run without oversampling: the usual source of such a trade.
     others.sort(key=lambda r: bool((r.config or {}).get("multipliers")))

@@ -39,7 +39,7 @@ except RecsysError as exc:
 
 products = visitor.catalogue(record, run)
 names = visitor.product_names(products)
-own = datasets.from_record((run.split_summary or {}).get("dataset"))
+own = datasets.from_record(run.summary.dataset)
 mine = visitor.ratings()
 
 actions = st.columns(3)

@@ -16,7 +16,7 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import PreparedData, Ratings, prepare_data
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
-from recsys_core.runs import Run
+from recsys_core.runs import BlendRecord, DatasetRecord, Run, RunSummary
 from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
 
 RANKING_K = 10
@@ -55,7 +55,7 @@ def train_run(
     -------
     Run
         Everything to save, evaluate and recommend without retraining (with the item-kNN blend
-        when ``config.neighbours`` > 0); ``split_summary["stage_seconds"]``: each stage's time.
+        when ``config.neighbours`` > 0); ``summary.stage_seconds``: each stage's time.
     """
     config.validate()
     started = time.perf_counter()
@@ -80,11 +80,7 @@ def train_run(
         class_counts_before=prepared.class_counts_before,
         class_counts_after=prepared.class_counts_after,
         metrics={},
-        # The ratings file's name, for run lists (``recsys runs``); no path, nothing private.
-        split_summary={
-            **_split_summary(prepared, result, config, stages, choice),
-            "dataset": Path(str(ratings.report.source)).name,
-        },
+        summary=_summary(prepared, result, config, stages, choice, ratings),
         seen_users=prepared.seen_users,
         seen_items=prepared.seen_items,
         test_users=prepared.test_users,
@@ -125,23 +121,26 @@ def _fit_blend(
     return choice
 
 
-def _split_summary(
+def _summary(
     prepared: PreparedData,
     result: TrainResult,
     config: TrainConfig,
     stages: dict[str, float],
     blend: BlendChoice | None,
-) -> dict[str, object]:
-    """The run's ``split.json``: sizes, method, how training ended, device and stage times
-    (``stages`` is the live dict: ``evaluate`` is added after the run is built)."""
-    return {
+    ratings: Ratings,
+) -> RunSummary:
+    """Sizes, method, how training ended, device, stage times (``stages`` is the live dict:
+    ``evaluate`` is added after the run is built), the blend and the ratings file's name (no
+    folder: nothing private leaves the machine)."""
+    return RunSummary(
         **prepared.split_summary,
-        "best_epoch": result.best_epoch,
-        "stopped_early": result.stopped_early,
-        "device": resolve_device(config.device),
-        "stage_seconds": stages,
-        **({} if blend is None else {"blend": blend.summary}),
-    }
+        best_epoch=result.best_epoch,
+        stopped_early=result.stopped_early,
+        device=resolve_device(config.device),
+        stage_seconds=stages,
+        blend=None if blend is None else BlendRecord.from_json(blend.summary),
+        dataset=DatasetRecord(name=Path(str(ratings.report.source)).name),
+    )
 
 
 def _default_name(config: TrainConfig, ratings: Ratings, result: TrainResult) -> str:

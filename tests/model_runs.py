@@ -11,7 +11,7 @@ import pandas as pd
 from recsys_core.config import TrainConfig
 from recsys_core.data import IdMap, item_popularity
 from recsys_core.model import NCF
-from recsys_core.runs import Run
+from recsys_core.runs import Run, RunSummary
 
 
 def model_run(
@@ -42,7 +42,7 @@ def model_run(
         class_counts_before={},
         class_counts_after={},
         metrics={},
-        split_summary={},
+        summary=RunSummary(),
         seen_users=seen_users,
         seen_items=seen_items,
         test_users=np.asarray(test[0], dtype=np.int64),

@@ -17,7 +17,7 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import IdMap, item_popularity
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
-from recsys_core.runs import Run, file_sha256
+from recsys_core.runs import Run, RunSummary, file_sha256
 
 
 @dataclass
@@ -54,7 +54,7 @@ def make_run(*, n_users: int = 30, n_items: int = 25, products: bool = True, see
         class_counts_before={1.0: 10, 2.0: 8, 3.0: 20, 4.0: 40, 5.0: 90},
         class_counts_after={1.0: 25, 2.0: 24, 3.0: 40, 4.0: 40, 5.0: 90},
         metrics={},
-        split_summary={"method": "leave-last-out", "train": len(seen_u), "test": n_users, "best_epoch": 2},
+        summary=RunSummary(method="leave-last-out", train=len(seen_u), test=n_users, best_epoch=2),
         seen_users=seen_u,
         seen_items=seen_i,
         test_users=np.array(test_u),

@@ -7,7 +7,7 @@ from pathlib import Path
 from recsys_core.config import TrainConfig
 from recsys_core.data import Ratings, generate_demo
 from recsys_core.pipeline import train_run
-from recsys_core.runs import RunRegistry
+from recsys_core.runs import DatasetRecord, RunRegistry
 
 #: What the app records of its built-in demo data (``pages._datasets.record``): a run trained on
 #: it finds its customers' real stars again.
@@ -28,5 +28,5 @@ def save_demo_run(runs_dir: Path, *, full: bool = False, epochs: int = 12) -> st
     config = TrainConfig.preset("fast", epochs=epochs, embedding_dim=16)
     run = train_run(ratings, config, products=demo.products, name="demo shop · try-it test")
     if full:
-        run.split_summary["dataset"] = dict(DEMO_RECORD)
+        run.summary.dataset = DatasetRecord.from_json(DEMO_RECORD)
     return RunRegistry(runs_dir).save(run).run_id

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # torch-free at import time: the app imports this before anyt
 
     from recsys_core.config import TrainConfig
     from recsys_core.data import Ratings
-    from recsys_core.runs import Run
+    from recsys_core.runs import DatasetRecord, Run
     from recsys_core.training import EpochReport
 
 T = TypeVar("T")
@@ -185,7 +185,7 @@ class TrainingJob(Job["Run"]):
     directory: Path = field(default_factory=runs_dir)
     name: str | None = None
     train: TrainFunction | None = None
-    dataset: dict[str, str] | None = None
+    dataset: DatasetRecord | None = None
     run_id: str | None = None
     run_path: Path | None = None
 
@@ -215,7 +215,7 @@ class TrainingJob(Job["Run"]):
             should_stop=self.should_stop,
         )
         if self.dataset is not None:
-            run.split_summary["dataset"] = dict(self.dataset)
+            run.summary.dataset = self.dataset
         record = registry.save(run)
         self.run_id, self.run_path = record.run_id, record.path
         return run

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # torch-free at import time, as jobs.py
 
     from recsys_core.config import TrainConfig
     from recsys_core.data import Ratings
-    from recsys_core.runs import Run
+    from recsys_core.runs import DatasetRecord, Run
 
 
 @dataclass
@@ -56,7 +56,7 @@ class SweepJob(Job[list[SweepRecord]]):
     axis: str = "multiplier"
     products: pd.DataFrame | None = None
     directory: Path = field(default_factory=runs_dir)
-    dataset: dict[str, object] | None = None
+    dataset: DatasetRecord | None = None
     train: TrainFunction | None = None
     records: list[SweepRecord] = field(default_factory=list)
     index: int = 0
@@ -83,7 +83,7 @@ class SweepJob(Job[list[SweepRecord]]):
             self.history, self.progress = [], (0, 0, 0)
             run = train(ratings, config, **options)
             if self.dataset is not None:
-                run.split_summary["dataset"] = dict(self.dataset)
+                run.summary.dataset = self.dataset
             return run
 
         return one_run

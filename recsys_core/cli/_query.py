@@ -46,13 +46,13 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 def _print_blend(run: Run, out: TextIO) -> None:
     """The item-kNN blend's weight, when the recipe asked for one."""
-    blend = run.split_summary.get("blend")
-    if not isinstance(blend, dict):
+    blend = run.summary.blend
+    if blend is None:
         return
     out.write(
-        f"  item-kNN blend: weight β = {blend.get('weight', 0):g} ({blend.get('neighbours')} neighbours, "
-        f"shrink {blend.get('shrink', 0):g}), chosen on validation NDCG@10"
-        + (" (0 = the plain model)" if not blend.get("weight") else "")
+        f"  item-kNN blend: weight β = {blend.weight:g} ({blend.neighbours} neighbours, "
+        f"shrink {blend.shrink:g}), chosen on validation NDCG@10"
+        + (" (0 = the plain model)" if not blend.weight else "")
         + "\n"
     )
 

@@ -111,8 +111,8 @@ def _train_command(
         return 0
     if run.message:
         out.write(f"note: {run.message}\n")
-    stages = {"load": load_seconds, **run.split_summary.get("stage_seconds", {})}
-    run.split_summary["stage_seconds"] = stages
+    stages = {"load": load_seconds, **run.summary.stage_seconds}
+    run.summary.stage_seconds = stages
     saving = time.perf_counter()
     if registry is not None:
         path = registry.save(run).path

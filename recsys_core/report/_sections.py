@@ -59,17 +59,17 @@ def section(title: str, *parts: str) -> str:
 
 
 def data_summary(run: Run) -> str:
-    split = run.split_summary
+    summary = run.summary
     rows = [
         ("customers", run.n_users),
         ("products", run.n_items),
-        ("split", split.get("method")),
-        ("training ratings", split.get("train")),
-        ("training ratings after oversampling", split.get("train_after_rebalance")),
-        ("validation ratings", split.get("validation")),
-        ("test ratings", split.get("test")),
-        ("best epoch", split.get("best_epoch")),
-        ("device", split.get("device")),
+        ("split", summary.method),
+        ("training ratings", summary.train),
+        ("training ratings after oversampling", summary.train_after_rebalance),
+        ("validation ratings", summary.validation),
+        ("test ratings", summary.test),
+        ("best epoch", summary.best_epoch),
+        ("device", summary.device),
         ("training time (s)", float(run.duration_seconds)),
     ]
     config = run.config.to_dict()

@@ -10,3 +10,4 @@ from ._run import (
     read_run_summary,
     save_run,
 )
+from ._summary import BlendRecord, DatasetRecord, RunSummary

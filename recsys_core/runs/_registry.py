@@ -22,7 +22,7 @@ import re
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.runs._run import Run, load_run, read_run_summary, save_run
 from recsys_core.runs._staging import STALE_SECONDS, new_trash_name, recover
 from recsys_core.runs._staging import TEMP_PREFIX as TEMP_PREFIX  # re-exported for callers
+from recsys_core.runs._summary import RunSummary
 
 DB_NAME = "registry.sqlite3"
 # Kept for callers of earlier versions: a staging folder without a writer record is removed
@@ -68,10 +69,14 @@ class RunRecord:
     created_at: str
     config: dict[str, Any]
     metrics: dict[str, Any]
-    summary: dict[str, Any]
+    summary: RunSummary
     path: Path
     status: str = "ok"
     problem: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.summary, Mapping):  # as split.json and the index hold it
+            object.__setattr__(self, "summary", RunSummary.from_json(self.summary))
 
     @property
     def broken(self) -> bool:
@@ -80,8 +85,7 @@ class RunRecord:
     @property
     def dataset(self) -> str:
         """The ratings file's name as the run recorded it ("" for older runs)."""
-        value = self.summary.get("dataset") if isinstance(self.summary, dict) else None
-        return str(value) if value else ""
+        return self.summary.dataset_name
 
 
 class _IndexUnavailable(Exception):
@@ -185,7 +189,7 @@ class RunRegistry:
                         r.created_at,
                         json.dumps(r.config),
                         json.dumps(r.metrics),
-                        json.dumps(r.summary),
+                        json.dumps(r.summary.to_json()),
                     )
                     for r in records
                 ],
@@ -290,9 +294,9 @@ class RunRegistry:
     def _row_record(self, row: tuple[Any, ...]) -> RunRecord:
         try:
             config, metrics, summary = (json.loads(text) for text in row[3:6])
+            return RunRecord(row[0], row[1], row[2], config, metrics, summary, self.root / row[0])
         except (TypeError, ValueError, RecursionError):  # a damaged row: read the folder instead
             return self._record_or_broken(self.root / str(row[0]))
-        return RunRecord(row[0], row[1], row[2], config, metrics, summary, self.root / row[0])
 
     def _record_or_broken(self, folder: Path) -> RunRecord:
         try:
@@ -308,7 +312,7 @@ class RunRegistry:
             created_at=str(info.get("created_at", "")),
             config=dict(info.get("config", {})),
             metrics=dict(info.get("metrics", {})),
-            summary=dict(info.get("summary", {})),
+            summary=info["summary"],
             path=folder,
         )
 
@@ -330,7 +334,7 @@ def _broken_record(folder: Path, exc: BaseException) -> RunRecord:
         created_at=stamp,
         config={},
         metrics={},
-        summary={},
+        summary=RunSummary(),
         path=folder,
         status="broken",
         problem=problem[:_MAX_PROBLEM],

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ from recsys_core.runs._staging import (
     recover,
     swap_in,
 )
+from recsys_core.runs._summary import RunSummary
 from recsys_core.topn import build_seen_matrix
 
 __all__ = [
@@ -109,8 +110,9 @@ class Run:
         ``{rating: count}`` of the training split before and after oversampling.
     metrics
         Test-split metrics, as returned by :func:`~recsys_core.metrics.evaluate_run`.
-    split_summary
-        Sizes and method of the split (JSON-ready).
+    summary
+        How the run was made (:class:`RunSummary`: split sizes, best epoch, device, stage times,
+        blend, data set); a ``split.json``-style dict is read into one.
     seen_users, seen_items
         Codes of the train + validation pairs: never recommended, never counted as hits.
     test_users, test_items, test_ratings
@@ -139,7 +141,7 @@ class Run:
     class_counts_before: dict[float, int]
     class_counts_after: dict[float, int]
     metrics: dict[str, Any]
-    split_summary: dict[str, Any]
+    summary: RunSummary
     seen_users: np.ndarray
     seen_items: np.ndarray
     test_users: np.ndarray
@@ -157,6 +159,8 @@ class Run:
     _product_columns: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.summary, Mapping):  # a dict as split.json holds it
+            self.summary = RunSummary.from_json(self.summary)
         self.history = [_record(entry) for entry in self.history]
         self.seen_users = np.asarray(self.seen_users, dtype=np.int64)
         self.seen_items = np.asarray(self.seen_items, dtype=np.int64)
@@ -182,9 +186,9 @@ class Run:
         return self._seen
 
     def validation_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(user codes, item codes) of the validation pairs: the last ``split_summary["validation"]``
+        """(user codes, item codes) of the validation pairs: the last ``summary.validation``
         seen pairs (the pipeline stores train then validation)."""
-        count = int(self.split_summary.get("validation", 0) or 0)
+        count = self.summary.validation
         count = min(max(count, 0), len(self.seen_users))
         start = len(self.seen_users) - count
         return self.seen_users[start:], self.seen_items[start:]
@@ -332,7 +336,7 @@ def _write_files(run: Run, folder: Path, target: Path) -> None:
             "class_counts.json",
             lambda p: write_json(p, {"before": run.class_counts_before, "after": run.class_counts_after}),
         ),
-        ("split.json", lambda p: write_json(p, run.split_summary)),
+        ("split.json", lambda p: write_json(p, run.summary.to_json())),
         ("model.safetensors", lambda p: _write_weights(run, p)),
         ("ids.npz", lambda p: np.savez_compressed(p, **run.id_map.to_arrays())),
         ("pairs.npz", lambda p: _write_pairs(run, p)),
@@ -407,7 +411,7 @@ def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
     -------
     dict
         ``name, created_at, duration_seconds, message, config`` (``TrainConfig.to_dict()``),
-        ``metrics``, ``summary`` (the split summary) and ``class_counts`` (``{"before": {...},
+        ``metrics``, ``summary`` (:class:`RunSummary`) and ``class_counts`` (``{"before": {...},
         "after": {...}}`` with string keys), after checking those files' checksums.
 
     Raises
@@ -430,7 +434,7 @@ def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
         "message": str(manifest.get("message") or ""),
         "config": config,
         "metrics": metrics,
-        "summary": summary,
+        "summary": RunSummary.from_json(summary),
         "class_counts": counts,
     }
 
@@ -499,7 +503,7 @@ def _load_checked(folder: Path) -> Run:
             class_counts_before=counts["before"],
             class_counts_after=counts["after"],
             metrics=metrics,
-            split_summary=split_summary,
+            summary=RunSummary.from_json(split_summary),
             seen_users=pairs["seen_users"],
             seen_items=pairs["seen_items"],
             test_users=pairs["test_users"],

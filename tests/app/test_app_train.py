@@ -192,3 +192,23 @@ def test_hostile_names_and_ids_never_become_links(runs_dir: Path) -> None:
     _upload(at, "www.evil-login.example.csv", bad.encode())
     assert at.error, "the upload is refused"
     assert not _live_links(at), _live_links(at)
+
+
+@pytest.mark.slow  # trains two tiny runs
+def test_training_in_the_app_beside_a_run_made_by_the_command_line(
+    runs_dir: Path, tmp_path: Path, run_cli
+) -> None:
+    # The README invites sharing CLI-made runs: one in the runs folder must not break the app,
+    # whose results compare a new run with the others on the same data.
+    (tmp_path / "cli.csv").write_bytes(_small_csv(tmp_path))
+    code, _, err = run_cli(
+        "train", str(tmp_path / "cli.csv"), "--preset", "fast", "--epochs", "1", "--runs-dir", str(runs_dir)
+    )
+    assert code == 0, err
+    at = _train_tiny(tmp_path, "app run")
+    assert any(m.value.startswith("#### Among 10 suggestions") for m in at.markdown)
+    _goto(at, "compare")
+    from recsys_core.runs import RunRegistry
+
+    records = RunRegistry(runs_dir).list()
+    assert sorted(r.dataset for r in records) == ["cli.csv", "small.csv"]

@@ -24,14 +24,14 @@ def _train_runs(folder: Path) -> None:
     from recsys_core.config import TrainConfig
     from recsys_core.data import demo_ratings
     from recsys_core.pipeline import train_run
-    from recsys_core.runs import RunRegistry
+    from recsys_core.runs import DatasetRecord, RunRegistry
 
     ratings = demo_ratings(n_users=1500, n_items=500, n_ratings=30_000, seed=5)
     registry = RunRegistry(folder)
-    data = {"name": "demo shop sample", "key": "demo-sample"}
+    data = DatasetRecord(name="demo shop sample", key="demo-sample")
     for preset, epochs in [("fast", 6), ("notebook", 3)]:
         run = train_run(ratings, TrainConfig.preset(preset, epochs=epochs), name=f"{preset} recipe")
-        run.split_summary["dataset"] = data
+        run.summary.dataset = data
         registry.save(run)
 
 

@@ -62,8 +62,8 @@ def test_validation_and_training_pairs_are_the_seen_pairs_split_as_the_pipeline_
 ) -> None:
     val_users, val_items = small_run.validation_pairs()
     train_users, train_items = small_run.training_pairs()
-    assert len(val_users) == small_run.split_summary["validation"] > 0
-    assert len(train_users) == small_run.split_summary["train"]
+    assert len(val_users) == small_run.summary.validation > 0
+    assert len(train_users) == small_run.summary.train
     assert np.array_equal(np.concatenate([train_users, val_users]), small_run.seen_users)
     train, validation, test = run_holdouts(small_run, None, 0)
     # Validation excludes only training pairs: a user's validation product is still a candidate.
@@ -138,7 +138,7 @@ def test_ladder_needs_validation_pairs(small_run: Run) -> None:
 
     from recsys_core.errors import RecsysError
 
-    no_validation = replace(small_run, split_summary={**small_run.split_summary, "validation": 0})
+    no_validation = replace(small_run, summary=replace(small_run.summary, validation=0))
     with pytest.raises(RecsysError, match="no validation ratings"):
         fit_ladder(no_validation)
     assert sp.issparse(small_run.seen_matrix())

@@ -58,7 +58,7 @@ def test_round_trip_restores_everything(saved: tuple[Run, Path]) -> None:
         assert torch.equal(loaded.model.state_dict()[key], tensor), key
     assert loaded.class_counts_before == run.class_counts_before
     assert loaded.class_counts_after == {1.0: 25, 2.0: 24, 3.0: 40, 4.0: 40, 5.0: 90}
-    assert loaded.split_summary == run.split_summary
+    assert loaded.summary == run.summary
     for name in ("seen_users", "seen_items", "test_users", "test_items", "test_ratings", "popularity"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(run, name), err_msg=name)
     assert loaded.seen_users.dtype == np.int64
@@ -249,7 +249,7 @@ def test_read_run_summary_reads_only_the_small_files(saved: tuple[Run, Path]) ->
     assert info["created_at"] == run.created_at
     assert TrainConfig.from_dict(info["config"]) == run.config
     assert info["metrics"]["ranking"]["k"] == 5
-    assert info["summary"]["best_epoch"] == 2
+    assert info["summary"].best_epoch == 2
     assert info["class_counts"]["after"]["1"] == 25
     with pytest.raises(RecsysError, match=r"model\.safetensors"):
         load_run(folder)

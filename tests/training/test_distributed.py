@@ -262,8 +262,8 @@ def test_torchrun_two_processes_match_single_process_auc(
     assert len(saved) == 1
 
     single, ddp = load_run(tmp_path / "single"), load_run(saved[0])
-    assert ddp.split_summary["train"] == single.split_summary["train"]
-    assert set(ddp.split_summary["stage_seconds"]) == {"load", "split", "rebalance", "train", "evaluate"}
+    assert ddp.summary.train == single.summary.train
+    assert set(ddp.summary.stage_seconds) == {"load", "split", "rebalance", "train", "evaluate"}
     aucs = single.metrics["roc_auc"], ddp.metrics["roc_auc"]
     # Both learned (well above chance and above their first epoch), and they agree.
     assert min(aucs) > 0.6

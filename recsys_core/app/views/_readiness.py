@@ -64,7 +64,7 @@ def data_readiness(frame: pd.DataFrame) -> Readiness:
 def holdout_words(method: str | None, has_timestamps: bool = True) -> tuple[str, str]:
     """How a split holds ratings back, in words: ``(column label, sentence)``.
 
-    ``method`` is the resolved split (``Run.split_summary["method"]``) or a setting (``auto``).
+    ``method`` is the resolved split (``Run.summary.method``) or a setting (``auto``).
     Without dates nothing is "next": a random rating is held back.
     """
     if method == "auto":

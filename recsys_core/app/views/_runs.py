@@ -11,7 +11,7 @@ from recsys_core.app.views._names import dataset_label
 from recsys_core.app.views._text import multipliers_text
 
 if TYPE_CHECKING:  # the registry pulls in torch; these helpers only read a record's fields
-    from recsys_core.runs import RunRecord
+    from recsys_core.runs import RunRecord, RunSummary
 
 #: Test figures shown per run in the comparison chart (columns of :func:`runs_table`).
 COMPARED_MEASURES = ["precision", "recall", "AUC", "hit rate", "popular hit rate"]
@@ -21,15 +21,16 @@ def run_row(record: RunRecord) -> dict[str, object]:
     """One row of the runs table: settings, multipliers, metrics and time of a saved run.
 
     ``record`` is a :class:`~recsys_core.runs.RunRecord` (or anything with its attributes):
-    ``run_id, name, created_at, config`` (``TrainConfig.to_dict()``), ``metrics``, ``summary``.
+    ``run_id, name, created_at, config`` (``TrainConfig.to_dict()``), ``metrics``, ``summary``
+    (a :class:`~recsys_core.runs.RunSummary`).
     """
     config = dict(record.config or {})
     metrics = dict(record.metrics or {})
-    summary = dict(record.summary or {})
+    summary = record.summary
     ranking = metrics.get("ranking") or {}
     created = pd.to_datetime(record.created_at, errors="coerce", utc=True)
     multipliers = {float(k): float(v) for k, v in (config.get("multipliers") or {}).items()}
-    stages = summary.get("stage_seconds") or {}
+    stages = summary.stage_seconds
     return {
         "run": record.name,
         "id": record.run_id,
@@ -45,26 +46,26 @@ def run_row(record: RunRecord) -> dict[str, object]:
         "guessing precision": metrics.get("trivial_precision"),
         "oversampling": multipliers_text(multipliers),
         "epochs": config.get("epochs"),
-        "best epoch": summary.get("best_epoch"),
+        "best epoch": summary.best_epoch,
         "profile size": config.get("embedding_dim"),
         "ratings per step": config.get("batch_size"),
         "learning rate": config.get("learning_rate"),
         "threshold": config.get("threshold"),
         "goal": config.get("objective"),
-        "train ratings": summary.get("train_after_rebalance"),
+        "train ratings": summary.train_after_rebalance,
     }
 
 
-def run_dataset(summary: dict[str, object]) -> tuple[str, str | None]:
-    """``(name, key)`` of the data set a run was trained on, from its split summary.
+def run_dataset(summary: RunSummary) -> tuple[str, str | None]:
+    """``(name, key)`` of the data set a run was trained on.
 
-    The app records ``{"name", "key"}`` under ``"dataset"`` (the key finds the data again); runs
-    from elsewhere have no record: ``("data not recorded", None)``.
+    The app records a key with the name (the key finds the data again); the command line records
+    the file's name only; older runs may record nothing: ``("data not recorded", None)``.
     """
-    recorded = summary.get("dataset")
-    if isinstance(recorded, dict):
-        return dataset_label(recorded.get("name")), recorded.get("key")
-    return dataset_label(None), None
+    recorded = summary.dataset
+    if recorded is None:
+        return dataset_label(None), None
+    return dataset_label(recorded.name or None), recorded.key
 
 
 def runs_table(records: Iterable[RunRecord]) -> pd.DataFrame:
