@@ -107,8 +107,8 @@ def latency(visitors: int) -> None:
 
 
 def quality() -> None:
+    import recsys_core as rs
     from recsys_core.data import demo_ratings, load_ratings, split_ratings
-    from recsys_core.pipeline import train_run
 
     print(
         f"{'data':<8} {'test users':>10} {'hit@10 trained':>15} {'hit@10 fold-in':>15} "
@@ -116,7 +116,7 @@ def quality() -> None:
     )
     for label, ratings in (("demo", demo_ratings()), ("dense", load_ratings(DENSE))):
         config = TrainConfig.preset("fast")
-        run = train_run(ratings, config)
+        run = rs.train(ratings, config)
         split = split_ratings(ratings.frame, method=config.split, seed=config.seed)
         trained, folded, overlap = foldin_hits(run, split.train)
         print(

@@ -1,6 +1,6 @@
 """The training objectives side by side: top-10 ranking against "most popular", and rating quality.
 
-For each data set and seed, :func:`recsys_core.pipeline.train_run` (the code path of the CLI and
+For each data set and seed, :func:`recsys_core.train` (the code path of the CLI and
 the app) trains
 
 * ``notebook · rating``: the reference notebook's recipe (embedding 200, batch 64, 7 epochs,
@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # The sweep varies the hybrid weight where epoch_samples reads it.
+import recsys_core as rs  # noqa: E402
 import recsys_core.training._sampling as training  # noqa: E402
 from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.data import (  # noqa: E402
@@ -57,7 +58,6 @@ from recsys_core.data import (  # noqa: E402
     demo_ratings,
     load_ratings,
 )
-from recsys_core.pipeline import train_run  # noqa: E402
 
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"
 SPLITS = {"dense": "random", "demo": "auto"}
@@ -81,7 +81,7 @@ def train_once(ratings: Ratings, preset: str, overrides: dict[str, Any], split: 
     """One run's figures: the model's and the baseline's ranking metrics, AUC, precision, time."""
     config = TrainConfig.preset(preset, split=split, seed=seed, **overrides)
     seconds: list[float] = []
-    run = train_run(ratings, config, on_epoch=lambda report: seconds.append(report.seconds))
+    run = rs.train(ratings, config, on_epoch=lambda report: seconds.append(report.seconds))
     m = run.metrics
     return {
         "model": {key: m["ranking"]["model"][key] for key in RANKING},

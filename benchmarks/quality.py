@@ -1,6 +1,6 @@
 """Model variants next to the classical baseline ladder, on the shared Amazon file and the demo data.
 
-For each data set, every model variant is trained through :func:`recsys_core.pipeline.train_run`
+For each data set, every model variant is trained through :func:`recsys_core.train`
 exactly as ``recsys train`` trains it (the preset's split, seed 42) and scored on its test split
 by :func:`recsys_core.metrics.evaluate_run`; the ladder (most popular, item-kNN, EASE, iALS) is
 fitted on the same run's training pairs, tuned on its validation pairs and scored on its test
@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import recsys_core as rs  # noqa: E402
 from recsys_core.baselines import fit_ladder  # noqa: E402
 from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.data import (  # noqa: E402
@@ -45,7 +46,6 @@ from recsys_core.data import (  # noqa: E402
     demo_ratings,
     load_ratings,
 )
-from recsys_core.pipeline import train_run  # noqa: E402
 
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"
 DEMO_SIZES = {"demo30k": 30_000, "demo100k": 100_000, "demo300k": 300_000}
@@ -82,7 +82,7 @@ def run_dataset(name: str, dense: Path) -> list[dict[str, object]]:
     rows, last = [], None
     for label, (preset, overrides) in VARIANTS.items():
         started = time.perf_counter()
-        run = train_run(ratings, TrainConfig.preset(preset, **overrides))
+        run = rs.train(ratings, TrainConfig.preset(preset, **overrides))
         stages = run.summary.stage_seconds
         blend = run.summary.blend
         note = f"β={blend.weight:g}" if blend else ""

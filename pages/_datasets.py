@@ -198,5 +198,5 @@ def long_tail(key: str, _frame: pd.DataFrame) -> tuple[pd.DataFrame, views.TailS
 
 @st.cache_data(max_entries=16, show_spinner="Splitting the ratings like training will…")
 def train_class_counts(key: str, split: str, seed: int, _frame: pd.DataFrame) -> dict[float, int]:
-    """Rating counts of the training split that ``train_run`` would use (before oversampling)."""
+    """Rating counts of the training split that ``train`` would use (before oversampling)."""
     return split_class_counts(_frame, split, seed)

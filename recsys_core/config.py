@@ -255,6 +255,18 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
+def stars(rating: float) -> str:
+    """``4.0 -> "4★"``, ``3.5 -> "3.5★"``."""
+    return f"{float(rating):g}★"
+
+
+def multipliers_text(multipliers: Mapping[float, float]) -> str:
+    """``{1: 2.5, 2: 3} -> "1★ ×2.5, 2★ ×3"``; factors of 1 are left out (the inverse of
+    :func:`parse_multipliers`, in the app's words)."""
+    parts = [f"{stars(r)} ×{f:g}" for r, f in sorted(multipliers.items()) if float(f) != 1.0]
+    return ", ".join(parts) if parts else "none (every class untouched)"
+
+
 def parse_multipliers(text: str) -> dict[float, float]:
     """Parse ``"1=2.5,2=3,3=2"`` into ``{1.0: 2.5, 2.0: 3.0, 3.0: 2.0}``."""
     result: dict[float, float] = {}

@@ -1,6 +1,6 @@
-"""One training run, end to end: ratings → prepared data (:mod:`recsys_core.data._prepare`) → model →
-history → evaluation. The app and the CLI both call :func:`train_run`; saving is the caller's
-choice."""
+"""One training run, end to end: ratings → prepared data (:func:`recsys_core.data.prepare_data`)
+→ model → history → blend → evaluation. The library's front door (``recsys_core.train``), the app
+and the CLI all call :func:`train`; saving is the caller's choice."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import PreparedData, Ratings, prepare_data
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
-from recsys_core.runs import BlendRecord, DatasetRecord, Run, RunSummary
+from recsys_core.runs import BlendRecord, DatasetRecord, Run, RunSummary, run_name
 from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
 
 RANKING_K = 10
 
 
-def train_run(
+def train(
     ratings: Ratings,
-    config: TrainConfig,
+    config: TrainConfig | None = None,
     *,
     products: pd.DataFrame | None = None,
     name: str | None = None,
@@ -41,7 +41,8 @@ def train_run(
     ratings
         A validated ratings table from :func:`recsys_core.data.ratings.load_ratings`.
     config
-        The recipe (:meth:`TrainConfig.preset`: ``recommended``, ``fast`` or ``notebook``).
+        The recipe; ``None`` is :class:`TrainConfig` ``()``, the recommended one
+        (:meth:`TrainConfig.preset`: ``recommended``, ``fast`` or ``notebook``).
     products
         Optional product table (item, name, category), kept with the run.
     on_epoch, on_progress, should_stop
@@ -57,6 +58,7 @@ def train_run(
         Everything to save, evaluate and recommend without retraining (with the item-kNN blend
         when ``config.neighbours`` > 0); ``summary.stage_seconds``: each stage's time.
     """
+    config = TrainConfig() if config is None else config
     config.validate()
     started = time.perf_counter()
     # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
@@ -145,8 +147,6 @@ def _summary(
 
 def _default_name(config: TrainConfig, ratings: Ratings, result: TrainResult) -> str:
     # Plain words that tell runs apart: the data, the recipe and what differs, how it ended.
-    from recsys_core.app.views import run_name
-
     report = getattr(ratings, "report", None)
     return run_name(
         config,

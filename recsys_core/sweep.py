@@ -8,7 +8,7 @@ Two kinds of sweep answer "what do these multipliers do?":
   ``1 + s * (m - 1)`` (:func:`scale_multipliers`), so 0 is no oversampling, 1 the recipe itself
   and 2 twice its extra copies.
 
-Both train through :func:`recsys_core.pipeline.train_run` (or a stand-in with its signature),
+Both train through :func:`recsys_core.pipeline.train` (or a stand-in with its signature),
 save every run to a :class:`~recsys_core.runs.RunRegistry` and stop between runs when
 ``should_stop()`` says so, keeping the runs already finished; a run that Stop cut short is not
 saved (it would not be comparable with the others). The app runs a sweep as a
@@ -157,10 +157,10 @@ def run_sweep(
     hooks
         ``on_epoch`` / ``on_progress`` for every training.
     train
-        :func:`recsys_core.pipeline.train_run` or a stand-in with its signature.
+        :func:`recsys_core.pipeline.train` or a stand-in with its signature.
     """
     if train is None:
-        from recsys_core.pipeline import train_run as train
+        from recsys_core.pipeline import train
     _check_classes(ratings, points)
     hooks = hooks or TrainerHooks()
     stop = should_stop or (lambda: False)

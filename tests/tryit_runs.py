@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import recsys_core as rs
 from recsys_core.config import TrainConfig
 from recsys_core.data import Ratings, generate_demo
-from recsys_core.pipeline import train_run
 from recsys_core.runs import DatasetRecord, RunRegistry
 
 #: What the app records of its built-in demo data (``pages._datasets.record``): a run trained on
@@ -26,7 +26,7 @@ def save_demo_run(runs_dir: Path, *, full: bool = False, epochs: int = 12) -> st
     demo = generate_demo(**sizes)
     ratings = Ratings.from_frame(demo.ratings, source="built-in demo data")
     config = TrainConfig.preset("fast", epochs=epochs, embedding_dim=16)
-    run = train_run(ratings, config, products=demo.products, name="demo shop · try-it test")
+    run = rs.train(ratings, config, products=demo.products, name="demo shop · try-it test")
     if full:
         run.summary.dataset = DatasetRecord.from_json(DEMO_RECORD)
     return RunRegistry(runs_dir).save(run).run_id

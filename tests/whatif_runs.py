@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+import recsys_core as rs
 from recsys_core.config import TrainConfig
 from recsys_core.data import Ratings, demo_ratings, generate_demo
-from recsys_core.pipeline import train_run
 from recsys_core.runs import Run
 
 N_USERS, N_ITEMS, N_RATINGS = 600, 200, 9000
@@ -24,9 +24,9 @@ def small_products(seed: int = 1) -> pd.DataFrame:
 def notebook_run(ratings: Ratings, **overrides: object) -> Run:
     """The notebook's recipe (rating objective, oversampling), cut to 2 epochs of a small model."""
     settings = {"epochs": 2, "embedding_dim": 32, "batch_size": 256, **overrides}
-    return train_run(ratings, TrainConfig.preset("notebook", **settings))
+    return rs.train(ratings, TrainConfig.preset("notebook", **settings))
 
 
 def fast_run(ratings: Ratings, products: pd.DataFrame | None = None, **overrides: object) -> Run:
     """The fast preset (hybrid objective with sampled negatives), 6 epochs."""
-    return train_run(ratings, TrainConfig.preset("fast", **{"epochs": 6, **overrides}), products=products)
+    return rs.train(ratings, TrainConfig.preset("fast", **{"epochs": 6, **overrides}), products=products)

@@ -138,7 +138,7 @@ class Job(Generic[T]):
 
 
 class TrainFunction(Protocol):
-    """What :class:`TrainingJob` calls to train: :func:`recsys_core.pipeline.train_run` or a stand-in."""
+    """What :class:`TrainingJob` calls to train: :func:`recsys_core.pipeline.train` or a stand-in."""
 
     def __call__(
         self,
@@ -163,7 +163,7 @@ class TrainingJob(Job["Run"]):
     Parameters
     ----------
     ratings
-        The ratings to train on (what ``pipeline.train_run`` takes).
+        The ratings to train on (what ``pipeline.train`` takes).
     config
         The recipe of the run.
     products
@@ -173,7 +173,7 @@ class TrainingJob(Job["Run"]):
     name
         Display name of the run; ``None`` lets the pipeline name it after its settings.
     train
-        ``train_run``-compatible callable (default :func:`recsys_core.pipeline.train_run`).
+        ``train``-compatible callable (default :func:`recsys_core.pipeline.train`).
     dataset
         ``{"name": …, "key": …}`` of the data set, saved in the run's split summary so that its
         pages find the run's own data again, whatever is loaded then.
@@ -203,7 +203,7 @@ class TrainingJob(Job["Run"]):
 
         train = self.train
         if train is None:
-            from recsys_core.pipeline import train_run as train
+            from recsys_core.pipeline import train
         registry = RunRegistry(self.directory)
         run = train(
             self.ratings,

@@ -41,7 +41,7 @@ class SweepJob(Job[list[SweepRecord]]):
     products, directory, dataset, train
         As for :class:`~recsys_core.app.TrainingJob`: the product table, the runs folder, the
         ``{"name", "key"}`` of the data set (saved in every run, so Compare groups them with the
-        data's other runs) and a ``train_run``-compatible callable.
+        data's other runs) and a ``train``-compatible callable.
 
     Attributes
     ----------
@@ -76,7 +76,7 @@ class SweepJob(Job[list[SweepRecord]]):
         """The trainer, wrapped: a fresh history per run and the data set recorded in each run."""
         train = self.train
         if train is None:
-            from recsys_core.pipeline import train_run as train
+            from recsys_core.pipeline import train
 
         def one_run(ratings: Ratings, config: TrainConfig, **options: object) -> Run:
             self.index += 1

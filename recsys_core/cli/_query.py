@@ -20,16 +20,11 @@ if TYPE_CHECKING:
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
-    from recsys_core.baselines import ladder_for
-    from recsys_core.metrics import evaluate_run
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
-    max_users = args.max_users or None
-    result = evaluate_run(run, k=args.k, max_users=max_users)
+    result = run.evaluate(k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines)
     ranking = result["ranking"]
-    if not args.no_baselines:
-        ranking["baselines"] = ladder_for(run, Path(args.run_dir), k=args.k, max_users=max_users)
     if args.json:
         print_json(result, out)
         return 0

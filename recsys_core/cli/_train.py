@@ -57,7 +57,7 @@ def _train_command(
     from functools import partial
 
     from recsys_core.data import load_products, load_ratings
-    from recsys_core.pipeline import train_run
+    from recsys_core.pipeline import train
     from recsys_core.progress import ProgressBar
     from recsys_core.runs import RunRegistry, save_run
 
@@ -102,7 +102,7 @@ def _train_command(
     def on_progress(epoch: int, done: int, total: int) -> None:
         bar.update(f"epoch {epoch}", done, total)
 
-    run = train_run(
+    run = train(
         ratings, config, products=products, on_epoch=on_epoch, on_progress=on_progress,
         trainer=trainer, evaluate=main_rank,
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """From a ratings frame and a recipe to the arrays training and evaluation need.
 
 :func:`prepare_data` is the one place that splits the ratings, fits the id map, oversamples the
-training split and encodes everything (:func:`recsys_core.pipeline.train_run` then builds and
+training split and encodes everything (:func:`recsys_core.pipeline.train` then builds and
 trains the model); :func:`train_class_counts` answers the Balance page's question, "which
 classes would training see?", with the same split.
 """

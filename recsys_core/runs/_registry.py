@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from recsys_core.errors import RecsysError
-from recsys_core.runs._run import Run, load_run, read_run_summary, save_run
+from recsys_core.runs._folder import load_run, read_run_summary, save_run
+from recsys_core.runs._run import Run
 from recsys_core.runs._staging import STALE_SECONDS, new_trash_name, recover
 from recsys_core.runs._staging import TEMP_PREFIX as TEMP_PREFIX  # re-exported for callers
 from recsys_core.runs._summary import RunSummary

@@ -1,32 +1,12 @@
-"""A trained run, in memory and on disk.
-
-A saved run is a folder that anyone can load without running code from it:
-
-============================  ===============================================================
-``manifest.json``             format name and version, run metadata, sha256 of every file
-``config.json``               the :class:`~recsys_core.config.TrainConfig`
-``history.json``              one object per epoch (losses, validation metrics, speed)
-``metrics.json``              test-split metrics (classification + ranking)
-``class_counts.json``         ratings per class before and after oversampling
-``split.json``                the split summary
-``model.safetensors``         the NCF weights (safetensors: tensors only, no pickle)
-``ids.npz``                   user and item ids in code order (string arrays, no pickle)
-``pairs.npz``                 seen (train + validation) pairs, test pairs, item popularity
-``products.parquet``          optional product table (item, name, category)
-``neighbours.npz``            optional item-kNN blend: similarity (CSR arrays) and its weight
-============================  ===============================================================
-
-The folder is written under a temporary sibling name and renamed into place, so a crash or a
-full disk never leaves a half-written run where a good one was. :func:`load_run` checks every
-checksum first and names the file that is missing, modified or truncated.
-"""
+"""A trained run in memory: :class:`Run`, everything one training produced, and the front door's
+methods on it (evaluate, recommend, recommend_new, similar_items, save). The methods are thin: each
+calls the one implementation the command line and the app call too."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,58 +15,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
-from safetensors import SafetensorError
-from safetensors.torch import save_file
 
+from recsys_core.baselines import ladder_for
 from recsys_core.config import TrainConfig
-from recsys_core.data import IdMap
+from recsys_core.data import IdMap, Ratings
 from recsys_core.errors import RecsysError
+from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF, Blend
-from recsys_core.runs._arrays import (
-    PAIR_ARRAYS,
-    check_codes,
-    id_check,
-    load_blend,
-    load_model,
-    pairs_check,
-    save_blend,
-)
-from recsys_core.runs._files import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    NEIGHBOURS_FILE,
-    PRODUCTS_FILE,
-    REQUIRED_FILES,
-    file_sha256,
-    load_npz,
-    read_json_of,
-    read_manifest,
-    verify_files,
-    write_json,
-)
-from recsys_core.runs._staging import (
-    MAX_RUN_NAME_BYTES,
-    NEW_RUN,
-    TEMP_PREFIX,
-    begin,
-    check_run_destination,
-    recover,
-    swap_in,
-)
 from recsys_core.runs._summary import RunSummary
-from recsys_core.topn import build_seen_matrix
+from recsys_core.topn import build_seen_matrix, recommend, recommend_visitors, similar_items
 
-__all__ = [
-    "FORMAT_NAME",
-    "FORMAT_VERSION",
-    "MAX_RUN_NAME_BYTES",
-    "TEMP_PREFIX",
-    "Run",
-    "check_run_destination",
-    "load_run",
-    "read_run_summary",
-    "save_run",
-]
+__all__ = ["Run"]
 
 
 @dataclass(eq=False)
@@ -154,6 +93,9 @@ class Run:
     duration_seconds: float = 0.0
     message: str = ""
     blend: Blend | None = None
+    #: The folder the run was saved to or loaded from (``None`` until then): the baseline
+    #: ladder is cached there.
+    path: Path | None = field(default=None, init=False, repr=False)
     _seen: sp.csr_matrix | None = field(default=None, init=False, repr=False)
     _rated: sp.csr_matrix | None = field(default=None, init=False, repr=False)
     _product_columns: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
@@ -252,6 +194,72 @@ class Run:
             }
         return self._product_columns
 
+    # -- the front door: what people do with a run, each a thin call of the one implementation --
+
+    def evaluate(
+        self, *, k: int = 10, max_users: int | None = 20_000, baselines: bool = True
+    ) -> dict[str, Any]:
+        """Test metrics next to the baseline ladder: the object ``recsys evaluate --json`` prints.
+
+        Parameters
+        ----------
+        k
+            List length of the ranking metrics.
+        max_users
+            Rank a seeded sample of this many test customers (``None``: all of them).
+        baselines
+            Fit (or read from :attr:`path`'s cache) most popular, item-kNN, EASE and iALS on the
+            run's own training split and add them under ``["ranking"]["baselines"]``.
+        """
+        result = evaluate_run(self, k=k, max_users=max_users)
+        if baselines:
+            result["ranking"]["baselines"] = ladder_for(self, self.path, k=k, max_users=max_users)
+        return result
+
+    def recommend(self, user_id: str, n: int = 10, *, exclude_test: bool = False) -> pd.DataFrame:
+        """Top-``n`` products ``user_id`` has not rated, best first: ``rank, item, score`` (+ ``name,
+        category`` with a product table). An unknown customer gets the most popular products;
+        ``table.attrs["message"]`` says which list it is, ``attrs["known_user"]`` whether personal."""
+        answer = recommend(self, user_id, n, exclude_test=exclude_test)
+        table = answer.table
+        table.attrs.update(message=answer.message, known_user=answer.known_user)
+        return table
+
+    def recommend_new(
+        self, visitors: pd.DataFrame | Ratings, n: int = 10, *, explain: bool = True
+    ) -> pd.DataFrame:
+        """Top-``n`` for customers the model never saw, from their ratings (``user, item, rating``),
+        folded into the trained model without retraining.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``user, rank, item, score`` (+ ``name, category``) and ``because`` (the visitor's rated
+            products that add most to each score), visitors in order of first appearance. A
+            visitor with no product known to the run gets the most popular products
+            (``attrs["fallback"]`` lists them); ``attrs["ignored"]`` counts unknown products per visitor.
+        """
+        frame = visitors.frame if isinstance(visitors, Ratings) else visitors
+        answers = recommend_visitors(self, frame, n, explain=explain)
+        tables = [answer.table.assign(user=answer.user) for answer in answers]
+        columns = ["user", *(tables[0].columns.drop("user") if tables else ("rank", "item", "score"))]
+        table = pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+        table.attrs.update(
+            fallback=[a.user for a in answers if a.fallback], ignored={a.user: a.ignored for a in answers}
+        )
+        return table
+
+    def similar_items(self, item_id: str, n: int = 10) -> pd.DataFrame:
+        """The ``n`` products whose profiles point most nearly the same way as ``item_id``'s:
+        ``item, similarity`` (cosine) (+ ``name, category``), the product itself left out."""
+        return similar_items(self, item_id, n)
+
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the run to the folder ``directory`` (see :func:`~recsys_core.runs.save_run`)."""
+        from recsys_core.runs._folder import save_run  # the folder format builds on this class
+
+        return save_run(self, directory, overwrite=overwrite)
+
 
 def _record(entry: object) -> dict[str, Any]:
     if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
@@ -259,265 +267,3 @@ def _record(entry: object) -> dict[str, Any]:
     if isinstance(entry, dict):
         return dict(entry)
     raise RecsysError(f"A history entry must be an EpochReport or a dict, not {type(entry).__name__}.")
-
-
-# -- saving -----------------------------------------------------------------------------------
-
-
-def _compact_codes(codes: np.ndarray) -> np.ndarray:
-    # Codes fit int32 for any realistic catalogue: half the bytes on disk.
-    if len(codes) == 0 or (codes.min() >= np.iinfo(np.int32).min and codes.max() <= np.iinfo(np.int32).max):
-        return codes.astype(np.int32)
-    return codes
-
-
-def _write_products(run: Run, path: Path) -> None:
-    products = run.products.copy()
-    for column in products.columns:
-        if column in ("item", "name", "category"):
-            products[column] = products[column].astype(str)
-    products.to_parquet(path, index=False)
-
-
-def _write_weights(run: Run, path: Path) -> None:
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
-    save_file(
-        state,
-        str(path),
-        metadata={
-            "n_users": str(run.model.n_users),
-            "n_items": str(run.model.n_items),
-            "embedding_dim": str(run.model.embedding_dim),
-        },
-    )
-
-
-def _write_pairs(run: Run, path: Path) -> None:
-    np.savez(
-        path,
-        seen_users=_compact_codes(run.seen_users),
-        seen_items=_compact_codes(run.seen_items),
-        test_users=_compact_codes(run.test_users),
-        test_items=_compact_codes(run.test_items),
-        test_ratings=run.test_ratings,
-        popularity=np.asarray(run.popularity),
-    )
-
-
-def _manifest(run: Run, folder: Path, files: list[str]) -> dict[str, Any]:
-    return {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "name": run.name,
-        "created_at": run.created_at,
-        "duration_seconds": run.duration_seconds,
-        "message": run.message,
-        "rating_min": run.rating_min,
-        "rating_max": run.rating_max,
-        "model": {
-            "n_users": run.model.n_users,
-            "n_items": run.model.n_items,
-            "embedding_dim": run.model.embedding_dim,
-        },
-        "files": {
-            name: {"sha256": file_sha256(folder / name), "bytes": (folder / name).stat().st_size}
-            for name in files
-        },
-    }
-
-
-def _write_files(run: Run, folder: Path, target: Path) -> None:
-    """Write every file of ``run`` into ``folder``; a failed write names the file (for ``target``)."""
-    steps: list[tuple[str, Callable[[Path], None]]] = [
-        ("config.json", lambda p: write_json(p, run.config.to_dict())),
-        ("history.json", lambda p: write_json(p, run.history)),
-        ("metrics.json", lambda p: write_json(p, run.metrics)),
-        (
-            "class_counts.json",
-            lambda p: write_json(p, {"before": run.class_counts_before, "after": run.class_counts_after}),
-        ),
-        ("split.json", lambda p: write_json(p, run.summary.to_json())),
-        ("model.safetensors", lambda p: _write_weights(run, p)),
-        ("ids.npz", lambda p: np.savez_compressed(p, **run.id_map.to_arrays())),
-        ("pairs.npz", lambda p: _write_pairs(run, p)),
-    ]
-    files = list(REQUIRED_FILES)
-    if run.products is not None:
-        steps.append((PRODUCTS_FILE, lambda p: _write_products(run, p)))
-        files.append(PRODUCTS_FILE)
-    if run.blend is not None:
-        steps.append((NEIGHBOURS_FILE, lambda p: save_blend(run.blend, p)))
-        files.append(NEIGHBOURS_FILE)
-    # The manifest is written last: a folder without one was never finished.
-    steps.append(("manifest.json", lambda p: write_json(p, _manifest(run, folder, files))))
-    for name, write in steps:
-        try:
-            write(folder / name)
-        except (OSError, SafetensorError) as exc:
-            # safetensors reports a full disk as its own error type, with the OS error inside.
-            reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
-            raise RecsysError(
-                f"Cannot save the run to {target}: writing {name} failed ({reason}). Is the disk full? "
-                "The previous contents of the folder are unchanged."
-            ) from None
-
-
-def save_run(run: Run, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write ``run`` to the folder ``directory`` (created) and return its path.
-
-    The files are written to a hidden staging folder beside it first and renamed into place, so
-    ``directory`` holds either the previous complete run or the new complete run, never a mix.
-
-    Parameters
-    ----------
-    overwrite
-        Replace ``directory`` when it already holds a saved run. A non-empty folder that is not a
-        saved run is never replaced, whatever ``overwrite`` says.
-    """
-    target = Path(directory)
-    check_run_destination(target, overwrite)
-    parent = target.absolute().parent
-    staging: Path | None = None
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = begin(parent, target.name)
-        _write_files(run, staging / NEW_RUN, target)
-        swap_in(staging, target)
-    except OSError as exc:
-        raise RecsysError(f"Cannot save the run to {target}: {exc.strerror or exc}.") from None
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-    return target
-
-
-# -- loading ----------------------------------------------------------------------------------
-
-
-def _open_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest, after repairing a save to this folder that was killed mid-overwrite."""
-    try:
-        if not folder.exists():
-            recover(folder.absolute().parent)
-    except OSError:
-        pass  # read_manifest says what is wrong with the folder
-    return read_manifest(folder)
-
-
-def read_run_summary(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    """What a list of runs needs, read from the small JSON files only (no weights, no arrays).
-
-    Returns
-    -------
-    dict
-        ``name, created_at, duration_seconds, message, config`` (``TrainConfig.to_dict()``),
-        ``metrics``, ``summary`` (:class:`RunSummary`) and ``class_counts`` (``{"before": {...},
-        "after": {...}}`` with string keys), after checking those files' checksums.
-
-    Raises
-    ------
-    RecsysError
-        For anything wrong with the folder, including files that are not JSON objects.
-    """
-    folder = Path(directory)
-    try:
-        manifest = _open_manifest(folder)
-        names = ("config.json", "metrics.json", "split.json", "class_counts.json")
-        verify_files(folder, manifest["files"], names)
-        config, metrics, summary, counts = (read_json_of(folder, name, dict) for name in names)
-    except OSError as exc:
-        raise RecsysError(f"The run {folder} cannot be read ({exc.strerror or exc}).") from None
-    return {
-        "name": str(manifest.get("name", folder.name)),
-        "created_at": str(manifest.get("created_at", "")),
-        "duration_seconds": manifest.get("duration_seconds"),
-        "message": str(manifest.get("message") or ""),
-        "config": config,
-        "metrics": metrics,
-        "summary": RunSummary.from_json(summary),
-        "class_counts": counts,
-    }
-
-
-def load_run(directory: str | os.PathLike[str]) -> Run:
-    """Read a run written by :func:`save_run`, after checking every file against the manifest.
-
-    Nothing in the folder is executed: weights come from safetensors, arrays from ``.npz`` read
-    with ``allow_pickle=False``, the rest from JSON and Parquet. Every size a file declares is
-    checked against the file and a bound before anything is allocated from it.
-
-    Raises
-    ------
-    RecsysError
-        When the folder or a file is missing or unreadable, a file was modified or truncated, the
-        format version is not this reader's, or the contents do not fit together.
-    """
-    folder = Path(directory)
-    try:
-        return _load_checked(folder)
-    except RecursionError as exc:  # belt and braces: JSON depth is bounded before parsing
-        raise RecsysError(f"The run in {folder} nests its data too deeply ({exc}); it is damaged.") from None
-    except OSError as exc:
-        name = Path(exc.filename).name if exc.filename else "a file"
-        raise RecsysError(f"{name} in the run {folder} cannot be read ({exc.strerror or exc}).") from None
-
-
-def _load_checked(folder: Path) -> Run:
-    manifest = _open_manifest(folder)
-    verify_files(folder, manifest["files"])
-    config_data, metrics, counts, split_summary = (
-        read_json_of(folder, name, dict)
-        for name in ("config.json", "metrics.json", "class_counts.json", "split.json")
-    )
-    history = read_json_of(folder, "history.json", list)
-    try:
-        config = TrainConfig.from_dict(config_data)
-    except (TypeError, ValueError, OverflowError) as exc:  # RecsysError is a ValueError
-        raise RecsysError(f"config.json in the run {folder} holds unusable settings ({exc}).") from exc
-    model = load_model(folder, manifest)
-    n_users, n_items = model.n_users, model.n_items
-    ids = load_npz(folder, "ids.npz", ("users", "items"), id_check(folder, n_users, n_items))
-    pairs = load_npz(folder, "pairs.npz", PAIR_ARRAYS, pairs_check(folder, n_items))
-    id_map = IdMap.from_arrays(ids["users"], ids["items"])
-    if (id_map.n_users, id_map.n_items) != (n_users, n_items):
-        raise RecsysError(
-            f"ids.npz in the run {folder} lists {id_map.n_users} users and {id_map.n_items} items but the "
-            f"model has {n_users} x {n_items}; the run is damaged."
-        )
-    check_codes(folder, pairs, n_users, n_items)
-    blend = load_blend(folder, n_items) if NEIGHBOURS_FILE in manifest["files"] else None
-    products = None
-    if PRODUCTS_FILE in manifest["files"]:
-        try:
-            products = pd.read_parquet(folder / PRODUCTS_FILE)
-        except (OSError, ValueError) as exc:
-            raise RecsysError(f"{PRODUCTS_FILE} in the run {folder} cannot be read ({exc}).") from exc
-    try:
-        return Run(
-            name=str(manifest.get("name", folder.name)),
-            created_at=str(manifest.get("created_at", "")),
-            config=config,
-            id_map=id_map,
-            model=model,
-            history=list(history),
-            class_counts_before=counts["before"],
-            class_counts_after=counts["after"],
-            metrics=metrics,
-            summary=RunSummary.from_json(split_summary),
-            seen_users=pairs["seen_users"],
-            seen_items=pairs["seen_items"],
-            test_users=pairs["test_users"],
-            test_items=pairs["test_items"],
-            test_ratings=pairs["test_ratings"],
-            popularity=pairs["popularity"],
-            rating_min=float(manifest["rating_min"]),
-            rating_max=float(manifest["rating_max"]),
-            products=products,
-            duration_seconds=float(manifest.get("duration_seconds") or 0.0),
-            message=str(manifest.get("message") or ""),
-            blend=blend,
-        )
-    except RecsysError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise RecsysError(f"The run in {folder} is missing a field ({exc}); it is damaged.") from exc

@@ -15,8 +15,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from whatif_runs import small_ratings
 
+import recsys_core as rs
 from recsys_core.config import TrainConfig
-from recsys_core.pipeline import train_run
 from recsys_core.runs import RunRegistry
 from recsys_core.settings import RUNS_DIR_ENV
 
@@ -99,7 +99,7 @@ def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str
     ratings = small_ratings()
     ids = []
     for preset, data in [("notebook", ratings), ("fast", ratings), ("fast", small_ratings(seed=2))]:
-        run = train_run(data, TrainConfig.preset(preset, **TINY), name=f"{preset} run")
+        run = rs.train(data, TrainConfig.preset(preset, **TINY), name=f"{preset} run")
         ids.append(registry.save(run).run_id)
     return folder, ids
 

@@ -21,16 +21,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _train_runs(folder: Path) -> None:
+    import recsys_core as rs
     from recsys_core.config import TrainConfig
     from recsys_core.data import demo_ratings
-    from recsys_core.pipeline import train_run
     from recsys_core.runs import DatasetRecord, RunRegistry
 
     ratings = demo_ratings(n_users=1500, n_items=500, n_ratings=30_000, seed=5)
     registry = RunRegistry(folder)
     data = DatasetRecord(name="demo shop sample", key="demo-sample")
     for preset, epochs in [("fast", 6), ("notebook", 3)]:
-        run = train_run(ratings, TrainConfig.preset(preset, epochs=epochs), name=f"{preset} recipe")
+        run = rs.train(ratings, TrainConfig.preset(preset, epochs=epochs), name=f"{preset} recipe")
         run.summary.dataset = data
         registry.save(run)
 

@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import CliRunner
 
+import recsys_core as rs
 from recsys_core.baselines import (
     EASE,
     LADDER_FILE,
@@ -23,7 +24,6 @@ from recsys_core.baselines import (
 from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings
 from recsys_core.metrics import PER_USER_METRICS, per_user_topk_metrics, topk_metrics
-from recsys_core.pipeline import train_run
 from recsys_core.runs import Run, save_run
 from recsys_core.topn import build_seen_matrix
 
@@ -33,7 +33,7 @@ MODEL_KEYS = {"ndcg_at_k", "hit_rate_at_k", "precision_at_k", "recall_at_k", "co
 @pytest.fixture(scope="module")
 def small_run() -> Run:
     ratings = demo_ratings(n_users=400, n_items=150, n_ratings=6000, seed=3)
-    return train_run(ratings, TrainConfig.preset("fast", epochs=2))
+    return rs.train(ratings, TrainConfig.preset("fast", epochs=2))
 
 
 def test_standard_errors_are_the_spread_of_per_user_values() -> None:

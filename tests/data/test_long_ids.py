@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import recsys_core as rs
 from recsys_core.config import TrainConfig
 from recsys_core.data import MAX_ID_LENGTH, IdMap, load_ratings
 from recsys_core.errors import RecsysError
-from recsys_core.pipeline import train_run
 
 ROOT = Path(__file__).resolve().parents[2]
 RATINGS = "UserID,ProductID,Rating\n"
@@ -91,7 +91,7 @@ def test_a_0_1_scale_counts_1_as_liked_and_says_so(tmp_path: Path) -> None:
     path.write_text(RATINGS + "\n".join(rows) + "\n")
     ratings = load_ratings(path)
     assert ratings.summary()["likes_it_from"] == "1"
-    run = train_run(ratings, TrainConfig.preset("fast", epochs=1))
+    run = rs.train(ratings, TrainConfig.preset("fast", epochs=1))
     assert run.config.positive_rating == 1.0
     assert 0 < run.metrics["positive_share"] < 1 and run.metrics["positive_rating"] == 1.0
 

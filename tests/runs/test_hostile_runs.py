@@ -242,7 +242,7 @@ def test_runs_command_lists_broken_runs(tmp_path: Path, run_cli) -> None:
 BOMB_SCRIPT = """
 import resource, sys
 from recsys_core.errors import RecsysError
-from recsys_core.runs._run import load_run
+from recsys_core.runs import load_run
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
     load_run(sys.argv[1])

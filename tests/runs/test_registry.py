@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+import recsys_core as rs
 from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings
 from recsys_core.errors import RecsysError
-from recsys_core.pipeline import train_run
 from recsys_core.runs import TEMP_PREFIX, RunRegistry, load_run
 
 SMALL_TRAIN = ["--preset", "fast", "--epochs", "1", "--dim", "8", "--quiet"]
@@ -24,7 +24,7 @@ SMALL_TRAIN = ["--preset", "fast", "--epochs", "1", "--dim", "8", "--quiet"]
 @pytest.fixture(scope="module")
 def small_run():
     ratings = demo_ratings(n_users=200, n_items=120, n_ratings=3000, seed=3)
-    return train_run(ratings, TrainConfig.preset("fast", epochs=1, embedding_dim=8))
+    return rs.train(ratings, TrainConfig.preset("fast", epochs=1, embedding_dim=8))
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from safetensors import SafetensorError
 from recsys_core.config import TrainConfig
 from recsys_core.errors import RecsysError
 from recsys_core.runs import MAX_RUN_NAME_BYTES, RunRegistry, check_run_destination, load_run, save_run
+from recsys_core.runs import _folder as runs_module
 from recsys_core.runs import _registry as registry_module
-from recsys_core.runs import _run as runs_module
 from recsys_core.runs import _staging as run_staging
 
 

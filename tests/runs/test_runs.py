@@ -19,7 +19,7 @@ from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
 from recsys_core.runs import FORMAT_VERSION, Run, load_run, read_run_summary, save_run
 from recsys_core.runs import _files as run_files
-from recsys_core.runs import _run as runs_module
+from recsys_core.runs import _folder as runs_module
 from recsys_core.topn import recommend
 
 

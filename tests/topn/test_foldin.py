@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import torch
 
+import recsys_core as rs
 from recsys_core.cli import main
 from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings, generate_demo, split_ratings
 from recsys_core.errors import RecsysError
-from recsys_core.pipeline import train_run
 from recsys_core.runs import save_run
 from recsys_core.topn import (
     explain_user,
@@ -33,7 +33,7 @@ SIZE = {"n_users": 800, "n_items": 300, "n_ratings": 16_000, "seed": 7}
 def trained():
     ratings = demo_ratings(**SIZE)
     config = TrainConfig.preset("fast", epochs=8)
-    run = train_run(ratings, config, products=generate_demo(**SIZE).products)
+    run = rs.train(ratings, config, products=generate_demo(**SIZE).products)
     split = split_ratings(ratings.frame, method=config.split, seed=config.seed)
     return run, split.train[["user", "item", "rating"]]
 
@@ -43,7 +43,7 @@ def softmax_trained():
     """A run of the ``softmax`` objective (the ``recommended`` preset, fewer epochs)."""
     ratings = demo_ratings(**SIZE)
     config = TrainConfig.preset("recommended", embedding_dim=32, epochs=12)
-    run = train_run(ratings, config)
+    run = rs.train(ratings, config)
     split = split_ratings(ratings.frame, method=config.split, seed=config.seed)
     return run, split.train[["user", "item", "rating"]]
 

@@ -18,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
+import recsys_core as rs
 import recsys_core.training as training
 from recsys_core.config import OBJECTIVES, PRESETS, TrainConfig
 from recsys_core.data import TrainingData, demo_ratings, write_demo_csv
 from recsys_core.errors import RecsysError
 from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, NCF
-from recsys_core.pipeline import train_run
 from recsys_core.runs import load_run, save_run
 from recsys_core.training import NegativeSampler, epoch_samples, fit_rating_head, train_model
 
@@ -235,7 +235,7 @@ def demo_runs() -> dict:
     # 1,500 users, 500 products, 30,000 ratings; leave-last-out split (the demo has dates).
     ratings = demo_ratings(1500, 500, 30_000, seed=0)
     return {
-        objective: train_run(ratings, TrainConfig.preset("fast", objective=objective, seed=0))
+        objective: rs.train(ratings, TrainConfig.preset("fast", objective=objective, seed=0))
         for objective in OBJECTIVES
     }
 

@@ -33,7 +33,7 @@ from recsys_core.app.views._ladder import (
     ladder_scores,
     skipped_sentences,
 )
-from recsys_core.app.views._names import closest_preset, dataset_label, run_name, unique_labels
+from recsys_core.app.views._names import unique_labels
 from recsys_core.app.views._popularity import (
     bucket_label,
     popularity_chart_data,
@@ -77,6 +77,7 @@ from recsys_core.app.views._visitor import (
     stars_to_rating,
     visitor_frame,
 )
+from recsys_core.runs import closest_preset, dataset_label, run_name
 
 __all__ = [
     "COMPARED_MEASURES",

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from recsys_core.app.views._names import dataset_label
 from recsys_core.app.views._text import multipliers_text
+from recsys_core.runs import dataset_label
 
 if TYPE_CHECKING:  # the registry pulls in torch; these helpers only read a record's fields
     from recsys_core.runs import RunRecord, RunSummary

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
+
+from recsys_core.config import multipliers_text, stars
+
+__all__ = ["multipliers_text", "percent", "stars"]
 
 
 def percent(share: float | None, digits: int = 0) -> str:
@@ -15,14 +17,3 @@ def percent(share: float | None, digits: int = 0) -> str:
     if share is None or not np.isfinite(share):
         return "n/a"
     return f"{100 * share:.{digits}f} %"
-
-
-def stars(rating: float) -> str:
-    """``4.0 -> "4★"``, ``3.5 -> "3.5★"``."""
-    return f"{float(rating):g}★"
-
-
-def multipliers_text(multipliers: Mapping[float, float]) -> str:
-    """``{1: 2.5, 2: 3} -> "1★ ×2.5, 2★ ×3"``; factors of 1 are left out."""
-    parts = [f"{stars(r)} ×{f:g}" for r, f in sorted(multipliers.items()) if float(f) != 1.0]
-    return ", ".join(parts) if parts else "none (every class untouched)"
