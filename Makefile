@@ -29,14 +29,17 @@ chromium:
 # or browser (Chromium); see the markers in pyproject.toml.
 quick: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -m "not slow and not browser"
 
 test: lint chromium
 	$(PY) -m pytest
 
+# Style (ruff), then the layering contracts of pyproject.toml's [tool.importlinter] (import-linter).
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
