@@ -3,7 +3,7 @@
 Most popular < item-kNN < EASE / iALS on binary implicit feedback (every observed rating is an
 interaction). Each is a :class:`Scorer` (``fit(train) -> self``, ``score(users) -> float32
 block``); :func:`top_k_scored` masks seen items and takes the top k with the contract of
-``recsys_core.metrics._evaluation.top_unseen``; :func:`tune` picks hyper-parameters on validation.
+``recsys_core.topn.top_unseen``; :func:`tune` picks hyper-parameters on validation.
 """
 
 import lazy_loader

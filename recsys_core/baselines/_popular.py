@@ -16,7 +16,7 @@ class MostPopular:
 
     Scores are tie-free ranks (``n_items`` for the most popular down to 1), ties in the count
     going to the lower item code, as :func:`recsys_core.metrics._evaluation.popularity_order`: so its
-    top-k lists equal those of ``evaluation.top_popular_unseen``. ``counts_`` holds the counts.
+    top-k lists equal those of ``recsys_core.topn.top_popular_unseen``. ``counts_`` holds the counts.
     """
 
     name = "most popular"

@@ -1,6 +1,6 @@
 """Top-k of any :class:`~recsys_core.baselines.Scorer`, seen items masked.
 
-Same contract as ``recsys_core.metrics._evaluation.top_unseen`` for the model, so the baselines go
+Same contract as ``recsys_core.topn.top_unseen`` for the model, so the baselines go
 through the very same ranking-metric code: ``topk_metrics(lambda rows:
 top_k_scored(scorer, rows, seen, k), ...)``.
 """

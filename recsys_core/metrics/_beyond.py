@@ -1,7 +1,7 @@
 """Beyond accuracy: what a recommender shows, whatever it hits.
 
 Pure functions over top-k item lists (``n_users x k`` item codes, best first, ``-1`` padded, as
-``recsys_core.metrics._evaluation.top_unseen`` returns them) and the training popularity of each item:
+``recsys_core.topn.top_unseen`` returns them) and the training popularity of each item:
 
 * catalogue coverage@k: share of the catalogue in anyone's top k;
 * novelty@k: mean ``-log2`` of the recommended products' popularity share (their share of all

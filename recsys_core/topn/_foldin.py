@@ -54,7 +54,7 @@ the loss is convex in ``θ`` and Newton converges in 4 steps. Speed (``benchmark
 one visitor with 6-50 ratings, profile + ranking + top 10 + explanations, median 60 ms, p95
 94 ms, against 39 / 52 ms for :func:`recsys_core.topn.recommend` of a trained customer
 (ranking only) in the same process; the prior is built once per run (1.4-2 s). Explanations on
-the demo data (``tests/test_foldin.py``, 290 suggestions): removing the top explaining product
+the demo data (``tests/topn/test_foldin.py``, 290 suggestions): removing the top explaining product
 lowered the suggestion's score in 100 % of cases, and more than removing a random other rated
 product in 100 %.
 """
@@ -486,7 +486,7 @@ def recommend_visitors(
 def explain_user(
     run: Run, user_id: str, n: int = 10, *, ratings: pd.DataFrame | None = None
 ) -> VisitorRecommendations:
-    """A trained customer's usual list (:func:`recommend.recommend`) with ``because`` added.
+    """A trained customer's usual list (:func:`recsys_core.topn.recommend`) with ``because`` added.
 
     The shares come from folding in the customer's own train and validation products, whose
     logit split is exact (module docstring); the list and scores stay the trained model's.

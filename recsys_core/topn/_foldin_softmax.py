@@ -24,7 +24,7 @@ import torch
 
 from recsys_core.model import SOFTMAX_L2
 
-#: Newton steps from ``p = 0``. On the softmax run of tests/test_foldin.py (100 customers' own
+#: Newton steps from ``p = 0``. On the softmax run of tests/topn/test_foldin.py (100 customers' own
 #: products) the largest gradient norm falls from 294 (at 0) to 17 after 4 steps, 2e-5 after 6
 #: and 1e-13 after 8: the first steps are long, then convergence is quadratic.
 SOFTMAX_NEWTON_STEPS = 6

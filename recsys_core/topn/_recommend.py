@@ -49,7 +49,7 @@ class Recommendations:
 
     @property
     def items(self) -> pd.DataFrame:
-        """Alias of :attr:`table`: the name docs/architecture.md uses (and tests/test_recommend.py)."""
+        """Alias of :attr:`table`: the name docs/architecture.md uses (and tests/topn/test_recommend.py)."""
         return self.table
 
 

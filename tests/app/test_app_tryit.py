@@ -1,5 +1,5 @@
 """Issue 14 in the app: Try it yourself (fold-in) and the Recommend page's "because" lines and
-similar products (AppTest; the browser test is tests/test_e2e_tryit.py); and their view helpers."""
+similar products (AppTest; the browser test is tests/app/test_e2e_tryit.py); and their view helpers."""
 
 from __future__ import annotations
 

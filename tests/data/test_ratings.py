@@ -854,7 +854,7 @@ def test_memory_budget_must_be_a_positive_number_of_bytes(bad):
 
 
 # ---------------------------------------------------------------------------------------------
-# Hostile input that the corpus (tests/test_corpus.py) does not cover
+# Hostile input that the corpus (tests/data/test_corpus.py) does not cover
 # ---------------------------------------------------------------------------------------------
 
 

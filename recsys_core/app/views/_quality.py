@@ -22,7 +22,7 @@ def _number(value: float | None) -> float:
 def classification_sentences(metrics: Metrics) -> list[str]:
     """Plain-language reading of precision, recall and AUC against guessing.
 
-    ``metrics`` has the keys of ``evaluation.classification_metrics``.
+    ``metrics`` has the keys of ``recsys_core.metrics.classification_metrics``.
     """
     precision = _number(metrics.get("precision"))
     trivial = _number(metrics.get("trivial_precision"))

@@ -65,7 +65,7 @@ def headline_sentence(
 def tradeoff_sentence(metrics: Metrics, reference: Metrics, what: str = "these settings") -> str | None:
     """When precision rises while recall falls: say it is the threshold moving, not a better model.
 
-    ``metrics`` and ``reference`` have the keys of ``evaluation.classification_metrics`` (the
+    ``metrics`` and ``reference`` have the keys of ``recsys_core.metrics.classification_metrics`` (the
     run and a comparable run on the same data). ``None`` when there is no such trade.
     """
     keys = ("precision", "recall")
