@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from recsys_core.charts import stars
+
 
 def percent(share: float | None, digits: int = 0) -> str:
     """``0.8612 -> "86 %"`` (the space is the house style of the app's sentences).
@@ -15,11 +17,6 @@ def percent(share: float | None, digits: int = 0) -> str:
     if share is None or not np.isfinite(share):
         return "n/a"
     return f"{100 * share:.{digits}f} %"
-
-
-def stars(rating: float) -> str:
-    """``4.0 -> "4★"``, ``3.5 -> "3.5★"``."""
-    return f"{float(rating):g}★"
 
 
 def multipliers_text(multipliers: Mapping[float, float]) -> str:
