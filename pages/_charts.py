@@ -1,22 +1,21 @@
-"""The app's Altair charts: one function per chart, fed by the frames of :mod:`recsys_core.app.views`."""
+"""The app's own Altair charts: one function per chart, fed by the frames of :mod:`recsys_core.app.views`.
+
+The charts the HTML report draws too (class mix, training history, the ladder, run diffs, the
+popularity curve) are in :mod:`recsys_core.charts`; the pages import those from there.
+"""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-#: Colours shared by the charts: "before"/training in grey-blue, "after"/validation in blue.
-BLUE, GREY, ORANGE, GREEN = "#2563eb", "#94a3b8", "#f59e0b", "#16a34a"
-
-
-def _rating_axis(labels: list[str]) -> alt.X:
-    return alt.X("label:N", title="Rating", sort=labels, axis=alt.Axis(labelAngle=0, labelFontSize=13))
+from recsys_core.charts import BLUE, GREEN, GREY, ORANGE, QUALITY_MEASURES, rating_axis
 
 
 def rating_bars(dist: pd.DataFrame) -> alt.Chart:
     labels = dist.sort_values("rating")["label"].tolist()
     base = alt.Chart(dist).encode(
-        x=_rating_axis(labels),
+        x=rating_axis(labels),
         y=alt.Y("count:Q", title="Ratings", axis=alt.Axis(format=",.0f")),
         tooltip=[
             alt.Tooltip("label:N", title="Rating"),
@@ -46,73 +45,6 @@ def long_tail_chart(points: pd.DataFrame) -> alt.Chart:
             ],
         )
         .properties(height=300)
-    )
-
-
-def class_mix_chart(mix: pd.DataFrame) -> alt.Chart:
-    order = ["before", "after"]
-    labels = mix.drop_duplicates("label").sort_values("rating")["label"].tolist()
-    base = alt.Chart(mix).encode(
-        x=_rating_axis(labels),
-        xOffset=alt.XOffset("stage:N", sort=order),
-        y=alt.Y("count:Q", title="Training ratings", axis=alt.Axis(format=",.0f")),
-        tooltip=[
-            alt.Tooltip("label:N", title="Rating"),
-            alt.Tooltip("stage:N", title="When"),
-            alt.Tooltip("count:Q", format=","),
-            alt.Tooltip("share:Q", format=".1%"),
-        ],
-    )
-    bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
-        color=alt.Color(
-            "stage:N",
-            title=None,
-            sort=order,
-            scale=alt.Scale(domain=order, range=[GREY, BLUE]),
-            legend=alt.Legend(
-                orient="top",
-                labelFontSize=13,
-                labelExpr="datum.label == 'before' ? 'before oversampling' : 'after oversampling'",
-            ),
-        ),
-    )
-    # Count above share, both above the bar.
-    count = base.mark_text(dy=-17, baseline="bottom", fontSize=11, color="#374151").encode(
-        text=alt.Text("count:Q", format=",")
-    )
-    share = base.mark_text(dy=-4, baseline="bottom", fontSize=11, color="#6b7280").encode(
-        text=alt.Text("share:Q", format=".0%")
-    )
-    return (bars + count + share).properties(height=340)
-
-
-def line_chart(
-    data: pd.DataFrame,
-    y: str,
-    color: str,
-    y_title: str,
-    domain: list[str],
-    colors: list[str],
-    y_format: str = ".3f",
-    zero_one: bool = False,
-) -> alt.Chart:
-    scale = alt.Scale(domain=[0, 1]) if zero_one else alt.Scale(zero=False)
-    axis = alt.Axis(format="%") if zero_one else alt.Axis()
-    return (
-        alt.Chart(data)
-        .mark_line(point=True, strokeWidth=2.5)
-        .encode(
-            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y(f"{y}:Q", title=y_title, scale=scale, axis=axis),
-            color=alt.Color(
-                f"{color}:N",
-                title=None,
-                scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="top", labelFontSize=12),
-            ),
-            tooltip=["epoch:Q", f"{color}:N", alt.Tooltip(f"{y}:Q", format=y_format)],
-        )
-        .properties(height=260)
     )
 
 
@@ -207,8 +139,6 @@ def category_chart(mix: pd.DataFrame) -> alt.Chart:
 
 # -- comparing saved runs -----------------------------------------------------------------------
 
-# Threshold-free first: AUC does not move with the threshold, precision and recall do.
-QUALITY_MEASURES = ["AUC", "precision", "recall"]
 HIT_SERIES = ["model", "most popular"]
 
 
@@ -264,19 +194,6 @@ def run_hits_chart(hits: pd.DataFrame, label_order: list[str]) -> alt.Chart:
     return _run_bars(
         named, label_order, HIT_SERIES, [BLUE, GREY], alt.Axis(labels=False, ticks=False), zero_one=False
     )
-
-
-# -- training history ------------------------------------------------------------------------------
-
-
-def loss_chart(long: pd.DataFrame) -> alt.Chart:
-    """Training and validation loss per epoch (``views.loss_chart_data``)."""
-    return line_chart(long, "loss", "series", "Error", ["training", "validation"], [GREY, BLUE])
-
-
-def epoch_quality_chart(long: pd.DataFrame) -> alt.Chart:
-    """Validation precision, recall and AUC per epoch (``views.quality_chart_data``)."""
-    return line_chart(long, "value", "measure", "", QUALITY_MEASURES, [GREEN, BLUE, ORANGE], zero_one=True)
 
 
 # -- where lists sit on the popularity curve ---------------------------------------------------------

@@ -12,8 +12,8 @@ import streamlit as st
 
 from pages import _layout as layout
 from pages import _runs as runs
-from pages import _whatif_charts as charts
 from recsys_core.app import views
+from recsys_core.charts import diff_chart, exposure_chart, popularity_chart, segment_chart
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
@@ -68,21 +68,21 @@ def diff_section(record_a: RunRecord, record_b: RunRecord, labels: dict[str, str
             f"bootstrap over the same {diff['users']:,} test customers ({N_BOOT} resamples). Green: "
             "surely better; red: surely worse; grey: within the noise.",
         )
-        st.altair_chart(charts.diff_chart(views.diff_chart_data(diff)), width="stretch")
+        st.altair_chart(diff_chart(views.diff_chart_data(diff)), width="stretch")
     with right:
         st.markdown(
             "**Who gains: change in finding the next product, per group of customers**",
             help="Customers split by how many ratings they had before (at the median), and by the "
             "stars of the rating they gave next (hit rate per segment, with 95 % intervals).",
         )
-        st.altair_chart(charts.segment_chart(views.segment_data(diff)), width="stretch")
+        st.altair_chart(segment_chart(views.segment_data(diff)), width="stretch")
     exposure = views.exposure_data(diff)
     if not exposure.empty:
         st.markdown(
             f"**Products shown more and less often** (times in all customers' top {diff['k']})",
             help="How often each product appears across every customer's top-10 list in B minus in A.",
         )
-        st.altair_chart(charts.exposure_chart(exposure), width="stretch")
+        st.altair_chart(exposure_chart(exposure), width="stretch")
     return True
 
 
@@ -98,7 +98,7 @@ def popularity_section(records: list[RunRecord], labels: dict[str, str]) -> None
         "each slice's share of all ratings (the popularity curve), the other bars the share of "
         "each run's top-10 suggestions taken from it.",
     )
-    st.altair_chart(charts.popularity_chart(views.popularity_chart_data(profiles)), width="stretch")
+    st.altair_chart(popularity_chart(views.popularity_chart_data(profiles)), width="stretch")
     for name, profile in profiles.items():
         sentence = views.popularity_sentence(layout.md_escape(name), profile)
         if sentence:

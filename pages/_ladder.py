@@ -6,13 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from pages._charts import BLUE, GREY
 from pages._layout import plain
 from recsys_core.app import views
+from recsys_core.charts import ladder_chart
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
@@ -42,38 +40,6 @@ def fitted_ladder(run: Run, folder: Path | None) -> tuple[dict[str, dict], str |
         return {}, str(exc) or type(exc).__name__
     finally:
         note.empty()
-
-
-def ladder_chart(frame: pd.DataFrame) -> alt.FacetChart:
-    """Bars of ``views.ladder_chart_data`` (one panel per measure) with ±1.96 SE whiskers."""
-    methods = frame.sort_values("order")["method"].drop_duplicates().tolist()
-    tooltip = [
-        alt.Tooltip("method:N", title="Method"),
-        alt.Tooltip("metric:N", title="Measure"),
-        alt.Tooltip("value:Q", title="Value", format=".4f"),
-        alt.Tooltip("low:Q", title="95 % interval from", format=".4f"),
-        alt.Tooltip("high:Q", title="to", format=".4f"),
-    ]
-    y = alt.Y("method:N", title=None, sort=methods, axis=alt.Axis(labelLimit=200))
-    bars = (
-        alt.Chart()
-        .mark_bar(cornerRadiusEnd=3)
-        .encode(
-            y=y,
-            x=alt.X("value:Q", title=None),
-            color=alt.Color(
-                "is_model:N", scale=alt.Scale(domain=[True, False], range=[BLUE, GREY]), legend=None
-            ),
-            tooltip=tooltip,
-        )
-    )
-    whiskers = alt.Chart().mark_rule(color="#111827", strokeWidth=1.5).encode(y=y, x="low:Q", x2="high:Q")
-    return (
-        alt.layer(bars, whiskers, data=frame)
-        .properties(height=max(120, 34 * len(methods)), width=300)
-        .facet(column=alt.Column("measure:N", title=None, sort=list(views.LADDER_MEASURES.values())))
-        .resolve_scale(x="independent")
-    )
 
 
 def show_ladder(run: Run, ladder: dict[str, dict], missing: str | None) -> None:

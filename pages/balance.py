@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import _charts as charts
 from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _state as state
 from pages._sweep import sweep_panel
 from recsys_core.app import views
+from recsys_core.charts import class_mix_chart
 from recsys_core.data import oversampling_strategy
 from recsys_core.errors import RecsysError
 
@@ -90,7 +90,7 @@ if state.kept("objective") == "softmax":
         "extra copies of a star class change the star predictions (precision, recall) but not the "
         "top-10 lists. To see the multipliers move the lists, pick the notebook or fast recipe on Train."
     )
-st.altair_chart(charts.class_mix_chart(mix), width="stretch")
+st.altair_chart(class_mix_chart(mix), width="stretch")
 
 table = pd.DataFrame(
     {

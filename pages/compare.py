@@ -12,6 +12,7 @@ from pages._diff_section import diff_section, popularity_section, report_button
 from pages._ladder_section import ladder_section
 from pages._state import LAST_RUN
 from recsys_core.app import views
+from recsys_core.charts import QUALITY_MEASURES
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 
@@ -59,7 +60,7 @@ label_list = views.unique_labels([_short(n) for n in table["run"]], created)
 labels = dict(zip(table["id"], label_list, strict=True))
 long = views.compare_chart_data(table)
 long["label"] = long["id"].map(labels)
-quality = long[long["measure"].isin(charts.QUALITY_MEASURES)]
+quality = long[long["measure"].isin(QUALITY_MEASURES)]
 hits = long[long["measure"].isin(["hit rate", "popular hit rate"])]
 
 left, right = st.columns([3, 2])

@@ -16,6 +16,7 @@ from pages import _layout as layout
 from pages import _runs as runs
 from pages import _state as state
 from recsys_core.app import TrainingJob, views
+from recsys_core.charts import epoch_quality_chart, loss_chart
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
@@ -264,9 +265,9 @@ def _history_charts(history: Sequence[EpochRecord]) -> None:
 def _spec(kind: str) -> dict:
     """The Vega-Lite spec of a history chart without its data (Altair's validation runs once)."""
     if kind == "loss":
-        chart = charts.loss_chart(views.loss_chart_data([]))
+        chart = loss_chart(views.loss_chart_data([]))
     else:
-        chart = charts.epoch_quality_chart(views.quality_chart_data([]))
+        chart = epoch_quality_chart(views.quality_chart_data([]))
     spec = chart.to_dict()
     spec.pop("datasets", None)
     spec.pop("data", None)

@@ -309,8 +309,7 @@ def ranking_metrics(
     test_users, test_items
         Integer codes of the test pairs (a user may have several).
     seen
-        Boolean CSR ``n_users x n_items`` of train + validation pairs
-        (``recsys_core.topn.build_seen_matrix``).
+        Boolean CSR of train + validation pairs (:func:`recsys_core.topn.build_seen_matrix`).
     k
         List length.
     popularity

@@ -1,5 +1,5 @@
 """The report's run-diff section: plain sentences, the change with its interval, overlap,
-exposure and segments, from :func:`recsys_core.metrics.compare_runs`."""
+exposure and segments, from :func:`recsys_core.metrics.compare_runs`, drawn with the app's charts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from recsys_core import charts
+from recsys_core.report._figures import figure
 from recsys_core.report._sections import section, table
-from recsys_core.report._svg import bar_chart
 
 LABELS = {
     "hit_rate_at_k": "hit rate (finds the held-out product)",
@@ -46,14 +47,41 @@ def _rows(metrics: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
     return [[name, m["a"], m["b"], m["delta"], *(m["ci95"] or (None, None))] for name, m in metrics.items()]
 
 
+def _charts(diff: Mapping[str, Any]) -> dict[str, str]:
+    """The section's figures: the change per measure, the overlap, the exposure and the segments."""
+    k = diff["k"]
+    return {
+        "change": figure(
+            "How B differs from A",
+            charts.diff_chart_data(diff),
+            charts.diff_chart,
+            "Each point is B's change against A, as a share of A's value; the bar is its 95 % "
+            f"interval from a paired bootstrap over the same {diff['users']:,} test customers. "
+            "Green: surely better; red: surely worse; grey: within the noise.",
+        ),
+        "overlap": figure(
+            f"How much of their top-{k} the two lists have in common, per customer",
+            charts.overlap_data(diff),
+            charts.overlap_chart,
+        ),
+        "exposure": figure(
+            f"Products shown more and less often (times in all customers' top {k})",
+            charts.exposure_data(diff),
+            charts.exposure_chart,
+        ),
+        "segments": figure(
+            "Who gains: change in finding the next product, per group of customers",
+            charts.segment_data(diff),
+            charts.segment_chart,
+            "Customers split by how many ratings they had before, and by the stars of the rating "
+            "they gave next; each bar is the 95 % interval.",
+        ),
+    }
+
+
 def diff_section(diff: Mapping[str, Any]) -> str:
     metrics = diff["metrics"]
-    names = list(metrics)
-    deltas = {"B − A": [metrics[n]["delta"] for n in names]}
-    errors = {"B − A": [tuple(metrics[n]["ci95"]) if metrics[n]["ci95"] else None for n in names]}
     overlap = diff["overlap"]
-    edges = overlap["histogram"]["edges"]
-    bins = [f"{edges[i]:.1f}–{edges[i + 1]:.1f}" for i in range(len(edges) - 1)]
     exposure = diff["exposure"]
     exposure_header = ["item", "name", "times in A's lists", "in B's", "change"]
 
@@ -65,24 +93,22 @@ def diff_section(diff: Mapping[str, Any]) -> str:
         for s in diff["segments"]
         for key, m in s["metrics"].items()
     ]
+    figures = _charts(diff)
     return section(
         "What changed from A to B",
         f"<p>A: {escape(diff['a']['name'])}<br>B: {escape(diff['b']['name'])}</p>",
         "<ul>" + "".join(f"<li>{escape(s)}</li>" for s in sentences(diff)) + "</ul>",
-        bar_chart("Change B − A with 95 % paired bootstrap interval", names, deltas, errors=errors),
+        figures["change"],
         table(["metric", "A", "B", "B − A", "95 % low", "95 % high"], _rows(metrics)),
-        bar_chart(
-            f"Top-{diff['k']} overlap per customer (Jaccard)",
-            bins,
-            {"customers": [float(c) for c in overlap["histogram"]["counts"]]},
-            y_label="customers",
-        ),
+        figures["overlap"],
         f"<p>Mean overlap {overlap['mean_jaccard']:.3f}; identical lists for "
         f"{100 * (overlap['share_identical'] or 0):.0f} % of customers.</p>",
+        figures["exposure"],
         "<h3>Products that gained most exposure</h3>",
         table(exposure_header, exposure_rows(exposure["gained"])),
         "<h3>Products that lost most exposure</h3>",
         table(exposure_header, exposure_rows(exposure["lost"])),
         "<h3>Change per customer segment</h3>",
+        figures["segments"],
         table(["segment", "customers", "metric", "A", "B", "B − A", "95 % low", "95 % high"], segment_rows),
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from recsys_core import charts
 from recsys_core.metrics import (
     RANKING_MAX_USERS,
     beyond_accuracy,
@@ -17,7 +18,7 @@ from recsys_core.metrics import (
     sample_users,
     top_lists,
 )
-from recsys_core.report._svg import bar_chart, line_chart
+from recsys_core.report._figures import figure
 from recsys_core.topn import build_seen_matrix, popularity_order, recommend, top_popular_unseen
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ RANKING_LABELS = {
     "precision_at_k": "precision",
     "recall_at_k": "recall",
 }
+#: The report's recommenders -> their keys in ``metrics["ranking"]`` (what the ladder chart reads).
+RANKING_KEYS = {"this model": "model", "most popular": "popularity"}
 CLASSIFICATION_KEYS = ("precision", "trivial_precision", "recall", "f1", "roc_auc")
 EXAMPLE_CUSTOMERS = 3
 Z95 = 1.959964
@@ -84,17 +87,17 @@ def data_summary(run: Run) -> str:
 
 
 def class_mix(run: Run) -> str:
-    classes = sorted(set(run.class_counts_before) | set(run.class_counts_after))
-    groups = [f"{c:g}★" for c in classes]
-    before = [float(run.class_counts_before.get(c, 0)) for c in classes]
-    after = [float(run.class_counts_after.get(c, 0)) for c in classes]
-    chart = bar_chart(
-        "Training ratings per class",
-        groups,
-        {"before": before, "after oversampling": after},
-        y_label="ratings",
+    before, after = run.class_counts_before, run.class_counts_after
+    mix = charts.class_mix(before, after)
+    chart = figure(
+        "Training ratings per rating class",
+        mix,
+        charts.class_mix_chart,
+        "Oversampling adds copies of the rarer ratings, so the model sees them more often.",
     )
-    rows = [(g, int(b), int(a), a / b if b else None) for g, b, a in zip(groups, before, after, strict=True)]
+    classes = sorted(set(before) | set(after))
+    counts = [(charts.stars(c), int(before.get(c, 0)), int(after.get(c, 0))) for c in classes]
+    rows = [(label, b, a, a / b if b else None) for label, b, a in counts]
     return section(
         "Class mix before and after oversampling", chart, table(["class", "before", "after", "×"], rows)
     )
@@ -104,29 +107,23 @@ def training_curves(run: Run) -> str:
     history = run.history
     if not history:
         return section("Training curves", "<p>No epoch was recorded.</p>")
-    epochs = [float(h.get("epoch", i + 1)) for i, h in enumerate(history)]
-
-    def series(*keys: str) -> dict[str, list[float | None]]:
-        return {key.replace("_", " "): [h.get(key) for h in history] for key in keys}
-
     return section(
         "Training curves",
-        line_chart(
-            "Loss per epoch", epochs, series("train_loss", "val_loss"), x_label="epoch", y_label="loss"
+        figure(
+            "Error per epoch (lower is better)",
+            charts.loss_chart_data(history),
+            charts.loss_chart,
+            "How far the predictions are from the ratings, on the ratings the model learns from "
+            "(training) and on ratings set aside to check it (validation).",
         ),
-        line_chart(
-            "Validation metrics per epoch",
-            epochs,
-            series("val_precision", "val_recall", "val_auc"),
-            x_label="epoch",
+        figure(
+            "Quality on the set-aside ratings per epoch (higher is better)",
+            charts.quality_chart_data(history),
+            charts.epoch_quality_chart,
+            "AUC: how often a liked product is ranked above a disliked one. Precision: how often "
+            "'will like' is right. Recall: the share of liked products the model spots.",
         ),
     )
-
-
-def _interval(values: np.ndarray) -> tuple[float, float]:
-    mean = float(values.mean())
-    half = Z95 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return mean - half, mean + half
 
 
 def ranked_lists(run: Run, k: int) -> dict[str, Any]:
@@ -137,7 +134,7 @@ def ranked_lists(run: Run, k: int) -> dict[str, Any]:
     order = popularity_order(run.popularity)
     seen = run.seen_matrix()
     popular = [top_popular_unseen(order, users[i : i + 4096], seen, k)[0] for i in range(0, len(users), 4096)]
-    lists = {"model": top_lists(run, users, k), "most popular": np.concatenate(popular)}
+    lists = {"this model": top_lists(run, users, k), "most popular": np.concatenate(popular)}
     return {
         "users": users,
         "lists": lists,
@@ -165,30 +162,44 @@ def _se_interval(entry: Mapping[str, Any], key: str) -> tuple[float, float] | No
     return float(value) - Z95 * float(se), float(value) + Z95 * float(se)
 
 
+def _ranking_scores(ranked: Mapping[str, Any], k: int) -> dict[str, Any]:
+    """The sample's per-user values as evaluate writes ``metrics["ranking"]`` (the mean and its
+    standard error per measure), so the ladder chart reads them as the app reads a saved run."""
+    ranking: dict[str, Any] = {"k": k}
+    for name, values in ranked["values"].items():
+        scores = {}
+        for key in RANKING_LABELS:
+            per_user = values[key]
+            n = len(per_user)
+            scores[key] = float(per_user.mean())
+            scores[f"{key}_se"] = float(per_user.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+        ranking[RANKING_KEYS[name]] = scores
+    return ranking
+
+
+def _cell(entry: Mapping[str, Any], key: str) -> Any:
+    """``"0.1234 (0.1100–0.1368)"``: a measure with its 95 % interval, when it has one."""
+    value, interval = entry.get(key), _se_interval(entry, key)
+    if value is None or interval is None:
+        return value
+    return f"{value:.4f} ({interval[0]:.4f}–{interval[1]:.4f})"
+
+
 def accuracy(run: Run, ranked: Mapping[str, Any], k: int) -> str:
     metrics = run.metrics or {}
-    keys = list(RANKING_LABELS)
-    series = {n: [float(v[key].mean()) for key in keys] for n, v in ranked["values"].items()}
-    errors = {n: [_interval(v[key]) for key in keys] for n, v in ranked["values"].items()}
-    for name, entry in _other_baselines(metrics).items():
-        series[name] = [entry.get(key) for key in keys]
-        errors[name] = [_se_interval(entry, key) for key in keys]
-    chart = bar_chart(
-        f"Top-{k} ranking vs the baselines (95 % intervals)",
-        [RANKING_LABELS[key] for key in keys],
-        series,
-        errors=errors,
+    ranking = _ranking_scores(ranked, k)
+    others = _other_baselines(metrics)
+    entries = {name: ranking[RANKING_KEYS[name]] for name in ranked["values"]} | others
+    rows = [[name, *(_cell(entry, key) for key in RANKING_LABELS)] for name, entry in entries.items()]
+    chart = figure(
+        f"This model next to the most popular products (top {k}, longer is better)",
+        charts.ladder_chart_data(ranking, others),
+        charts.ladder_chart,
+        f"Finds the next product: the share of customers whose held-out product is among the {k} "
+        "suggestions. Ranking quality: the same, counting a hit near the top of the list more. "
+        "The black line on a bar is its 95 % interval; bars whose lines overlap are not clearly "
+        "different.",
     )
-    rows = [
-        [
-            name,
-            *(
-                f"{s:.4f} ({e[0]:.4f}–{e[1]:.4f})" if s is not None and e else s
-                for s, e in zip(vals, errors[name], strict=True)
-            ),
-        ]
-        for name, vals in series.items()
-    ]
     parts = [
         f"<p>Over {len(ranked['users']):,} test customers: is the held-out product among the top {k}?</p>",
         chart,
@@ -211,17 +222,13 @@ def beyond(run: Run, ranked: Mapping[str, Any], k: int) -> str:
         name: beyond_accuracy(items, run.popularity, categories, k) for name, items in ranked["lists"].items()
     }
     profiles = {name: popularity_profile(items, run.popularity, k) for name, items in ranked["lists"].items()}
-    first = next(iter(profiles.values()))
-    groups = [f"{a}–{b}" for a, b in zip(first["rank_from"], first["rank_to"], strict=True)]
-    series = {"share of ratings": first["ratings_share"].tolist()}
-    series.update(
-        {f"{name} recommendations": p["recommendation_share"].tolist() for name, p in profiles.items()}
-    )
-    chart = bar_chart(
-        "Recommendations per product-popularity rank bucket",
-        groups,
-        series,
-        y_label="share",
+    chart = figure(
+        "Best-sellers or the long tail? Share of the suggestions per slice of the catalogue",
+        charts.popularity_chart_data(profiles),
+        charts.popularity_chart,
+        "Products are ranked from most to least rated and cut into ten equal slices. Grey is each "
+        f"slice's share of all ratings; the other bars, the share of each list's top-{k} "
+        "suggestions taken from it.",
     )
     header = ["recommender", "coverage", "novelty (bits)", "head share", "category diversity"]
     rows = [[name, *m.values()] for name, m in measures.items()]

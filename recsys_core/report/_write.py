@@ -33,7 +33,8 @@ h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2
 table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; }
 th { background: #f4f4f4; } .cols { display: flex; gap: 2rem; flex-wrap: wrap; align-items: flex-start; }
-svg.chart { display: block; margin: .8rem 0; max-width: 100%; height: auto; } .nodata { color: #777; }
+figure.chart { margin: 1.2rem 0; } figure.chart figcaption { font-size: .9rem; margin-bottom: .4rem; }
+figure.chart svg { display: block; max-width: 100%; height: auto; } .nodata { color: #777; }
 """
 
 

@@ -1,4 +1,6 @@
 """What the app shows, as plain data: sentences in plain words and frames ready for charts.
+The frames of the charts the HTML report draws too come from :mod:`recsys_core.charts` and are
+re-exported here.
 
 Grouped by concept (the dataset and what it can do, the class balance, model quality and its
 story, the training history, saved runs and their names, one customer, a visitor's own ratings,
@@ -6,7 +8,7 @@ column guesses); the pages call these and draw the result. Plain Python and pand
 everything here is testable without a browser. Nothing here imports Streamlit, nor torch at import time.
 """
 
-from recsys_core.app.views._balance import balance_sentence, class_mix
+from recsys_core.app.views._balance import balance_sentence
 from recsys_core.app.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
 from recsys_core.app.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.app.views._dataset import (
@@ -16,30 +18,10 @@ from recsys_core.app.views._dataset import (
     long_tail,
     rating_distribution,
 )
-from recsys_core.app.views._diff import (
-    DIFF_MEASURES,
-    diff_chart_data,
-    diff_sentences,
-    exposure_data,
-    relative_change,
-    segment_data,
-)
-from recsys_core.app.views._history import EpochRecord, history_frame, loss_chart_data, quality_chart_data
-from recsys_core.app.views._ladder import (
-    LADDER_MEASURES,
-    LADDER_METHODS,
-    best_classic,
-    ladder_chart_data,
-    ladder_scores,
-    skipped_sentences,
-)
+from recsys_core.app.views._diff import diff_sentences
+from recsys_core.app.views._ladder import best_classic, skipped_sentences
 from recsys_core.app.views._names import unique_labels
-from recsys_core.app.views._popularity import (
-    bucket_label,
-    popularity_chart_data,
-    popularity_mix,
-    popularity_sentence,
-)
+from recsys_core.app.views._popularity import popularity_mix, popularity_sentence
 from recsys_core.app.views._quality import (
     Metrics,
     classification_sentences,
@@ -62,7 +44,7 @@ from recsys_core.app.views._story import (
     tradeoff_sentence,
 )
 from recsys_core.app.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_chart_data
-from recsys_core.app.views._text import multipliers_text, percent, stars
+from recsys_core.app.views._text import multipliers_text, percent
 from recsys_core.app.views._visitor import (
     STAR_LEVELS,
     VISITOR,
@@ -76,6 +58,27 @@ from recsys_core.app.views._visitor import (
     star_text,
     stars_to_rating,
     visitor_frame,
+)
+
+# The chart frames the report draws too live in the library; the pages keep reading them here.
+from recsys_core.charts import (
+    DIFF_MEASURES,
+    LADDER_MEASURES,
+    LADDER_METHODS,
+    EpochRecord,
+    bucket_label,
+    class_mix,
+    diff_chart_data,
+    exposure_data,
+    history_frame,
+    ladder_chart_data,
+    ladder_scores,
+    loss_chart_data,
+    popularity_chart_data,
+    quality_chart_data,
+    relative_change,
+    segment_data,
+    stars,
 )
 from recsys_core.runs import closest_preset, dataset_label, run_name
 

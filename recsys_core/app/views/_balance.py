@@ -1,26 +1,12 @@
-"""The class mix of the training split before and after oversampling."""
+"""The class mix of the training split before and after oversampling, in one sentence
+(the frame of its chart is :func:`recsys_core.charts.class_mix`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
-
-from recsys_core.app.views._text import percent, stars
-
-
-def class_mix(before: Mapping[float, int], after: Mapping[float, int]) -> pd.DataFrame:
-    """Long frame for the before/after grouped bar chart.
-
-    Columns ``rating, label, stage ("before"/"after"), count, share`` (share within its stage).
-    """
-    rows = []
-    for stage, counts in (("before", before), ("after", after)):
-        total = max(sum(int(c) for c in counts.values()), 1)
-        for rating in sorted(set(before) | set(after)):
-            count = int(counts.get(rating, 0))
-            rows.append((float(rating), stars(rating), stage, count, count / total))
-    return pd.DataFrame(rows, columns=["rating", "label", "stage", "count", "share"])
+from recsys_core.app.views._text import percent
+from recsys_core.charts import stars
 
 
 def balance_sentence(before: Mapping[float, int], after: Mapping[float, int]) -> str:

@@ -7,7 +7,7 @@ from typing import TypedDict
 import numpy as np
 import pandas as pd
 
-from recsys_core.app.views._text import stars
+from recsys_core.charts import stars
 
 
 class Overview(TypedDict):

@@ -1,4 +1,5 @@
-"""Where lists of products sit on the popularity curve: frames for small bar charts and a sentence."""
+"""Where lists of products sit on the popularity curve: a frame for a small bar chart and a sentence
+(the frame of the runs' popularity chart is :func:`recsys_core.charts.popularity_chart_data`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.app.views._text import percent
+from recsys_core.charts import bucket_label
 from recsys_core.metrics import popularity_profile
 
 if TYPE_CHECKING:  # a run's module pulls in torch; this only reads its arrays
@@ -47,38 +49,6 @@ def popularity_mix(run: Run, lists: Mapping[str, pd.DataFrame], n_buckets: int =
     if not rows:
         return pd.DataFrame(columns=["list", "bucket", "slice", "share"])
     return pd.concat(rows, ignore_index=True)
-
-
-def bucket_label(bucket: int, n_buckets: int) -> str:
-    """``(1, 10) -> "top 10 %"``, ``(3, 10) -> "20–30 %"``: a rank bucket as a share of the catalogue."""
-    lo, hi = 100 * (bucket - 1) / n_buckets, 100 * bucket / n_buckets
-    return f"top {hi:g} %" if bucket == 1 else f"{lo:g}–{hi:g} %"
-
-
-def popularity_chart_data(profiles: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Long frame ``bucket, label, series, share`` of :func:`recsys_core.metrics.popularity_profile`s.
-
-    One series per run (its share of suggestions per bucket) and ``"all ratings"`` (the
-    buckets' share of the training ratings, from the first profile) as the reference.
-    """
-    rows = []
-    for i, (name, profile) in enumerate(profiles.items()):
-        n = len(profile)
-        for row in profile.itertuples(index=False):
-            label = bucket_label(int(row.bucket), n)
-            if i == 0:
-                rows.append(
-                    {
-                        "bucket": row.bucket,
-                        "label": label,
-                        "series": "all ratings",
-                        "share": row.ratings_share,
-                    }
-                )
-            rows.append(
-                {"bucket": row.bucket, "label": label, "series": name, "share": row.recommendation_share}
-            )
-    return pd.DataFrame(rows, columns=["bucket", "label", "series", "share"])
 
 
 def popularity_sentence(name: str, profile: pd.DataFrame) -> str | None:

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsys_core.app.views._text import percent, stars
+from recsys_core.app.views._text import percent
+from recsys_core.charts import stars
 
 #: The JSON-ready metric dicts of :mod:`recsys_core.metrics._evaluation` (numbers, ``None`` and nested dicts).
 Metrics = Mapping[str, Any]

@@ -1,0 +1,83 @@
+"""Altair specs of what the app and the report draw, and the frames they draw.
+
+The app shows these charts live (Streamlit renders the spec in the browser); the HTML report
+renders the same specs to static SVG, so both read the same. One module per concept: how a model
+was trained (class mix, loss and quality per epoch), the baseline ladder, two runs side by side,
+and where suggestions sit on the popularity curve. Plain pandas and Altair: importing this
+package never imports torch or Streamlit.
+"""
+
+from recsys_core.charts._diff import (
+    DIFF_MEASURES,
+    diff_chart,
+    diff_chart_data,
+    exposure_chart,
+    exposure_data,
+    overlap_chart,
+    overlap_data,
+    relative_change,
+    segment_chart,
+    segment_data,
+)
+from recsys_core.charts._ladder import (
+    LADDER_COLUMNS,
+    LADDER_MEASURES,
+    LADDER_METHODS,
+    Z_95,
+    ladder_chart,
+    ladder_chart_data,
+    ladder_scores,
+)
+from recsys_core.charts._popularity import bucket_label, popularity_chart, popularity_chart_data
+from recsys_core.charts._style import BLUE, GREEN, GREY, ORANGE, RED, stars
+from recsys_core.charts._training import (
+    QUALITY_MEASURES,
+    EpochRecord,
+    class_mix,
+    class_mix_chart,
+    epoch_quality_chart,
+    history_frame,
+    loss_chart,
+    loss_chart_data,
+    quality_chart_data,
+    rating_axis,
+)
+
+__all__ = [
+    "BLUE",
+    "DIFF_MEASURES",
+    "GREEN",
+    "GREY",
+    "LADDER_COLUMNS",
+    "LADDER_MEASURES",
+    "LADDER_METHODS",
+    "ORANGE",
+    "QUALITY_MEASURES",
+    "RED",
+    "Z_95",
+    "EpochRecord",
+    "bucket_label",
+    "class_mix",
+    "class_mix_chart",
+    "diff_chart",
+    "diff_chart_data",
+    "epoch_quality_chart",
+    "exposure_chart",
+    "exposure_data",
+    "history_frame",
+    "ladder_chart",
+    "ladder_chart_data",
+    "ladder_scores",
+    "loss_chart",
+    "loss_chart_data",
+    "overlap_chart",
+    "overlap_data",
+    "popularity_chart",
+    "popularity_chart_data",
+    "quality_chart_data",
+    "rating_axis",
+    "relative_change",
+    "segment_chart",
+    "segment_data",
+    "stars",
+]

@@ -1,0 +1,96 @@
+"""The charts package: light to import, and every chart's spec accepted by Vega-Lite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from recsys_core import charts
+from recsys_core.report import chart_svg
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_importing_the_charts_loads_no_torch_nor_streamlit() -> None:
+    code = (
+        "import sys; import recsys_core.charts; "
+        "assert 'torch' not in sys.modules, 'torch imported'; "
+        "assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def _diff() -> dict:
+    metric = {"a": 0.2, "b": 0.25, "delta": 0.05, "ci95": [0.01, 0.09]}
+    return {
+        "k": 10,
+        "metrics": {"hit_rate_at_k": metric, "ndcg_at_k": {**metric, "ci95": [-0.01, 0.02]}},
+        "segments": [
+            {
+                "kind": "held_out_rating",
+                "segment": "5★ held out",
+                "users": 40,
+                "metrics": {"hit_rate_at_k": metric},
+            }
+        ],
+        "exposure": {
+            "gained": [{"item": "p1", "name": "Tea", "a": 1, "b": 30000, "delta": 29999}],
+            "lost": [],
+        },
+        "overlap": {
+            "histogram": {"edges": [i / 10 for i in range(11)], "counts": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}
+        },
+    }
+
+
+def test_every_chart_renders_with_plain_ticks() -> None:
+    history = [
+        {
+            "epoch": e,
+            "train_loss": 1 / e,
+            "val_loss": 1.1 / e,
+            "val_auc": 0.7,
+            "val_precision": 0.6,
+            "val_recall": 0.5,
+        }
+        for e in (1, 2, 3)
+    ]
+    ranking = {
+        "k": 10,
+        "model": {"hit_rate_at_k": 0.2, "hit_rate_at_k_se": 0.01, "ndcg_at_k": 0.1},
+        "popularity": {"hit_rate_at_k": 0.1, "ndcg_at_k": 0.05},
+    }
+    profile = pd.DataFrame(
+        {"bucket": [1, 2], "ratings_share": [0.7, 0.3], "recommendation_share": [0.9, 0.1]}
+    )
+    diff = _diff()
+    drawn = {
+        "class mix": charts.class_mix_chart(
+            charts.class_mix({4.0: 25000, 5.0: 40000}, {4.0: 50000, 5.0: 40000})
+        ),
+        "loss": charts.loss_chart(charts.loss_chart_data(history)),
+        "quality": charts.epoch_quality_chart(charts.quality_chart_data(history)),
+        "ladder": charts.ladder_chart(charts.ladder_chart_data(ranking, None)),
+        "popularity": charts.popularity_chart(charts.popularity_chart_data({"this model": profile})),
+        "diff": charts.diff_chart(charts.diff_chart_data(diff)),
+        "segments": charts.segment_chart(charts.segment_data(diff)),
+        "exposure": charts.exposure_chart(charts.exposure_data(diff)),
+        "overlap": charts.overlap_chart(charts.overlap_data(diff)),
+    }
+    for name, chart in drawn.items():
+        svg = chart_svg(chart)
+        assert svg.startswith("<svg") and "role-mark" in svg, name
+        assert "e+0" not in svg, name  # large counts read "40,000", not "4e+04"
+    assert "50,000" in chart_svg(drawn["class mix"])  # the count above the bar
+    assert "next product rated 5★" in chart_svg(drawn["segments"])
+    assert "Tea (p1)" in chart_svg(drawn["exposure"])
+
+
+def test_overlap_data_reads_the_histogram_in_percent() -> None:
+    frame = charts.overlap_data(_diff())
+    assert frame["share"].tolist()[:2] == ["0–10 %", "10–20 %"]
+    assert frame["customers"].sum() == 45
+    assert charts.overlap_data({"overlap": {}}).empty
