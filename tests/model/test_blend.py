@@ -205,10 +205,7 @@ def test_evaluate_text_shows_the_weight(blended, tmp_path: Path, run_cli) -> Non
     assert "item-kNN blend: weight β" in out
 
 
-def test_presets_and_cli_option() -> None:
-    assert TrainConfig.preset("recommended").neighbours == 200
-    assert TrainConfig.preset("notebook") == TrainConfig()
-    assert TrainConfig().neighbours == 0 and TrainConfig.preset("fast").neighbours == 0
+def test_negative_neighbours_are_refused_and_the_cli_offers_the_option() -> None:
     with pytest.raises(RecsysError, match="neighbours"):
         TrainConfig(neighbours=-1)
     import contextlib
