@@ -5,6 +5,8 @@ and the most-popular list of the ranking metrics (:func:`~recsys_core.topn.top_p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from ranker_contract import N_ITEMS, ContractData, Ranker, RankerContract, contract_data
@@ -63,7 +65,7 @@ def _most_popular(data: ContractData) -> Ranker:
     return Ranker("top_popular_unseen", rank, values, data.excluded)
 
 
-def _rankers() -> dict[str, object]:
+def _rankers() -> dict[str, Callable[[ContractData], Ranker]]:
     return {
         "top_unseen": lambda d: _top_unseen(d, blended=False),
         "top_unseen+blend": lambda d: _top_unseen(d, blended=True),
