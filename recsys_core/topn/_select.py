@@ -107,7 +107,8 @@ def top_popular_unseen(
     Returns
     -------
     items, scores
-        Item codes (``-1`` padded) and a tie-free popularity score (``-inf`` padded).
+        Item codes (``-1`` padded) and a tie-free popularity score, ``n_items`` for the most
+        popular product down to 1 (``-inf`` padded).
     """
     n_items = len(order)
     block = excluded[users]
@@ -116,7 +117,9 @@ def top_popular_unseen(
     position = np.full(n_items, -1, dtype=np.int64)
     position[columns] = np.arange(width)
     # Distinct descending scores: raw counts tie a lot and topk would break ties arbitrarily.
-    scores = torch.arange(width, 0, -1, dtype=torch.float32).expand(len(users), width).clone()
+    # n_items minus the popularity rank, as MostPopular's: a user's scores never depend on the
+    # other users of the block (the width does).
+    scores = torch.arange(n_items, n_items - width, -1, dtype=torch.float32).expand(len(users), width).clone()
     rows, cols = entries(block)
     cols = position[cols]
     inside = cols >= 0

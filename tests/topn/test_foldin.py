@@ -142,16 +142,25 @@ def test_faithfulness_of_because(trained):
 
 
 def test_because_shares_add_up_to_the_logit(trained):
+    """Each profile is the prior mean (the trained customers' average profile, computed here from
+    the model) plus its shares, so every logit is ``c_i + <q̃_i, μ>`` plus one share per rating."""
     run, train = trained
-    _, mine = _own_ratings(run, train, 1)
+    _, mine = _own_ratings(run, train, 20)
     profiles = fold_in(run, mine)
-    theta = profiles.theta[0]
-    assert torch.allclose(theta, fold_in(run, mine).theta[0])
+    mu = (
+        torch.cat([run.model.user_embedding.weight, run.model.user_bias.weight], dim=1)
+        .detach()
+        .double()
+        .mean(0)
+    )
     q = run.model.item_embedding.weight.detach().double()
     q1 = torch.cat([q, torch.ones(len(q), 1, dtype=torch.float64)], dim=1)
-    mu = theta - profiles.shares[0].sum(0)
-    logits = q1 @ mu + run.model.item_bias.weight.detach().double()[:, 0] + (q1 @ profiles.shares[0].T).sum(1)
-    assert torch.allclose(logits.float(), profile_logits(run, profiles)[0], atol=1e-4)
+    c = run.model.item_bias.weight.detach().double()[:, 0]
+    for row, shares in enumerate(profiles.shares):
+        assert len(shares) == int(profiles.mask[row].sum())  # one share per rated product
+        assert torch.allclose(profiles.theta[row], mu + shares.sum(0))
+        logits = c + q1 @ mu + (q1 @ shares.T).sum(1)
+        assert torch.allclose(logits.float(), profile_logits(run, profiles)[row], atol=1e-4)
 
 
 def test_softmax_run_folds_in_under_its_own_loss(softmax_trained):

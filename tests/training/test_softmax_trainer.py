@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from recsys_core.config import PRESETS, TrainConfig
+from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
 from recsys_core.model import NCF
 from recsys_core.training import train_softmax
@@ -43,9 +43,3 @@ def test_same_seed_same_model_and_best_epoch_by_validation_ndcg() -> None:
     assert result.best_epoch == 1 + int(np.argmax(ndcg))
     assert max(ndcg) > 0.2  # random order would find the one held-out pick of 70 far less often
     assert result.model.has_rating_head
-
-
-def test_recommended_preset_is_the_softmax_and_notebook_is_untouched() -> None:
-    assert PRESETS["recommended"].objective == "softmax"
-    assert PRESETS["recommended"] == TrainConfig()
-    assert PRESETS["notebook"].objective == "rating" and PRESETS["notebook"].embedding_dim == 200
