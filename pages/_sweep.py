@@ -206,7 +206,7 @@ def sweep_panel(classes: list[float]) -> None:
             st.caption("A model is training on **Train**; sweep when it has finished.")
         if st.session_state.get(SWEEP_ERROR):
             st.error(plain(st.session_state[SWEEP_ERROR]), icon=":material/error:")
-    if job is None or (job.dataset or {}).get("key") != datasets.dataset().key:
+    if job is None or job.dataset is None or job.dataset.key != datasets.dataset().key:
         return
     if running:
         st.fragment(run_every=1.0)(_live)()

@@ -305,7 +305,11 @@ if running:
     # the progress bar once a second, the charts every CHART_SECONDS (benchmarks/app_training.py).
     st.fragment(run_every=1.0)(_live)()
     st.fragment(run_every=CHART_SECONDS)(_live_charts)()
-elif job is not None and job.status == "failed" and (job.dataset or {}).get("key") in (None, ds.key):
+elif (
+    job is not None
+    and job.status == "failed"
+    and (job.dataset.key if job.dataset else None) in (None, ds.key)
+):
     st.error(layout.plain(job.error) if job.error else "Training failed.", icon=":material/error:")
     if job.details:
         with st.expander("Technical details"):

@@ -75,7 +75,7 @@ def test_runs_keep_their_data_names_and_story(runs_dir: Path, tmp_path: Path) ->
     from recsys_core.runs import RunRegistry
 
     records = RunRegistry(runs_dir).list()
-    on_first = next(r for r in records if r.summary["dataset"]["name"] == "first.csv")
+    on_first = next(r for r in records if r.summary.dataset_name == "first.csv")
     kept = at.session_state["kept"]
     kept["rec_run"] = on_first.run_id
     at.session_state["kept"] = kept

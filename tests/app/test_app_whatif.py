@@ -60,7 +60,7 @@ def test_a_class_sweep_saves_its_runs_and_draws_every_measure(runs_dir: Path, sm
     assert len(records) == 2
     assert sorted(r.config["multipliers"].get("1", 1.0) for r in records) == [1.0, 2.0]
     assert all(r.config["epochs"] == 1 for r in records)
-    assert all(r.summary["dataset"]["name"] == "small.csv" for r in records)  # grouped on Compare
+    assert all(r.summary.dataset_name == "small.csv" for r in records)  # grouped on Compare
     assert any("Sweep finished: 2 runs saved" in s.value for s in at.success)
     for measure in ("Precision", "Recall", "(AUC)", "NDCG@10", "coverage"):  # one chart per measure
         assert sum(measure in spec and '"errorbar"' in spec for spec in _specs(at)) == 1, measure

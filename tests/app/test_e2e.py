@@ -54,13 +54,14 @@ def saved_run(runs_folder: Path) -> str:
     from recsys_core.baselines import ladder_for
     from recsys_core.config import NOTEBOOK_MULTIPLIERS, TrainConfig
     from recsys_core.data import Ratings, generate_demo
-    from recsys_core.pipeline import train_run
+    from recsys_core.pipeline import train
+    from recsys_core.runs import DatasetRecord
 
     demo = generate_demo()  # the app's demo data (pages/_datasets.py)
     ratings = Ratings.from_frame(demo.ratings, source="built-in demo data")
     config = TrainConfig.preset("recommended", epochs=2, multipliers=dict(NOTEBOOK_MULTIPLIERS))
-    run = train_run(ratings, config, products=demo.products)
-    run.split_summary["dataset"] = dict(DEMO_RECORD)
+    run = train(ratings, config, products=demo.products)
+    run.summary.dataset = DatasetRecord.from_json(DEMO_RECORD)
     record = registry.save(run)
     ladder_for(run, record.path, k=int(run.metrics["ranking"]["k"]))
     return record.run_id
