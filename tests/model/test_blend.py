@@ -13,13 +13,13 @@ import scipy.sparse as sp
 import torch
 from run_files_kit import make_run, npy_bytes, replace_member, resign
 
+import recsys_core as rs
 from recsys_core.baselines import item_similarity
 from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.metrics import ranking_metrics
 from recsys_core.model import BLEND_GRID, Blend, Blended
-from recsys_core.pipeline import train_run
 from recsys_core.runs import load_run, save_run
 from recsys_core.topn import (
     BlockedTopN,
@@ -40,8 +40,8 @@ SIZE = {"n_users": 400, "n_items": 150, "n_ratings": 6_000, "seed": 3}
 def blended():
     """A ``recommended`` run (softmax + item-kNN), short, with a β forced above 0 if needed."""
     config = TrainConfig.preset("recommended", embedding_dim=16, epochs=6, neighbours=30)
-    run = train_run(demo_ratings(**SIZE), config)
-    assert "blend" in run.split_summary
+    run = rs.train(demo_ratings(**SIZE), config)
+    assert run.summary.blend is not None
     if run.blend is None:  # β = 0 won on this tiny set: test the machinery with a β anyway
         train = build_seen_matrix(*run.training_pairs(), run.n_users, run.n_items)
         run.blend = Blend(item_similarity(train, 30, 20.0), 3.0)
