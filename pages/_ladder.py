@@ -1,5 +1,7 @@
 """The baseline ladder on a page: fit it once per run (with a sentence saying what is happening)
-and draw this model next to most popular, item-kNN, EASE and iALS with error bars."""
+and draw this model next to most popular, item-kNN, EASE and iALS with error bars; Train shows it
+under a fresh run's results, Compare (:func:`ladder_section`) for any saved run. The classic
+methods are fitted once per run and cached in its folder."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from recsys_core.charts import ladder_chart
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
-    from recsys_core.runs import Run
+    from recsys_core.runs import Run, RunRecord
 
 FITTING_TEXT = (
     "Measuring four classic methods on the same test (a best-seller list, products liked together, "
@@ -61,3 +63,22 @@ def show_ladder(run: Run, ladder: dict[str, dict], missing: str | None) -> None:
         st.caption(f"The classic methods could not be measured on this run: {plain(missing)}")
     for sentence in views.skipped_sentences(ladder):
         st.caption(plain(sentence))
+
+
+def ladder_section(record: RunRecord, run: Run) -> None:
+    """The ladder chart and its sentence for one saved run."""
+    ranking = (record.metrics or {}).get("ranking") or {}
+    model = ranking.get("model")
+    if not model:
+        st.info("This run has no ranking figures (its test split was empty).", icon=":material/info:")
+        return
+    ladder, missing = fitted_ladder(run, Path(record.path))
+    sentence = views.ladder_sentence(model, ladder, k=int(ranking.get("k", 10))) if ladder else None
+    if sentence:
+        st.markdown(f"#### {sentence}")  # our own words and figures, no names from files
+    show_ladder(run, ladder, missing)
+    st.caption(
+        "Each classic method is fitted on this run's training ratings and tuned on its validation "
+        "ratings, then tested exactly like the model. The whiskers show the 95 % range of each "
+        "figure (±1.96 standard errors): bars whose whiskers overlap are within the noise."
+    )

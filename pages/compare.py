@@ -9,7 +9,7 @@ from pages import _datasets as datasets
 from pages import _layout as layout
 from pages import _runs as runs
 from pages._diff_section import diff_section, popularity_section, report_button
-from pages._ladder_section import ladder_section
+from pages._ladder import ladder_section
 from pages._state import LAST_RUN
 from recsys_core.app import views
 from recsys_core.charts import QUALITY_MEASURES
