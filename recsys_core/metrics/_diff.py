@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from recsys_core.errors import RecsysError
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
-from recsys_core.metrics._per_user import per_user_hits_ndcg
+from recsys_core.metrics._per_user import per_user_ranking
 from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
 
 if TYPE_CHECKING:
@@ -74,27 +73,6 @@ def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np
     ]
     width = min(k, run.n_items)
     return np.concatenate(blocks) if blocks else np.empty((0, width), dtype=np.int64)
-
-
-def per_user_ranking(items: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
-    """Per-user ``ndcg_at_k, hit_rate_at_k, precision_at_k, recall_at_k`` (float64 arrays).
-
-    Their means are ``recsys_core.metrics._evaluation.ranking_metrics``'s values for the same users.
-    """
-    hits, ndcg = per_user_hits_ndcg(items, relevant, k)
-    n_items = relevant.shape[1]
-    n_relevant = np.diff(relevant.indptr)
-    top = np.asarray(items, dtype=np.int64)[:, : min(k, n_items)]
-    keys = np.repeat(np.arange(len(top), dtype=np.int64), n_relevant) * n_items + relevant.indices
-    wanted = np.arange(len(top), dtype=np.int64)[:, None] * n_items + top
-    found = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    n_hits = ((top >= 0) & (keys[found] == wanted)).sum(axis=1) if len(keys) else np.zeros(len(top))
-    return {
-        "ndcg_at_k": ndcg,
-        "hit_rate_at_k": hits,
-        "precision_at_k": n_hits / float(k),
-        "recall_at_k": n_hits / np.maximum(n_relevant, 1),
-    }
 
 
 # -- bootstrap --------------------------------------------------------------------------------

@@ -25,11 +25,11 @@ from sklearn.metrics import roc_auc_score
 
 from recsys_core.errors import RecsysError
 from recsys_core.metrics._beyond import beyond_accuracy
+from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
 from recsys_core.model import NCF, Blended, unwrap
 from recsys_core.topn import (
     build_seen_matrix,
     effective_chunk,
-    entries,
     popularity_order,
     top_popular_unseen,
     top_unseen,
@@ -166,8 +166,6 @@ def threshold_curve(
 # -- ranking ----------------------------------------------------------------------------------
 
 
-#: The per-user ranking metrics (each averaged over test users, each with a standard error).
-PER_USER_METRICS = ("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k")
 #: Bootstrap resamples of the test users for the standard error of catalogue coverage.
 COVERAGE_BOOTSTRAP = 50
 
@@ -229,15 +227,10 @@ def per_user_topk_metrics(
     """Per-user values of :data:`PER_USER_METRICS` and the top-``k`` lists (``-1`` padded).
 
     The building block of :func:`topk_metrics`, public for paired comparisons of two runs on
-    the same users.
+    the same users: the lists of one chunk of users at a time, scored by
+    :func:`~recsys_core.metrics.per_user_ranking`.
     """
     k_eff = min(k, n_items)
-    discount = 1.0 / np.log2(np.arange(k_eff) + 2.0)
-    ideal = np.cumsum(discount)  # ideal[m - 1] = DCG of m relevant items at the top
-    n_relevant = np.diff(relevant.indptr)
-    # (row, item) -> one sorted int64 key, so membership of a top-k entry is a binary search.
-    rel_rows, rel_items = entries(relevant)
-    rel_keys = rel_rows * n_items + rel_items
     per_user = {key: np.zeros(len(users)) for key in PER_USER_METRICS}
     lists = np.full((len(users), k_eff), -1, dtype=np.int64)
     step = effective_chunk(chunk_size, n_items)
@@ -246,16 +239,8 @@ def per_user_topk_metrics(
         stop = start + len(rows)
         items = top_k(rows)[0][:, :k_eff]
         lists[start:stop, : items.shape[1]] = items
-        keys = (np.arange(start, stop, dtype=np.int64)[:, None]) * n_items + items
-        found = np.searchsorted(rel_keys, keys)
-        hits = (items >= 0) & (rel_keys[np.minimum(found, len(rel_keys) - 1)] == keys)
-        n_hits = hits.sum(axis=1)
-        n_rel = n_relevant[start:stop]
-        per_user["precision_at_k"][start:stop] = n_hits / k
-        per_user["recall_at_k"][start:stop] = n_hits / n_rel
-        dcg = hits @ discount[: hits.shape[1]]
-        per_user["ndcg_at_k"][start:stop] = dcg / ideal[np.minimum(n_rel, k_eff) - 1]
-        per_user["hit_rate_at_k"][start:stop] = n_hits > 0
+        for key, values in per_user_ranking(items, relevant[start:stop], k).items():
+            per_user[key][start:stop] = values
     return per_user, lists
 
 
