@@ -34,7 +34,7 @@ from recsys_core.baselines._scorer import Scorer
 from recsys_core.baselines._topk import top_k_scored
 from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
 from recsys_core.errors import RecsysError
-from recsys_core.metrics import RANKING_MAX_USERS, topk_metrics
+from recsys_core.metrics import RANKING_MAX_USERS, sample_distinct, topk_metrics
 from recsys_core.topn import build_seen_matrix
 
 if TYPE_CHECKING:
@@ -98,9 +98,7 @@ def _holdout(
     max_users: int | None,
     seed: int,
 ) -> Holdout:
-    distinct = np.unique(users)
-    if max_users is not None and len(distinct) > max_users:
-        distinct = np.sort(np.random.default_rng(seed).choice(distinct, size=int(max_users), replace=False))
+    distinct = sample_distinct(users, max_users, seed)
     relevant = build_seen_matrix(users, items, *shape)[distinct]
     return Holdout(distinct, relevant, excluded)
 

@@ -9,7 +9,6 @@ from ._beyond import (
     popularity_profile,
 )
 from ._diff import (
-    bootstrap_weights,
     compare_runs,
     jaccard,
     overlap_summary,
@@ -29,3 +28,4 @@ from ._evaluation import (
     topk_metrics,
 )
 from ._per_user import PER_USER_METRICS, per_user_ranking
+from ._resample import bootstrap_weights, sample_distinct

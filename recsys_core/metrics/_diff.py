@@ -11,7 +11,7 @@ which products gained and lost exposure, and the change per user segment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,13 +19,12 @@ import numpy as np
 from recsys_core.errors import RecsysError
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
 from recsys_core.metrics._per_user import per_user_ranking
+from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
 from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
 
-#: Cells (replicates x users) of one chunk of the bootstrap index matrix: ~32 MB of int64.
-BOOT_CHUNK_CELLS = 1 << 22
 USER_METRICS = ("ndcg_at_k", "hit_rate_at_k", "precision_at_k", "recall_at_k")
 ROW_METRICS = ("precision", "recall", "roc_auc")
 OVERLAP_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -58,10 +57,7 @@ def check_same_split(run_a: Run, run_b: Run) -> None:
 
 def sample_users(run: Run, max_users: int | None, seed: int) -> np.ndarray:
     """Distinct test user codes, a seeded sample of at most ``max_users`` (sorted)."""
-    users = np.unique(run.test_users)
-    if max_users is not None and len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, size=int(max_users), replace=False))
-    return users
+    return sample_distinct(run.test_users, max_users, seed)
 
 
 def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np.ndarray:
@@ -76,21 +72,6 @@ def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np
 
 
 # -- bootstrap --------------------------------------------------------------------------------
-
-
-def bootstrap_weights(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """Chunks of ``(c, n)`` float64 resampling counts, ``n_boot`` rows in all (seeded).
-
-    Each row counts how often each of the ``n`` units is drawn when ``n`` indices are drawn with
-    replacement: an index matrix of ``c x n`` turned into counts by one ``bincount``.
-    """
-    rng = np.random.default_rng(seed)
-    step = max(1, BOOT_CHUNK_CELLS // max(n, 1))
-    for start in range(0, n_boot, step):
-        c = min(step, n_boot - start)
-        index = rng.integers(0, n, size=(c, n))
-        flat = (np.arange(c, dtype=np.int64)[:, None] * n + index).ravel()
-        yield np.bincount(flat, minlength=c * n).reshape(c, n).astype(np.float64)
 
 
 def _mean(values: np.ndarray) -> Statistic:

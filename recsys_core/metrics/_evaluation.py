@@ -26,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 from recsys_core.errors import RecsysError
 from recsys_core.metrics._beyond import beyond_accuracy
 from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
+from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
 from recsys_core.model import NCF, Blended, unwrap
 from recsys_core.topn import (
     build_seen_matrix,
@@ -251,12 +252,12 @@ def _coverage(lists: np.ndarray, n_items: int) -> tuple[float, float]:
     if not len(lists) or n_items < 1:
         return 0.0, 0.0
     coverage = len(np.unique(lists[lists >= 0])) / n_items
-    rng = np.random.default_rng(0)
-    samples = np.empty(COVERAGE_BOOTSTRAP)
-    for b in range(COVERAGE_BOOTSTRAP):  # 50 resamples, each vectorised over users
-        chosen = lists[rng.integers(0, len(lists), len(lists))]
-        samples[b] = np.count_nonzero(np.bincount(chosen[chosen >= 0], minlength=n_items)) / n_items
-    return float(coverage), float(samples.std(ddof=1))
+    samples = [
+        np.count_nonzero(np.bincount(chosen[chosen >= 0], minlength=n_items)) / n_items
+        for weights in bootstrap_weights(len(lists), COVERAGE_BOOTSTRAP, seed=0)
+        for chosen in (lists[drawn > 0] for drawn in weights)  # the users drawn at least once
+    ]
+    return float(coverage), float(np.std(samples, ddof=1))
 
 
 def ranking_metrics(
@@ -371,11 +372,8 @@ def _test_users(
         raise RecsysError("There are no test pairs to rank; the test split is empty.")
     relevant_all = build_seen_matrix(users, items, n_users, n_items)
     distinct_users = np.unique(users)
-    n_test_users = len(distinct_users)
-    if max_users is not None and n_test_users > max_users:
-        rng = np.random.default_rng(seed)
-        distinct_users = np.sort(rng.choice(distinct_users, size=int(max_users), replace=False))
-    return distinct_users, relevant_all[distinct_users], n_test_users
+    sample = sample_distinct(distinct_users, max_users, seed)
+    return sample, relevant_all[sample], len(distinct_users)
 
 
 def _popularity_order_checked(popularity: ArrayLike, n_items: int) -> np.ndarray:
