@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -72,8 +72,7 @@ def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
         raise RecsysError("--all-users needs --out FILE.parquet: where to write everyone's lists.")
     n = check_n(args.n)
     block_users = BLOCK_USERS if args.block_users is None else args.block_users
-    if block_users < 1:
-        raise RecsysError("--block-users must be at least 1.")
+    check_count(block_users, "--block-users")
     out_path = check_output(args.out)
     device = resolve_device(args.device)
     run = load_run(Path(args.run_dir))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
 from recsys_core.metrics._per_user import per_user_ranking
 from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
@@ -269,8 +269,7 @@ def compare_runs(
         The runs were tested on different splits, ``k`` is not a positive whole number, or the
         test split is empty.
     """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RecsysError(f"k must be a whole number of at least 1, not {k!r}.")
+    k = check_count(k, "k")
     if n_boot < 0:
         raise RecsysError("n_boot must be 0 or more.")
     check_same_split(run_a, run_b)
@@ -278,8 +277,8 @@ def compare_runs(
         raise RecsysError("There are no test pairs to compare; the test split is empty.")
     users = sample_users(run_a, max_users, seed)
     relevant = build_seen_matrix(run_a.test_users, run_a.test_items, run_a.n_users, run_a.n_items)[users]
-    items_a, items_b = (top_lists(run, users, int(k)) for run in (run_a, run_b))
-    values_a, values_b = (per_user_ranking(items, relevant, int(k)) for items in (items_a, items_b))
+    items_a, items_b = (top_lists(run, users, k) for run in (run_a, run_b))
+    values_a, values_b = (per_user_ranking(items, relevant, k) for items in (items_a, items_b))
     everyone = np.ones(len(users), dtype=bool)
     metrics = paired_bootstrap(_user_stats(values_a, values_b, everyone), len(users), n_boot, seed)
     metrics.update(paired_bootstrap(_row_stats(run_a, run_b), len(run_a.test_users), n_boot, seed + 1))
@@ -298,7 +297,7 @@ def compare_runs(
     return {
         "a": _describe(run_a),
         "b": _describe(run_b),
-        "k": int(k),
+        "k": k,
         "users": len(users),
         "test_users": len(np.unique(run_a.test_users)),
         "n_boot": int(n_boot),

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 from recsys_core.metrics._beyond import beyond_accuracy
 from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
 from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
@@ -312,7 +312,7 @@ def ranking_metrics(
         ``{"model": {...}, "popularity": {...} or None, "k": k, "users": evaluated_users,
         "test_users": all_test_users}``.
     """
-    k = _list_length(k)
+    k = check_count(k, "k (the list length for ranking metrics)")
     model, blend = unwrap(model)
     distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
     n_items = seen.shape[1]
@@ -340,14 +340,6 @@ def ranking_metrics(
             popular_top, distinct_users, relevant, n_items, k, chunk_size, **beyond
         )
     return result
-
-
-def _list_length(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RecsysError(
-            f"k (the list length for ranking metrics) must be a whole number of at least 1, not {k!r}."
-        )
-    return int(k)
 
 
 def _test_users(

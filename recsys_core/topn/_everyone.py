@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 from recsys_core.topn._blocked import BlockedTopN, sigmoid
 from recsys_core.topn._recommend import check_n
 
@@ -291,8 +291,7 @@ def recommend_all_to_parquet(
     start_time = time.perf_counter()
     rank, world = shard
     n = check_n(n)
-    if block_users < 1:
-        raise RecsysError("block_users must be at least 1.")
+    block_users = check_count(block_users, "block_users")
     out = check_output(out_path)
     users = run.n_users if max_users is None else max(0, min(int(max_users), run.n_users))
     excluded = run.seen_matrix() if exclude_seen else None

@@ -76,6 +76,7 @@ from recsys_core.data import scale_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, maybe_add
 from recsys_core.topn._foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
+from recsys_core.topn._recommend import check_n
 from recsys_core.topn._select import popularity_order, select_top
 
 if TYPE_CHECKING:
@@ -432,12 +433,6 @@ def _because(run: Run, profiles: Profiles, row: int, top: np.ndarray, prior: _Pr
     return out
 
 
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise RecsysError(f"The number of recommendations must be a whole number of at least 1, not {n!r}.")
-    return int(n)
-
-
 def recommend_visitors(
     run: Run, frame: pd.DataFrame, n: int = 10, *, explain: bool = True, steps: int | None = None
 ) -> list[VisitorRecommendations]:
@@ -459,7 +454,7 @@ def recommend_visitors(
     list of VisitorRecommendations
         One per visitor, in order of first appearance in ``frame``.
     """
-    n = _check_n(n)
+    n = check_n(n)
     profiles = fold_in(run, frame, steps=steps)
     prior = _prior(run)
     out = []
@@ -535,7 +530,7 @@ def similar_items(run: Run, item_id: str, n: int = 10) -> pd.DataFrame:
     RecsysError
         When the run does not know ``item_id``.
     """
-    n = _check_n(n)
+    n = check_n(n)
     code = int(run.id_map.items.get_indexer([str(item_id)])[0])
     if code < 0:
         raise RecsysError(

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import check_count
 from recsys_core.topn._blocked import BlockedTopN, model_device, sigmoid
 from recsys_core.topn._select import effective_chunk, popularity_order, top_unseen
 
@@ -55,9 +55,7 @@ class Recommendations:
 
 def check_n(n: int) -> int:
     """``n`` as an int, or a :class:`RecsysError` when it is not a whole number >= 1."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise RecsysError(f"The number of recommendations must be a whole number of at least 1, not {n!r}.")
-    return int(n)
+    return check_count(n, "The number of recommendations")
 
 
 def _excluded(run: Run, exclude_test: bool) -> sp.csr_matrix:
