@@ -11,6 +11,7 @@ from ._foldin import (
     similar_items,
     visitor_history,
 )
+from ._products import item_table, with_products
 from ._recommend import Recommendations, check_n, popular_items, recommend, recommend_all
 from ._select import (
     build_seen_matrix,

@@ -76,6 +76,7 @@ from recsys_core.data import scale_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, maybe_add
 from recsys_core.topn._foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
+from recsys_core.topn._products import item_table, with_products
 from recsys_core.topn._recommend import check_n
 from recsys_core.topn._select import popularity_order, select_top
 
@@ -392,21 +393,6 @@ class VisitorRecommendations:
         }
 
 
-def _table(run: Run, codes: np.ndarray, scores: np.ndarray, because: list[list[dict]]) -> pd.DataFrame:
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(codes) + 1, dtype=np.int64),
-            "item": np.asarray(run.id_map.items[codes], dtype=object),
-            "score": scores.astype(np.float64),
-        }
-    )
-    columns = run.product_columns()
-    for name, values in (columns or {}).items():
-        table[name] = values[codes]
-    table["because"] = because
-    return table
-
-
 def _because(run: Run, profiles: Profiles, row: int, top: np.ndarray, prior: _Prior) -> list[list[dict]]:
     """Up to :data:`BECAUSE_MAX` rated products with the largest positive share, per suggestion."""
     n_rated = int(profiles.mask[row].sum())
@@ -473,7 +459,8 @@ def recommend_visitors(
             top = popular if fallback else tops[offset][tops[offset] >= 0].numpy()
             scores = torch.sigmoid(logits[offset][torch.from_numpy(top)]).double().numpy()
             because = _because(run, profiles, row, top, prior) if explain else [[] for _ in top]
-            table = _table(run, top, scores, because)
+            table = item_table(run, top, scores)
+            table["because"] = because
             out.append(VisitorRecommendations(str(user), fallback, int(profiles.ignored[row]), table))
     return out
 
@@ -543,12 +530,8 @@ def similar_items(run: Run, item_id: str, n: int = 10) -> pd.DataFrame:
     sims[code] = -torch.inf
     top, values = select_top(sims.unsqueeze(0), min(n, run.n_items - 1))
     top, values = top[0], values[0]
+    codes = top.numpy()
     table = pd.DataFrame(
-        {
-            "item": np.asarray(run.id_map.items[top.numpy()], dtype=object),
-            "similarity": values.double().numpy(),
-        }
+        {"item": np.asarray(run.id_map.items[codes], dtype=object), "similarity": values.double().numpy()}
     )
-    for name, values_ in (run.product_columns() or {}).items():
-        table[name] = values_[top.numpy()]
-    return table
+    return with_products(run, table, codes)
