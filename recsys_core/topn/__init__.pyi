@@ -8,7 +8,6 @@ from ._foldin import (
     fold_in,
     profile_logits,
     recommend_visitors,
-    similar_items,
     visitor_history,
 )
 from ._products import item_table, with_products
@@ -22,3 +21,4 @@ from ._select import (
     top_popular_unseen,
     top_unseen,
 )
+from ._similar import similar_items

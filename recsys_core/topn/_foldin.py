@@ -76,7 +76,7 @@ from recsys_core.data import scale_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, maybe_add
 from recsys_core.topn._foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
-from recsys_core.topn._products import item_table, with_products
+from recsys_core.topn._products import item_table
 from recsys_core.topn._recommend import check_n
 from recsys_core.topn._select import popularity_order, select_top
 
@@ -93,7 +93,6 @@ __all__ = [
     "fold_in",
     "profile_logits",
     "recommend_visitors",
-    "similar_items",
     "visitor_history",
 ]
 
@@ -501,37 +500,3 @@ def explain_user(
     codes = run.id_map.items.get_indexer(table["item"].astype(str).to_numpy())
     table["because"] = _because(run, profiles, 0, codes.astype(np.int64), _prior(run))
     return VisitorRecommendations(recs.user, False, 0, table)
-
-
-def similar_items(run: Run, item_id: str, n: int = 10) -> pd.DataFrame:
-    """The ``n`` products whose embeddings point most nearly the same way as ``item_id``'s.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``item, similarity`` (cosine in [-1, 1]) (+ ``name, category`` with a product table),
-        most similar first, the product itself left out.
-
-    Raises
-    ------
-    RecsysError
-        When the run does not know ``item_id``.
-    """
-    n = check_n(n)
-    code = int(run.id_map.items.get_indexer([str(item_id)])[0])
-    if code < 0:
-        raise RecsysError(
-            f"Product {item_id!r} is not in this run's training data, so it has no profile to compare; "
-            "pick a product the run was trained on."
-        )
-    q = _prior(run).q
-    unit = q / q.norm(dim=1, keepdim=True).clamp(min=1e-12)
-    sims = unit @ unit[code]
-    sims[code] = -torch.inf
-    top, values = select_top(sims.unsqueeze(0), min(n, run.n_items - 1))
-    top, values = top[0], values[0]
-    codes = top.numpy()
-    table = pd.DataFrame(
-        {"item": np.asarray(run.id_map.items[codes], dtype=object), "similarity": values.double().numpy()}
-    )
-    return with_products(run, table, codes)
