@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from recsys_core.cli._common import ProgressBar
 from recsys_core.errors import RecsysError, check_count
 
 if TYPE_CHECKING:
@@ -102,7 +103,6 @@ class Job:
 
 
 def _write(args: argparse.Namespace, out: TextIO, job: Job, context: DistributedContext | None) -> int:
-    from recsys_core.progress import ProgressBar
     from recsys_core.topn import recommend_all_to_parquet
 
     main = context is None or context.is_main
