@@ -1,6 +1,9 @@
-"""The one exception type that the CLI and the app turn into a message for the user."""
+"""The one exception type that the CLI and the app turn into a message for the user, and the one
+check of a count argument (how many recommendations, the list length ``k``) that raises it."""
 
 from __future__ import annotations
+
+from numbers import Integral
 
 
 class RecsysError(ValueError):
@@ -22,3 +25,21 @@ class ColumnsError(RecsysError):
     def __init__(self, message: str, available: list[str] | None = None) -> None:
         super().__init__(message)
         self.available = list(available or [])
+
+
+def check_count(value: object, what: str) -> int:
+    """``value`` as an ``int`` when it is a whole number of at least 1, else a :class:`RecsysError`.
+
+    Python and numpy integers pass; ``True``, ``1.5``, ``"3"`` and ``0`` are refused rather than
+    read as a number (a flag or a string is a caller's mistake, not a count).
+
+    Parameters
+    ----------
+    value
+        The count to check.
+    what
+        How the message names it, e.g. ``"The number of recommendations"`` or ``"k"``.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise RecsysError(f"{what} must be a whole number of at least 1, not {value!r}.")
+    return int(value)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recsys_core.errors import RecsysError
+from recsys_core.files import write_bytes, write_json
 from recsys_core.settings import runs_dir
 
 #: Environment variable that moves the folder of kept uploads (default ``<runs dir>/datasets``).
@@ -87,10 +88,9 @@ class UploadStore:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if not (folder / "data").is_file():
-                (folder / "data.part").write_bytes(data)
-                os.replace(folder / "data.part", folder / "data")
+                write_bytes(folder / "data", data)
             meta = {"name": name, "size": len(data), "used": time.time(), "options": options or {}}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+            write_json(folder / "meta.json", meta)
         except OSError as exc:
             raise RecsysError(f"Cannot keep {name} in {self.root}: {exc.strerror or exc}.") from exc
         self._evict(keep=key)

@@ -14,7 +14,7 @@ Fitting takes seconds on the demo data, so ``recsys train`` does not do it: the 
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 import time
@@ -34,7 +34,8 @@ from recsys_core.baselines._scorer import Scorer
 from recsys_core.baselines._topk import top_k_scored
 from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
 from recsys_core.errors import RecsysError
-from recsys_core.metrics import RANKING_MAX_USERS, topk_metrics
+from recsys_core.files import file_sha256, write_json
+from recsys_core.metrics import RANKING_MAX_USERS, sample_distinct, topk_metrics
 from recsys_core.topn import build_seen_matrix
 
 if TYPE_CHECKING:
@@ -98,9 +99,7 @@ def _holdout(
     max_users: int | None,
     seed: int,
 ) -> Holdout:
-    distinct = np.unique(users)
-    if max_users is not None and len(distinct) > max_users:
-        distinct = np.sort(np.random.default_rng(seed).choice(distinct, size=int(max_users), replace=False))
+    distinct = sample_distinct(users, max_users, seed)
     relevant = build_seen_matrix(users, items, *shape)[distinct]
     return Holdout(distinct, relevant, excluded)
 
@@ -203,7 +202,7 @@ def _cache_key(folder: str | os.PathLike[str] | None, k: int, max_users: int | N
     if folder is None:
         return None
     try:
-        manifest = hashlib.sha256((Path(folder) / "manifest.json").read_bytes()).hexdigest()
+        manifest = file_sha256(Path(folder) / "manifest.json")
     except OSError:
         return None
     return {"version": LADDER_VERSION, "manifest": manifest, "k": int(k), "max_users": max_users}
@@ -218,9 +217,6 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(data, indent=1, allow_nan=False), encoding="utf-8")
-        os.replace(temporary, path)
-    except (OSError, ValueError):
-        temporary.unlink(missing_ok=True)  # a read-only run folder: the ladder is refitted next time
+    # A read-only run folder (or a value JSON cannot hold): the ladder is refitted next time.
+    with contextlib.suppress(OSError, ValueError):
+        write_json(path, data, indent=1)

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 
 from recsys_core.baselines._scorer import Scorer
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 from recsys_core.topn import effective_chunk, select_top
 
 
@@ -44,8 +44,7 @@ def top_k_scored(
         ``(len(users), min(k, n_items))`` int64 and float32 arrays, best first. A user with
         fewer than ``k`` candidates is padded with item ``-1`` and score ``-inf``.
     """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RecsysError(f"k (the list length) must be a whole number of at least 1, not {k!r}.")
+    k = check_count(k, "k (the list length)")
     codes = np.asarray(users, dtype=np.int64).reshape(-1)
     excluded = sp.csr_matrix(excluded)
     n_items = excluded.shape[1]

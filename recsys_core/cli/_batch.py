@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from recsys_core.errors import RecsysError
+from recsys_core.cli._common import ProgressBar
+from recsys_core.errors import RecsysError, check_count
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -72,8 +73,7 @@ def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
         raise RecsysError("--all-users needs --out FILE.parquet: where to write everyone's lists.")
     n = check_n(args.n)
     block_users = BLOCK_USERS if args.block_users is None else args.block_users
-    if block_users < 1:
-        raise RecsysError("--block-users must be at least 1.")
+    check_count(block_users, "--block-users")
     out_path = check_output(args.out)
     device = resolve_device(args.device)
     run = load_run(Path(args.run_dir))
@@ -103,7 +103,6 @@ class Job:
 
 
 def _write(args: argparse.Namespace, out: TextIO, job: Job, context: DistributedContext | None) -> int:
-    from recsys_core.progress import ProgressBar
     from recsys_core.topn import recommend_all_to_parquet
 
     main = context is None or context.is_main

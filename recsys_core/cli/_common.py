@@ -1,5 +1,5 @@
 """What the ``recsys`` commands share: the argparse error contract, JSON and number output,
-column mappings, the training options of ``train`` and ``sweep``, and run loading.
+the progress bar, column mappings, the training options of ``train`` and ``sweep``, and run loading.
 
 Imported by the argument parser, so it imports nothing heavy at module level.
 """
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from recsys_core.config import TrainConfig
     from recsys_core.data import ColumnMap
     from recsys_core.runs import Run
@@ -36,6 +38,51 @@ def parse_columns(text: str | None) -> ColumnMap | None:
 def fmt(value: float | None, digits: int = 4) -> str:
     """A metric for humans: ``n/a`` when undefined (e.g. AUC with one class in the test split)."""
     return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
+class ProgressBar:
+    """tqdm bars for ``(label, done, total)`` reports: a fresh bar whenever the label changes (one
+    per epoch), none at all when ``enabled`` is false or ``stream`` is not a terminal (tqdm's own
+    test), so piped and captured output stays clean.
+
+    Parameters
+    ----------
+    stream
+        Where the bar is drawn (``sys.stderr``).
+    enabled
+        ``False`` for ``--quiet`` and for the ranks of a distributed job that do not print.
+    unit
+        What ``done`` counts, shown in the rate (``batches/s``, ``users/s``).
+    """
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True, unit: str = "batches") -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.unit = unit
+        self._bar: tqdm | None = None
+        self._label: str | None = None
+
+    def update(self, label: str, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` under ``label`` (tqdm throttles the redraws)."""
+        if not self.enabled:
+            return
+        if self._bar is None or label != self._label:
+            from tqdm import tqdm
+
+            self.clear()
+            # leave=False: a finished bar is erased, so the epoch's summary line takes its place.
+            self._bar = tqdm(
+                total=total, initial=done, desc=label, unit=self.unit, file=self.stream, leave=False,
+                disable=None, mininterval=0.2, dynamic_ncols=True,
+            )  # fmt: skip
+            self._label = label
+        self._bar.update(done - self._bar.n)
+
+    def clear(self) -> None:
+        """Erase the bar (before printing a line of results, and at the end)."""
+        if self._bar is not None:
+            self._bar.close()
+        self._bar, self._label = None, None
 
 
 def print_json(obj: Any, out: TextIO) -> None:

@@ -73,12 +73,11 @@ def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
 def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     """Top-N for one customer, for visitors (``--new-users``) or for everyone (``--all-users``)."""
     from recsys_core.runs import load_run
-    from recsys_core.topn import recommend
+    from recsys_core.topn import check_n, recommend
 
     if args.all_users:
         return cmd_recommend_all(args, out)
-    if args.n < 1:
-        raise RecsysError("-n must be at least 1.")
+    check_n(args.n)
     run = load_run(Path(args.run_dir))
     if args.new_users or args.explain:
         return _recommend_foldin(args, run, out)

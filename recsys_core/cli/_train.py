@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from recsys_core.cli._common import (
+    ProgressBar,
     add_date_format_option,
     add_train_options,
     config_from_args,
@@ -58,7 +59,6 @@ def _train_command(
 
     from recsys_core.data import load_products, load_ratings
     from recsys_core.pipeline import train
-    from recsys_core.progress import ProgressBar
     from recsys_core.runs import RunRegistry, save_run
 
     main_rank = context is None or context.is_main

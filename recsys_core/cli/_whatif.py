@@ -16,7 +16,7 @@ from recsys_core.cli._common import (
     parse_columns,
     print_json,
 )
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 
 
 def _numbers(text: str, flag: str) -> list[float]:
@@ -58,8 +58,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         raise RecsysError(
             "Say what to sweep: either --class R --multipliers 1,2,4 or --recipe notebook --scale 0,1,2."
         )
-    if args.seeds < 1:
-        raise RecsysError("--seeds must be at least 1.")
+    check_count(args.seeds, "--seeds")
     config = config_from_args(args)
     seeds = [config.seed + i for i in range(args.seeds)]
     registry = RunRegistry(args.runs_dir)

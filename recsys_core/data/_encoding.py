@@ -26,18 +26,28 @@ _SMALL_ARRAY = 1 << 20
 _PACKED_MAGIC = b"RSIDS1\x00\x00"
 
 
-def as_codes(values: ArrayLike) -> np.ndarray:
-    """Integer codes as a contiguous int32 array when every value fits (any table below 2**31
-    rows), else int64; no copy when they already are.
+def as_codes(values: ArrayLike, *, narrow: bool = True) -> np.ndarray:
+    """Integer codes as a flat, contiguous int32 array when every value fits (any table below
+    2**31 rows), else int64; no copy when they already are.
 
-    Every trainer, kernel and scorer takes either; int32 halves the epoch's sample arrays.
+    Every trainer, kernel and scorer takes either; int32 halves the epoch's sample arrays and a
+    saved run's pairs on disk. Other dtypes are converted to int64 first.
+
+    Parameters
+    ----------
+    values
+        Codes of any shape (flattened).
+    narrow
+        ``False`` keeps int64 codes as int64 (int32 or int64 as given, others as int64): for a
+        one-off use such as scoring pairs, where narrowing would copy the whole array only to read
+        it once.
     """
     codes = np.asarray(values)
     if codes.dtype != np.int32 and codes.dtype != np.int64:
         codes = codes.astype(np.int64)
-    if codes.dtype == np.int64:
+    if narrow and codes.dtype == np.int64:
         small = np.iinfo(np.int32)
-        if not len(codes) or (codes.min() >= small.min and codes.max() <= small.max):
+        if not codes.size or (codes.min() >= small.min and codes.max() <= small.max):
             codes = codes.astype(np.int32)
     return np.ascontiguousarray(codes if codes.ndim == 1 else codes.reshape(-1))
 

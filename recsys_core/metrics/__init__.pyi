@@ -9,18 +9,15 @@ from ._beyond import (
     popularity_profile,
 )
 from ._diff import (
-    bootstrap_weights,
     compare_runs,
     jaccard,
     overlap_summary,
     paired_bootstrap,
-    per_user_ranking,
     sample_users,
     top_lists,
     weighted_auc,
 )
 from ._evaluation import (
-    PER_USER_METRICS,
     RANKING_MAX_USERS,
     classification_metrics,
     evaluate_run,
@@ -30,4 +27,5 @@ from ._evaluation import (
     threshold_curve,
     topk_metrics,
 )
-from ._per_user import per_user_hits_ndcg
+from ._per_user import PER_USER_METRICS, per_user_ranking
+from ._resample import bootstrap_weights, sample_distinct

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 
 #: The "head" of the catalogue: this share of the products, the most rated first.
 HEAD_FRACTION = 0.1
@@ -27,9 +27,7 @@ def _top(top_items: np.ndarray, k: int) -> np.ndarray:
     items = np.asarray(top_items, dtype=np.int64)
     if items.ndim != 2:
         raise RecsysError(f"Top-k lists must be a 2-d array (users x k), got {items.ndim} dimension(s).")
-    if isinstance(k, bool) or k < 1:
-        raise RecsysError(f"k must be at least 1, not {k!r}.")
-    return items[:, : int(k)]
+    return items[:, : check_count(k, "k")]
 
 
 def _popularity(popularity: np.ndarray) -> np.ndarray:

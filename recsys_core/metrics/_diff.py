@@ -11,22 +11,20 @@ which products gained and lost exposure, and the change per user segment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
-from recsys_core.metrics._per_user import per_user_hits_ndcg
+from recsys_core.metrics._per_user import per_user_ranking
+from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
 from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
 
-#: Cells (replicates x users) of one chunk of the bootstrap index matrix: ~32 MB of int64.
-BOOT_CHUNK_CELLS = 1 << 22
 USER_METRICS = ("ndcg_at_k", "hit_rate_at_k", "precision_at_k", "recall_at_k")
 ROW_METRICS = ("precision", "recall", "roc_auc")
 OVERLAP_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -59,10 +57,7 @@ def check_same_split(run_a: Run, run_b: Run) -> None:
 
 def sample_users(run: Run, max_users: int | None, seed: int) -> np.ndarray:
     """Distinct test user codes, a seeded sample of at most ``max_users`` (sorted)."""
-    users = np.unique(run.test_users)
-    if max_users is not None and len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, size=int(max_users), replace=False))
-    return users
+    return sample_distinct(run.test_users, max_users, seed)
 
 
 def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np.ndarray:
@@ -76,43 +71,7 @@ def top_lists(run: Run, users: np.ndarray, k: int, chunk_size: int = 1024) -> np
     return np.concatenate(blocks) if blocks else np.empty((0, width), dtype=np.int64)
 
 
-def per_user_ranking(items: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
-    """Per-user ``ndcg_at_k, hit_rate_at_k, precision_at_k, recall_at_k`` (float64 arrays).
-
-    Their means are ``recsys_core.metrics._evaluation.ranking_metrics``'s values for the same users.
-    """
-    hits, ndcg = per_user_hits_ndcg(items, relevant, k)
-    n_items = relevant.shape[1]
-    n_relevant = np.diff(relevant.indptr)
-    top = np.asarray(items, dtype=np.int64)[:, : min(k, n_items)]
-    keys = np.repeat(np.arange(len(top), dtype=np.int64), n_relevant) * n_items + relevant.indices
-    wanted = np.arange(len(top), dtype=np.int64)[:, None] * n_items + top
-    found = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    n_hits = ((top >= 0) & (keys[found] == wanted)).sum(axis=1) if len(keys) else np.zeros(len(top))
-    return {
-        "ndcg_at_k": ndcg,
-        "hit_rate_at_k": hits,
-        "precision_at_k": n_hits / float(k),
-        "recall_at_k": n_hits / np.maximum(n_relevant, 1),
-    }
-
-
 # -- bootstrap --------------------------------------------------------------------------------
-
-
-def bootstrap_weights(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """Chunks of ``(c, n)`` float64 resampling counts, ``n_boot`` rows in all (seeded).
-
-    Each row counts how often each of the ``n`` units is drawn when ``n`` indices are drawn with
-    replacement: an index matrix of ``c x n`` turned into counts by one ``bincount``.
-    """
-    rng = np.random.default_rng(seed)
-    step = max(1, BOOT_CHUNK_CELLS // max(n, 1))
-    for start in range(0, n_boot, step):
-        c = min(step, n_boot - start)
-        index = rng.integers(0, n, size=(c, n))
-        flat = (np.arange(c, dtype=np.int64)[:, None] * n + index).ravel()
-        yield np.bincount(flat, minlength=c * n).reshape(c, n).astype(np.float64)
 
 
 def _mean(values: np.ndarray) -> Statistic:
@@ -310,8 +269,7 @@ def compare_runs(
         The runs were tested on different splits, ``k`` is not a positive whole number, or the
         test split is empty.
     """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RecsysError(f"k must be a whole number of at least 1, not {k!r}.")
+    k = check_count(k, "k")
     if n_boot < 0:
         raise RecsysError("n_boot must be 0 or more.")
     check_same_split(run_a, run_b)
@@ -319,8 +277,8 @@ def compare_runs(
         raise RecsysError("There are no test pairs to compare; the test split is empty.")
     users = sample_users(run_a, max_users, seed)
     relevant = build_seen_matrix(run_a.test_users, run_a.test_items, run_a.n_users, run_a.n_items)[users]
-    items_a, items_b = (top_lists(run, users, int(k)) for run in (run_a, run_b))
-    values_a, values_b = (per_user_ranking(items, relevant, int(k)) for items in (items_a, items_b))
+    items_a, items_b = (top_lists(run, users, k) for run in (run_a, run_b))
+    values_a, values_b = (per_user_ranking(items, relevant, k) for items in (items_a, items_b))
     everyone = np.ones(len(users), dtype=bool)
     metrics = paired_bootstrap(_user_stats(values_a, values_b, everyone), len(users), n_boot, seed)
     metrics.update(paired_bootstrap(_row_stats(run_a, run_b), len(run_a.test_users), n_boot, seed + 1))
@@ -339,7 +297,7 @@ def compare_runs(
     return {
         "a": _describe(run_a),
         "b": _describe(run_b),
-        "k": int(k),
+        "k": k,
         "users": len(users),
         "test_users": len(np.unique(run_a.test_users)),
         "n_boot": int(n_boot),

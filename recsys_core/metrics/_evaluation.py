@@ -23,13 +23,14 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
 from recsys_core.metrics._beyond import beyond_accuracy
+from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
+from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
 from recsys_core.model import NCF, Blended, unwrap
 from recsys_core.topn import (
     build_seen_matrix,
     effective_chunk,
-    entries,
     popularity_order,
     top_popular_unseen,
     top_unseen,
@@ -166,8 +167,6 @@ def threshold_curve(
 # -- ranking ----------------------------------------------------------------------------------
 
 
-#: The per-user ranking metrics (each averaged over test users, each with a standard error).
-PER_USER_METRICS = ("precision_at_k", "recall_at_k", "ndcg_at_k", "hit_rate_at_k")
 #: Bootstrap resamples of the test users for the standard error of catalogue coverage.
 COVERAGE_BOOTSTRAP = 50
 
@@ -229,15 +228,10 @@ def per_user_topk_metrics(
     """Per-user values of :data:`PER_USER_METRICS` and the top-``k`` lists (``-1`` padded).
 
     The building block of :func:`topk_metrics`, public for paired comparisons of two runs on
-    the same users.
+    the same users: the lists of one chunk of users at a time, scored by
+    :func:`~recsys_core.metrics.per_user_ranking`.
     """
     k_eff = min(k, n_items)
-    discount = 1.0 / np.log2(np.arange(k_eff) + 2.0)
-    ideal = np.cumsum(discount)  # ideal[m - 1] = DCG of m relevant items at the top
-    n_relevant = np.diff(relevant.indptr)
-    # (row, item) -> one sorted int64 key, so membership of a top-k entry is a binary search.
-    rel_rows, rel_items = entries(relevant)
-    rel_keys = rel_rows * n_items + rel_items
     per_user = {key: np.zeros(len(users)) for key in PER_USER_METRICS}
     lists = np.full((len(users), k_eff), -1, dtype=np.int64)
     step = effective_chunk(chunk_size, n_items)
@@ -246,16 +240,8 @@ def per_user_topk_metrics(
         stop = start + len(rows)
         items = top_k(rows)[0][:, :k_eff]
         lists[start:stop, : items.shape[1]] = items
-        keys = (np.arange(start, stop, dtype=np.int64)[:, None]) * n_items + items
-        found = np.searchsorted(rel_keys, keys)
-        hits = (items >= 0) & (rel_keys[np.minimum(found, len(rel_keys) - 1)] == keys)
-        n_hits = hits.sum(axis=1)
-        n_rel = n_relevant[start:stop]
-        per_user["precision_at_k"][start:stop] = n_hits / k
-        per_user["recall_at_k"][start:stop] = n_hits / n_rel
-        dcg = hits @ discount[: hits.shape[1]]
-        per_user["ndcg_at_k"][start:stop] = dcg / ideal[np.minimum(n_rel, k_eff) - 1]
-        per_user["hit_rate_at_k"][start:stop] = n_hits > 0
+        for key, values in per_user_ranking(items, relevant[start:stop], k).items():
+            per_user[key][start:stop] = values
     return per_user, lists
 
 
@@ -266,12 +252,12 @@ def _coverage(lists: np.ndarray, n_items: int) -> tuple[float, float]:
     if not len(lists) or n_items < 1:
         return 0.0, 0.0
     coverage = len(np.unique(lists[lists >= 0])) / n_items
-    rng = np.random.default_rng(0)
-    samples = np.empty(COVERAGE_BOOTSTRAP)
-    for b in range(COVERAGE_BOOTSTRAP):  # 50 resamples, each vectorised over users
-        chosen = lists[rng.integers(0, len(lists), len(lists))]
-        samples[b] = np.count_nonzero(np.bincount(chosen[chosen >= 0], minlength=n_items)) / n_items
-    return float(coverage), float(samples.std(ddof=1))
+    samples = [
+        np.count_nonzero(np.bincount(chosen[chosen >= 0], minlength=n_items)) / n_items
+        for weights in bootstrap_weights(len(lists), COVERAGE_BOOTSTRAP, seed=0)
+        for chosen in (lists[drawn > 0] for drawn in weights)  # the users drawn at least once
+    ]
+    return float(coverage), float(np.std(samples, ddof=1))
 
 
 def ranking_metrics(
@@ -326,7 +312,7 @@ def ranking_metrics(
         ``{"model": {...}, "popularity": {...} or None, "k": k, "users": evaluated_users,
         "test_users": all_test_users}``.
     """
-    k = _list_length(k)
+    k = check_count(k, "k (the list length for ranking metrics)")
     model, blend = unwrap(model)
     distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
     n_items = seen.shape[1]
@@ -356,14 +342,6 @@ def ranking_metrics(
     return result
 
 
-def _list_length(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise RecsysError(
-            f"k (the list length for ranking metrics) must be a whole number of at least 1, not {k!r}."
-        )
-    return int(k)
-
-
 def _test_users(
     model: NCF,
     test_users: ArrayLike,
@@ -386,11 +364,8 @@ def _test_users(
         raise RecsysError("There are no test pairs to rank; the test split is empty.")
     relevant_all = build_seen_matrix(users, items, n_users, n_items)
     distinct_users = np.unique(users)
-    n_test_users = len(distinct_users)
-    if max_users is not None and n_test_users > max_users:
-        rng = np.random.default_rng(seed)
-        distinct_users = np.sort(rng.choice(distinct_users, size=int(max_users), replace=False))
-    return distinct_users, relevant_all[distinct_users], n_test_users
+    sample = sample_distinct(distinct_users, max_users, seed)
+    return sample, relevant_all[sample], len(distinct_users)
 
 
 def _popularity_order_checked(popularity: ArrayLike, n_items: int) -> np.ndarray:

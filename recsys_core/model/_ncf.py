@@ -9,19 +9,14 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from recsys_core.data import as_codes
+
 #: Pairs scored per call of :meth:`NCF.score_pairs_chunked`: scoring a million pairs never
 #: gathers a million embeddings at once.
 PAIR_CHUNK = 65_536
 
 #: What :meth:`NCF.score_pairs_chunked` computes per pair.
 PairScore = Literal["logits", "rating_logits", "rating_scores", "dots"]
-
-
-def _index_codes(values: ArrayLike) -> np.ndarray:
-    """``values`` as a flat int32 or int64 array: as given when it is one (no full-size copy),
-    else int64."""
-    codes = np.asarray(values).reshape(-1)
-    return codes if codes.dtype in (np.int32, np.int64) else codes.astype(np.int64)
 
 
 class NCF(nn.Module):
@@ -110,7 +105,7 @@ class NCF(nn.Module):
         dtype
             The array's dtype; values are computed in float32 and converted.
         """
-        users, items = _index_codes(users), _index_codes(items)
+        users, items = as_codes(users, narrow=False), as_codes(items, narrow=False)
         out = np.empty(len(users), dtype=dtype)
         if kind == "dots" and self.device.type == "cpu":
             # numpy gathers rows several times faster than torch on CPU.

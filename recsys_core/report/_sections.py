@@ -15,6 +15,7 @@ from recsys_core.metrics import (
     beyond_accuracy,
     per_user_ranking,
     popularity_profile,
+    sample_distinct,
     sample_users,
     top_lists,
 )
@@ -236,8 +237,7 @@ def beyond(run: Run, ranked: Mapping[str, Any], k: int) -> str:
 
 
 def examples(run: Run, users: np.ndarray, n: int = 5) -> str:
-    rng = np.random.default_rng(run.config.seed)
-    picked = np.sort(rng.choice(users, size=min(EXAMPLE_CUSTOMERS, len(users)), replace=False))
+    picked = sample_distinct(users, EXAMPLE_CUSTOMERS, run.config.seed)
     parts = []
     for code in picked:
         user = str(run.id_map.users[int(code)])

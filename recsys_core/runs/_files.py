@@ -7,8 +7,6 @@ against the sizes and sha256 the manifest lists, ``.npz`` arrays read without pi
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import zipfile
 from collections.abc import Callable, Mapping
@@ -18,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from recsys_core.errors import RecsysError
+from recsys_core.files import file_sha256
+from recsys_core.files import write_json as write_strict_json
 from recsys_core.runs._guard import npz_members, read_json_file, whole_number
 
 #: Sees ``{key: (dtype, shape)}`` of an ``.npz``'s members before their data is read.
@@ -53,15 +53,8 @@ def json_ready(value: Any) -> Any:
 
 
 def write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(json_ready(value), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """``value`` (:func:`json_ready` first) as indented strict JSON, written all or nothing."""
+    write_strict_json(path, json_ready(value), indent=2)
 
 
 def read_json(folder: Path, name: str) -> Any:

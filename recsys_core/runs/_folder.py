@@ -35,7 +35,7 @@ from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from recsys_core.config import TrainConfig
-from recsys_core.data import IdMap
+from recsys_core.data import IdMap, as_codes
 from recsys_core.errors import RecsysError
 from recsys_core.runs._arrays import (
     PAIR_ARRAYS,
@@ -86,13 +86,6 @@ __all__ = [
 # -- saving -----------------------------------------------------------------------------------
 
 
-def _compact_codes(codes: np.ndarray) -> np.ndarray:
-    # Codes fit int32 for any realistic catalogue: half the bytes on disk.
-    if len(codes) == 0 or (codes.min() >= np.iinfo(np.int32).min and codes.max() <= np.iinfo(np.int32).max):
-        return codes.astype(np.int32)
-    return codes
-
-
 def _write_products(run: Run, path: Path) -> None:
     products = run.products.copy()
     for column in products.columns:
@@ -117,10 +110,10 @@ def _write_weights(run: Run, path: Path) -> None:
 def _write_pairs(run: Run, path: Path) -> None:
     np.savez(
         path,
-        seen_users=_compact_codes(run.seen_users),
-        seen_items=_compact_codes(run.seen_items),
-        test_users=_compact_codes(run.test_users),
-        test_items=_compact_codes(run.test_items),
+        seen_users=as_codes(run.seen_users),
+        seen_items=as_codes(run.seen_items),
+        test_users=as_codes(run.test_users),
+        test_items=as_codes(run.test_items),
         test_ratings=run.test_ratings,
         popularity=np.asarray(run.popularity),
     )

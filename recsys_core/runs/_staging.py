@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from recsys_core.errors import RecsysError
+from recsys_core.files import write_json
 
 #: Longest run-folder name accepted (UTF-8 bytes): well below the 255-byte file-name limit, so
 #: that every name derived from it still fits.
@@ -70,7 +71,7 @@ def begin(parent: Path, target_name: str) -> Path:
     staging = parent / f"{TEMP_PREFIX}{secrets.token_hex(4)}"
     staging.mkdir()
     record = {"pid": os.getpid(), "started": process_start_time(os.getpid()), "target": target_name}
-    (staging / WRITER_FILE).write_text(json.dumps(record), encoding="utf-8")
+    write_json(staging / WRITER_FILE, record)
     (staging / NEW_RUN).mkdir()
     return staging
 

@@ -8,9 +8,9 @@ from ._foldin import (
     fold_in,
     profile_logits,
     recommend_visitors,
-    similar_items,
     visitor_history,
 )
+from ._products import item_table, with_products
 from ._recommend import Recommendations, check_n, popular_items, recommend, recommend_all
 from ._select import (
     build_seen_matrix,
@@ -21,3 +21,4 @@ from ._select import (
     top_popular_unseen,
     top_unseen,
 )
+from ._similar import similar_items

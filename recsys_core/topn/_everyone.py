@@ -36,7 +36,8 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.files import file_sha256, replacing, write_json
 from recsys_core.topn._blocked import BlockedTopN, sigmoid
 from recsys_core.topn._recommend import check_n
 
@@ -85,14 +86,6 @@ def staging_folder(out_path: Path) -> Path:
     return out_path.parent / f".{out_path.name}.parts"
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def id_array(index: pd.Index) -> pa.Array:
     """An id index as an Arrow string array (zero-copy for Arrow-backed strings)."""
     values = index.array
@@ -130,12 +123,6 @@ def _fingerprint(
     return digest.hexdigest()
 
 
-def _write_json(path: Path, value: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value))
-    os.replace(temporary, path)
-
-
 def _read_json(path: Path) -> dict | None:
     try:
         value = json.loads(path.read_text())
@@ -152,7 +139,7 @@ def _prepare_staging(staging: Path, fingerprint: str) -> None:
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    _write_json(staging / "job.json", {"format": JOB_FORMAT, "fingerprint": fingerprint})
+    write_json(staging / "job.json", {"format": JOB_FORMAT, "fingerprint": fingerprint})
 
 
 def _part_done(staging: Path, index: int, check: bool) -> dict | None:
@@ -161,7 +148,7 @@ def _part_done(staging: Path, index: int, check: bool) -> dict | None:
     data = staging / f"part-{index:06d}.parquet"
     if record is None or not data.is_file():
         return None
-    if check and record.get("sha256") != _sha256_file(data):
+    if check and record.get("sha256") != file_sha256(data):
         return None
     return record
 
@@ -186,35 +173,29 @@ class _PartWriter:
             schema=SCHEMA,
         )
         data = self.staging / f"part-{index:06d}.parquet"
-        temporary = data.with_name(data.name + ".tmp")
-        pq.write_table(table, temporary)
-        os.replace(temporary, data)
-        record = {"rows": len(rows), "sha256": _sha256_file(data), "users": [start, start + len(items)]}
-        _write_json(self.staging / f"part-{index:06d}.json", record)
+        with replacing(data) as temporary:
+            pq.write_table(table, temporary)
+        record = {"rows": len(rows), "sha256": file_sha256(data), "users": [start, start + len(items)]}
+        write_json(self.staging / f"part-{index:06d}.json", record)
         return len(rows)
 
 
 def _assemble(staging: Path, out_path: Path, n_parts: int, metadata: dict) -> int:
     """Concatenate the checked parts into ``out_path`` atomically; returns the row count."""
-    temporary = out_path.parent / f".{out_path.name}.tmp-{os.getpid()}"
     schema = SCHEMA.with_metadata({"recsys": json.dumps(metadata)})
     total = 0
-    try:
-        with pq.ParquetWriter(temporary, schema) as writer:
-            for index in range(n_parts):
-                record = _part_done(staging, index, check=True)
-                if record is None:
-                    raise RecsysError(
-                        f"Part {index} in {staging} is missing or damaged; rerun the same command to redo it."
-                    )
-                table = pq.read_table(staging / f"part-{index:06d}.parquet")
-                if table.num_rows != record["rows"]:
-                    raise RecsysError(f"Part {index} in {staging} has the wrong number of rows; rerun.")
-                writer.write_table(table.replace_schema_metadata(schema.metadata))
-                total += table.num_rows
-        os.replace(temporary, out_path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with replacing(out_path) as temporary, pq.ParquetWriter(temporary, schema) as writer:
+        for index in range(n_parts):
+            record = _part_done(staging, index, check=True)
+            if record is None:
+                raise RecsysError(
+                    f"Part {index} in {staging} is missing or damaged; rerun the same command to redo it."
+                )
+            table = pq.read_table(staging / f"part-{index:06d}.parquet")
+            if table.num_rows != record["rows"]:
+                raise RecsysError(f"Part {index} in {staging} has the wrong number of rows; rerun.")
+            writer.write_table(table.replace_schema_metadata(schema.metadata))
+            total += table.num_rows
     shutil.rmtree(staging, ignore_errors=True)
     return total
 
@@ -291,8 +272,7 @@ def recommend_all_to_parquet(
     start_time = time.perf_counter()
     rank, world = shard
     n = check_n(n)
-    if block_users < 1:
-        raise RecsysError("block_users must be at least 1.")
+    block_users = check_count(block_users, "block_users")
     out = check_output(out_path)
     users = run.n_users if max_users is None else max(0, min(int(max_users), run.n_users))
     excluded = run.seen_matrix() if exclude_seen else None

@@ -76,6 +76,8 @@ from recsys_core.data import scale_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, maybe_add
 from recsys_core.topn._foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
+from recsys_core.topn._products import item_table
+from recsys_core.topn._recommend import check_n
 from recsys_core.topn._select import popularity_order, select_top
 
 if TYPE_CHECKING:
@@ -91,7 +93,6 @@ __all__ = [
     "fold_in",
     "profile_logits",
     "recommend_visitors",
-    "similar_items",
     "visitor_history",
 ]
 
@@ -391,21 +392,6 @@ class VisitorRecommendations:
         }
 
 
-def _table(run: Run, codes: np.ndarray, scores: np.ndarray, because: list[list[dict]]) -> pd.DataFrame:
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(codes) + 1, dtype=np.int64),
-            "item": np.asarray(run.id_map.items[codes], dtype=object),
-            "score": scores.astype(np.float64),
-        }
-    )
-    columns = run.product_columns()
-    for name, values in (columns or {}).items():
-        table[name] = values[codes]
-    table["because"] = because
-    return table
-
-
 def _because(run: Run, profiles: Profiles, row: int, top: np.ndarray, prior: _Prior) -> list[list[dict]]:
     """Up to :data:`BECAUSE_MAX` rated products with the largest positive share, per suggestion."""
     n_rated = int(profiles.mask[row].sum())
@@ -432,12 +418,6 @@ def _because(run: Run, profiles: Profiles, row: int, top: np.ndarray, prior: _Pr
     return out
 
 
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise RecsysError(f"The number of recommendations must be a whole number of at least 1, not {n!r}.")
-    return int(n)
-
-
 def recommend_visitors(
     run: Run, frame: pd.DataFrame, n: int = 10, *, explain: bool = True, steps: int | None = None
 ) -> list[VisitorRecommendations]:
@@ -459,7 +439,7 @@ def recommend_visitors(
     list of VisitorRecommendations
         One per visitor, in order of first appearance in ``frame``.
     """
-    n = _check_n(n)
+    n = check_n(n)
     profiles = fold_in(run, frame, steps=steps)
     prior = _prior(run)
     out = []
@@ -478,7 +458,8 @@ def recommend_visitors(
             top = popular if fallback else tops[offset][tops[offset] >= 0].numpy()
             scores = torch.sigmoid(logits[offset][torch.from_numpy(top)]).double().numpy()
             because = _because(run, profiles, row, top, prior) if explain else [[] for _ in top]
-            table = _table(run, top, scores, because)
+            table = item_table(run, top, scores)
+            table["because"] = because
             out.append(VisitorRecommendations(str(user), fallback, int(profiles.ignored[row]), table))
     return out
 
@@ -519,41 +500,3 @@ def explain_user(
     codes = run.id_map.items.get_indexer(table["item"].astype(str).to_numpy())
     table["because"] = _because(run, profiles, 0, codes.astype(np.int64), _prior(run))
     return VisitorRecommendations(recs.user, False, 0, table)
-
-
-def similar_items(run: Run, item_id: str, n: int = 10) -> pd.DataFrame:
-    """The ``n`` products whose embeddings point most nearly the same way as ``item_id``'s.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``item, similarity`` (cosine in [-1, 1]) (+ ``name, category`` with a product table),
-        most similar first, the product itself left out.
-
-    Raises
-    ------
-    RecsysError
-        When the run does not know ``item_id``.
-    """
-    n = _check_n(n)
-    code = int(run.id_map.items.get_indexer([str(item_id)])[0])
-    if code < 0:
-        raise RecsysError(
-            f"Product {item_id!r} is not in this run's training data, so it has no profile to compare; "
-            "pick a product the run was trained on."
-        )
-    q = _prior(run).q
-    unit = q / q.norm(dim=1, keepdim=True).clamp(min=1e-12)
-    sims = unit @ unit[code]
-    sims[code] = -torch.inf
-    top, values = select_top(sims.unsqueeze(0), min(n, run.n_items - 1))
-    top, values = top[0], values[0]
-    table = pd.DataFrame(
-        {
-            "item": np.asarray(run.id_map.items[top.numpy()], dtype=object),
-            "similarity": values.double().numpy(),
-        }
-    )
-    for name, values_ in (run.product_columns() or {}).items():
-        table[name] = values_[top.numpy()]
-    return table

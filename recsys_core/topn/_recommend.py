@@ -17,8 +17,9 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import check_count
 from recsys_core.topn._blocked import BlockedTopN, model_device, sigmoid
+from recsys_core.topn._products import item_table
 from recsys_core.topn._select import effective_chunk, popularity_order, top_unseen
 
 if TYPE_CHECKING:
@@ -55,9 +56,7 @@ class Recommendations:
 
 def check_n(n: int) -> int:
     """``n`` as an int, or a :class:`RecsysError` when it is not a whole number >= 1."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise RecsysError(f"The number of recommendations must be a whole number of at least 1, not {n!r}.")
-    return int(n)
+    return check_count(n, "The number of recommendations")
 
 
 def _excluded(run: Run, exclude_test: bool) -> sp.csr_matrix:
@@ -70,25 +69,6 @@ def _top_n(run: Run, codes: np.ndarray, n: int, excluded: sp.csr_matrix) -> tupl
     # torch's sigmoid, as NCF.score_pairs: a recommended score equals the pair's score exactly
     scores = torch.sigmoid(torch.from_numpy(logits)).double().numpy()
     return items, np.where(items >= 0, scores, np.nan)
-
-
-def _with_products(run: Run, table: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
-    columns = run.product_columns()
-    if columns:
-        for name, values in columns.items():
-            table[name] = values[codes]
-    return table
-
-
-def _item_table(run: Run, codes: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(codes) + 1, dtype=np.int64),
-            "item": np.asarray(run.id_map.items[codes], dtype=object),
-            "score": scores.astype(np.float64),
-        }
-    )
-    return _with_products(run, table, codes)
 
 
 def popular_items(run: Run, n: int = 10) -> pd.DataFrame:
@@ -105,7 +85,7 @@ def popular_items(run: Run, n: int = 10) -> pd.DataFrame:
     order = popularity_order(counts)[:n]
     total = counts.sum()
     shares = counts[order] / total if total > 0 else np.zeros(len(order))
-    table = _item_table(run, order, shares)
+    table = item_table(run, order, shares)
     table.insert(3, "count", counts[order].astype(np.int64))
     return table
 
@@ -151,7 +131,7 @@ def recommend(run: Run, user_id: str, n: int = 10, *, exclude_test: bool = False
     if candidates == 0:
         return Recommendations(
             user=user,
-            table=_item_table(run, np.array([], dtype=np.int64), np.array([])),
+            table=item_table(run, np.array([], dtype=np.int64), np.array([])),
             known_user=True,
             message=(
                 f"User {user!r} has already rated every product in the catalogue; "
@@ -160,7 +140,7 @@ def recommend(run: Run, user_id: str, n: int = 10, *, exclude_test: bool = False
         )
     top, scores = _top_n(run, np.array([code], dtype=np.int64), n, excluded)
     keep = top[0] >= 0
-    table = _item_table(run, top[0][keep], scores[0][keep])
+    table = item_table(run, top[0][keep], scores[0][keep])
     if len(table) < n:
         message = (
             f"Only {len(table)} product(s) are left that user {user!r} has not rated; here they all are, "

@@ -113,6 +113,7 @@ def _run() -> SimpleNamespace:
         test_users=users[3:],
         test_items=items[3:],
         test_ratings=np.array([2.0]),
+        product_columns=lambda: None,  # no product table
     )
 
 

@@ -22,7 +22,6 @@ from recsys_core.baselines import (
     tune,
 )
 from recsys_core.errors import RecsysError
-from recsys_core.metrics import per_user_hits_ndcg
 
 # 6 users x 5 items, ratings 1-5 (any rating is an interaction).
 RATINGS = np.array(
@@ -207,17 +206,6 @@ def test_top_k_of_a_real_baseline_equals_a_full_sort() -> None:
         candidates = [j for j in np.argsort(-full[u], kind="stable") if np.isfinite(full[u, j])][:3]
         assert items[u][: len(candidates)].tolist() == candidates
         np.testing.assert_allclose(scores[u][: len(candidates)], full[u, candidates])
-
-
-def test_per_user_hits_and_ndcg_by_hand() -> None:
-    items = np.array([[3, 1, 2], [0, -1, -1], [4, 2, 1]])
-    relevant = sp.csr_matrix(np.array([[0, 1, 0, 0, 0], [0, 0, 0, 1, 0], [0, 1, 1, 0, 0]], dtype=bool))
-    hits, ndcg = per_user_hits_ndcg(items, relevant, 3)
-    np.testing.assert_array_equal(hits, [1.0, 0.0, 1.0])
-    ideal2 = 1.0 + 1.0 / math.log2(3)
-    np.testing.assert_allclose(ndcg, [1.0 / math.log2(3), 0.0, (0.5 + 1.0 / math.log2(3)) / ideal2])
-    with pytest.raises(RecsysError, match="at least one relevant"):
-        per_user_hits_ndcg(items, sp.csr_matrix((3, 5), dtype=bool), 3)
 
 
 def test_tune_keeps_the_best_grid_point() -> None:

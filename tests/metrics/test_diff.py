@@ -11,7 +11,6 @@ from whatif_runs import fast_run, notebook_run, small_ratings
 
 from recsys_core.errors import RecsysError
 from recsys_core.metrics import (
-    bootstrap_weights,
     compare_runs,
     jaccard,
     overlap_summary,
@@ -19,15 +18,6 @@ from recsys_core.metrics import (
     weighted_auc,
 )
 from recsys_core.runs import save_run
-
-
-def test_bootstrap_weights_resample_n_units_per_row_and_are_seeded() -> None:
-    chunks = list(bootstrap_weights(7, 1000, seed=3))
-    weights = np.concatenate(chunks)
-    assert weights.shape == (1000, 7)
-    assert (weights.sum(axis=1) == 7).all()
-    again = np.concatenate(list(bootstrap_weights(7, 1000, seed=3)))
-    assert np.array_equal(weights, again)
 
 
 def test_weighted_auc_with_unit_weights_is_sklearns() -> None:

@@ -254,11 +254,3 @@ def test_torchrun_two_ranks_equal_one_process(
     assert proc.stdout.count("wrote ") == 1 and "on 2 ranks" in proc.stdout
     pd.testing.assert_frame_equal(pd.read_parquet(sharded), pd.read_parquet(single))
     assert batch_recommend.staging_folder(sharded).exists() is False
-
-
-def test_progress_line_names_its_unit() -> None:
-    from recsys_core.progress import format_progress
-
-    line = format_progress("top-N", 500, 1000, 2.0, unit="users")
-    assert "250 users/s" in line and "ETA 0:02" in line
-    assert "batches/s" in format_progress("epoch 1", 1, 2, 1.0)  # the trainer's bar is unchanged

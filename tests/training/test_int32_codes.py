@@ -43,6 +43,30 @@ def test_as_codes_is_int32_where_it_fits_and_int64_above() -> None:
     assert data.users.dtype == data.items.dtype == data.val_users.dtype == np.int32
 
 
+def test_as_codes_without_narrowing_keeps_int64_and_is_always_flat() -> None:
+    wide = np.arange(5, dtype=np.int64)
+    assert as_codes(wide, narrow=False) is wide  # scoring pairs copies nothing
+    assert as_codes(np.array([1.0, 2.0]), narrow=False).dtype == np.int64
+    strided = as_codes(np.arange(10, dtype=np.int64)[::2], narrow=False)
+    assert strided.flags.c_contiguous and strided.tolist() == [0, 2, 4, 6, 8]
+    assert as_codes(np.array([[1, 2], [3, 4]], np.int64)).tolist() == [1, 2, 3, 4]
+    assert as_codes(np.array([[1, 2], [3, 4]], np.int32), narrow=False).shape == (4,)
+
+
+def test_a_saved_run_keeps_its_pairs_as_int32_codes(tmp_path) -> None:
+    from model_runs import model_run
+
+    from recsys_core.runs import save_run
+
+    model = NCF(3, 4, 2, seed=0)
+    run = model_run(model, ["a", "b", "c"], ["p", "q", "r", "s"], np.array([0, 1, 2]), np.array([3, 2, 1]))
+    save_run(run, tmp_path / "run")
+    with np.load(tmp_path / "run" / "pairs.npz") as pairs:
+        for key in ("seen_users", "seen_items", "test_users", "test_items"):
+            assert pairs[key].dtype == np.int32, key
+        assert pairs["seen_items"].tolist() == [3, 2, 1]
+
+
 def test_the_trainer_hands_the_kernel_int32_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[np.dtype, np.dtype]] = []
     kernel = optim.run_batches

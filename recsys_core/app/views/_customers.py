@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from recsys_core.topn import with_products
+
 if TYPE_CHECKING:  # a run's module pulls in torch; these helpers only read its arrays
     from recsys_core.runs import Run
 
@@ -59,10 +61,7 @@ def user_history(run: Run, user: str, frame: pd.DataFrame | None = None) -> pd.D
     history.loc[history["held back"].to_numpy(), "rating"] = np.asarray(run.test_ratings)[test_mask]
     if frame is not None and len(frame):
         _join_dataset(history, frame, str(user))
-    columns = run.product_columns() if hasattr(run, "product_columns") else None
-    if columns:
-        for name, values in columns.items():
-            history[name] = values[codes]
+    with_products(run, history, codes)
     if "timestamp" in history.columns and history["timestamp"].notna().any():
         history = history.sort_values("timestamp", ascending=False, kind="stable")
     return history[

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.app.views._customers import user_history
+from recsys_core.topn import with_products
 
 if TYPE_CHECKING:  # a run's module pulls in torch; these helpers only read its arrays
     from recsys_core.runs import Run
@@ -53,8 +54,7 @@ def catalogue(run: Run) -> pd.DataFrame:
             "ratings": np.asarray(run.popularity, dtype=np.int64),
         }
     )
-    for name, values in (run.product_columns() or {}).items():
-        table[name] = values
+    with_products(run, table, np.arange(len(table)))
     return table.sort_values("ratings", ascending=False, kind="stable").reset_index(drop=True)
 
 

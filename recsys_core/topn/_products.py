@@ -1,0 +1,40 @@
+"""Products as people read them: the one join of a run's product names and categories onto a table
+of item codes, and the ``rank, item, score`` table every top-N list is shown as.
+
+Imports neither torch nor the model, so the app's views may use it before a run is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from recsys_core.runs import Run
+
+
+def with_products(run: Run, table: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """``table`` (one row per item code in ``codes``) with the run's product columns added.
+
+    The columns are :meth:`~recsys_core.runs.Run.product_columns` (``name``, ``category``; empty
+    strings for products missing from the product table); a run without a product table adds
+    none. ``table`` is changed in place and returned.
+    """
+    for name, values in (run.product_columns() or {}).items():
+        table[name] = values[codes]
+    return table
+
+
+def item_table(run: Run, codes: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """``rank`` (1 = best), ``item`` (the id as written) and ``score`` of item ``codes`` given best
+    first, plus the product columns (:func:`with_products`)."""
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(codes) + 1, dtype=np.int64),
+            "item": np.asarray(run.id_map.items[codes], dtype=object),
+            "score": scores.astype(np.float64),
+        }
+    )
+    return with_products(run, table, codes)

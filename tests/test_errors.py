@@ -1,0 +1,60 @@
+"""The one count check: every "how many" argument refuses the same things with the same words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from model_runs import model_run
+
+from recsys_core.baselines import MostPopular, top_k_scored
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.metrics import beyond_accuracy, ranking_metrics
+from recsys_core.model import NCF
+from recsys_core.runs import Run
+from recsys_core.topn import popular_items, recommend, recommend_visitors, similar_items
+
+REFUSED = [0, -2, 1.5, 2.0, True, False, "3", None, np.float64(3.0)]
+
+
+@pytest.mark.parametrize("bad", REFUSED)
+def test_refuses_what_is_not_a_whole_number_of_at_least_one(bad: object) -> None:
+    with pytest.raises(RecsysError, match=r"^n must be a whole number of at least 1, not "):
+        check_count(bad, "n")
+
+
+@pytest.mark.parametrize("good", [1, 7, np.int64(3), np.int32(12), np.uint8(2)])
+def test_accepts_python_and_numpy_integers_as_int(good: object) -> None:
+    value = check_count(good, "n")
+    assert value == int(good) and type(value) is int
+
+
+@pytest.fixture(scope="module")
+def tiny_run() -> Run:
+    torch.manual_seed(0)
+    model = NCF(3, 4, embedding_dim=2, seed=0)
+    return model_run(model, ["a", "b", "c"], ["p", "q", "r", "s"], np.array([0, 1, 2]), np.array([0, 1, 2]))
+
+
+def test_every_caller_refuses_with_the_one_message(tiny_run: Run) -> None:
+    seen = sp.csr_matrix((3, 4), dtype=bool)
+    calls = {
+        "recommend": lambda bad: recommend(tiny_run, "a", n=bad),
+        "popular": lambda bad: popular_items(tiny_run, bad),
+        "similar": lambda bad: similar_items(tiny_run, "p", bad),
+        "visitors": lambda bad: recommend_visitors(tiny_run, _visitor(), bad),
+        "ranking": lambda bad: ranking_metrics(tiny_run.model, [0], [3], seen, k=bad),
+        "baseline": lambda bad: top_k_scored(MostPopular().fit(seen.astype(np.float32)), [0], seen, bad),
+        "beyond": lambda bad: beyond_accuracy(np.zeros((1, 2), dtype=int), np.ones(4), None, bad),
+    }
+    for name, call in calls.items():
+        for bad in (0, 1.5, True, "3"):
+            with pytest.raises(RecsysError, match="must be a whole number of at least 1, not ") as caught:
+                call(bad)
+            assert repr(bad) in str(caught.value), name
+
+
+def _visitor() -> pd.DataFrame:
+    return pd.DataFrame({"user": ["v"], "item": ["p"], "rating": [5.0]})
