@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _datasets as datasets
-from pages import _layout as layout
-from pages import _query as query
-from pages._state import JOB
+from pages.parts import datasets, layout, query
+from pages.parts.state import JOB
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
 

@@ -1,10 +1,9 @@
-"""The five page scripts of the Streamlit app (run by ``st.navigation`` in ``app.py``).
+"""The six page scripts of the Streamlit app (run by ``st.navigation`` in ``app.py``).
 
-The underscore modules are what the pages share, one concern each: ``_state`` (session keys,
-kept values, multipliers and settings), ``_datasets`` (the current dataset, cached loading),
-``_runs`` (saved runs), ``_charts`` (the app's own Altair charts; those the report draws too are in
-:mod:`recsys_core.charts`) and ``_layout`` (page furniture).
+Only page scripts sit at this level: what they share lives in :mod:`pages.parts`, one level down,
+where Streamlit's old "pages directory" mode (which lists every ``*.py`` file here in the sidebar)
+can never find it.
 
-A regular package, so that ``from pages import _state`` never resolves to another ``pages``
+A regular package, so that ``from pages.parts import state`` never resolves to another ``pages``
 module elsewhere on ``sys.path``.
 """

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import _datasets as datasets
-from pages import _layout as layout
-from pages import _state as state
-from pages._sweep import sweep_panel
+from pages.parts import datasets, layout, state
+from pages.parts.sweep import sweep_panel
 from recsys_core.app import views
 from recsys_core.charts import class_mix_chart
 from recsys_core.data import oversampling_strategy

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _charts as charts
-from pages import _datasets as datasets
-from pages import _layout as layout
-from pages import _runs as runs
-from pages._diff_section import diff_section, popularity_section, report_button
-from pages._ladder import ladder_section
-from pages._state import LAST_RUN
+from pages.parts import charts, datasets, layout, runs
+from pages.parts.diff_section import diff_section, popularity_section, report_button
+from pages.parts.ladder import ladder_section
+from pages.parts.state import LAST_RUN
 from recsys_core.app import views
 from recsys_core.charts import QUALITY_MEASURES
 from recsys_core.errors import RecsysError

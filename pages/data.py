@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _charts as charts
-from pages import _datasets as datasets
-from pages import _layout as layout
-from pages._state import DATASET
+from pages.parts import charts, datasets, layout
+from pages.parts.state import DATASET
 from recsys_core.app import views
 from recsys_core.data import peek_columns, peek_table
 from recsys_core.errors import ColumnsError, RecsysError

@@ -8,12 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _charts as charts
-from pages import _datasets as datasets
-from pages import _layout as layout
-from pages import _runs as runs
-from pages import _state as state
-from pages import _visitor as visitor
+from pages.parts import charts, datasets, layout, runs, state, visitor
 from recsys_core.app import to_safe_csv, views
 from recsys_core.errors import RecsysError
 

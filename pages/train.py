@@ -8,13 +8,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages import _charts as charts
-from pages import _datasets as datasets
-from pages import _everyone as everyone
-from pages import _ladder as ladder_view
-from pages import _layout as layout
-from pages import _runs as runs
-from pages import _state as state
+from pages.parts import charts, datasets, everyone, layout, runs, state
+from pages.parts import ladder as ladder_view
 from recsys_core.app import TrainingJob, views
 from recsys_core.charts import epoch_quality_chart, loss_chart
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS

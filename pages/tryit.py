@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _datasets as datasets
-from pages import _layout as layout
-from pages import _runs as runs
-from pages import _state as state
-from pages import _visitor as visitor
+from pages.parts import datasets, layout, runs, state, visitor
 from recsys_core.app import views
 from recsys_core.errors import RecsysError
 

@@ -9,7 +9,7 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import Ratings, generate_demo
 from recsys_core.runs import DatasetRecord, RunRegistry
 
-#: What the app records of its built-in demo data (``pages._datasets.record``): a run trained on
+#: What the app records of its built-in demo data (``pages.parts.datasets.record``): a run trained on
 #: it finds its customers' real stars again.
 DEMO_RECORD = {"name": "built-in demo shop", "key": "demo", "file": "demo", "options": {}}
 

@@ -259,7 +259,7 @@ def test_the_state_is_in_the_url_and_uploads_are_kept(runs_dir: Path, tmp_path: 
     next(n for n in at.number_input if n.label == "1★ ×").set_value(2.5).run()
     # (AppTest runs app.py, which writes the URL, only on the first run: the URL itself is
     # checked in the browser, test_e2e.py; here what it would say.)
-    from pages._query import url_params
+    from pages.parts.query import url_params
 
     key = at.session_state["dataset"].file_key
     multipliers = {float(k[5:]): v for k, v in at.session_state["kept"].items() if k.startswith("mult_")}
@@ -301,7 +301,7 @@ def test_the_upload_store_caps_its_size(tmp_path: Path) -> None:
 
 def test_the_app_imports_no_torch_before_training() -> None:
     code = (
-        "import sys; import pages._datasets, pages._state, pages._query, pages._layout, pages._charts; "
+        "import sys; from pages.parts import datasets, state, query, layout, charts; "
         # The front door and every package face load their modules on first use.
         "import recsys_core, recsys_core.app, recsys_core.data, recsys_core.runs, recsys_core.topn; "
         "import recsys_core.metrics, recsys_core.training, recsys_core.baselines, recsys_core.model; "

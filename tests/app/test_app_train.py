@@ -103,7 +103,7 @@ def test_ladder_chart_data_has_every_rung_with_error_bars() -> None:
     ["https://evil.example/login", "www.phish.example", "WWW.Phish.example", "me@evil.example", EVIL_NAME],
 )
 def test_plain_text_never_becomes_a_link(text: str) -> None:
-    from pages._layout import WORD_JOINER, plain
+    from pages.parts.layout import WORD_JOINER, plain
 
     shown = plain(text)
     assert not LIVE_LINK.search(shown)
@@ -156,7 +156,7 @@ def test_a_broken_run_is_listed_with_its_reason_and_hides_nothing(runs_dir: Path
     listed = [t.value for t in at.text if t.value.startswith("www.evil.example-broken: ")]
     assert listed and len(listed[0]) > len("www.evil.example-broken: ")  # with its reason
     assert not _live_links(at), _live_links(at)
-    # The good run is still listed and selectable on Recommend (which lists pages/_runs' runs).
+    # The good run is still listed and selectable on Recommend (which lists pages/parts/runs' runs).
     _goto(at, "recommend")
     assert not at.error, [e.value for e in at.error]
     assert at.dataframe, "the good run answers"

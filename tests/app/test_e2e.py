@@ -57,7 +57,7 @@ def saved_run(runs_folder: Path) -> str:
     from recsys_core.pipeline import train
     from recsys_core.runs import DatasetRecord
 
-    demo = generate_demo()  # the app's demo data (pages/_datasets.py)
+    demo = generate_demo()  # the app's demo data (pages/parts/datasets.py)
     ratings = Ratings.from_frame(demo.ratings, source="built-in demo data")
     config = TrainConfig.preset("recommended", epochs=2, multipliers=dict(NOTEBOOK_MULTIPLIERS))
     run = train(ratings, config, products=demo.products)

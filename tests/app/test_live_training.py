@@ -15,7 +15,7 @@ from pathlib import Path
 
 from apptest import goto, open_app
 
-from pages import _state as state
+from pages.parts import state
 from recsys_core.app import TrainingJob
 from recsys_core.config import PRESETS
 from recsys_core.training import EpochReport

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _datasets as datasets
-from pages import _state as state
-from pages import _whatif_charts as charts
-from pages._layout import plain
+from pages.parts import datasets, state
+from pages.parts import whatif_charts as charts
+from pages.parts.layout import plain
 from recsys_core.app import SweepJob, views
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir

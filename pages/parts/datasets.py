@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from pages._state import DATASET
+from pages.parts.state import DATASET
 from recsys_core.app import UploadStore, views
 from recsys_core.app import digest as upload_digest
 from recsys_core.data import Ratings

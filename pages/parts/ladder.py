@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages._layout import plain
+from pages.parts.layout import plain
 from recsys_core.app import views
 from recsys_core.charts import ladder_chart
 from recsys_core.errors import RecsysError

@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from pages._datasets import Dataset, overview
+from pages.parts.datasets import Dataset, overview
 
 
 def intro(title: str, text: str) -> None:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages import _state as state
-from pages._layout import plain
+from pages.parts import state
+from pages.parts.layout import plain
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 

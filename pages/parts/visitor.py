@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _runs as runs
-from pages._layout import md_escape
+from pages.parts import runs
+from pages.parts.layout import md_escape
 from recsys_core.app import views
 
 if TYPE_CHECKING:  # torch: only once a run is loaded

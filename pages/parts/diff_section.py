@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages import _layout as layout
-from pages import _runs as runs
+from pages.parts import layout, runs
 from recsys_core.app import views
 from recsys_core.charts import diff_chart, exposure_chart, popularity_chart, segment_chart
 from recsys_core.errors import RecsysError

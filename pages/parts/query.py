@@ -1,15 +1,14 @@
 """The working state in the URL: data set, recipe and multipliers, so a reload keeps them and a
 what-if state is a link one can send (``?data=<key>&recipe=notebook&mult=1:2.5,2:3``).
 
-Uploads themselves are kept on disk by content (``pages._datasets.keep``); the URL names them.
+Uploads themselves are kept on disk by content (``pages.parts.datasets.keep``); the URL names them.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import _datasets as datasets
-from pages import _state as state
+from pages.parts import datasets, state
 from recsys_core.config import PRESETS
 
 RESTORED = "query_restored"
