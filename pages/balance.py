@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.parts import datasets, layout, state
+from pages.parts import datasets, entry, layout, state
 from pages.parts.sweep import sweep_panel
 from recsys_core.app import views
 from recsys_core.charts import class_mix_chart
 from recsys_core.data import oversampling_strategy
 from recsys_core.errors import RecsysError
 
+entry.through_app()  # before anything else: a cold deep link reruns through app.py
 layout.intro(
     "Balance",
     "Most ratings are high, so a model can look good by always predicting “likes it”. Oversampling "

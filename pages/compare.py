@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import charts, datasets, layout, runs
+from pages.parts import charts, datasets, entry, layout, runs
 from pages.parts.diff_section import diff_section, popularity_section, report_button
 from pages.parts.ladder import ladder_section
 from pages.parts.state import LAST_RUN
@@ -13,6 +13,7 @@ from recsys_core.charts import QUALITY_MEASURES
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 
+entry.through_app()  # before anything else: a cold deep link reruns through app.py
 layout.intro(
     "Compare",
     "Every training run is saved. Compare their settings and test results here to see which recipe "

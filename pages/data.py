@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import charts, datasets, layout
+from pages.parts import charts, datasets, entry, layout
 from pages.parts.state import DATASET
 from recsys_core.app import views
 from recsys_core.data import peek_columns, peek_table
 from recsys_core.errors import ColumnsError, RecsysError
+
+entry.through_app()  # before anything else: a cold deep link reruns through app.py
 
 NONE = "— none —"
 

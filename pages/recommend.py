@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.parts import charts, datasets, layout, runs, state, visitor
+from pages.parts import charts, datasets, entry, layout, runs, state, visitor
 from recsys_core.app import to_safe_csv, views
 from recsys_core.errors import RecsysError
 
+entry.through_app()  # before anything else: a cold deep link reruns through app.py
 layout.intro(
     "Recommend",
     "Pick a trained model and a customer: see what they rated, what the model suggests among the "

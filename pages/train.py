@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages.parts import charts, datasets, everyone, layout, runs, state
+from pages.parts import charts, datasets, entry, everyone, layout, runs, state
 from pages.parts import ladder as ladder_view
 from recsys_core.app import TrainingJob, views
 from recsys_core.charts import epoch_quality_chart, loss_chart
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from recsys_core.app.views import EpochRecord, Metrics
     from recsys_core.runs import Run
 
+entry.through_app()  # before anything else: a cold deep link reruns through app.py
 ds = datasets.dataset()
 state.ensure_settings()
 _, holdout = views.holdout_words(str(state.kept("split")), ds.ratings.has_timestamps)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import datasets, layout, runs, state, visitor
+from pages.parts import datasets, entry, layout, runs, state, visitor
 from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
+entry.through_app()  # before anything else: a cold deep link reruns through app.py
 layout.intro(
     "Try it yourself",
     "Give stars to a few products you know and see what the model would suggest to you, at once and "
