@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import datasets, layout, query
-from pages.parts.state import JOB
+from pages.parts import datasets, jobs, layout, query
+from recsys_core.app import TrainingJob
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
 
@@ -36,7 +36,10 @@ finally:
         st.markdown("### RecSys Explorer")
         st.caption("Learns what customers like from their ratings and suggests products they have not seen.")
         st.markdown(layout.dataset_line(datasets.dataset()))
-        job = st.session_state.get(JOB)
-        if job is not None and job.running:
+        running = jobs.running()  # the server's, whoever started it
+        if running is not None:
             # Drawn once per page visit: no live figures here (they would go stale).
-            st.info("A model is training; follow it on **Train**.", icon=":material/hourglass_top:")
+            where = "a model is training; follow it on **Train**"
+            if not isinstance(running, TrainingJob):
+                where = "a sweep is running; follow it on **Balance**"
+            st.info(f"On this server {where}.", icon=":material/hourglass_top:")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages.parts import charts, datasets, entry, everyone, layout, runs, state
+from pages.parts import charts, datasets, entry, everyone, jobs, layout, runs, state
 from pages.parts import ladder as ladder_view
 from recsys_core.app import TrainingJob, views
 from recsys_core.charts import epoch_quality_chart, loss_chart
@@ -64,8 +64,10 @@ OBJECTIVE_HELP = (
 )
 
 classes = sorted(float(r) for r in datasets.rating_distribution(ds.key, ds.frame)["rating"])
-job = st.session_state.get(state.JOB)
+# The server's training when one runs (a reload or another tab follows it), else this session's.
+job = jobs.attach(state.JOB, TrainingJob)
 running = job is not None and job.running
+busy = jobs.running()  # a sweep keeps Start off too: one job at a time
 
 
 def _refusal(config_split: str, seed: int) -> str | None:
@@ -101,10 +103,9 @@ def _start() -> None:
         name=name,
         dataset=datasets.record(ds),
     )
-    session[state.JOB] = new_job
     # Tests train in this thread (AppTest cannot wait for a worker); the app uses a worker so
     # the page stays live and Stop works.
-    new_job.start(background=not state.sync_training())
+    jobs.start(state.JOB, new_job, background=not state.sync_training())
 
 
 def _stop() -> None:
@@ -217,7 +218,7 @@ with st.container(border=True):
         "Start training",
         type="primary",
         on_click=_start,
-        disabled=running,
+        disabled=running or busy is not None,
         width="stretch",
         icon=":material/play_arrow:",
     )
@@ -229,6 +230,12 @@ with st.container(border=True):
         icon=":material/stop:",
         help="Ends after the current batch and keeps the best epoch so far.",
     )
+    if st.session_state.get(jobs.REFUSED):
+        st.warning(st.session_state.pop(jobs.REFUSED), icon=":material/group:")
+    if running:
+        st.caption(jobs.watching_text("training"))
+    elif busy is not None:
+        st.info(jobs.busy_text(busy), icon=":material/hourglass_top:")
 
 # A message belongs to the data it was about: after another upload it no longer shows.
 train_error = st.session_state.get("train_error")

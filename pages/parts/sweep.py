@@ -1,16 +1,16 @@
 """Balance's sweep panel: train one run per multiplier (or recipe scale) and seed in the background,
 then draw every measure against the setting.
 
-The sweep is a :class:`recsys_core.app.SweepJob` kept in the session (one at a time); while
-it runs a fragment redraws its progress and the finished runs once a second, so the rest of the
-page stays usable.
+The sweep is a :class:`recsys_core.app.SweepJob` on the server's job board (one job at a time,
+followed by every session: see ``pages.parts.jobs``); while it runs a fragment redraws its
+progress and the finished runs once a second, so the rest of the page stays usable.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import datasets, state
+from pages.parts import datasets, jobs, state
 from pages.parts import whatif_charts as charts
 from pages.parts.layout import plain
 from recsys_core.app import SweepJob, views
@@ -33,9 +33,6 @@ def _recipe(classes: list[float]) -> dict[float, float]:
 def _start(kind: str, classes: list[float]) -> None:
     session = st.session_state
     session.pop(SWEEP_ERROR, None)
-    current = session.get(SWEEP)
-    if current is not None and current.running:
-        return  # one sweep per session at a time
     ds = datasets.dataset()
     try:
         config = state.current_config(classes)
@@ -61,8 +58,7 @@ def _start(kind: str, classes: list[float]) -> None:
         directory=runs_dir(),
         dataset=datasets.record(ds),
     )
-    session[SWEEP] = job
-    job.start(background=not state.sync_training())  # tests sweep in the script's thread
+    jobs.start(SWEEP, job, background=not state.sync_training())  # tests sweep in the script's thread
 
 
 def _check(values: list[float], what: str, example: str) -> None:
@@ -187,10 +183,10 @@ def _buttons(classes: list[float], job: SweepJob | None, busy: bool) -> None:
 def sweep_panel(classes: list[float]) -> None:
     """The sweep's settings, buttons, progress and chart (call once on the Balance page)."""
     state.ensure_settings()
-    job: SweepJob | None = st.session_state.get(SWEEP)
+    # The server's sweep when one runs (a reload or another tab follows it), else this session's.
+    job = jobs.attach(SWEEP, SweepJob)
     running = job is not None and job.running
-    training = st.session_state.get(state.JOB)
-    busy = running or (training is not None and training.running)
+    busy = jobs.running() is not None  # a training keeps the sweep buttons off too
     st.subheader("Try several multipliers at once")
     config_text = f"{state.kept('preset', state.DEFAULT_PRESET)} recipe, {state.kept('epochs', '?')} passes"
     st.caption(
@@ -201,12 +197,16 @@ def sweep_panel(classes: list[float]) -> None:
     with st.container(border=True):
         _inputs(classes, running)
         _buttons(classes, job, busy)
-        if training is not None and training.running:
-            st.caption("A model is training on **Train**; sweep when it has finished.")
+        if st.session_state.get(jobs.REFUSED):
+            st.warning(st.session_state.pop(jobs.REFUSED), icon=":material/group:")
+        if running:
+            st.caption(jobs.watching_text("sweep"))
+        elif busy:
+            st.caption(jobs.busy_text(jobs.running()) or "")
         if st.session_state.get(SWEEP_ERROR):
             st.error(plain(st.session_state[SWEEP_ERROR]), icon=":material/error:")
-    if job is None or job.dataset is None or job.dataset.key != datasets.dataset().key:
-        return
+    if job is None or (not running and (job.dataset is None or job.dataset.key != datasets.dataset().key)):
+        return  # a finished sweep belongs to its data; a running one shows whatever is loaded
     if running:
         st.fragment(run_every=1.0)(_live)()
         return
