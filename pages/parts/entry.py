@@ -12,6 +12,7 @@ must not be a shared link such as ``/train``, unless the page sends it through `
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
 
@@ -23,7 +24,11 @@ def through_app() -> None:
     early what the first visit of ``/`` would do anyway; afterwards it is a no-op. ``st.rerun``
     keeps the page (its hash is that of its URL path in both modes) and the query string, so the
     rerun runs ``app.py``, whose ``st.navigation`` picks the linked page and the six-page sidebar.
+
+    Not under Streamlit's AppTest: it sets the attribute back to None before every run
+    (``streamlit/testing/v1/app_test.py``) and runs a page chosen by ``switch_page`` on its own,
+    so the guard would rerun every test run, and a rerun drops the click of an ``st.button``.
     """
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
