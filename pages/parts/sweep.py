@@ -186,7 +186,8 @@ def sweep_panel(classes: list[float]) -> None:
     # The server's sweep when one runs (a reload or another tab follows it), else this session's.
     job = jobs.attach(SWEEP, SweepJob)
     running = job is not None and job.running
-    busy = jobs.running() is not None  # a training keeps the sweep buttons off too
+    server_job = jobs.running()
+    busy = server_job is not None  # a training keeps the sweep buttons off too
     st.subheader("Try several multipliers at once")
     config_text = f"{state.kept('preset', state.DEFAULT_PRESET)} recipe, {state.kept('epochs', '?')} passes"
     st.caption(
@@ -202,7 +203,7 @@ def sweep_panel(classes: list[float]) -> None:
         if running:
             st.caption(jobs.watching_text("sweep"))
         elif busy:
-            st.caption(jobs.busy_text(jobs.running()) or "")
+            st.caption(jobs.busy_text(server_job) or "")
         if st.session_state.get(SWEEP_ERROR):
             st.error(plain(st.session_state[SWEEP_ERROR]), icon=":material/error:")
     if job is None or (not running and (job.dataset is None or job.dataset.key != datasets.dataset().key)):
