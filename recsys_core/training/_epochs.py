@@ -24,9 +24,13 @@ class EpochReport:
     """What one epoch did, reported through ``on_epoch`` and kept in the history.
 
     ``seconds`` is the whole epoch including validation; ``samples_per_second`` counts training
-    samples over the training part only. Validation metrics are NaN when there is no validation
-    data, ``val_auc`` also when it holds a single class; precision and recall are 0 where their
-    denominator is (:func:`recsys_core.metrics.precision_recall`, as the test metrics).
+    samples over the training part only. ``train_seconds``, ``head_seconds``,
+    ``validate_seconds`` and ``snapshot_seconds`` split the epoch's time: the optimiser's pass,
+    the rating head's refit, the judge, and copying a new best epoch's parameters (0 when a part
+    did not run), so a profile of a run can be read from its history. Validation metrics are
+    NaN when there is no validation data, ``val_auc`` also when it holds a single class;
+    precision and recall are 0 where their denominator is
+    (:func:`recsys_core.metrics.precision_recall`, as the test metrics).
     """
 
     epoch: int
@@ -37,6 +41,10 @@ class EpochReport:
     val_auc: float
     seconds: float
     samples_per_second: float
+    train_seconds: float = 0.0
+    head_seconds: float = 0.0
+    validate_seconds: float = 0.0
+    snapshot_seconds: float = 0.0
 
 
 @dataclass
@@ -183,11 +191,14 @@ class EpochBook:
     ) -> bool:
         """Fit the rating head, validate, record the epoch; ``False`` when training must stop."""
         model, data, config = self.model, self.data, self.config
+        t0 = time.perf_counter()
         if model.has_rating_head:
             # Warm-started from the last epoch's head, a few rounds track the slowly moving
             # embeddings; the validation metrics below then judge the head that would be kept.
             fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
+        t1 = time.perf_counter()
         val_loss, precision, recall, auc = self.judge()
+        t2 = time.perf_counter()
         report = EpochReport(
             epoch=epoch,
             train_loss=loss_sum / total,
@@ -195,8 +206,11 @@ class EpochBook:
             val_precision=precision,
             val_recall=recall,
             val_auc=auc,
-            seconds=time.perf_counter() - started,
+            seconds=0.0,
             samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
+            train_seconds=train_seconds,
+            head_seconds=t1 - t0,
+            validate_seconds=t2 - t1,
         )
         self.history.append(report)
         key = val_loss if len(data.val_users) else report.train_loss
@@ -206,6 +220,8 @@ class EpochBook:
                 self.pending = True
             else:
                 self.best = _snapshot(model, into=self.best)
+        report.snapshot_seconds = time.perf_counter() - t2
+        report.seconds = time.perf_counter() - started
         if self.on_epoch is not None:
             self.on_epoch(report)
         if not math.isfinite(key):

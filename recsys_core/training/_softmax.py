@@ -34,11 +34,13 @@ import torch
 
 from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
-from recsys_core.metrics import ranking_metrics
+from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import NCF, SOFTMAX_L2
 from recsys_core.topn import build_seen_matrix
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
-from recsys_core.training._setup import prepare_training_run
+from recsys_core.training._setup import prepare_training_run, resolve_device
+from recsys_core.training._threads import one_torch_thread
+from recsys_core.training._val_ndcg import ValidationRanker
 
 #: Above this many products a step scores a sample of the catalogue, not all of it.
 FULL_SOFTMAX_MAX_ITEMS = 50_000
@@ -137,13 +139,22 @@ def _ndcg_judge(
 ) -> Callable[[], tuple[float, float, float, float]]:
     """``1 - validation NDCG@10`` (ranked among the products unrated in training, as test ranks
     among the unseen ones) and the rating head's precision, recall and ROC AUC."""
-    seen = build_seen_matrix(data.users, data.items, model.n_users, model.n_items)
+    # Users, held-out products and histories are prepared once for every epoch; as for the test
+    # metrics, at most RANKING_MAX_USERS users are ranked.
+    ranker = ValidationRanker(
+        (data.users, data.items),
+        (data.val_users, data.val_items),
+        model.n_users,
+        model.n_items,
+        max_users=RANKING_MAX_USERS,
+        seed=config.seed,
+    )
 
     @torch.no_grad()
     def judge() -> tuple[float, float, float, float]:
         if not len(data.val_users):
             return math.nan, math.nan, math.nan, math.nan
-        ndcg = ranking_metrics(model, data.val_users, data.val_items, seen, k=10)["model"]["ndcg_at_k"]
+        ndcg = ranker.ndcg(model)[0.0]
         return (1.0 - ndcg, *rating_quality(model, data, config))
 
     return judge
@@ -164,7 +175,20 @@ def train_softmax(
     ``EpochReport.val_loss`` holds ``1 - validation NDCG@10`` (lower is better, as for a loss),
     so the history's chart and best epoch read as with the other objectives. Training stops
     after :data:`PATIENCE` epochs without a better one. The same seed gives the same model.
+    On CPU it runs on one torch thread (:func:`~recsys_core.training._threads.one_torch_thread`).
     """
+    with one_torch_thread(resolve_device(config.device)):
+        return _train(model, data, config, on_epoch, on_progress, should_stop)
+
+
+def _train(
+    model: NCF,
+    data: TrainingData,
+    config: TrainConfig,
+    on_epoch: Callable[[EpochReport], None] | None,
+    on_progress: Callable[[int, int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> TrainResult:
     setup = prepare_training_run(model, data, config)
     data = setup.data
     torch.manual_seed(config.seed)
