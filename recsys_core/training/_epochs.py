@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
 from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
-from recsys_core.metrics import precision_recall
+from recsys_core.metrics import precision_recall, roc_auc
 from recsys_core.model import NCF
 from recsys_core.training._head import HEAD_ROUNDS_PER_EPOCH, fit_rating_head
 from recsys_core.training._sampling import EpochSamples
@@ -105,7 +104,7 @@ def rating_quality(
     actual = data.val_ratings >= config.positive_rating
     predicted = scores >= config.threshold
     precision, recall = precision_recall(actual, predicted)
-    auc = float(roc_auc_score(actual, scores)) if 0 < actual.sum() < len(actual) else math.nan
+    auc = roc_auc(actual, scores) if 0 < actual.sum() < len(actual) else math.nan
     return precision, recall, auc
 
 

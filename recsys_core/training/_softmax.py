@@ -75,6 +75,34 @@ class _LazyRows:
         self.table[rows] -= self.lr / (1.0 - b1**self.step) * m / denom
 
 
+class _DenseAdam:
+    """``torch.optim.Adam`` (its single-tensor update, the default on CPU) on whole tensors,
+    step for step the same numbers, without ``torch.optim``'s machinery: building one imports
+    ``torch._dynamo`` (about a second of every run's start) and each step pays its bookkeeping."""
+
+    def __init__(self, params: list[torch.Tensor], lr: float):
+        self.params, self.lr, self.step = params, lr, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """One step from the parameters' ``.grad``, which it then clears."""
+        self.step += 1
+        b1, b2 = BETAS
+        # torch keeps the step as a float32 tensor and reads it back as a Python float.
+        step = float(self.step)
+        step_size = self.lr / (1 - b1**step)
+        bias_correction2_sqrt = (1 - b2**step) ** 0.5
+        for param, m, v in zip(self.params, self.m, self.v, strict=True):
+            grad = param.grad
+            m.lerp_(grad, 1 - b1)
+            v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+            denom = (v.sqrt() / bias_correction2_sqrt).add_(EPS)
+            param.addcdiv_(m, denom, value=-step_size)
+            param.grad = None
+
+
 def _batch_loss(
     model: NCF, rows: sp.csr_matrix, users: torch.Tensor, p: torch.Tensor, gen: torch.Generator
 ) -> torch.Tensor:
@@ -110,8 +138,9 @@ class _Steps:
         device = model.device
         self.active = torch.as_tensor(np.flatnonzero(np.diff(self.rows.indptr)), device=device)
         self.users_adam = _LazyRows(model.user_embedding.weight.data, config.learning_rate)
-        item_params = [model.item_embedding.weight, model.item_bias.weight]
-        self.items_adam = torch.optim.Adam(item_params, lr=config.learning_rate, betas=BETAS, eps=EPS)
+        self.items_adam = _DenseAdam(
+            [model.item_embedding.weight, model.item_bias.weight], config.learning_rate
+        )
 
     def epoch(self, should_stop: Callable[[], bool] | None) -> tuple[float, int, bool]:
         """One pass over the users in a fresh order: ``(sum of batch losses, batches, stopped)``."""
@@ -124,10 +153,9 @@ class _Steps:
                 return total, batches, True
             users = order[lo : lo + batch_size]
             p = table.detach()[users].clone().requires_grad_(True)
-            self.items_adam.zero_grad(set_to_none=True)
             loss = _batch_loss(model, self.rows, users, p, self.gen)
             loss.backward()
-            self.items_adam.step()
+            self.items_adam.update()
             self.users_adam.update(users, p.grad)
             total += float(loss.detach())
             batches += 1
