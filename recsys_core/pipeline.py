@@ -118,6 +118,7 @@ def _fit_blend(
         (data.val_users, data.val_items),
         neighbours=config.neighbours,
         shrink=config.neighbour_shrink,
+        seed=config.seed,
     )
     stages["blend"] = time.perf_counter() - started
     return choice

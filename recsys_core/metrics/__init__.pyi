@@ -1,4 +1,5 @@
 # The package's public face, read by lazy_loader at import time (and by type checkers).
+from ._auc import roc_auc
 from ._beyond import (
     beyond_accuracy,
     coverage_at_k,

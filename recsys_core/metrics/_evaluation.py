@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
-from sklearn.metrics import roc_auc_score
 
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.metrics._auc import roc_auc
 from recsys_core.metrics._beyond import beyond_accuracy
 from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
 from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
@@ -115,12 +115,12 @@ def classification_metrics(
     precision, recall = precision_recall(actual, predicted)
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     positives = tp + fn
-    roc_auc = float(roc_auc_score(actual, y_score)) if 0 < positives < n else None
+    auc = roc_auc(actual, y_score) if 0 < positives < n else None
     return {
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "roc_auc": roc_auc,
+        "roc_auc": auc,
         "trivial_precision": positives / n,
         "positive_share": positives / n,
         "threshold": float(threshold),

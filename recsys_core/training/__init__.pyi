@@ -15,4 +15,6 @@ from ._optim import NumbaStepper, TorchStepper
 from ._sampling import NegativeSampler, epoch_samples, validation_samples
 from ._setup import resolve_device
 from ._softmax import train_softmax
+from ._threads import one_torch_thread
 from ._trainer import train_model
+from ._val_ndcg import ValidationRanker

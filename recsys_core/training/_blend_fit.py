@@ -2,10 +2,12 @@
 
 After training, :func:`fit_blend` builds ``S`` (:func:`recsys_core.baselines.item_similarity`)
 from the training pairs and ranks the validation products exactly as the trainer's epoch choice
-does (:func:`recsys_core.metrics.ranking_metrics`, NDCG@10 among the products unrated in
-training, whose training pairs are also the kNN history) for every ``β`` of
-:data:`~recsys_core.model.BLEND_GRID`; the best wins, a tie going to the smaller ``β``. ``β = 0``
-is the plain model, so the blend is never worse on validation.
+does (:class:`~recsys_core.training._val_ndcg.ValidationRanker`: NDCG@10 among the products
+unrated in training, whose training pairs are also the kNN history; the figures of
+:func:`recsys_core.metrics.ranking_metrics`) for every ``β`` of
+:data:`~recsys_core.model.BLEND_GRID`, scoring each block of users and building its kNN term once
+for the whole grid; the best wins, a tie going to the smaller ``β``. ``β = 0`` is the plain
+model, so the blend is never worse on validation.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recsys_core.baselines import item_similarity
-from recsys_core.metrics import ranking_metrics
-from recsys_core.model import BLEND_GRID, NCF, Blend, Blended
-from recsys_core.topn import build_seen_matrix
+from recsys_core.metrics import RANKING_MAX_USERS
+from recsys_core.model import BLEND_GRID, NCF, Blend
+from recsys_core.training._threads import one_torch_thread
+from recsys_core.training._val_ndcg import ValidationRanker
 
 
 @dataclass
@@ -58,6 +61,8 @@ def fit_blend(
     shrink: float,
     grid: tuple[float, ...] = BLEND_GRID,
     k: int = 10,
+    max_users: int | None = RANKING_MAX_USERS,
+    seed: int = 0,
 ) -> BlendChoice:
     """Build the item similarity of the training pairs and choose ``β`` on the validation pairs.
 
@@ -72,18 +77,18 @@ def fit_blend(
         Of :func:`~recsys_core.baselines.item_similarity`.
     grid
         ``β`` values tried.
+    k, max_users, seed
+        List length, and the seeded sample of validation users ranked (as the trainer's).
     """
     started = time.perf_counter()
-    train = build_seen_matrix(*train_pairs, model.n_users, model.n_items)
-    similarity = item_similarity(train, neighbours, shrink)
-    val_users, val_items = (np.asarray(a, dtype=np.int64) for a in val_pairs)
+    ranker = ValidationRanker(
+        train_pairs, val_pairs, model.n_users, model.n_items, k, max_users=max_users, seed=seed
+    )
+    similarity = item_similarity(ranker.seen, neighbours, shrink)
     scores: dict[float, float] = {}
-    if len(val_users):
-        model.eval()
-        for beta in grid:
-            blend = Blend(similarity, float(beta))
-            result = ranking_metrics(Blended(model, blend), val_users, val_items, train, k=k)
-            scores[float(beta)] = float(result["model"]["ndcg_at_k"])
+    if len(ranker.users):
+        with one_torch_thread(model.device):  # small blocks: see the module _threads
+            scores = ranker.ndcg(model, similarity, [float(beta) for beta in grid])
     weight = choose_weight(scores)
     summary: dict[str, object] = {
         "neighbours": int(neighbours),

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
 from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
-from recsys_core.metrics import precision_recall
+from recsys_core.metrics import precision_recall, roc_auc
 from recsys_core.model import NCF
 from recsys_core.training._head import HEAD_ROUNDS_PER_EPOCH, fit_rating_head
 from recsys_core.training._sampling import EpochSamples
@@ -24,9 +23,13 @@ class EpochReport:
     """What one epoch did, reported through ``on_epoch`` and kept in the history.
 
     ``seconds`` is the whole epoch including validation; ``samples_per_second`` counts training
-    samples over the training part only. Validation metrics are NaN when there is no validation
-    data, ``val_auc`` also when it holds a single class; precision and recall are 0 where their
-    denominator is (:func:`recsys_core.metrics.precision_recall`, as the test metrics).
+    samples over the training part only. ``train_seconds``, ``head_seconds``,
+    ``validate_seconds`` and ``snapshot_seconds`` split the epoch's time: the optimiser's pass,
+    the rating head's refit, the judge, and copying a new best epoch's parameters (0 when a part
+    did not run), so a profile of a run can be read from its history. Validation metrics are
+    NaN when there is no validation data, ``val_auc`` also when it holds a single class;
+    precision and recall are 0 where their denominator is
+    (:func:`recsys_core.metrics.precision_recall`, as the test metrics).
     """
 
     epoch: int
@@ -37,6 +40,10 @@ class EpochReport:
     val_auc: float
     seconds: float
     samples_per_second: float
+    train_seconds: float = 0.0
+    head_seconds: float = 0.0
+    validate_seconds: float = 0.0
+    snapshot_seconds: float = 0.0
 
 
 @dataclass
@@ -97,7 +104,7 @@ def rating_quality(
     actual = data.val_ratings >= config.positive_rating
     predicted = scores >= config.threshold
     precision, recall = precision_recall(actual, predicted)
-    auc = float(roc_auc_score(actual, scores)) if 0 < actual.sum() < len(actual) else math.nan
+    auc = roc_auc(actual, scores) if 0 < actual.sum() < len(actual) else math.nan
     return precision, recall, auc
 
 
@@ -183,11 +190,14 @@ class EpochBook:
     ) -> bool:
         """Fit the rating head, validate, record the epoch; ``False`` when training must stop."""
         model, data, config = self.model, self.data, self.config
+        t0 = time.perf_counter()
         if model.has_rating_head:
             # Warm-started from the last epoch's head, a few rounds track the slowly moving
             # embeddings; the validation metrics below then judge the head that would be kept.
             fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
+        t1 = time.perf_counter()
         val_loss, precision, recall, auc = self.judge()
+        t2 = time.perf_counter()
         report = EpochReport(
             epoch=epoch,
             train_loss=loss_sum / total,
@@ -195,8 +205,11 @@ class EpochBook:
             val_precision=precision,
             val_recall=recall,
             val_auc=auc,
-            seconds=time.perf_counter() - started,
+            seconds=0.0,
             samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
+            train_seconds=train_seconds,
+            head_seconds=t1 - t0,
+            validate_seconds=t2 - t1,
         )
         self.history.append(report)
         key = val_loss if len(data.val_users) else report.train_loss
@@ -206,6 +219,8 @@ class EpochBook:
                 self.pending = True
             else:
                 self.best = _snapshot(model, into=self.best)
+        report.snapshot_seconds = time.perf_counter() - t2
+        report.seconds = time.perf_counter() - started
         if self.on_epoch is not None:
             self.on_epoch(report)
         if not math.isfinite(key):

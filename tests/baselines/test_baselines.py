@@ -87,12 +87,17 @@ def test_item_knn_matches_brute_force_cosine(neighbours: int, shrink: float) -> 
     np.testing.assert_allclose(model.score(users), X @ expected, rtol=1e-5, atol=1e-6)
 
 
-def test_item_similarity_in_column_blocks_equals_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per-column pruning on a larger random matrix, computed in many small column blocks."""
+@pytest.mark.parametrize("partition_cells", [1 << 22, 40, 1])
+def test_item_similarity_in_column_blocks_equals_one_block(
+    monkeypatch: pytest.MonkeyPatch, partition_cells: int
+) -> None:
+    """Per-column pruning on a larger random matrix (binary: many equal similarities), computed
+    in many small column blocks, its long columns partitioned in blocks of any size."""
     rng = np.random.default_rng(5)
     x = (rng.random((40, 30)) < 0.3).astype(np.float64)
     expected = brute_force_cosine(x, 4, 2.0)
     monkeypatch.setattr("recsys_core.baselines._itemknn.SIMILARITY_BLOCK_WORK", 50)
+    monkeypatch.setattr("recsys_core.baselines._itemknn._PARTITION_CELLS", partition_cells)
     similarity = item_similarity(sp.csr_matrix(x), 4, 2.0)
     assert similarity.dtype == np.float32 and similarity.shape == (30, 30)
     assert (np.diff(similarity.tocsc().indptr) <= 4).all()

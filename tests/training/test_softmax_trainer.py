@@ -43,3 +43,25 @@ def test_same_seed_same_model_and_best_epoch_by_validation_ndcg() -> None:
     assert result.best_epoch == 1 + int(np.argmax(ndcg))
     assert max(ndcg) > 0.2  # random order would find the one held-out pick of 70 far less often
     assert result.model.has_rating_head
+
+
+def test_dense_adam_is_torch_adam_step_for_step() -> None:
+    from recsys_core.training._softmax import _DenseAdam
+
+    gen = torch.Generator().manual_seed(0)
+    ours = [torch.randn(7, 3, generator=gen), torch.randn(7, 1, generator=gen)]
+    theirs = [t.clone().requires_grad_(True) for t in ours]
+    for t in ours:
+        t.requires_grad_(True)
+    adam = _DenseAdam(ours, 1e-2)
+    reference = torch.optim.Adam(theirs, lr=1e-2, betas=(0.9, 0.999), eps=1e-8)
+    for _ in range(25):
+        grads = [torch.randn(t.shape, generator=gen) for t in ours]
+        for t, g in zip(ours, grads, strict=True):
+            t.grad = g.clone()
+        for t, g in zip(theirs, grads, strict=True):
+            t.grad = g.clone()
+        adam.update()
+        reference.step()
+        assert all(t.grad is None for t in ours)
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))

@@ -1,0 +1,82 @@
+"""Validation NDCG of the epoch choice and the blend's β: ranking_metrics' figures exactly, each
+block of users scored once; torch pinned to one thread only inside the block that asks for it."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import recsys_core as rs
+from recsys_core.baselines import item_similarity
+from recsys_core.config import TrainConfig
+from recsys_core.data import demo_ratings
+from recsys_core.metrics import ranking_metrics
+from recsys_core.model import BLEND_GRID, Blend, Blended
+from recsys_core.training import ValidationRanker, one_torch_thread
+
+
+@pytest.fixture(scope="module")
+def run():
+    config = TrainConfig.preset("recommended", embedding_dim=8, epochs=2, neighbours=0, device="cpu")
+    return rs.train(demo_ratings(n_users=300, n_items=120, n_ratings=4_000, seed=5), config, evaluate=False)
+
+
+def test_every_beta_equals_ranking_metrics_to_the_last_bit(run) -> None:
+    train, val = run.training_pairs(), run.validation_pairs()
+    ranker = ValidationRanker(train, val, run.n_users, run.n_items)
+    similarity = item_similarity(ranker.seen, 20, 20.0)
+    got = ranker.ndcg(run.model, similarity, BLEND_GRID)
+    for beta in BLEND_GRID:
+        blended = Blended(run.model, Blend(similarity, beta))
+        expected = ranking_metrics(blended, *val, ranker.seen, k=10)["model"]["ndcg_at_k"]
+        assert got[beta] == expected
+    assert ranker.ndcg(run.model)[0.0] == got[0.0]
+
+
+def test_a_user_sample_is_the_one_ranking_metrics_draws(run) -> None:
+    train, val = run.training_pairs(), run.validation_pairs()
+    ranker = ValidationRanker(train, val, run.n_users, run.n_items, max_users=50, seed=7)
+    assert len(ranker.users) == 50
+    expected = ranking_metrics(run.model, *val, ranker.seen, k=10, max_users=50, seed=7)
+    assert ranker.ndcg(run.model)[0.0] == expected["model"]["ndcg_at_k"]
+
+
+def test_no_validation_users_gives_nan(run) -> None:
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64))
+    ranker = ValidationRanker(run.training_pairs(), empty, run.n_users, run.n_items)
+    assert np.isnan(ranker.ndcg(run.model, None, (0.0, 1.0))[1.0])
+
+
+def test_one_thread_inside_restored_after_also_when_nested_or_raising() -> None:
+    before = torch.get_num_threads()
+    with one_torch_thread("cpu"):
+        assert torch.get_num_threads() == 1
+        with one_torch_thread("cpu"):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), one_torch_thread("cpu"):
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+
+def test_concurrent_blocks_restore_once_the_last_leaves() -> None:
+    before = torch.get_num_threads()
+    inside, release = threading.Event(), threading.Event()
+
+    def job() -> None:
+        with one_torch_thread("cpu"):
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    inside.wait(10)
+    with one_torch_thread("cpu"):
+        pass
+    release.set()
+    worker.join(10)
+    assert torch.get_num_threads() == before
