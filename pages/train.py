@@ -288,7 +288,13 @@ def _live() -> None:
     epoch, done, total = current.progress
     epochs = current.config.epochs
     share = done / total if total else 0.0
-    what = "Stopping after this batch…" if current.stopping else f"Epoch {max(epoch, 1)} of {epochs}"
+    # The softmax recipe stops once validation stops improving: "of 40" would promise 40.
+    of = (
+        f"up to {epochs} (stops early when it stops improving)"
+        if current.config.objective == "softmax"
+        else epochs
+    )
+    what = "Stopping after this batch…" if current.stopping else f"Epoch {max(epoch, 1)} of {of}"
     text = f"{what} · {done:,} / {total:,} batches · {current.elapsed:,.0f} s"
     if total == 0:
         text = f"Preparing the data (split, oversampling)… {current.elapsed:,.0f} s"
