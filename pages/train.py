@@ -295,7 +295,9 @@ def _live() -> None:
         else epochs
     )
     what = "Stopping after this batch…" if current.stopping else f"Epoch {max(epoch, 1)} of {of}"
-    text = f"{what} · {done:,} / {total:,} batches · {current.elapsed:,.0f} s"
+    left = current.epoch_seconds_left
+    eta = "" if left is None or current.stopping else f" · about {left:,.0f} s left in this epoch"
+    text = f"{what} · {done:,} / {total:,} batches{eta} · {current.elapsed:,.0f} s"
     if total == 0:
         text = f"Preparing the data (split, oversampling)… {current.elapsed:,.0f} s"
     st.progress(min(share, 1.0), text=text)

@@ -68,6 +68,8 @@ class Job(Generic[T]):
     finished_at: float | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    #: (epoch, time, batches done) of the epoch's first report: the rate the ETA is measured from.
+    _epoch_mark: tuple[int, float, int] = field(default=(0, 0.0, 0), repr=False)
 
     #: Name of the worker thread (shows in thread dumps).
     thread_name = "recsys-job"
@@ -111,7 +113,19 @@ class Job(Generic[T]):
         self.history = [*self.history, report]
 
     def on_progress(self, epoch: int, done: int, total: int) -> None:
+        if epoch != self._epoch_mark[0]:
+            self._epoch_mark = (int(epoch), time.perf_counter(), int(done))
         self.progress = (int(epoch), int(done), int(total))
+
+    @property
+    def epoch_seconds_left(self) -> float | None:
+        """Seconds until this epoch's last batch at the rate measured since its first report;
+        ``None`` until two reports of the epoch have come in."""
+        epoch, since, first = self._epoch_mark
+        now_epoch, done, total = self.progress
+        if epoch != now_epoch:
+            return None
+        return seconds_left(time.perf_counter() - since, done - first, total - done)
 
     def should_stop(self) -> bool:
         return self.stop_event.is_set()
@@ -135,6 +149,14 @@ class Job(Generic[T]):
             self.status = "failed"
         finally:
             self.finished_at = time.perf_counter()
+
+
+def seconds_left(elapsed: float, batches_done: int, batches_left: int) -> float | None:
+    """``batches_left`` at the pace of ``batches_done`` in ``elapsed`` seconds (``None`` before
+    any batch is measured)."""
+    if batches_done <= 0 or elapsed <= 0:
+        return None
+    return batches_left * elapsed / batches_done
 
 
 class TrainFunction(Protocol):
