@@ -14,7 +14,7 @@ def test_seconds_left_at_the_measured_pace() -> None:
 
 
 def test_a_job_measures_each_epoch_from_its_first_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = iter([100.0, 108.0, 110.0])
+    clock = iter([100.0, 108.0, 110.0, 111.0])
     monkeypatch.setattr(_jobs.time, "perf_counter", lambda: next(clock))
     job = Job()
     job.on_progress(1, 2, 10)  # t = 100: the epoch's first report
