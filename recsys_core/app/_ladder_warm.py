@@ -7,11 +7,14 @@ prepared split to :func:`fit_in_background` as soon as it exists, and the Train 
 the runs folder's shared cache (``<runs>/ladders``) through the one cached path,
 :func:`recsys_core.baselines.shared_ladder`; the page reading the same split meanwhile waits
 for that fit instead of fitting twice. A background fit runs at the lowest CPU priority, so the
-training beside it keeps the cores it needs.
+training beside it keeps the cores it needs. When the process exits, a fit still running stops
+at its next grid point (:data:`EXIT_WAIT_SECONDS` at most) rather than being cut off inside
+native code, which would abort the interpreter.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -30,21 +33,19 @@ if TYPE_CHECKING:  # torch-free at import time, like the rest of the app's jobs
 LADDER_K = 10
 #: Niceness of a background fit's thread (Linux: per thread; elsewhere ignored).
 BACKGROUND_NICE = 19
+#: How long the exiting process waits for a stopped fit to reach its next grid point.
+EXIT_WAIT_SECONDS = 30.0
 
-_warmed: set[tuple[str, str, str, int]] = set()
-_warmed_guard = threading.Lock()
+_warmed: set[tuple[str, str, int]] = set()
+_threads: list[threading.Thread] = []
+_guard = threading.Lock()
+_exiting = threading.Event()
 
 
 def fit_in_background(split: LadderSplit, directory: Path) -> threading.Thread:
     """Fit ``split``'s ladder into ``directory``'s shared cache in a daemon thread (started)."""
 
-    def fit() -> None:
-        from recsys_core.baselines import LADDERS_DIR, shared_ladder
-        from recsys_core.metrics import RANKING_MAX_USERS
-
-        shared_ladder(split, directory / LADDERS_DIR, k=LADDER_K, max_users=RANKING_MAX_USERS)
-
-    return _start(fit, "recsys-ladder")
+    return _start(lambda: _fit(split, directory), "recsys-ladder")
 
 
 def warm_ladder(
@@ -52,27 +53,35 @@ def warm_ladder(
 ) -> threading.Thread | None:
     """Split ``ratings`` as ``config`` says and fit that split's ladder in the background.
 
-    Once per server for each runs folder, data ``key``, split method and seed: a second call
-    returns ``None``. The thread splits the data itself (what training will do first), so the
-    page calling this is not held up.
+    Once per server for each data ``key``, split method and seed (a server has one runs
+    folder): a second call returns ``None``. The thread splits the data itself (what training
+    will do first), so the page calling this is not held up.
     """
-    marker = (str(directory), key, str(config.split), int(config.seed))
-    with _warmed_guard:
+    marker = (key, str(config.split), int(config.seed))
+    with _guard:
         if marker in _warmed:
             return None
         _warmed.add(marker)
 
     def fit() -> None:
-        from recsys_core.baselines import LADDERS_DIR, LadderSplit, shared_ladder
+        from recsys_core.baselines import LadderSplit
         from recsys_core.data import prepare_data
-        from recsys_core.metrics import RANKING_MAX_USERS
 
         prepared = prepare_data(ratings.frame, config)
         split = LadderSplit.of_prepared(prepared, config.seed, products)
         del prepared  # the encoded training set is not needed while the ladder fits
-        shared_ladder(split, directory / LADDERS_DIR, k=LADDER_K, max_users=RANKING_MAX_USERS)
+        _fit(split, directory)
 
     return _start(fit, "recsys-ladder-warm")
+
+
+def _fit(split: LadderSplit, directory: Path) -> None:
+    """The one cached fit, with the results page's ``k`` and user sample (so the page finds it)."""
+    from recsys_core.baselines import LADDERS_DIR, shared_ladder
+    from recsys_core.metrics import RANKING_MAX_USERS
+
+    folder = directory / LADDERS_DIR
+    shared_ladder(split, folder, k=LADDER_K, max_users=RANKING_MAX_USERS, should_stop=_exiting.is_set)
 
 
 def _start(fit: Callable[[], None], name: str) -> threading.Thread:
@@ -80,12 +89,26 @@ def _start(fit: Callable[[], None], name: str) -> threading.Thread:
         _lower_priority()
         # Best effort: a split the ladder cannot be fitted on (no validation ratings, too little
         # memory) or a read-only runs folder is reported by the page when it fits it itself.
+        # Stopped at exit (LadderStopped) likewise: nothing was cached, the next server refits.
         with contextlib.suppress(Exception):
             fit()
 
     thread = threading.Thread(target=work, name=name, daemon=True)
+    with _guard:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        _threads.append(thread)
     thread.start()
     return thread
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    # Daemon threads still run while atexit handlers do: each stops at its next grid point.
+    _exiting.set()
+    with _guard:
+        running = list(_threads)
+    for thread in running:
+        thread.join(EXIT_WAIT_SECONDS)
 
 
 def _lower_priority() -> None:

@@ -5,6 +5,7 @@ from ._itemknn import SIMILARITY_BLOCK_WORK, ItemKNN, item_similarity
 from ._ladder import (
     LADDER_FILE,
     RUNGS,
+    LadderStopped,
     Rung,
     fit_ladder,
     fit_split_ladder,

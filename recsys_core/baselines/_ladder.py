@@ -23,6 +23,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,8 +159,12 @@ def fit_split_ladder(
     max_users: int | None = RANKING_MAX_USERS,
     names: tuple[str, ...] = tuple(RUNGS),
     on_rung: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Fit, tune and score every baseline of :data:`RUNGS` on ``split``.
+
+    ``should_stop`` is asked before each fit of each grid point: when it says yes, the fit ends
+    with :class:`LadderStopped` (a background fit when the process exits).
 
     Returns
     -------
@@ -182,7 +187,7 @@ def fit_split_ladder(
         started = time.perf_counter()
         try:
             scorer, params, table = tune(
-                lambda p, rung=rung: rung.make(p).fit(train),
+                partial(_fit_point, rung, train, should_stop),
                 rung.grid(train),
                 lambda s: score_holdout(s, validation, k)["ndcg_at_k"],
             )
@@ -201,6 +206,19 @@ def fit_split_ladder(
     return ladder
 
 
+class LadderStopped(Exception):
+    """A ladder fit ended early because its ``should_stop`` said so (nothing is cached)."""
+
+
+def _fit_point(
+    rung: Rung, train: sp.csr_matrix, should_stop: Callable[[], bool] | None, params: Params
+) -> Scorer:
+    # Asked before every grid point: a stop waits for one fit at most, never for a whole rung.
+    if should_stop is not None and should_stop():
+        raise LadderStopped("The ladder fit was stopped.")
+    return rung.make(params).fit(train)
+
+
 def shared_ladder(
     split: LadderSplit,
     shared: str | os.PathLike[str] | None,
@@ -208,6 +226,7 @@ def shared_ladder(
     k: int = 10,
     max_users: int | None = RANKING_MAX_USERS,
     on_rung: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """:func:`fit_split_ladder`, cached in the folder ``shared`` under the split's fingerprint.
 
@@ -215,15 +234,16 @@ def shared_ladder(
     ladder there; a cache that fails its checks is refitted. A second caller of the same split
     in this process waits for the first one's fit, then reads its result.
     """
+    fit = {"k": k, "max_users": max_users, "on_rung": on_rung, "should_stop": should_stop}
     if shared is None:
-        return fit_split_ladder(split, k=k, max_users=max_users, on_rung=on_rung)
+        return fit_split_ladder(split, **fit)
     fingerprint = split_fingerprint(split, k, max_users)
     labels = {name: rung.label for name, rung in RUNGS.items()}
     with fingerprint_lock(fingerprint):
         cached = read_shared(shared, fingerprint, labels)
         if cached is not None:
             return cached
-        ladder = fit_split_ladder(split, k=k, max_users=max_users, on_rung=on_rung)
+        ladder = fit_split_ladder(split, **fit)
         write_shared(shared, fingerprint, ladder)
         return ladder
 

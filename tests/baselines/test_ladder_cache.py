@@ -14,6 +14,7 @@ import recsys_core as rs
 from recsys_core.baselines import (
     MAX_CACHE_BYTES,
     LadderSplit,
+    LadderStopped,
     cache_path,
     fit_split_ladder,
     ladder_for,
@@ -155,3 +156,17 @@ def test_a_damaged_forged_or_oversized_cache_is_refitted_not_trusted(
         assert json.loads(path.read_text())["ladder"] == good, why
         assert shared_ladder(split, tmp_path) == good and len(refits) == 1, why
         refits.clear()
+
+
+def test_a_stopped_fit_caches_nothing(two_runs: tuple[RunRegistry, Run, Run], tmp_path: Path) -> None:
+    _, first, _ = two_runs
+    split = LadderSplit.of_run(first)
+    asked: list[bool] = []
+
+    def stop_on_third() -> bool:
+        asked.append(True)
+        return len(asked) >= 3
+
+    with pytest.raises(LadderStopped):
+        shared_ladder(split, tmp_path, should_stop=stop_on_third)
+    assert len(asked) == 3 and not list(tmp_path.iterdir())
