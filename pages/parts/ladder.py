@@ -1,4 +1,4 @@
-"""The baseline ladder on a page: fit it once per run (with a sentence saying what is happening)
+"""The baseline ladder on a page: fit it once per split (with a sentence saying what is happening)
 and draw this model next to most popular, item-kNN, EASE and iALS with error bars; Train shows it
 under a fresh run's results, Compare (:func:`ladder_section`) for any saved run. The classic
 methods are fitted once per split (usually while the model trains) and cached in the runs folder."""
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 FITTING_TEXT = (
     "Measuring four classic methods on the same test (a best-seller list, products liked together, "
-    "EASE and iALS), so you can see where this model stands. A few seconds, once per run…"
+    "EASE and iALS), so you can see where this model stands. A few seconds, once per data split…"
 )
 
 
