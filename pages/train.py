@@ -10,9 +10,9 @@ import streamlit as st
 
 from pages.parts import charts, datasets, entry, everyone, jobs, layout, runs, state
 from pages.parts import ladder as ladder_view
-from recsys_core.app import TrainingJob, views
+from recsys_core.app import TrainingJob, views, warm_ladder
 from recsys_core.charts import epoch_quality_chart, loss_chart
-from recsys_core.config import OBJECTIVES, PRESETS, SPLITS
+from recsys_core.config import OBJECTIVES, PRESETS, SPLITS, TrainConfig
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 entry.through_app()  # before anything else: a cold deep link reruns through app.py
 ds = datasets.dataset()
 state.ensure_settings()
+if ds.is_demo:  # its ladder fits in the background now, ready before the first training ends
+    warm_ladder(ds.ratings, ds.products, TrainConfig(), runs_dir(), key=ds.key)
 _, holdout = views.holdout_words(str(state.kept("split")), ds.ratings.has_timestamps)
 layout.intro(
     "Train",

@@ -33,6 +33,7 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     trainer: Callable[..., TrainResult] | None = None,
     evaluate: bool = True,
+    on_prepared: Callable[[PreparedData], None] | None = None,
 ) -> Run:
     """Train one model on ``ratings`` with ``config`` and evaluate it on the held-out test split.
 
@@ -51,6 +52,8 @@ def train(
         Replaces the objective's trainer (same signature): :func:`~recsys_core.training.train_model_ddp`.
     evaluate
         Compute the test metrics (ranks other than 0 of a distributed run skip it).
+    on_prepared
+        Called with the split before the model trains (the app fits its baseline ladder meanwhile).
 
     Returns
     -------
@@ -61,9 +64,7 @@ def train(
     config = TrainConfig() if config is None else config
     config.validate()
     started = time.perf_counter()
-    # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
-    config = config.for_scale(np.unique(ratings.frame["rating"].to_numpy(np.float64)))
-    prepared = prepare_data(ratings.frame, config)
+    config, prepared = _prepare(ratings, config, on_prepared)
     stages = dict(prepared.stage_seconds)
     model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
     result = (trainer or trainer_for(config))(
@@ -100,6 +101,19 @@ def train(
         run.metrics = evaluate_run(run, k=RANKING_K)
     stages["evaluate"] = time.perf_counter() - trained
     return run
+
+
+def _prepare(
+    ratings: Ratings, config: TrainConfig, on_prepared: Callable[[PreparedData], None] | None
+) -> tuple[TrainConfig, PreparedData]:
+    """The recipe fitted to the ratings' scale and the split it trains on, handed to
+    ``on_prepared`` (which must not modify it)."""
+    # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
+    config = config.for_scale(np.unique(ratings.frame["rating"].to_numpy(np.float64)))
+    prepared = prepare_data(ratings.frame, config)
+    if on_prepared is not None:
+        on_prepared(prepared)
+    return config, prepared
 
 
 def _fit_blend(

@@ -1,7 +1,7 @@
-"""The baseline ladder on a page: fit it once per run (with a sentence saying what is happening)
+"""The baseline ladder on a page: fit it once per split (with a sentence saying what is happening)
 and draw this model next to most popular, item-kNN, EASE and iALS with error bars; Train shows it
 under a fresh run's results, Compare (:func:`ladder_section`) for any saved run. The classic
-methods are fitted once per run and cached in its folder."""
+methods are fitted once per split (usually while the model trains) and cached in the runs folder."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 FITTING_TEXT = (
     "Measuring four classic methods on the same test (a best-seller list, products liked together, "
-    "EASE and iALS), so you can see where this model stands. A few seconds, once per run…"
+    "EASE and iALS), so you can see where this model stands. A few seconds, once per data split…"
 )
 
 
@@ -32,12 +32,21 @@ def fitted_ladder(run: Run, folder: Path | None) -> tuple[dict[str, dict], str |
     most popular only.
     """
     from recsys_core.baselines import ladder_for  # torch, scipy, implicit: only once a run is shown
+    from recsys_core.runs import shared_ladders
 
     k = int((run.metrics.get("ranking") or {}).get("k", 10))
     note = st.empty()
     try:
         with st.spinner(FITTING_TEXT):
-            return ladder_for(run, folder, k=k, on_rung=lambda label: note.caption(f"Now: {label}…")), None
+            # The runs folder's cache serves every run of this split (often fitted while it trained).
+            ladder = ladder_for(
+                run,
+                folder,
+                k=k,
+                on_rung=lambda label: note.caption(f"Now: {label}…"),
+                shared=shared_ladders(folder),
+            )
+            return ladder, None
     except (RecsysError, MemoryError, OSError) as exc:
         return {}, str(exc) or type(exc).__name__
     finally:

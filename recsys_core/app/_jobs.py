@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # torch-free at import time: the app imports this before anyt
     import pandas as pd
 
     from recsys_core.config import TrainConfig
-    from recsys_core.data import Ratings
+    from recsys_core.data import PreparedData, Ratings
     from recsys_core.runs import DatasetRecord, Run
     from recsys_core.training import EpochReport
 
@@ -199,6 +199,14 @@ class TrainingJob(Job["Run"]):
     dataset
         ``{"name": …, "key": …}`` of the data set, saved in the run's split summary so that its
         pages find the run's own data again, whatever is loaded then.
+    ladder
+        Fit the baseline ladder of the run's split in the background while the model trains
+        (into the runs folder's shared cache), with the default ``train`` only.
+
+    Attributes
+    ----------
+    ladder_thread
+        That background fit, once the split exists (``None`` before, or without one).
     """
 
     ratings: Ratings
@@ -210,6 +218,8 @@ class TrainingJob(Job["Run"]):
     dataset: DatasetRecord | None = None
     run_id: str | None = None
     run_path: Path | None = None
+    ladder: bool = True
+    ladder_thread: threading.Thread | None = field(default=None, repr=False)
 
     thread_name = "recsys-train"
 
@@ -223,21 +233,26 @@ class TrainingJob(Job["Run"]):
         # when something trains.
         from recsys_core.runs import RunRegistry
 
+        registry = RunRegistry(self.directory)
+        hooks = {"on_epoch": self.on_epoch, "on_progress": self.on_progress, "should_stop": self.should_stop}
         train = self.train
         if train is None:
             from recsys_core.pipeline import train
-        registry = RunRegistry(self.directory)
-        run = train(
-            self.ratings,
-            self.config,
-            products=self.products,
-            name=self.name,
-            on_epoch=self.on_epoch,
-            on_progress=self.on_progress,
-            should_stop=self.should_stop,
-        )
+
+            if self.ladder:  # a stand-in trainer takes the three hooks only
+                hooks["on_prepared"] = self._fit_ladder
+        run = train(self.ratings, self.config, products=self.products, name=self.name, **hooks)
         if self.dataset is not None:
             run.summary.dataset = self.dataset
         record = registry.save(run)
         self.run_id, self.run_path = record.run_id, record.path
         return run
+
+    def _fit_ladder(self, prepared: PreparedData) -> None:
+        # The split exists, the model is about to train: its ladder fits meanwhile, so the results
+        # page reads it from the shared cache instead of fitting it after training.
+        from recsys_core.app._ladder_warm import fit_in_background
+        from recsys_core.baselines import LadderSplit
+
+        split = LadderSplit.of_prepared(prepared, self.config.seed, self.products)
+        self.ladder_thread = fit_in_background(split, Path(self.directory))

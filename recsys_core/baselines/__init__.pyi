@@ -2,8 +2,22 @@
 from ._ease import EASE, EASE_MAX_BYTES, ease_memory_bytes
 from ._ials import IALS
 from ._itemknn import SIMILARITY_BLOCK_WORK, ItemKNN, item_similarity
-from ._ladder import LADDER_FILE, RUNGS, Rung, fit_ladder, ladder_for, run_holdouts, score_holdout
+from ._ladder import (
+    LADDER_FILE,
+    RUNGS,
+    LadderStopped,
+    Rung,
+    fit_ladder,
+    fit_split_ladder,
+    ladder_for,
+    run_holdouts,
+    score_holdout,
+    shared_ladder,
+    split_holdouts,
+)
+from ._ladder_cache import LADDERS_DIR, MAX_CACHE_BYTES, cache_path
 from ._popular import MostPopular
 from ._scorer import Scorer, binary_interactions
+from ._split import LadderSplit, split_fingerprint
 from ._topk import top_k_scored
 from ._tune import EASE_L2_FACTORS, IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune

@@ -9,7 +9,10 @@ metric code as the model.
 
 Fitting takes seconds on the demo data, so ``recsys train`` does not do it: the first
 ``recsys evaluate`` (or the app's results) fits the ladder and caches it beside the run in
-:data:`LADDER_FILE`, keyed by the run's manifest, ``k`` and the user sample.
+:data:`LADDER_FILE`, keyed by the run's manifest, ``k`` and the user sample. The figures depend
+on the split only (:class:`LadderSplit`, :func:`split_fingerprint`), so a runs folder also keeps
+one shared copy per split (:func:`shared_ladder`): a second run of the same data, split method
+and seed reuses it, and the app fits it while the model trains.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +33,10 @@ import scipy.sparse as sp
 from recsys_core.baselines._ease import EASE
 from recsys_core.baselines._ials import IALS
 from recsys_core.baselines._itemknn import ItemKNN
+from recsys_core.baselines._ladder_cache import fingerprint_lock, read_shared, write_shared
 from recsys_core.baselines._popular import MostPopular
 from recsys_core.baselines._scorer import Scorer
+from recsys_core.baselines._split import LadderSplit, split_fingerprint
 from recsys_core.baselines._topk import top_k_scored
 from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
 from recsys_core.errors import RecsysError
@@ -75,19 +81,29 @@ class Holdout:
 
 
 def run_holdouts(run: Run, max_users: int | None, seed: int) -> tuple[sp.csr_matrix, Holdout, Holdout]:
-    """The run's training matrix and its validation and test holdouts (seeded user samples).
+    """The run's training matrix and its validation and test holdouts (seeded user samples)."""
+    return split_holdouts(LadderSplit.of_run(run), max_users, seed)
+
+
+def split_holdouts(
+    split: LadderSplit, max_users: int | None, seed: int
+) -> tuple[sp.csr_matrix, Holdout, Holdout]:
+    """The split's training matrix and its validation and test holdouts (seeded user samples).
 
     Validation excludes the training pairs only; test excludes training and validation pairs,
     as for the model.
     """
-    train_users, train_items = run.training_pairs()
-    val_users, val_items = run.validation_pairs()
-    shape = (run.n_users, run.n_items)
-    train = build_seen_matrix(train_users, train_items, *shape)
+    shape = split.shape
+    train = build_seen_matrix(split.train_users, split.train_items, *shape)
+    seen = build_seen_matrix(
+        np.concatenate([split.train_users, split.val_users]),
+        np.concatenate([split.train_items, split.val_items]),
+        *shape,
+    )
     return (
         train,
-        _holdout(val_users, val_items, train, shape, max_users, seed),
-        _holdout(run.test_users, run.test_items, run.seen_matrix(), shape, max_users, seed),
+        _holdout(split.val_users, split.val_items, train, shape, max_users, seed),
+        _holdout(split.test_users, split.test_items, seen, shape, max_users, seed),
     )
 
 
@@ -131,7 +147,24 @@ def fit_ladder(
     names: tuple[str, ...] = tuple(RUNGS),
     on_rung: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Fit, tune and score every baseline of :data:`RUNGS` on ``run``'s split.
+    """Fit, tune and score every baseline of :data:`RUNGS` on ``run``'s split
+    (:func:`fit_split_ladder` of :meth:`LadderSplit.of_run`)."""
+    return fit_split_ladder(LadderSplit.of_run(run), k=k, max_users=max_users, names=names, on_rung=on_rung)
+
+
+def fit_split_ladder(
+    split: LadderSplit,
+    *,
+    k: int = 10,
+    max_users: int | None = RANKING_MAX_USERS,
+    names: tuple[str, ...] = tuple(RUNGS),
+    on_rung: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Fit, tune and score every baseline of :data:`RUNGS` on ``split``.
+
+    ``should_stop`` is asked before each fit of each grid point: when it says yes, the fit ends
+    with :class:`LadderStopped` (a background fit when the process exits).
 
     Returns
     -------
@@ -140,12 +173,12 @@ def fit_ladder(
         "validation_ndcg_at_k", "label"}}``; a baseline that cannot run here (EASE on a catalogue
         too large for memory) is ``{"label", "skipped": <why, with the memory it would take>}``.
     """
-    if not len(run.validation_pairs()[0]):
+    if not len(split.val_users):
         raise RecsysError(
             "This run has no validation ratings, so the classic methods cannot be tuned; train it "
             "with a split that keeps one rating per customer for validation (leave-last-out or random)."
         )
-    train, validation, test = run_holdouts(run, max_users, run.config.seed)
+    train, validation, test = split_holdouts(split, max_users, split.seed)
     ladder: dict[str, dict[str, Any]] = {}
     for name in names:
         rung = RUNGS[name]
@@ -154,7 +187,7 @@ def fit_ladder(
         started = time.perf_counter()
         try:
             scorer, params, table = tune(
-                lambda p, rung=rung: rung.make(p).fit(train),
+                partial(_fit_point, rung, train, should_stop),
                 rung.grid(train),
                 lambda s: score_holdout(s, validation, k)["ndcg_at_k"],
             )
@@ -163,7 +196,7 @@ def fit_ladder(
             continue
         chosen = next(row for row in table if all(row.get(key) == value for key, value in params.items()))
         ladder[name] = {
-            **score_holdout(scorer, test, k, popularity=run.popularity, categories=run.item_categories()),
+            **score_holdout(scorer, test, k, popularity=split.popularity, categories=split.categories),
             "label": rung.label,
             "params": params,
             "fit_seconds": float(chosen["fit_seconds"]),
@@ -173,6 +206,48 @@ def fit_ladder(
     return ladder
 
 
+class LadderStopped(Exception):
+    """A ladder fit ended early because its ``should_stop`` said so (nothing is cached)."""
+
+
+def _fit_point(
+    rung: Rung, train: sp.csr_matrix, should_stop: Callable[[], bool] | None, params: Params
+) -> Scorer:
+    # Asked before every grid point: a stop waits for one fit at most, never for a whole rung.
+    if should_stop is not None and should_stop():
+        raise LadderStopped("The ladder fit was stopped.")
+    return rung.make(params).fit(train)
+
+
+def shared_ladder(
+    split: LadderSplit,
+    shared: str | os.PathLike[str] | None,
+    *,
+    k: int = 10,
+    max_users: int | None = RANKING_MAX_USERS,
+    on_rung: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """:func:`fit_split_ladder`, cached in the folder ``shared`` under the split's fingerprint.
+
+    Every run of the same data, split method and seed (:func:`split_fingerprint`) finds the
+    ladder there; a cache that fails its checks is refitted. A second caller of the same split
+    in this process waits for the first one's fit, then reads its result.
+    """
+    fit = {"k": k, "max_users": max_users, "on_rung": on_rung, "should_stop": should_stop}
+    if shared is None:
+        return fit_split_ladder(split, **fit)
+    fingerprint = split_fingerprint(split, k, max_users)
+    labels = {name: rung.label for name, rung in RUNGS.items()}
+    with fingerprint_lock(fingerprint):
+        cached = read_shared(shared, fingerprint, labels)
+        if cached is not None:
+            return cached
+        ladder = fit_split_ladder(split, **fit)
+        write_shared(shared, fingerprint, ladder)
+        return ladder
+
+
 def ladder_for(
     run: Run,
     folder: str | os.PathLike[str] | None = None,
@@ -180,11 +255,14 @@ def ladder_for(
     k: int = 10,
     max_users: int | None = RANKING_MAX_USERS,
     on_rung: Callable[[str], None] | None = None,
+    shared: str | os.PathLike[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """:func:`fit_ladder`, cached in ``folder`` (the run's folder) when one is given.
+    """The run's ladder: cached in ``folder`` (the run's folder) and in ``shared`` when given.
 
-    The cache is used only when it was made for this run's manifest, ``k`` and user sample; it is
-    written atomically, and a cache that cannot be written (read-only folder) is simply skipped.
+    ``folder``'s cache is used only when it was made for this run's manifest, ``k`` and user
+    sample; ``shared`` (a runs folder's ladders, see :func:`shared_ladder`) serves every run of
+    the same split. Both are written atomically, and a cache that cannot be written (read-only
+    folder) is simply skipped.
     """
     key = _cache_key(folder, k, max_users)
     path = Path(folder) / LADDER_FILE if folder is not None else None
@@ -192,7 +270,7 @@ def ladder_for(
         cached = _read_cache(path)
         if cached is not None and cached.get("key") == key:
             return cached["ladder"]
-    ladder = fit_ladder(run, k=k, max_users=max_users, on_rung=on_rung)
+    ladder = shared_ladder(LadderSplit.of_run(run), shared, k=k, max_users=max_users, on_rung=on_rung)
     if path is not None and key is not None:
         _write_cache(path, {"key": key, "ladder": ladder})
     return ladder

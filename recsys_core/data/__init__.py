@@ -9,6 +9,7 @@ rating class, and hand a trainer its training set; plus the built-in demo shop.
 from recsys_core.data._demo import REFERENCE_SHARES, DemoData, demo_ratings, generate_demo, write_demo_csv
 from recsys_core.data._encoding import IdMap, as_codes
 from recsys_core.data._prepare import PreparedData, prepare_data, train_class_counts
+from recsys_core.data._products import item_categories, product_columns
 from recsys_core.data._rebalance import oversampling_strategy, rebalance
 from recsys_core.data._split import Split, split_ratings
 from recsys_core.data._training_set import TrainingData, item_popularity, scale_ratings
@@ -42,6 +43,7 @@ __all__ = [
     "demo_ratings",
     "generate_demo",
     "is_number",
+    "item_categories",
     "item_popularity",
     "k_core",
     "load_products",
@@ -50,6 +52,7 @@ __all__ = [
     "peek_columns",
     "peek_table",
     "prepare_data",
+    "product_columns",
     "rebalance",
     "scale_ratings",
     "split_ratings",

@@ -9,6 +9,6 @@ from ._folder import (
     save_run,
 )
 from ._names import closest_preset, dataset_label, run_name
-from ._registry import TEMP_PREFIX, RunRecord, RunRegistry
+from ._registry import TEMP_PREFIX, RunRecord, RunRegistry, shared_ladders
 from ._run import Run
 from ._summary import BlendRecord, DatasetRecord, RunSummary

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from recsys_core.baselines import LADDERS_DIR
 from recsys_core.errors import RecsysError
 from recsys_core.runs._folder import load_run, read_run_summary, save_run
 from recsys_core.runs._run import Run
@@ -316,6 +317,20 @@ class RunRegistry:
             summary=info["summary"],
             path=folder,
         )
+
+
+def shared_ladders(run_folder: str | os.PathLike[str] | None) -> Path | None:
+    """The shared ladder cache of the runs folder ``run_folder`` is saved in, or ``None``.
+
+    A run saved in a :class:`RunRegistry` root (the folder holds :data:`DB_NAME`) shares its
+    baseline ladder with every run of the same split there (:data:`LADDERS_DIR`); a run saved
+    anywhere else keeps only its own cache. The folder has no manifest, so it is never listed
+    as a run.
+    """
+    if run_folder is None:
+        return None
+    root = Path(run_folder).parent
+    return root / LADDERS_DIR if (root / DB_NAME).is_file() else None
 
 
 def _is_corrupt(exc: Exception) -> bool:

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from recsys_core.baselines import ladder_for
 from recsys_core.config import TrainConfig
-from recsys_core.data import IdMap, Ratings
+from recsys_core.data import IdMap, Ratings, item_categories, product_columns
 from recsys_core.errors import RecsysError
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF, Blend
@@ -170,11 +170,7 @@ class Run:
 
     def item_categories(self) -> np.ndarray | None:
         """Each item code's category (``None`` without a product table or without categories)."""
-        columns = self.product_columns()
-        categories = None if columns is None else columns.get("category")
-        if categories is None or not np.any(categories != ""):
-            return None
-        return categories
+        return item_categories(self.product_columns())
 
     def product_columns(self) -> dict[str, np.ndarray] | None:
         """``{"name": ..., "category": ...}`` aligned with item codes, or ``None`` without products.
@@ -184,14 +180,7 @@ class Run:
         if self.products is None:
             return None
         if self._product_columns is None:
-            table = self.products.drop_duplicates("item", keep="last").set_index("item")
-            table.index = table.index.astype(str)
-            aligned = table.reindex(pd.Index(self.id_map.items, dtype=str))
-            self._product_columns = {
-                column: aligned[column].fillna("").astype(str).to_numpy(dtype=object)
-                for column in ("name", "category")
-                if column in aligned.columns
-            }
+            self._product_columns = product_columns(self.products, self.id_map.items)
         return self._product_columns
 
     # -- the front door: what people do with a run, each a thin call of the one implementation --
@@ -208,12 +197,18 @@ class Run:
         max_users
             Rank a seeded sample of this many test customers (``None``: all of them).
         baselines
-            Fit (or read from :attr:`path`'s cache) most popular, item-kNN, EASE and iALS on the
+            Fit (or read from :attr:`path`'s cache, or the runs folder's for this split)
+            most popular, item-kNN, EASE and iALS on the
             run's own training split and add them under ``["ranking"]["baselines"]``.
         """
+        from recsys_core.runs._registry import shared_ladders  # the registry builds on this class
+
         result = evaluate_run(self, k=k, max_users=max_users)
         if baselines:
-            result["ranking"]["baselines"] = ladder_for(self, self.path, k=k, max_users=max_users)
+            shared = shared_ladders(self.path)
+            result["ranking"]["baselines"] = ladder_for(
+                self, self.path, k=k, max_users=max_users, shared=shared
+            )
         return result
 
     def recommend(self, user_id: str, n: int = 10, *, exclude_test: bool = False) -> pd.DataFrame:

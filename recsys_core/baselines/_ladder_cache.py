@@ -1,0 +1,132 @@
+"""The shared ladder cache: one JSON file per split fingerprint, e.g. ``<runs>/ladders/<sha>.json``.
+
+Every run trained on the same data with the same split method and seed reads the ladder fitted
+for the first of them. The files are data read from disk, possibly written by hand: a file is
+read only under :data:`MAX_CACHE_BYTES`, with bounded numbers and nesting, and must have exactly
+the shape this module writes (its fingerprint, the known rungs with their own labels, finite
+figures). Anything else is treated as absent, so the ladder is refitted and the file replaced.
+Within one process, fits of the same fingerprint queue on one lock (:func:`fingerprint_lock`):
+the page that asks while a background fit runs waits for it instead of fitting twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from recsys_core.files import write_json
+
+#: Subfolder of a runs folder that holds the shared ladders.
+LADDERS_DIR = "ladders"
+#: Largest cache file read (a ladder is about 5 KB).
+MAX_CACHE_BYTES = 256 << 10
+#: Longest number literal accepted (no 5,000-digit integer conversions).
+MAX_NUMBER_CHARS = 40
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_TEXT_KEYS = {"label", "skipped"}
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def fingerprint_lock(fingerprint: str) -> threading.Lock:
+    """The process-wide lock of one fingerprint (created on first use)."""
+    with _locks_guard:
+        return _locks.setdefault(fingerprint, threading.Lock())
+
+
+def cache_path(folder: str | os.PathLike[str], fingerprint: str) -> Path:
+    """Where the ladder of ``fingerprint`` is cached in ``folder``."""
+    if not _FINGERPRINT.fullmatch(fingerprint):
+        raise ValueError("A split fingerprint is 64 lowercase hex digits.")
+    return Path(folder) / f"{fingerprint}.json"
+
+
+def read_shared(
+    folder: str | os.PathLike[str], fingerprint: str, labels: Mapping[str, str]
+) -> dict[str, dict[str, Any]] | None:
+    """The cached ladder of ``fingerprint``, or ``None`` when absent or not trustworthy.
+
+    ``labels`` maps each rung's name to its label: the cache must hold exactly these rungs.
+    """
+    data = _load(cache_path(folder, fingerprint))
+    if not isinstance(data, dict) or set(data) != {"fingerprint", "ladder"}:
+        return None
+    ladder = data["ladder"]
+    # A fingerprint other than the file's name: a file copied over another split's.
+    if data["fingerprint"] != fingerprint or not isinstance(ladder, dict) or set(ladder) != set(labels):
+        return None
+    if not all(_valid_rung(entry, labels[name]) for name, entry in ladder.items()):
+        return None
+    return ladder
+
+
+def _load(path: Path) -> object:
+    """The JSON value of ``path`` read under the size, number and depth bounds, or ``None``."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CACHE_BYTES + 1)
+        if len(raw) > MAX_CACHE_BYTES:
+            return None
+        return json.loads(raw, parse_int=_bounded_int, parse_float=_bounded_float, parse_constant=_refuse)
+    except (OSError, ValueError, RecursionError):
+        return None  # absent, damaged, forged: refit
+
+
+def write_shared(folder: str | os.PathLike[str], fingerprint: str, ladder: Mapping[str, Any]) -> None:
+    """Cache ``ladder`` for ``fingerprint`` (atomically); a folder that cannot take it is skipped."""
+    # Read-only runs folder, full disk, a value JSON cannot hold: the ladder is refitted next time.
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        write_json(cache_path(folder, fingerprint), {"fingerprint": fingerprint, "ladder": ladder}, indent=1)
+
+
+def _valid_rung(entry: object, label: str) -> bool:
+    if not isinstance(entry, dict) or entry.get("label") != label:
+        return False
+    if "skipped" in entry:
+        return set(entry) == {"label", "skipped"} and isinstance(entry["skipped"], str)
+    if not isinstance(entry.get("params"), dict) or not isinstance(entry.get("ndcg_at_k"), float | int):
+        return False
+    figures = {key: value for key, value in entry.items() if key not in _TEXT_KEYS and key != "params"}
+    return _scalars(entry["params"].items(), text=True) and _scalars(figures.items(), text=False)
+
+
+def _scalars(items: Iterable[tuple[object, object]], *, text: bool) -> bool:
+    """Every key a short snake_case name and every value a finite number or ``None``
+    (or a short string, with ``text``): nothing nested, nothing unbounded."""
+    for key, value in items:
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            return False
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            if not math.isfinite(value):
+                return False
+        elif not (text and isinstance(value, str) and len(value) <= 64):
+            return False
+    return True
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError("number too long")
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError("number too long")
+    return float(text)
+
+
+def _refuse(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
