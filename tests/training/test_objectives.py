@@ -17,6 +17,7 @@ from conftest import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
+from training_sets import random_data
 
 import recsys_core as rs
 import recsys_core.training as training
@@ -32,18 +33,6 @@ def small_config(**overrides) -> TrainConfig:
     base = {"embedding_dim": 8, "batch_size": 256, "epochs": 3, "learning_rate": 1e-2, "multipliers": {}}
     base.update(overrides)
     return TrainConfig.preset("notebook", **base)
-
-
-def random_data(n_users=60, n_items=40, per_user=10, seed=0) -> TrainingData:
-    rng = np.random.default_rng(seed)
-    users = np.repeat(np.arange(n_users), per_user)
-    items = np.concatenate([rng.choice(n_items, per_user, replace=False) for _ in range(n_users)])
-    ratings = rng.integers(1, 6, len(users)).astype(np.float64)
-    val = np.arange(n_users) * per_user
-    train = np.setdiff1d(np.arange(len(users)), val)
-    return TrainingData.from_ratings(
-        users[train], items[train], ratings[train], users[val], items[val], ratings[val], 1.0, 5.0
-    )
 
 
 def rated_pairs(data: TrainingData) -> set[tuple[int, int]]:

@@ -3,25 +3,12 @@ trains (the softmax trainer used to report once per epoch: "1 / 1 batches")."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from training_sets import random_data
 
 from recsys_core.config import TrainConfig
-from recsys_core.data import TrainingData
 from recsys_core.model import NCF
 from recsys_core.training import _softmax, _trainer, trainer_for
-
-
-def _data(n_users: int = 120, n_items: int = 50, per_user: int = 8, seed: int = 0) -> TrainingData:
-    rng = np.random.default_rng(seed)
-    users = np.repeat(np.arange(n_users), per_user)
-    items = np.concatenate([rng.choice(n_items, per_user, replace=False) for _ in range(n_users)])
-    ratings = rng.integers(1, 6, len(users)).astype(np.float64)
-    val = np.arange(n_users) * per_user
-    train = np.setdiff1d(np.arange(len(users)), val)
-    return TrainingData.from_ratings(
-        users[train], items[train], ratings[train], users[val], items[val], ratings[val], 1.0, 5.0
-    )
 
 
 @pytest.mark.parametrize("objective", ["rating", "ranking", "hybrid", "softmax"])
@@ -31,7 +18,7 @@ def test_every_objective_reports_each_batch_when_not_throttled(
     # Throttling off: a report after every batch (or every one-batch kernel call).
     monkeypatch.setattr(_softmax, "PROGRESS_SECONDS", 0.0)
     monkeypatch.setattr(_trainer, "CHUNK_SECONDS", 1e-12)
-    data = _data()
+    data = random_data(n_users=120, n_items=50, per_user=8)
     batch = 16 if objective == "softmax" else 64
     config = TrainConfig.preset("fast", objective=objective, epochs=2, batch_size=batch, negatives=2)
     reports: list[tuple[int, int, int]] = []
@@ -45,7 +32,7 @@ def test_every_objective_reports_each_batch_when_not_throttled(
 
 
 def test_the_softmax_trainer_ends_each_epochs_reports_on_its_last_batch() -> None:
-    data = _data()
+    data = random_data(n_users=120, n_items=50, per_user=8)
     config = TrainConfig.preset("recommended", epochs=2, batch_size=8)
     reports: list[tuple[int, int, int]] = []
     trainer_for(config)(NCF(120, 50, 8, seed=0), data, config, on_progress=lambda *r: reports.append(r))
