@@ -1,4 +1,5 @@
-"""Files every layer writes and checks: a file's SHA-256, and writes that are all or nothing.
+"""Files every layer writes and checks: a file's SHA-256, writes that are all or nothing, and
+JSON read from files a user may have edited, with bounded size, nesting and numbers.
 
 A reader never meets a half-written file: :func:`replacing` hands out a temporary sibling and
 renames it over the target only when the write succeeded (``os.replace`` is atomic within a
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from typing import Any
 
 #: Bytes read at a time while hashing: a large file never sits in memory whole.
 _HASH_BLOCK = 1 << 20
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -66,3 +69,80 @@ def write_json(path: str | os.PathLike[str], value: Any, *, indent: int | None =
     text = json.dumps(value, indent=indent, allow_nan=False) + "\n"
     with replacing(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+def json_depth(text: str, limit: int) -> int:
+    """Deepest nesting of ``[`` and ``{`` in JSON ``text``, brackets inside strings ignored.
+
+    One linear pass over the special characters (a regular expression for strings would
+    backtrack quadratically on hostile input); stops as soon as the depth passes ``limit``.
+    """
+    depth = deepest = 0
+    in_string = False
+    skip = -1  # position of the character escaped by a backslash
+    for match in _JSON_SPECIAL.finditer(text):
+        char, position = match.group(), match.start()
+        if position == skip:
+            continue
+        if in_string:
+            if char == "\\":
+                skip = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(data: bytes, *, max_depth: int, max_number_chars: int, constants: bool = True) -> Any:
+    """JSON from untrusted ``data``: nesting at most ``max_depth`` deep and no number literal over
+    ``max_number_chars`` characters (no 5,000-digit integer conversion), checked before Python's
+    parser recurses; ``constants=False`` also refuses ``NaN`` and ``Infinity``.
+
+    Raises
+    ------
+    ValueError
+        Not UTF-8, not JSON, or past a bound (the message says which).
+    """
+
+    def number(kind: type) -> Any:
+        def parse(text: str) -> int | float:
+            if len(text) > max_number_chars:
+                raise ValueError(f"a number of {len(text):,} characters (at most {max_number_chars})")
+            return kind(text)
+
+        return parse
+
+    def refuse(text: str) -> float:
+        raise ValueError(f"{text} is not a JSON number")
+
+    text = data.decode("utf-8")
+    depth = json_depth(text, max_depth)
+    if depth > max_depth:
+        raise ValueError(f"nested {depth} levels deep (at most {max_depth})")
+    extra = {} if constants else {"parse_constant": refuse}
+    return json.loads(text, parse_int=number(int), parse_float=number(float), **extra)
+
+
+def read_json(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int,
+    max_depth: int,
+    max_number_chars: int,
+    constants: bool = True,
+) -> Any:
+    """:func:`parse_json` of the file at ``path``, refused (``ValueError``) past ``max_bytes``
+    before it is read whole; ``OSError`` when it cannot be read."""
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"more than {max_bytes:,} bytes")
+    return parse_json(data, max_depth=max_depth, max_number_chars=max_number_chars, constants=constants)

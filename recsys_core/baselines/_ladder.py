@@ -18,7 +18,6 @@ and seed reuses it, and the app fits it while the model trains.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ import scipy.sparse as sp
 from recsys_core.baselines._ease import EASE
 from recsys_core.baselines._ials import IALS
 from recsys_core.baselines._itemknn import ItemKNN
-from recsys_core.baselines._ladder_cache import fingerprint_lock, read_shared, write_shared
+from recsys_core.baselines._ladder_cache import fingerprint_lock, read_cache, read_shared, write_shared
 from recsys_core.baselines._popular import MostPopular
 from recsys_core.baselines._scorer import Scorer
 from recsys_core.baselines._split import LadderSplit, split_fingerprint
@@ -219,6 +218,11 @@ def _fit_point(
     return rung.make(params).fit(train)
 
 
+def rung_labels() -> dict[str, str]:
+    """Each rung's name and label: exactly what a cached ladder must hold."""
+    return {name: rung.label for name, rung in RUNGS.items()}
+
+
 def shared_ladder(
     split: LadderSplit,
     shared: str | os.PathLike[str] | None,
@@ -238,9 +242,8 @@ def shared_ladder(
     if shared is None:
         return fit_split_ladder(split, **fit)
     fingerprint = split_fingerprint(split, k, max_users)
-    labels = {name: rung.label for name, rung in RUNGS.items()}
     with fingerprint_lock(fingerprint):
-        cached = read_shared(shared, fingerprint, labels)
+        cached = read_shared(shared, fingerprint, rung_labels())
         if cached is not None:
             return cached
         ladder = fit_split_ladder(split, **fit)
@@ -267,8 +270,8 @@ def ladder_for(
     key = _cache_key(folder, k, max_users)
     path = Path(folder) / LADDER_FILE if folder is not None else None
     if path is not None and key is not None:
-        cached = _read_cache(path)
-        if cached is not None and cached.get("key") == key:
+        cached = read_cache(path, {"key", "ladder"}, rung_labels())
+        if cached is not None and cached["key"] == key:
             return cached["ladder"]
     ladder = shared_ladder(LadderSplit.of_run(run), shared, k=k, max_users=max_users, on_rung=on_rung)
     if path is not None and key is not None:
@@ -284,14 +287,6 @@ def _cache_key(folder: str | os.PathLike[str] | None, k: int, max_users: int | N
     except OSError:
         return None
     return {"version": LADDER_VERSION, "manifest": manifest, "k": int(k), "max_users": max_users}
-
-
-def _read_cache(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None  # absent or damaged: refit
-    return data if isinstance(data, dict) and isinstance(data.get("ladder"), dict) else None
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:

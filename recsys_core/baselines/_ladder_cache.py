@@ -12,7 +12,6 @@ the page that asks while a background fit runs waits for it instead of fitting t
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import re
@@ -21,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from recsys_core.files import write_json
+from recsys_core.files import read_json, write_json
 
 #: Subfolder of a runs folder that holds the shared ladders.
 LADDERS_DIR = "ladders"
@@ -29,6 +28,8 @@ LADDERS_DIR = "ladders"
 MAX_CACHE_BYTES = 256 << 10
 #: Longest number literal accepted (no 5,000-digit integer conversions).
 MAX_NUMBER_CHARS = 40
+#: Deepest nesting accepted: file, ladder, rung, parameters (and a run's key) are 4 levels.
+MAX_DEPTH = 8
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _TEXT_KEYS = {"label", "skipped"}
@@ -57,28 +58,31 @@ def read_shared(
 
     ``labels`` maps each rung's name to its label: the cache must hold exactly these rungs.
     """
-    data = _load(cache_path(folder, fingerprint))
-    if not isinstance(data, dict) or set(data) != {"fingerprint", "ladder"}:
-        return None
-    ladder = data["ladder"]
+    data = read_cache(cache_path(folder, fingerprint), {"fingerprint", "ladder"}, labels)
     # A fingerprint other than the file's name: a file copied over another split's.
-    if data["fingerprint"] != fingerprint or not isinstance(ladder, dict) or set(ladder) != set(labels):
-        return None
-    if not all(_valid_rung(entry, labels[name]) for name, entry in ladder.items()):
-        return None
-    return ladder
+    return None if data is None or data["fingerprint"] != fingerprint else data["ladder"]
 
 
-def _load(path: Path) -> object:
-    """The JSON value of ``path`` read under the size, number and depth bounds, or ``None``."""
+def read_cache(path: Path, keys: set[str], labels: Mapping[str, str]) -> dict[str, Any] | None:
+    """A ladder cache file (this folder's or a run's own): a JSON object with exactly ``keys``,
+    one of them ``ladder`` holding exactly the rungs of ``labels`` with their own labels and
+    finite figures; ``None`` when absent, damaged, oversized or forged (so it is refitted)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CACHE_BYTES + 1)
-        if len(raw) > MAX_CACHE_BYTES:
-            return None
-        return json.loads(raw, parse_int=_bounded_int, parse_float=_bounded_float, parse_constant=_refuse)
+        data = read_json(
+            path,
+            max_bytes=MAX_CACHE_BYTES,
+            max_depth=MAX_DEPTH,
+            max_number_chars=MAX_NUMBER_CHARS,
+            constants=False,
+        )
     except (OSError, ValueError, RecursionError):
         return None  # absent, damaged, forged: refit
+    if not isinstance(data, dict) or set(data) != keys:
+        return None
+    ladder = data["ladder"]
+    if not isinstance(ladder, dict) or set(ladder) != set(labels):
+        return None
+    return data if all(_valid_rung(entry, labels[name]) for name, entry in ladder.items()) else None
 
 
 def write_shared(folder: str | os.PathLike[str], fingerprint: str, ladder: Mapping[str, Any]) -> None:
@@ -114,19 +118,3 @@ def _scalars(items: Iterable[tuple[object, object]], *, text: bool) -> bool:
         elif not (text and isinstance(value, str) and len(value) <= 64):
             return False
     return True
-
-
-def _bounded_int(text: str) -> int:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError("number too long")
-    return int(text)
-
-
-def _bounded_float(text: str) -> float:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError("number too long")
-    return float(text)
-
-
-def _refuse(text: str) -> float:
-    raise ValueError(f"{text} is not JSON")

@@ -17,9 +17,7 @@ Every refusal is a :class:`~recsys_core.errors.RecsysError` naming the file.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import struct
 import zipfile
 from collections.abc import Mapping
@@ -27,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recsys_core import files
 from recsys_core.errors import RecsysError
 
 #: Largest JSON file of a run that is read (history of many epochs stays far below).
@@ -42,7 +41,6 @@ MAX_INFLATE_RATIO = 200
 #: Entries whose uncompressed size is under this are never refused for their ratio.
 INFLATE_FLOOR_BYTES = 64 << 20
 
-_SPECIAL = re.compile(r'[\[\]{}"\\]')
 _SAFETENSORS_DTYPES = {
     "F64": 8,
     "F32": 4,
@@ -70,59 +68,13 @@ def _unreadable(name: str, folder: Path, why: str) -> RecsysError:
     return RecsysError(f"{name} in the run {folder} cannot be read ({why}); the run is damaged.")
 
 
-def _bounded_number(kind: type) -> object:
-    def parse(text: str) -> int | float:
-        if len(text) > MAX_NUMBER_DIGITS:
-            raise ValueError(f"a number of {len(text):,} characters (at most {MAX_NUMBER_DIGITS})")
-        return kind(text)
-
-    return parse
-
-
-_DECODER = json.JSONDecoder(parse_int=_bounded_number(int), parse_float=_bounded_number(float))
-
-
-def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
-    """Deepest nesting of ``[`` and ``{`` in JSON ``text``, brackets inside strings ignored.
-
-    One linear pass over the special characters (a regular expression for strings would
-    backtrack quadratically on hostile input); stops as soon as the depth passes ``limit``.
-    """
-    depth = deepest = 0
-    in_string = False
-    skip = -1  # position of the character escaped by a backslash
-    for match in _SPECIAL.finditer(text):
-        char, position = match.group(), match.start()
-        if position == skip:
-            continue
-        if in_string:
-            if char == "\\":
-                skip = position + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                break
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 def parse_json(data: bytes, name: str, folder: Path) -> object:
     """Strict-enough JSON with bounded size, depth and number length; errors name the file."""
     if len(data) > MAX_JSON_BYTES:
         raise _damaged(name, folder, f"is {len(data):,} bytes, more than a run's JSON ever holds")
     try:
-        text = data.decode("utf-8")
-        depth = json_depth(text)
-        if depth > MAX_JSON_DEPTH:
-            raise ValueError(f"nested {depth} levels deep (at most {MAX_JSON_DEPTH})")
-        return _DECODER.decode(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        return files.parse_json(data, max_depth=MAX_JSON_DEPTH, max_number_chars=MAX_NUMBER_DIGITS)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise _damaged(name, folder, f"is not valid JSON ({exc})") from None
 
 

@@ -142,3 +142,29 @@ def test_ladder_needs_validation_pairs(small_run: Run) -> None:
     with pytest.raises(RecsysError, match="no validation ratings"):
         fit_ladder(no_validation)
     assert sp.issparse(small_run.seen_matrix())
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda data: data["ladder"]["ease"].update(ndcg_at_k=0.99, label="EASE (forged)"),  # a label not ours
+        lambda data: data["ladder"]["ease"].update(ndcg_at_k=float("nan")),  # written as NaN
+        lambda data: data["ladder"].pop("ials"),  # a rung missing
+        lambda data: data.update(extra=[[[[[[[[[1]]]]]]]]]),  # more than the cache holds, nested deep
+        lambda data: data["ladder"]["ease"].update(padding="x" * 400_000),  # oversized
+    ],
+)
+def test_a_forged_cache_beside_the_run_is_refitted_not_trusted(small_run: Run, tmp_path: Path, forge) -> None:
+    folder = save_run(small_run, tmp_path / "run")
+    first = ladder_for(small_run, folder)
+    data = json.loads((folder / LADDER_FILE).read_text())
+    forge(data)
+    (folder / LADDER_FILE).write_text(json.dumps(data))
+    calls: list[str] = []
+    again = ladder_for(small_run, folder, on_rung=calls.append)
+    assert calls  # refitted: the forged file was not read as measured
+    untimed = [
+        {n: {k: v for k, v in e.items() if not k.endswith("_seconds")} for n, e in x.items()}
+        for x in (first, again)
+    ]
+    assert untimed[0] == untimed[1]
