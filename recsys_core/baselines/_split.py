@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recsys_core.data import PreparedData, item_categories, product_columns
+from recsys_core.data import PreparedData, item_categories, product_columns, validation_start
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,8 +84,7 @@ class LadderSplit:
     def of_prepared(cls, prepared: PreparedData, seed: int, products: pd.DataFrame | None) -> LadderSplit:
         """The split a training is about to train on (what its saved run's :meth:`of_run` gives)."""
         # As the saved run counts them (its summary's validation size), so both give one split.
-        validation = min(max(int(prepared.split_summary["validation"]), 0), len(prepared.seen_users))
-        start = len(prepared.seen_users) - validation
+        start = validation_start(len(prepared.seen_users), prepared.split_summary["validation"])
         columns = None if products is None else product_columns(products, prepared.id_map.items)
         return cls(
             user_ids=prepared.id_map.users,

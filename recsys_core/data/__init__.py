@@ -8,7 +8,7 @@ rating class, and hand a trainer its training set; plus the built-in demo shop.
 
 from recsys_core.data._demo import REFERENCE_SHARES, DemoData, demo_ratings, generate_demo, write_demo_csv
 from recsys_core.data._encoding import IdMap, as_codes
-from recsys_core.data._prepare import PreparedData, prepare_data, train_class_counts
+from recsys_core.data._prepare import PreparedData, prepare_data, train_class_counts, validation_start
 from recsys_core.data._products import item_categories, product_columns
 from recsys_core.data._rebalance import oversampling_strategy, rebalance
 from recsys_core.data._split import Split, split_ratings
@@ -57,5 +57,6 @@ __all__ = [
     "scale_ratings",
     "split_ratings",
     "train_class_counts",
+    "validation_start",
     "write_demo_csv",
 ]

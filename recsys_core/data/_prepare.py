@@ -127,6 +127,12 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
     )
 
 
+def validation_start(n_seen: int, validation: int) -> int:
+    """Where the validation pairs begin among ``n_seen`` seen pairs: :func:`prepare_data` keeps
+    the training pairs first and the last ``validation`` ones (clipped to what exists) after them."""
+    return n_seen - min(max(int(validation), 0), n_seen)
+
+
 def train_class_counts(frame: pd.DataFrame, method: str, seed: int) -> dict[float, int]:
     """The rating counts of the training split :func:`prepare_data` would use (before
     oversampling), sorted by rating: ``{rating: count}``.

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from recsys_core.baselines import ladder_for
 from recsys_core.config import TrainConfig
-from recsys_core.data import IdMap, Ratings, item_categories, product_columns
+from recsys_core.data import IdMap, Ratings, item_categories, product_columns, validation_start
 from recsys_core.errors import RecsysError
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF, Blend
@@ -130,14 +130,12 @@ class Run:
     def validation_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(user codes, item codes) of the validation pairs: the last ``summary.validation``
         seen pairs (the pipeline stores train then validation)."""
-        count = self.summary.validation
-        count = min(max(count, 0), len(self.seen_users))
-        start = len(self.seen_users) - count
+        start = validation_start(len(self.seen_users), self.summary.validation)
         return self.seen_users[start:], self.seen_items[start:]
 
     def training_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(user codes, item codes) of the training pairs, before oversampling."""
-        start = len(self.seen_users) - len(self.validation_pairs()[0])
+        start = validation_start(len(self.seen_users), self.summary.validation)
         return self.seen_users[:start], self.seen_items[:start]
 
     def rated_matrix(self) -> sp.csr_matrix:
