@@ -104,7 +104,9 @@ class TrainConfig:
         passes over the training split (``softmax`` stops early when validation stops improving),
         step size.
     multipliers
-        Rating class -> oversampling factor (>= 1) applied to the training split only.
+        Rating class -> factor, on the training split only. ``softmax`` weighs each rated
+        product's term by it (any factor >= 0; 0 leaves the class out); the other objectives
+        oversample the class (factor >= 1, the notebook's ``RandomOverSampler``).
     threshold
         A score at or above it predicts "the user likes it" (rating >= ``positive_rating``).
         With target (r - 1) / 4 on a 1-5 scale, 0.625 is exactly "rounded rating >= 4".
@@ -204,10 +206,18 @@ class TrainConfig:
         for rating, factor in self.multipliers.items():
             if not math.isfinite(rating):
                 raise RecsysError(f"Invalid multiplier class {rating:g}: a rating must be a finite number.")
-            if not factor >= 1.0:
+            # softmax weighs each rating by its class's factor (0 leaves the class out); the
+            # other objectives copy rows, which can only add.
+            lowest = 0.0 if self.objective == "softmax" else 1.0
+            if not factor >= lowest:
                 raise RecsysError(
-                    f"Invalid multiplier {factor:g} for {rating:g}★: multipliers only add copies, "
-                    "so each must be 1 or more (1 leaves the class untouched)."
+                    f"Invalid multiplier {factor:g} for {rating:g}★: "
+                    + (
+                        "a class weight must be 0 or more (1 leaves the class as it is, 0 leaves it out)."
+                        if lowest == 0.0
+                        else "multipliers only add copies, so each must be 1 or more (1 leaves the "
+                        "class untouched); only the softmax objective weighs classes below 1."
+                    )
                 )
             if not factor <= MAX_MULTIPLIER:  # also catches inf
                 raise RecsysError(

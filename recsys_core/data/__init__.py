@@ -10,7 +10,7 @@ from recsys_core.data._demo import REFERENCE_SHARES, DemoData, demo_ratings, gen
 from recsys_core.data._encoding import IdMap, as_codes
 from recsys_core.data._prepare import PreparedData, prepare_data, train_class_counts, validation_start
 from recsys_core.data._products import item_categories, product_columns
-from recsys_core.data._rebalance import oversampling_strategy, rebalance
+from recsys_core.data._rebalance import Reweighted, oversampling_strategy, rebalance, reweight
 from recsys_core.data._split import Split, split_ratings
 from recsys_core.data._training_set import TrainingData, item_popularity, scale_ratings
 from recsys_core.data.ratings import (
@@ -36,6 +36,7 @@ __all__ = [
     "LoadReport",
     "PreparedData",
     "Ratings",
+    "Reweighted",
     "Source",
     "Split",
     "TrainingData",
@@ -54,6 +55,7 @@ __all__ = [
     "prepare_data",
     "product_columns",
     "rebalance",
+    "reweight",
     "scale_ratings",
     "split_ratings",
     "train_class_counts",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from recsys_core.config import TrainConfig
 from recsys_core.data._encoding import IdMap
-from recsys_core.data._rebalance import class_counts, rebalance
+from recsys_core.data._rebalance import Rebalanced, class_counts, rebalance, reweight
 from recsys_core.data._split import split_ratings
 from recsys_core.data._training_set import TrainingData, item_popularity
 
@@ -83,7 +83,14 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
     split = split_ratings(frame, method=config.split, seed=config.seed)
     split_done = time.perf_counter()
     id_map = IdMap.fit(split.train)
-    balanced = rebalance(split.train, config.multipliers, seed=config.seed)
+    weights = None
+    if config.objective == "softmax":
+        # The softmax weighs each rated product by its class's multiplier: no copies.
+        reweighted = reweight(split.train["rating"], config.multipliers)
+        balanced = Rebalanced(split.train, reweighted.before, reweighted.after)
+        weights = None if reweighted.weights.min() == reweighted.weights.max() == 1 else reweighted.weights
+    else:
+        balanced = rebalance(split.train, config.multipliers, seed=config.seed)
     orig_users, orig_items = id_map.encode(split.train)
     if len(balanced.frame) == len(split.train):
         # Nothing oversampled: the same rows in the same order, so the same codes.
@@ -102,6 +109,7 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
         rating_min=rating_min,
         rating_max=rating_max,
     )
+    data.weights = weights
     return PreparedData(
         split_summary={
             "method": split.method,

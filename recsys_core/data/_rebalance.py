@@ -164,3 +164,64 @@ def rebalance(train_frame: pd.DataFrame, multipliers: Mapping[float, float], see
     resampled_rows, _ = sampler.fit_resample(rows, codes)
     frame = train_frame.iloc[resampled_rows[:, 0]].reset_index(drop=True)
     return Rebalanced(frame, before, class_counts(frame["rating"]))
+
+
+@dataclass
+class Reweighted:
+    """Per-row class weights of the training split (the ``softmax`` objective's rebalancing).
+
+    Attributes
+    ----------
+    weights
+        float32, one per training row: its rating class's multiplier (1 without one).
+    before, after
+        ``{rating: count}`` before, and the weighted counts ``round(count * factor)`` after:
+        how much each class counts in training, comparable to oversampling's class mix.
+    """
+
+    weights: np.ndarray
+    before: dict[float, int]
+    after: dict[float, int]
+
+
+def reweight(ratings: pd.Series, multipliers: Mapping[float, float]) -> Reweighted:
+    """Weigh each training rating by its class's multiplier instead of copying rows.
+
+    Oversampling a class ``m`` times is weighting its terms by ``m`` in expectation; a weight
+    needs no copies, is exact rather than drawn, and may be below 1 (0 leaves the class out).
+
+    Raises
+    ------
+    RecsysError
+        A factor below 0 or not a number, a factor other than 1 for a rating that does not occur,
+        or weights that leave no rating in training.
+    """
+    before = class_counts(ratings)
+    by_value = {float(rating): rating for rating in before}
+    values = ratings.to_numpy(np.float64)
+    weights = np.ones(len(values), np.float32)
+    after = dict(before)
+    for rating, factor in multipliers.items():
+        factor = float(factor)
+        if not factor >= 0.0:  # also rejects NaN
+            raise RecsysError(
+                f"Invalid weight {factor:g} for {_fmt(rating)}: a class weight must be 0 or more "
+                "(1 leaves the class as it is, 0 leaves it out)."
+            )
+        key = by_value.get(float(rating))
+        if key is None:
+            if factor == 1.0:
+                continue
+            present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
+            raise RecsysError(
+                f"Cannot weigh {_fmt(rating)} ×{factor:g}: no training rating has that value "
+                f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
+            )
+        weights[values == float(rating)] = factor
+        after[key] = round(before[key] * factor)
+    if len(values) and not weights.any():
+        raise RecsysError(
+            "Every rating class has weight 0, so training would see nothing: give at least one "
+            "class a weight above 0."
+        )
+    return Reweighted(weights, before, after)

@@ -47,6 +47,10 @@ class TrainingData:
         The validation pairs and their raw ratings (the classification metrics need stars).
     rating_min, rating_max
         The rating scale that maps ratings to targets.
+    weights
+        float32 weight of each training pair, or ``None`` (all 1). The ``softmax`` objective
+        weights each rated product's term by its rating class's multiplier instead of copying
+        rows (:func:`recsys_core.data.prepare_data`); the other objectives ignore it.
     """
 
     users: np.ndarray
@@ -57,6 +61,7 @@ class TrainingData:
     val_ratings: np.ndarray
     rating_min: float
     rating_max: float
+    weights: np.ndarray | None = None
 
     @classmethod
     def from_ratings(

@@ -22,6 +22,13 @@ def check_training_data(data: TrainingData, model: NCF) -> None:
             f"Training arrays differ in length: {n} users, {len(data.items)} items, "
             f"{len(data.targets)} targets."
         )
+    if data.weights is not None:
+        weights = np.asarray(data.weights, dtype=np.float64)
+        if len(weights) != n or not np.all(np.isfinite(weights) & (weights >= 0)):
+            raise RecsysError(
+                f"Training weights must be {n:,} finite numbers of 0 or more, one per training pair "
+                f"(got {len(weights):,})."
+            )
     if not (len(data.val_items) == len(data.val_ratings) == len(data.val_users)):
         raise RecsysError(
             f"Validation arrays differ in length: {len(data.val_users)} users, {len(data.val_items)} items, "
@@ -59,4 +66,5 @@ def normalised_data(data: TrainingData) -> TrainingData:
         as_codes(data.users), as_codes(data.items), np.ascontiguousarray(data.targets, dtype=np.float32),
         as_codes(data.val_users), as_codes(data.val_items), np.asarray(data.val_ratings, dtype=np.float64),
         float(data.rating_min), float(data.rating_max),
+        None if data.weights is None else np.ascontiguousarray(data.weights, dtype=np.float32),
     )  # fmt: skip

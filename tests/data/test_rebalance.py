@@ -133,3 +133,41 @@ def test_rebalance_errors_are_explained() -> None:
         rebalance(pd.DataFrame({"user": ["a"], "item": ["b"], "stars": [5.0]}), {1.0: 2.0}, seed=0)
     with pytest.raises(RecsysError, match="4★"):
         rebalance(frame_with({1.0: 5, 5.0: 15}), {4.0: 2.0}, seed=0)
+
+
+def test_reweight_gives_each_rating_its_class_weight_without_copies() -> None:
+    from recsys_core.data import reweight
+
+    ratings = pd.Series([5.0, 1.0, 2.0, 5.0, 4.0, 1.0])
+    out = reweight(ratings, {1.0: 0.0, 2.0: 2.5, 3.0: 1.0})
+    assert out.weights.tolist() == [1.0, 0.0, 2.5, 1.0, 1.0, 0.0]
+    assert out.before == {1.0: 2, 2.0: 1, 4.0: 1, 5.0: 2}
+    assert out.after == {1.0: 0, 2.0: 2, 4.0: 1, 5.0: 2}  # round(1 * 2.5) = 2, as Python rounds
+
+
+@pytest.mark.parametrize(
+    ("multipliers", "message"),
+    [({1.0: -1.0}, "0 or more"), ({3.0: 2.0}, "no training rating"), ({1.0: 0.0, 5.0: 0.0}, "nothing")],
+)
+def test_reweight_refuses_what_cannot_train(multipliers, message) -> None:
+    from recsys_core.data import reweight
+
+    with pytest.raises(RecsysError, match=message):
+        reweight(pd.Series([5.0, 1.0, 5.0]), multipliers)
+
+
+def test_softmax_runs_weigh_classes_and_other_objectives_still_copy_rows() -> None:
+    from recsys_core.config import TrainConfig
+    from recsys_core.data import demo_ratings, prepare_data
+
+    frame = demo_ratings(n_users=200, n_items=60, n_ratings=3000, seed=1).frame
+    weights = {1.0: 0.5, 2.0: 3.0}
+    soft = prepare_data(frame, TrainConfig(multipliers=weights))
+    assert soft.split_summary["train_after_rebalance"] == soft.split_summary["train"]  # no copies
+    stars = soft.data.rating_min + soft.data.targets * (soft.data.rating_max - soft.data.rating_min)
+    assert np.array_equal(soft.data.weights, np.select([stars == 1, stars == 2], [0.5, 3.0], 1.0))
+    with pytest.raises(RecsysError, match="1 or more"):
+        TrainConfig(objective="hybrid", multipliers={1.0: 0.5})
+    copied = prepare_data(frame, TrainConfig(objective="hybrid", multipliers={2.0: 3.0}))
+    assert copied.data.weights is None
+    assert copied.split_summary["train_after_rebalance"] > copied.split_summary["train"]

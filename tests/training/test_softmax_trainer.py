@@ -65,3 +65,63 @@ def test_dense_adam_is_torch_adam_step_for_step() -> None:
         reference.step()
         assert all(t.grad is None for t in ours)
     assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def _autograd_loss(p, q, b, target, share):
+    from recsys_core.model import SOFTMAX_L2
+
+    n = len(p)
+    nll = -(target * torch.log_softmax(p @ q.T + b, dim=1)).sum() / n
+    return nll + SOFTMAX_L2 * ((p * p).sum() + share * ((q * q).sum() + (b * b).sum())) / n
+
+
+def test_written_out_gradients_are_autograd_gradients() -> None:
+    from recsys_core.training._softmax import batch_gradients
+
+    gen = torch.Generator().manual_seed(3)
+    p, q, b = (torch.randn(s, generator=gen, dtype=torch.float64) for s in ((6, 4), (9, 4), (9,)))
+    # Weighted targets, one customer with none (a class weighed 0): only the penalty moves them.
+    target = (torch.rand(6, 9, generator=gen, dtype=torch.float64) < 0.3) * torch.tensor(
+        [2.5, 1.0, 0.5, 1.0, 3.0, 1.0], dtype=torch.float64
+    )[:, None]
+    target[2] = 0.0
+    loss, gp, gq, gb = batch_gradients(p, q, b, target, share=0.25)
+    leaves = [t.clone().requires_grad_(True) for t in (p, q, b)]
+    reference = _autograd_loss(*leaves, target, 0.25)
+    reference.backward()
+    assert abs(loss - reference.item()) < 1e-10
+    for ours, leaf in zip((gp, gq, gb), leaves, strict=True):
+        assert torch.allclose(ours, leaf.grad, atol=1e-12)
+
+
+def test_sampled_softmax_trains_only_the_products_a_step_drew(monkeypatch) -> None:
+    from recsys_core.training import _softmax
+
+    monkeypatch.setattr(_softmax, "FULL_SOFTMAX_MAX_ITEMS", 10)
+    monkeypatch.setattr(_softmax, "SAMPLED_ITEMS", 8)
+    data = picked(n_users=120, n_items=400, per_user=6)
+    model = NCF(120, 400, 8)
+    before = model.item_embedding.weight.detach().clone()
+    result = train_softmax(model, data, config(epochs=1, batch_size=32))
+    moved = (result.model.item_embedding.weight.detach() != before).any(1).numpy()
+    rated = np.zeros(400, bool)
+    rated[data.items] = True
+    assert moved[rated].all()  # every rated product is in its batch's columns
+    assert 0 < moved[~rated].sum() < (~rated).sum()  # some drawn, not every one (dense Adam would move all)
+
+
+def test_class_weights_change_what_the_softmax_learns() -> None:
+    data = picked()
+    rated_low = data.targets <= 0.25  # 1★ and 2★
+    runs = {}
+    for name, weights in (("ones", None), ("no_low", np.where(rated_low, 0.0, 1.0).astype(np.float32))):
+        data.weights = weights
+        model = NCF(300, 80, 8)
+        runs[name] = train_softmax(model, data, config(epochs=2)).model
+    data.weights = None
+    a, b = (runs[k].item_embedding.weight.detach() for k in ("ones", "no_low"))
+    assert not torch.allclose(a, b)
+    # Weight 1 everywhere is the unweighted run, number for number.
+    data.weights = np.ones(len(data.users), np.float32)
+    same = train_softmax(NCF(300, 80, 8), data, config(epochs=2)).model
+    assert torch.equal(same.item_embedding.weight, a)
