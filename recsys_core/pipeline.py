@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
+from recsys_core.baselines import item_similarity
 from recsys_core.config import TrainConfig
 from recsys_core.data import PreparedData, Ratings, prepare_data
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF
 from recsys_core.runs import BlendRecord, DatasetRecord, Run, RunSummary, run_name
+from recsys_core.topn import build_seen_matrix
 from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
 
 RANKING_K = 10
@@ -67,11 +71,16 @@ def train(
     config, prepared = _prepare(ratings, config, on_prepared)
     stages = dict(prepared.stage_seconds)
     model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
-    result = (trainer or trainer_for(config))(
-        model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
-    )
-    stages["train"] = time.perf_counter() - started - sum(stages.values())
-    choice = _fit_blend(result.model, prepared, config, stages)
+    with ThreadPoolExecutor(1, thread_name_prefix="blend-similarity") as pool:
+        # The blend's similarity depends on the training pairs only: it is built on the other
+        # core while the model trains (scipy's sparse products and numpy's partition release
+        # the GIL).
+        similarity = pool.submit(_similarity, prepared, config) if config.neighbours > 0 else None
+        result = (trainer or trainer_for(config))(
+            model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
+        )
+        stages["train"] = time.perf_counter() - started - sum(stages.values())
+        choice = _fit_blend(result.model, prepared, config, stages, similarity)
     trained = time.perf_counter()
     run = Run(
         name=name or _default_name(config, ratings, result),
@@ -116,15 +125,29 @@ def _prepare(
     return config, prepared
 
 
+def _similarity(prepared: PreparedData, config: TrainConfig) -> tuple[sp.csr_matrix, float]:
+    """The blend's item similarity of the training pairs and the seconds it took."""
+    started = time.perf_counter()
+    data, n_users, n_items = prepared.data, prepared.id_map.n_users, prepared.id_map.n_items
+    seen = build_seen_matrix(data.users, data.items, n_users, n_items)
+    return item_similarity(seen, config.neighbours, config.neighbour_shrink), time.perf_counter() - started
+
+
 def _fit_blend(
-    model: NCF, prepared: PreparedData, config: TrainConfig, stages: dict[str, float]
+    model: NCF,
+    prepared: PreparedData,
+    config: TrainConfig,
+    stages: dict[str, float],
+    similarity: Future[tuple[sp.csr_matrix, float]] | None,
 ) -> BlendChoice | None:
     """The item-kNN blend of a run whose recipe asks for one (``neighbours`` > 0): the similarity
-    of the training pairs, its weight chosen on the validation pairs (the trainer's own); its
-    time goes to ``stages["blend"]``."""
-    if config.neighbours <= 0:
+    of the training pairs (``similarity``, built during training), its weight chosen on the
+    validation pairs (the trainer's own); the time spent after training goes to
+    ``stages["blend"]``, the similarity's own to the blend's ``similarity_seconds``."""
+    if similarity is None:
         return None
     started = time.perf_counter()
+    matrix, seconds = similarity.result()
     data = prepared.data
     choice = fit_blend(
         model,
@@ -133,8 +156,10 @@ def _fit_blend(
         neighbours=config.neighbours,
         shrink=config.neighbour_shrink,
         seed=config.seed,
+        similarity=matrix,
     )
     stages["blend"] = time.perf_counter() - started
+    choice.summary["similarity_seconds"] = seconds
     return choice
 
 

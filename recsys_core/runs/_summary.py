@@ -96,7 +96,8 @@ class DatasetRecord:
 @dataclass(frozen=True)
 class BlendRecord:
     """How the item-kNN blend was chosen: neighbours kept, shrink, the weight β picked on
-    validation, NDCG@10 of each β tried, the similarity's non-zeros and the time it took."""
+    validation, NDCG@10 of each β tried, the similarity's non-zeros, the time the choice took
+    after training and the similarity's own time (built while the model trained)."""
 
     neighbours: int
     shrink: float
@@ -104,6 +105,7 @@ class BlendRecord:
     validation_ndcg: Mapping[float, float] = field(default_factory=dict)
     similarity_nnz: int = 0
     seconds: float = 0.0
+    similarity_seconds: float = 0.0
 
     @classmethod
     def from_json(cls, value: object) -> BlendRecord | None:
@@ -122,6 +124,7 @@ class BlendRecord:
             validation_ndcg=scores,
             similarity_nnz=_count(value, "similarity_nnz") or 0,
             seconds=_number(value.get("seconds", 0.0), "blend.seconds"),
+            similarity_seconds=_number(value.get("similarity_seconds", 0.0), "blend.similarity_seconds"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -132,6 +135,7 @@ class BlendRecord:
             "validation_ndcg": {f"{k:g}": v for k, v in self.validation_ndcg.items()},
             "similarity_nnz": self.similarity_nnz,
             "seconds": self.seconds,
+            "similarity_seconds": self.similarity_seconds,
         }
 
 

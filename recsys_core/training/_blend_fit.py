@@ -5,8 +5,9 @@ from the training pairs and ranks the validation products exactly as the trainer
 does (:class:`~recsys_core.training._val_ndcg.ValidationRanker`: NDCG@10 among the products
 unrated in training, whose training pairs are also the kNN history; the figures of
 :func:`recsys_core.metrics.ranking_metrics`) for every ``β`` of
-:data:`~recsys_core.model.BLEND_GRID`, scoring each block of users and building its kNN term once
-for the whole grid; the best wins, a tie going to the smaller ``β``. ``β = 0`` is the plain
+:data:`~recsys_core.model.BLEND_GRID` it tries (every other one, then the best's neighbours),
+scoring each block of users and building its kNN term once per pass; the best wins, a tie going
+to the smaller ``β``. ``β = 0`` is the plain
 model, so the blend is never worse on validation.
 """
 
@@ -17,12 +18,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from recsys_core.baselines import item_similarity
 from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import BLEND_GRID, NCF, Blend
 from recsys_core.training._threads import one_torch_thread
-from recsys_core.training._val_ndcg import ValidationRanker
+from recsys_core.training._val_ndcg import ValidationRanker, judged_users
 
 
 @dataclass
@@ -52,6 +54,22 @@ def choose_weight(scores: dict[float, float]) -> float:
     return best
 
 
+def _search(
+    ranker: ValidationRanker, model: NCF, similarity: sp.csr_matrix, grid: list[float]
+) -> dict[float, float]:
+    """Validation NDCG@k of every other ``β`` of ``grid`` (the plain model's ``β = 0`` always),
+    then of the untried neighbours of the best: validation NDCG rises to one peak along the
+    grid and falls (on every run we looked at: the demo data, the dense Amazon sample), so this
+    finds the grid's best with 8 rankings instead of 13."""
+    coarse = sorted({grid[0], *grid[::2]})
+    scores = ranker.ndcg(model, similarity, coarse)
+    best = grid.index(choose_weight(scores))
+    around = [grid[i] for i in (best - 1, best + 1) if 0 <= i < len(grid) and grid[i] not in scores]
+    if around:
+        scores.update(ranker.ndcg(model, similarity, around))
+    return dict(sorted(scores.items()))
+
+
 def fit_blend(
     model: NCF,
     train_pairs: tuple[np.ndarray, np.ndarray],
@@ -63,6 +81,7 @@ def fit_blend(
     k: int = 10,
     max_users: int | None = RANKING_MAX_USERS,
     seed: int = 0,
+    similarity: sp.csr_matrix | None = None,
 ) -> BlendChoice:
     """Build the item similarity of the training pairs and choose ``β`` on the validation pairs.
 
@@ -78,17 +97,25 @@ def fit_blend(
     grid
         ``β`` values tried.
     k, max_users, seed
-        List length, and the seeded sample of validation users ranked (as the trainer's).
+        List length, and the seeded sample of validation users ranked (as the trainer's: at
+        most ``max_users``, fewer on a large catalogue, see
+        :func:`~recsys_core.training._val_ndcg.judged_users`).
+    similarity
+        The item similarity of ``train_pairs`` when already built (the pipeline builds it while
+        the model trains); ``None`` builds it here.
     """
     started = time.perf_counter()
+    if max_users is not None:
+        max_users = judged_users(model.n_items, max_users)
     ranker = ValidationRanker(
         train_pairs, val_pairs, model.n_users, model.n_items, k, max_users=max_users, seed=seed
     )
-    similarity = item_similarity(ranker.seen, neighbours, shrink)
+    if similarity is None:
+        similarity = item_similarity(ranker.seen, neighbours, shrink)
     scores: dict[float, float] = {}
     if len(ranker.users):
         with one_torch_thread(model.device):  # small blocks: see the module _threads
-            scores = ranker.ndcg(model, similarity, [float(beta) for beta in grid])
+            scores = _search(ranker, model, similarity, sorted(float(beta) for beta in grid))
     weight = choose_weight(scores)
     summary: dict[str, object] = {
         "neighbours": int(neighbours),

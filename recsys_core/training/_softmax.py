@@ -39,7 +39,7 @@ from recsys_core.model import NCF, SOFTMAX_L2
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
 from recsys_core.training._setup import prepare_training_run, resolve_device
 from recsys_core.training._threads import one_torch_thread
-from recsys_core.training._val_ndcg import ValidationRanker
+from recsys_core.training._val_ndcg import ValidationRanker, judged_users
 
 #: Above this many products a step scores a sample of the catalogue, not all of it.
 FULL_SOFTMAX_MAX_ITEMS = 50_000
@@ -234,13 +234,13 @@ def _ndcg_judge(
     """``1 - validation NDCG@10`` (ranked among the products unrated in training, as test ranks
     among the unseen ones) and the rating head's precision, recall and ROC AUC."""
     # Users, held-out products and histories are prepared once for every epoch; as for the test
-    # metrics, at most RANKING_MAX_USERS users are ranked.
+    # metrics, at most RANKING_MAX_USERS users are ranked, fewer on a large catalogue.
     ranker = ValidationRanker(
         (data.users, data.items),
         (data.val_users, data.val_items),
         model.n_users,
         model.n_items,
-        max_users=RANKING_MAX_USERS,
+        max_users=judged_users(model.n_items, RANKING_MAX_USERS),
         seed=config.seed,
     )
 

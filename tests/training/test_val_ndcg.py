@@ -80,3 +80,15 @@ def test_concurrent_blocks_restore_once_the_last_leaves() -> None:
     release.set()
     worker.join(10)
     assert torch.get_num_threads() == before
+
+
+def test_large_catalogues_judge_fewer_customers() -> None:
+    from recsys_core.metrics import RANKING_MAX_USERS
+    from recsys_core.training._val_ndcg import MIN_JUDGED_USERS, VALIDATION_WORK, judged_users
+
+    assert judged_users(2_000, RANKING_MAX_USERS) == RANKING_MAX_USERS  # the demo data: all capped as before
+    at_seed_shape = judged_users(48_769, RANKING_MAX_USERS)
+    assert MIN_JUDGED_USERS <= at_seed_shape < RANKING_MAX_USERS
+    assert at_seed_shape * 48_769 <= VALIDATION_WORK
+    assert judged_users(476_000, RANKING_MAX_USERS) == MIN_JUDGED_USERS
+    assert judged_users(476_000, 500) == 500  # never more than asked
