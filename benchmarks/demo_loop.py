@@ -21,6 +21,7 @@ Usage::
     .venv/bin/python benchmarks/demo_loop.py                    # demo data (100k ratings)
     .venv/bin/python benchmarks/demo_loop.py --file ratings.csv --repeats 3
     .venv/bin/python benchmarks/demo_loop.py --seed-shape       # 90,050 x 48,769, ~1.09 M ratings
+    .venv/bin/python benchmarks/demo_loop.py --both --before 4135e0c   # both files, with the old code
 """
 
 from __future__ import annotations
@@ -63,15 +64,15 @@ def ials_main(path: str, out: str) -> None:
     np.save(out, ids)
 
 
-def _env() -> dict[str, str]:
+def _env(root: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
     return env
 
 
-def _timed(command: list[str]) -> float:
+def _timed(command: list[str], root: Path = ROOT) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, env=_env(), cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, env=_env(root), cwd=root, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -107,14 +108,68 @@ def _breakdown(run: Path) -> list[str]:
     ]
     blend = split.get("blend") or {}
     if blend:
-        lines.append(f"blend: β={blend['weight']:g} of {len(blend['validation_ndcg'])} tried")
+        lines.append(
+            f"blend: β={blend['weight']:g} of {len(blend['validation_ndcg'])} tried, "
+            f"{blend.get('seconds', 0.0):.2f} s after training; similarity "
+            f"{blend.get('similarity_seconds', 0.0):.2f} s (built during training when this is > 0)"
+        )
     return lines
+
+
+def _ndcg(run: Path, root: Path) -> tuple[float, float]:
+    """NDCG@10 of the run's model and of the iALS rung of its own ladder (``recsys evaluate``)."""
+    out = subprocess.run(
+        _recsys("evaluate", str(run), "--json"), check=True, env=_env(root), cwd=root, capture_output=True
+    )
+    ranking = json.loads(out.stdout)["ranking"]
+    ials = ranking["baselines"].get("ials", {})
+    return ranking["model"]["ndcg_at_k"], ials.get("ndcg_at_k", float("nan"))
+
+
+def _one_file(path: Path, folder: Path, args: argparse.Namespace, before: Path | None) -> None:
+    """Every contender on ``path``, ``args.repeats`` times in turns; medians side by side."""
+    contenders: dict[str, tuple[Path | None, list[float]]] = {"default recipe (now)": (ROOT, [])}
+    if before is not None:
+        contenders[f"default recipe ({args.before})"] = (before, [])
+    contenders["implicit iALS 64 f, 15 it + top 10"] = (None, [])
+    names = list(contenders)
+    for repeat in range(args.repeats):
+        # Turns rotate, so that a busy spell does not always fall on the same contender.
+        for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
+            root, times = contenders[name]
+            if root is None:
+                command = [sys.executable, __file__, "--ials-process", str(path), str(folder / "ials.npy")]
+                times.append(_timed(command))
+            else:
+                run = folder / f"{'now' if root == ROOT else 'before'}{repeat}"
+                times.append(_timed(_recsys("train", str(path), "--out", str(run), "--quiet"), root))
+        done = ", ".join(f"{n} {t[-1]:.1f} s" for n, (_, t) in contenders.items())
+        print(f"{path.name} repeat {repeat + 1}: {done}", file=sys.stderr)
+    ials_seconds = statistics.median(contenders[names[-1]][1])
+    load = os.getloadavg()[0]
+    print(f"\n## {path.name} (repeats {args.repeats}, medians; load average {load:.2f} at the end)")
+    print("| process | wall s (median) | all | × iALS | NDCG@10 | iALS rung of its ladder |")
+    print("|---|---|---|---|---|---|")
+    for name, (root, times) in contenders.items():
+        ndcg = rung = float("nan")
+        if root is not None and not args.no_evaluate:
+            ndcg, rung = _ndcg(folder / f"{'now' if root == ROOT else 'before'}0", root)
+        wall = statistics.median(times)
+        shown = " ".join(f"{t:.1f}" for t in times)
+        print(f"| {name} | {wall:.1f} | {shown} | {wall / ials_seconds:.2f}× | {ndcg:.4f} | {rung:.4f} |")
+    for label, run in (("now", folder / "now0"), (args.before, folder / "before0")):
+        if run.exists():
+            print(f"\nbreakdown ({label}):")
+            for line in _breakdown(run):
+                print("  " + line)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--file", type=Path, help="ratings file (default: the demo data, generated)")
     parser.add_argument("--seed-shape", action="store_true", help="generate a file of the seed's shape")
+    parser.add_argument("--both", action="store_true", help="the demo data and the seed-shaped file")
+    parser.add_argument("--before", metavar="REV", help="also run the default recipe of this git revision")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-evaluate", action="store_true", help="skip NDCG@10 (recsys evaluate)")
     parser.add_argument("--ials-process", nargs=2, metavar=("FILE", "OUT"), help=argparse.SUPPRESS)
@@ -124,38 +179,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="demo_loop_") as tmp:
         folder = Path(tmp)
-        path = args.file or _make_file(folder, SEED_SHAPE if args.seed_shape else DEMO_SHAPE)
-        recipe: list[float] = []
-        ials: list[float] = []
-        for repeat in range(args.repeats):
-            run = folder / f"run{repeat}"
-            jobs = [
-                (recipe, _recsys("train", str(path), "--out", str(run), "--quiet")),
-                (ials, [sys.executable, __file__, "--ials-process", str(path), str(folder / "ials.npy")]),
-            ]
-            for times, command in jobs if repeat % 2 == 0 else jobs[::-1]:
-                times.append(_timed(command))
-            print(f"repeat {repeat + 1}: default {recipe[-1]:.1f} s, iALS {ials[-1]:.1f} s", file=sys.stderr)
-        ndcg_model = ndcg_ials = float("nan")
-        if not args.no_evaluate:
-            out = subprocess.run(
-                _recsys("evaluate", str(folder / "run0"), "--json"),
-                check=True,
-                env=_env(),
-                capture_output=True,
+        before = None
+        if args.before:
+            before = folder / "before_tree"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", "-q", str(before), args.before], cwd=ROOT, check=True
             )
-            ranking = json.loads(out.stdout)["ranking"]
-            ndcg_model = ranking["model"]["ndcg_at_k"]
-            ndcg_ials = ranking["baselines"]["ials"]["ndcg_at_k"]
-        a, b = statistics.median(recipe), statistics.median(ials)
-        print(f"file: {path.name}, repeats {args.repeats} (medians; all: default {recipe}, iALS {ials})")
-        print("| process | wall s (median) | NDCG@10 |")
-        print("|---|---|---|")
-        print(f"| recsys train (default recipe) | {a:.1f} | {ndcg_model:.4f} |")
-        print(f"| implicit iALS 64 f, 15 it + top 10 | {b:.1f} | {ndcg_ials:.4f} (ladder rung) |")
-        print(f"ratio default / iALS: {a / b:.2f}x")
-        for line in _breakdown(folder / "run0"):
-            print(line)
+        try:
+            if args.file:
+                files = [args.file]
+            else:
+                shapes = (
+                    [DEMO_SHAPE, SEED_SHAPE] if args.both else [SEED_SHAPE if args.seed_shape else DEMO_SHAPE]
+                )
+                files = [_make_file(folder, shape) for shape in shapes]
+            for i, path in enumerate(files):
+                sub = folder / f"file{i}"
+                sub.mkdir()
+                _one_file(path, sub, args, before)
+        finally:
+            if before is not None:
+                subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=False)
     return 0
 
 
