@@ -72,9 +72,8 @@ def _train_command(
             )
     trainer = None
     if context is not None:
-        from recsys_core.training import check_objective, train_model_ddp
+        from recsys_core.training import train_model_ddp
 
-        check_objective(config)  # before loading the ratings
         trainer = partial(train_model_ddp, gradients=args.ddp_gradients)
         out.write(
             f"distributed: {context.world_size} processes ({context.backend}), each training on its "
@@ -169,6 +168,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
         default="auto",
         choices=["auto", "sparse", "dense"],
         help="with --distributed: all-reduce sparse gradients of the touched rows (gloo, the CPU "
-        "default) or whole dense tables (NCCL, the GPU default)",
+        "default) or whole dense tables (NCCL, the GPU default); the softmax objective (the "
+        "recommended recipe) has one way and ignores it",
     )
     train.set_defaults(func=cmd_train)

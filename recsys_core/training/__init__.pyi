@@ -3,7 +3,6 @@ from ._blend_fit import BlendChoice, choose_weight, fit_blend
 from ._choice import Trainer, trainer_for
 from ._distributed import (
     DistributedContext,
-    check_objective,
     init_from_env,
     shard_bounds,
     shutdown,

@@ -28,6 +28,15 @@ set (they are seeded). :func:`train_model_ddp` then trains the model wrapped in
   head, validates and takes the same decisions without talking to the others; losses, Stop
   and divergence are agreed through all-reduces.
 
+The ``softmax`` objective (the recommended recipe) is shared the same way by
+:class:`ShardedSoftmaxSteps`: every process draws the same order of users (and, for a sampled
+catalogue, the same products), scores its slice of every global batch of ``config.batch_size``
+users, and one all-reduce per step sums the slices' gradients, normalised by the whole batch:
+the item tables' (dense, or the sampled products') and the batch's user rows' (each slice's
+rows, zeros elsewhere). Every process then takes the single-process trainer's Adam step on the
+same summed gradients, so all hold the same parameters and take the same decisions (validation
+NDCG@10, rating head, best epoch, early stopping).
+
 Rank 0 then evaluates and saves the run; the other ranks exit without writing.
 """
 
@@ -52,6 +61,8 @@ from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult
 from recsys_core.training._optim import lazy_adam_update
 from recsys_core.training._sampling import EpochSamples
 from recsys_core.training._setup import TrainingSetup, prepare_training_run, resolve_device
+from recsys_core.training._softmax import SoftmaxSteps, run_softmax
+from recsys_core.training._threads import one_torch_thread
 
 GRADIENTS = ("auto", "sparse", "dense")
 #: Batches between the all-reduces that agree on Stop, divergence and progress. A fixed count
@@ -247,16 +258,61 @@ def _all_reduce(values: list[float], device: torch.device, op=dist.ReduceOp.SUM)
     return tensor.tolist()
 
 
-def check_objective(config: TrainConfig) -> None:
-    """Raise :class:`RecsysError` for an objective this module cannot train: ``softmax`` (its
-    trainer, :func:`recsys_core.training.train_softmax`, runs in one process; sharding its
-    full-catalogue batches of users is not implemented)."""
-    if config.objective == "softmax":
-        raise RecsysError(
-            "Distributed training supports the rating, ranking and hybrid objectives, not softmax "
-            "(the 'recommended' preset): train it without --distributed (a GPU makes it fast), "
-            "or choose --preset fast / --objective hybrid for a distributed run."
-        )
+class ShardedSoftmaxSteps(SoftmaxSteps):
+    """The ``softmax`` trainer's steps in one process of a ``torchrun`` job.
+
+    Every process holds the whole training matrix and draws the same epochs (the same seeded
+    generator), so each knows every global batch; it scores its slice of the batch's users
+    (:meth:`shard`), with the loss normalised by the whole batch, and :meth:`reduce` sums the
+    slices' gradients. The user rows' gradients travel as a batch-sized block (each slice's rows,
+    zeros elsewhere: adding zeros is exact), so every process updates every batch user, and
+    the user table stays identical everywhere with batch-sized traffic.
+    """
+
+    def __init__(self, model: NCF, data: TrainingData, config: TrainConfig, gen: torch.Generator):
+        super().__init__(model, data, config, gen)
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    def shard(self, n: int) -> tuple[int, int]:
+        # Contiguous, disjoint slices; a batch smaller than the job leaves some empty (a dense
+        # all-reduce, unlike a sparse one, takes their zeros).
+        return n * self.rank // self.world, n * (self.rank + 1) // self.world
+
+    def reduce(self, lo: int, n: int, grads: list[torch.Tensor]) -> list[torch.Tensor]:
+        grad_p, grad_q, grad_b = grads
+        batch_p = grad_p.new_zeros((n, grad_p.shape[1]))
+        batch_p[lo : lo + len(grad_p)] = grad_p
+        # One all-reduce per step: a collective's fixed cost outweighs these sizes' transfer.
+        flat = torch.cat([batch_p.reshape(-1), grad_q.reshape(-1), grad_b])
+        dist.all_reduce(flat)
+        a, c = batch_p.numel(), batch_p.numel() + grad_q.numel()
+        return [flat[:a].view_as(batch_p), flat[a:c].view_as(grad_q), flat[c:]]
+
+    def epoch(
+        self,
+        epoch: int,
+        should_stop: Callable[[], bool] | None,
+        on_progress: Callable[[int, int, int], None] | None = None,
+    ) -> tuple[float, int, bool]:
+        """As :meth:`SoftmaxSteps.epoch`, with the job's loss; Stop is polled and agreed, and
+        progress reported, every :data:`SYNC_EVERY` batches and after the last."""
+        batch_size, device = self.config.batch_size, self.model.device
+        order = self.order()
+        count = -(-len(order) // batch_size)
+        total, pending = 0.0, 0.0
+        for batch in range(count):
+            pending += self.step(order[batch * batch_size : (batch + 1) * batch_size])
+            done = batch + 1
+            if done % SYNC_EVERY and done != count:
+                continue
+            stop_here = bool(should_stop()) if should_stop is not None else False
+            reported, stop_votes = _all_reduce([pending, float(stop_here)], device)
+            total, pending = total + reported, 0.0
+            if stop_votes > 0:
+                return total, done, True
+            if on_progress is not None:
+                on_progress(epoch, done, count)
+        return total, count, False
 
 
 def train_model_ddp(
@@ -283,7 +339,8 @@ def train_model_ddp(
     gradients
         ``auto`` (sparse on gloo, dense on NCCL), ``sparse`` (:class:`LazyAdam` on the
         touched rows, as the single-process trainer) or ``dense`` (``torch.optim.Adam`` on
-        every row each step).
+        every row each step). The ``softmax`` objective has one way
+        (:class:`ShardedSoftmaxSteps`) and ignores it.
     on_epoch, on_progress, should_stop
         As for ``train_model``; reports carry the whole job's figures (the loss over all
         processes, samples per second of all of them). ``should_stop`` is polled every
@@ -292,20 +349,23 @@ def train_model_ddp(
     Returns
     -------
     TrainResult
-        Identical in every process: the best epoch (by validation loss) restored, the history,
-        and why training ended.
+        Identical in every process: the best epoch (by validation loss; ``softmax``: by
+        validation NDCG@10) restored, the history, and why training ended.
 
     Raises
     ------
     RecsysError
-        The ``softmax`` objective (see :func:`check_objective`), no process group (call
-        :func:`init_from_env` first), or as ``train_model``.
+        No process group (call :func:`init_from_env` first), or as ``train_model``.
     """
-    check_objective(config)
     if not (dist.is_available() and dist.is_initialized()):
         raise RecsysError(
             "Distributed training needs a process group: start with torchrun and call init_from_env() first."
         )
+    if config.objective == "softmax":
+        with one_torch_thread(resolve_device(config.device)):
+            return run_softmax(
+                model, data, config, on_epoch, on_progress, should_stop, steps=ShardedSoftmaxSteps
+            )
     sparse = _resolve_gradients(gradients, dist.get_backend())
     on_gpu = resolve_device(config.device) == "cuda"
     device = torch.device(f"cuda:{torch.cuda.current_device()}" if on_gpu else "cpu")

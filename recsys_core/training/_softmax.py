@@ -112,21 +112,28 @@ class _DenseAdam:
 
 
 def batch_gradients(
-    p: torch.Tensor, q: torch.Tensor, b: torch.Tensor, target: torch.Tensor, share: float
+    p: torch.Tensor,
+    q: torch.Tensor,
+    b: torch.Tensor,
+    target: torch.Tensor,
+    share: float,
+    n: int | None = None,
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The batch's loss and its gradients, written out (no autograd: at 32 customers per step
     autograd's bookkeeping cost more than the arithmetic).
 
     The loss is ``-sum(target * log_softmax(p q^T + b)) / B`` (``target`` holds each rated
     product's weight, its class multiplier) plus ``SOFTMAX_L2 * (|p|^2 + share * (|q|^2 +
-    |b|^2)) / B``, ``B = len(p)``; the items' share of the penalty is the batch's share of the
-    customers, so that one epoch charges every product's penalty once.
+    |b|^2)) / B``, ``B = n`` (default ``len(p)``); the items' share of the penalty is the batch's
+    share of the customers, so that one epoch charges every product's penalty once. Given one
+    slice of a batch of ``n`` customers and the slice's own ``share``, it returns the slice's
+    part: the slices' losses and item gradients sum to the whole batch's (a distributed step).
 
     Returns
     -------
     loss, grad_p, grad_q, grad_b
     """
-    n = len(p)
+    n = len(p) if n is None else n
     logits = torch.addmm(b, p, q.T)
     log_probs = torch.log_softmax(logits, dim=1)
     nll = -float(torch.sum(target * log_probs)) / n
@@ -140,8 +147,12 @@ def batch_gradients(
     return nll + SOFTMAX_L2 * penalty / n, grad_p, grad_q, grad_b
 
 
-class _Steps:
-    """The optimisers and the rows of one run: one :meth:`epoch` is a pass over the users."""
+class SoftmaxSteps:
+    """The optimisers and the rows of one run: one :meth:`epoch` is a pass over the users.
+
+    :mod:`recsys_core.training._distributed` subclasses it to share every batch among the processes
+    of a ``torchrun`` job (:meth:`shard`, :meth:`reduce`, :meth:`epoch`).
+    """
 
     def __init__(self, model: NCF, data: TrainingData, config: TrainConfig, gen: torch.Generator):
         self.model, self.config, self.gen = model, config, gen
@@ -158,28 +169,53 @@ class _Steps:
         else:
             self.items_adam = _DenseAdam([model.item_embedding.weight, model.item_bias.weight], lr)
 
+    def shard(self, n: int) -> tuple[int, int]:
+        """The users ``[lo, hi)`` of a batch of ``n`` that this process scores: all of them."""
+        return 0, n
+
+    def reduce(self, lo: int, n: int, grads: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The whole batch's ``[grad_p, grad_q, grad_b]`` from this process's part (its users
+        from ``lo`` on, of ``n``): in one process, the part is the whole."""
+        return grads
+
+    def order(self) -> torch.Tensor:
+        """The next epoch's order of the users (one draw of the run's generator)."""
+        return self.active[torch.randperm(len(self.active), generator=self.gen).to(self.model.device)]
+
     @torch.no_grad()
     def step(self, users: torch.Tensor) -> float:
-        """One optimiser step on a batch of users; the batch's loss."""
+        """One optimiser step on a batch of users; the batch's loss (this process's part of it)."""
         model = self.model
         device = model.device
         table, q, b = (t.weight.data for t in (model.user_embedding, model.item_embedding, model.item_bias))
+        n = len(users)
         row, items, weights = self._block(users.cpu().numpy())
-        p = table[users]
-        share = len(users) / model.n_users
+        lo, hi = self.shard(n)
+        if hi - lo == n:
+            mine_row, mine_items, mine_weights = row, items, weights
+        else:
+            keep = (row >= lo) & (row < hi)
+            mine_row, mine_items = row[keep] - lo, items[keep]
+            mine_weights = weights[torch.as_tensor(keep, device=device)]
+        p = table[users[lo:hi]]
+        share = (hi - lo) / model.n_users
+        mine_row = torch.as_tensor(mine_row, device=device)
         if not self.sampled:
-            target = torch.zeros((len(users), model.n_items), device=device)
-            target[torch.as_tensor(row, device=device), torch.as_tensor(items, device=device)] = weights
-            loss, grad_p, grad_q, grad_b = batch_gradients(p, q, b[:, 0], target, share)
+            target = torch.zeros((hi - lo, model.n_items), device=device)
+            target[mine_row, torch.as_tensor(mine_items, device=device)] = mine_weights
+            loss, *grads = batch_gradients(p, q, b[:, 0], target, share, n)
+            grad_p, grad_q, grad_b = self.reduce(lo, n, grads)
             self.items_adam.update([grad_q, grad_b[:, None]])
         else:
             drawn = torch.randint(0, model.n_items, (SAMPLED_ITEMS,), generator=self.gen).numpy()
+            # The whole batch's positives: every process of a distributed run scores the same products.
             columns = np.union1d(drawn, items)
-            position = torch.as_tensor(np.searchsorted(columns, items), device=device)
-            target = torch.zeros((len(users), len(columns)), device=device)
-            target[torch.as_tensor(row, device=device), position] = weights
+            position = torch.as_tensor(np.searchsorted(columns, mine_items), device=device)
+            target = torch.zeros((hi - lo, len(columns)), device=device)
+            target[mine_row, position] = mine_weights
             on_device = torch.as_tensor(columns, device=device)
-            loss, grad_p, grad_q, grad_b = batch_gradients(p, q[on_device], b[on_device, 0], target, share)
+            loss, *grads = batch_gradients(p, q[on_device], b[on_device, 0], target, share, n)
+            grad_p, grad_q, grad_b = self.reduce(lo, n, grads)
             self.q_adam.update(on_device, grad_q)
             self.b_adam.update(on_device, grad_b[:, None])
         self.users_adam.update(users, grad_p)
@@ -207,8 +243,8 @@ class _Steps:
         """One pass over the users in a fresh order: ``(sum of batch losses, batches, stopped)``.
         ``on_progress(epoch, batches_done, batches_total)`` is called at most every
         :data:`PROGRESS_SECONDS` and after the last batch, so a bar moves within an epoch."""
-        model, batch_size = self.model, self.config.batch_size
-        order = self.active[torch.randperm(len(self.active), generator=self.gen).to(model.device)]
+        batch_size = self.config.batch_size
+        order = self.order()
         total, batches = 0.0, 0
         count = -(-len(order) // batch_size)
         reported = time.perf_counter()
@@ -285,30 +321,33 @@ def train_softmax(
     On CPU it runs on one torch thread (:func:`~recsys_core.training._threads.one_torch_thread`).
     """
     with one_torch_thread(resolve_device(config.device)):
-        return _train(model, data, config, on_epoch, on_progress, should_stop)
+        return run_softmax(model, data, config, on_epoch, on_progress, should_stop)
 
 
-def _train(
+def run_softmax(
     model: NCF,
     data: TrainingData,
     config: TrainConfig,
     on_epoch: Callable[[EpochReport], None] | None,
     on_progress: Callable[[int, int, int], None] | None,
     should_stop: Callable[[], bool] | None,
+    steps: type[SoftmaxSteps] = SoftmaxSteps,
 ) -> TrainResult:
+    """:func:`train_softmax`'s epochs, its steps taken by ``steps`` (the distributed trainer's
+    subclass under ``torchrun``)."""
     setup = prepare_training_run(model, data, config)
     data = setup.data
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     with torch.no_grad():
         model.user_bias.weight.zero_()  # a per-user constant cancels in the softmax
-    steps = _Steps(model, data, config, gen)
+    stepper = steps(model, data, config, gen)
     book = EpochBook(
         model, data, setup.val, config, on_epoch, judge=_ndcg_judge(model, data, config), criterion="NDCG@10"
     )
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        loss_sum, batches, stopped = steps.epoch(epoch, should_stop, on_progress)
+        loss_sum, batches, stopped = stepper.epoch(epoch, should_stop, on_progress)
         if stopped:
             book.stop(f"Stopped during epoch {epoch}.")
             break

@@ -227,6 +227,90 @@ def test_two_ddp_processes_take_the_single_process_steps(tmp_path: Path, free_po
 
 
 # ---------------------------------------------------------------------------------------------
+# The softmax objective (the recommended recipe): two processes = one, full and sampled catalogue
+# ---------------------------------------------------------------------------------------------
+
+
+#: 481 trained customers in batches of 32 end with a batch of one, which leaves one rank empty.
+SOFTMAX_USERS, SOFTMAX_ACTIVE, SOFTMAX_ITEMS = 500, 481, 300
+SOFTMAX_CONFIG = {"embedding_dim": 8, "batch_size": 32, "epochs": 20, "device": "cpu", "neighbours": 0}
+#: name -> (FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS): the whole catalogue, or 64 drawn products a step.
+SOFTMAX_RUNS = {"full": (50_000, 0), "sampled": (10, 64)}
+
+
+def softmax_data() -> TrainingData:
+    rng = np.random.default_rng(5)
+    # Every one of the first SOFTMAX_ACTIVE customers rates something; the last rows never train.
+    users = np.concatenate([np.arange(SOFTMAX_ACTIVE), rng.integers(0, SOFTMAX_ACTIVE, 4000)])
+    # Customers prefer products near their own number: something for NDCG@10 to find.
+    items = (users * SOFTMAX_ITEMS // SOFTMAX_ACTIVE + rng.integers(-15, 15, len(users))) % SOFTMAX_ITEMS
+    ratings = rng.integers(1, 6, len(users)).astype(float)
+    val_users = rng.integers(0, SOFTMAX_ACTIVE, 400)
+    val_items = (val_users * SOFTMAX_ITEMS // SOFTMAX_ACTIVE + rng.integers(-15, 15, 400)) % SOFTMAX_ITEMS
+    return TrainingData.from_ratings(users, items, ratings, val_users, val_items, np.full(400, 4.0), 1.0, 5.0)
+
+
+def softmax_run(run: str, train) -> dict:
+    """Train the ``run`` case of SOFTMAX_RUNS with ``train``; parameters, history, best epoch."""
+    from recsys_core.training import _softmax
+
+    _softmax.FULL_SOFTMAX_MAX_ITEMS, sampled = SOFTMAX_RUNS[run]
+    _softmax.SAMPLED_ITEMS = sampled or _softmax.SAMPLED_ITEMS
+    config = TrainConfig.preset("recommended", **SOFTMAX_CONFIG)
+    result = train(NCF(SOFTMAX_USERS, SOFTMAX_ITEMS, 8, seed=2), softmax_data(), config)
+    return {
+        "params": {name: t.detach().clone() for name, t in result.model.state_dict().items()},
+        "train_loss": [r.train_loss for r in result.history],
+        "val_loss": [r.val_loss for r in result.history],
+        "best_epoch": result.best_epoch,
+    }
+
+
+def _softmax_worker(rank: int, port: int, out_dir: str) -> None:
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1",
+    )  # fmt: skip
+    context = init_from_env("cpu")
+    try:
+        results = {run: softmax_run(run, train_model_ddp) for run in SOFTMAX_RUNS}
+        torch.save(results, Path(out_dir) / f"softmax{context.rank}.pt")
+    finally:
+        shutdown()
+
+
+@pytest.mark.slow  # over ~5 s: two spawned processes (gloo), two softmax trainings each
+def test_two_processes_train_the_softmax_as_one(
+    tmp_path: Path, free_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recsys_core.training import _softmax
+
+    # softmax_run sets the catalogue constants; restore them for the tests that follow.
+    for name in ("FULL_SOFTMAX_MAX_ITEMS", "SAMPLED_ITEMS"):
+        monkeypatch.setattr(_softmax, name, getattr(_softmax, name))
+    mp.start_processes(_softmax_worker, args=(free_port, str(tmp_path)), nprocs=2, start_method="spawn")
+    rank0, rank1 = (torch.load(tmp_path / f"softmax{r}.pt") for r in (0, 1))
+    start = NCF(SOFTMAX_USERS, SOFTMAX_ITEMS, 8, seed=2).state_dict()
+    for run in SOFTMAX_RUNS:
+        ours, other = rank0[run]["params"], rank1[run]["params"]
+        # Both processes hold the same model and took the same decisions.
+        assert ours.keys() == other.keys() and all(torch.equal(ours[k], other[k]) for k in ours)
+        assert rank0[run]["val_loss"] == rank1[run]["val_loss"]
+        # One process on the same global batches (and, sampled, the same drawn products): the same
+        # numbers up to the order in which the two halves of each gradient are summed.
+        single = softmax_run(run, training.train_softmax)
+        theirs = single["params"]
+        assert ours.keys() == theirs.keys()
+        for name in ("user_embedding.weight", "item_embedding.weight"):
+            assert float((theirs[name] - start[name]).abs().max()) > 0.05  # training moved them
+        for name in ours:
+            assert torch.allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6), name
+        assert rank0[run]["train_loss"] == pytest.approx(single["train_loss"], rel=1e-5)
+        assert rank0[run]["val_loss"] == pytest.approx(single["val_loss"], abs=1e-6)
+        assert rank0[run]["best_epoch"] == single["best_epoch"]
+
+
+# ---------------------------------------------------------------------------------------------
 # torchrun + the CLI, end to end
 # ---------------------------------------------------------------------------------------------
 
@@ -270,3 +354,44 @@ def test_torchrun_two_processes_match_single_process_auc(
     assert ddp.history[-1]["val_auc"] > ddp.history[0]["val_auc"] + 0.05
     assert abs(aucs[0] - aucs[1]) < 0.01, aucs
     assert json.loads((saved[0] / "config.json").read_text())["epochs"] == 8
+
+
+@pytest.mark.slow  # over ~5 s: torchrun starts two CLI processes, plus a single-process run
+def test_torchrun_two_processes_train_the_default_recipe_as_one(
+    tmp_path: Path, free_port: int, run_cli: CliRunner
+) -> None:
+    data = write_demo_csv(tmp_path / "ratings.csv", n_users=800, n_items=250, n_ratings=16_000, seed=3)
+    settings = ["--device", "cpu", "--quiet"]  # no preset: the recommended recipe (softmax + blend)
+    code, _, err = run_cli("train", str(data), "--out", str(tmp_path / "single"), *settings)
+    assert code == 0, err
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
+        "--master_addr=127.0.0.1", f"--master_port={free_port}",
+        "-m", "recsys_core.cli", "train", str(data), "--out", str(tmp_path / "ddp"), *settings,
+        "--distributed",
+    ]  # fmt: skip
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "distributed: 2 processes (gloo)" in proc.stdout and proc.stdout.count("saved the run") == 1
+
+    single, ddp = load_run(tmp_path / "single"), load_run(tmp_path / "ddp")
+    assert ddp.config == single.config and ddp.config.objective == "softmax"
+    # The same epochs, judged alike, the same one kept (early stopping ended both).
+    assert len(single.history) < single.config.epochs and "No better validation NDCG@10" in single.message
+    assert ddp.message == single.message and len(ddp.history) == len(single.history)
+    assert ddp.summary.best_epoch == single.summary.best_epoch
+    val_ndcg = [[1.0 - h["val_loss"] for h in run.history] for run in (single, ddp)]
+    assert val_ndcg[1] == pytest.approx(val_ndcg[0], abs=1e-5)
+    # The parameters differ only by the order in which each step's two halves are summed, which
+    # 14 epochs of Adam amplify to ~1e-5 (entries up to ~1): nudging one process's initial
+    # parameters by 1e-7 (relative) moves its result by up to 3e-5.
+    for name in ("user_embedding", "item_embedding", "item_bias"):
+        ours, theirs = (getattr(run.model, name).weight.detach() for run in (ddp, single))
+        assert torch.allclose(ours, theirs, rtol=0.0, atol=1e-4), name
+    assert ddp.blend is not None and single.blend is not None and ddp.blend.weight == single.blend.weight
+    # Test NDCG@10: a near-tie flipped by those last bits moves one customer's hit, < 1e-3.
+    ndcg = [run.metrics["ranking"]["model"]["ndcg_at_k"] for run in (single, ddp)]
+    assert ndcg[0] > 1.5 * single.metrics["ranking"]["popularity"]["ndcg_at_k"]  # it learned
+    assert ndcg[1] == pytest.approx(ndcg[0], abs=1e-3)

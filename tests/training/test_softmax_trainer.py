@@ -94,6 +94,25 @@ def test_written_out_gradients_are_autograd_gradients() -> None:
         assert torch.allclose(ours, leaf.grad, atol=1e-12)
 
 
+def test_slices_of_a_batch_add_up_to_the_whole_batch() -> None:
+    """What a distributed step sums: each slice's part, normalised by the whole batch."""
+    from recsys_core.training._softmax import batch_gradients
+
+    gen = torch.Generator().manual_seed(4)
+    p, q, b = (torch.randn(s, generator=gen, dtype=torch.float64) for s in ((7, 4), (9, 4), (9,)))
+    target = (torch.rand(7, 9, generator=gen, dtype=torch.float64) < 0.3).double()
+    whole = batch_gradients(p, q, b, target, share=7 / 40)
+    # Three slices, one of them empty (a batch smaller than the job).
+    parts = [
+        batch_gradients(p[lo:hi], q, b, target[lo:hi], (hi - lo) / 40, 7)
+        for lo, hi in ((0, 3), (3, 3), (3, 7))
+    ]
+    assert abs(sum(part[0] for part in parts) - whole[0]) < 1e-12
+    assert torch.allclose(torch.cat([part[1] for part in parts]), whole[1], atol=1e-12)
+    for k in (2, 3):
+        assert torch.allclose(sum(part[k] for part in parts), whole[k], atol=1e-12)
+
+
 def test_sampled_softmax_trains_only_the_products_a_step_drew(monkeypatch) -> None:
     from recsys_core.training import _softmax
 
