@@ -285,11 +285,7 @@ with left:
 with right:
     st.subheader("Popular and niche products")
     points, tail = datasets.long_tail(ds.key, frame)
-    st.caption(
-        f"The most-rated 10 % of products receive {views.percent(tail['top10_share'])} of all ratings; "
-        f"{views.percent(tail['single_rating_share'])} of products have a single rating. "
-        "Rarely rated products are hard to learn."
-    )
+    st.caption(f"{views.long_tail_sentence(tail)} Rarely rated products are hard to learn.")
     st.altair_chart(charts.long_tail_chart(points), width="stretch")
 
 with st.expander("First rows"):
