@@ -163,16 +163,16 @@ def _history_table(history: pd.DataFrame) -> None:
         height=min(38 + 35 * len(history), 560),
         column_order=[c for c in order if c in history.columns],
         column_config={
-            "rating": st.column_config.NumberColumn("stars", format="%.0f ★", width=55),
-            "item": st.column_config.TextColumn("product ID", width=190),
-            "name": st.column_config.TextColumn("product", width=190),
+            "rating": st.column_config.NumberColumn("stars", format="%.0f ★", width=50),
+            "item": st.column_config.TextColumn("product ID", width=215),
+            "name": st.column_config.TextColumn("product", width=215),
             "held back": st.column_config.CheckboxColumn(width=80),
         },
     )
 
 
 # The suggestions with their reasons under each name, and beside them what the customer rated.
-left, right = st.columns([7, 5], gap="large")
+left, right = st.columns([11, 9], gap="medium")
 with left:
     st.subheader(
         "Suggested for this customer" if recs.known_user else "Most popular (customer unknown)",
