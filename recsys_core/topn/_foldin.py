@@ -56,7 +56,8 @@ one visitor with 6-50 ratings, profile + ranking + top 10 + explanations, median
 (ranking only) in the same process; the prior is built once per run (1.4-2 s). Explanations on
 the demo data (``tests/topn/test_foldin.py``, 290 suggestions): removing the top explaining product
 lowered the suggestion's score in 100 % of cases, and more than removing a random other rated
-product in 100 %.
+product in 100 % (hybrid run) and 95.5 % (softmax run, whose reasons cite only products rated at
+or above the "likes it" line: :func:`_because`).
 """
 
 from __future__ import annotations
