@@ -14,9 +14,11 @@ from recsys_core.runs import DatasetRecord, RunRegistry
 DEMO_RECORD = {"name": "built-in demo shop", "key": "demo", "file": "demo", "options": {}}
 
 
-def save_demo_run(runs_dir: Path, *, full: bool = False, epochs: int = 12, preset: str = "fast") -> str:
+def save_demo_run(
+    runs_dir: Path, *, full: bool = False, epochs: int = 12, preset: str = "fast", names: bool = True
+) -> str:
     """Train ``preset`` (the fast recipe by default) on demo data and save it into ``runs_dir``;
-    returns the run id.
+    returns the run id. ``names=False`` leaves out the product table (a file without names).
 
     The app's own demo data when ``full``, else a shop of 2,000 customers and 800 products. On a
     much smaller catalogue, a visitor's products-not-rated weigh so much that few suggestions
@@ -27,7 +29,8 @@ def save_demo_run(runs_dir: Path, *, full: bool = False, epochs: int = 12, prese
     demo = generate_demo(**sizes)
     ratings = Ratings.from_frame(demo.ratings, source="built-in demo data")
     config = TrainConfig.preset(preset, epochs=epochs, embedding_dim=16)
-    run = rs.train(ratings, config, products=demo.products, name=f"demo shop · try-it test · {preset}")
+    products = demo.products if names else None
+    run = rs.train(ratings, config, products=products, name=f"demo shop · try-it test · {preset}")
     if full:
         run.summary.dataset = DatasetRecord.from_json(DEMO_RECORD)
     return RunRegistry(runs_dir).save(run).run_id

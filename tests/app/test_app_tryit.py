@@ -217,6 +217,20 @@ def test_recommend_opens_on_a_typical_customer_with_history_beside_matches(with_
         assert not rated & {re.match(r"\*\*\d+\. (.*?)\*\*", line).group(1)}  # never a rated product
 
 
+def test_recommend_shows_product_ids_for_a_file_without_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 8: without a product table every suggestion and rated product shows its ID."""
+    save_demo_run(tmp_path / "runs", names=False, epochs=2)
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
+    at = _recommend()
+    lines = _suggestion_lines(at)
+    assert len(lines) == 10 and all(re.match(r"\*\*\d+\. product \S+\*\*", line) for line in lines)
+    history = at.dataframe[0]
+    assert "item" in history.value.columns and "name" not in history.value.columns
+    assert history.proto.columns and "product ID" in history.proto.columns
+
+
 def _rate_five(at: AppTest, stars: list[int]) -> list[str]:
     items = [str(f.key).removeprefix("tryit_found_") for f in _found_stars(at)[: len(stars)]]
     at.session_state["tryit_ratings"] = dict(zip(items, stars, strict=True))

@@ -168,18 +168,15 @@ def low_rating_note(
 
 def match_help(objective: str) -> str:
     """What a suggestion's *match* means, for a run of ``objective`` (the app's tooltip)."""
-    if objective == "softmax":
-        what = (
-            "How likely the model finds it that this customer picks this product next, relative to "
-            "its top suggestion"
+    if objective != "softmax":
+        return (
+            "The model's odds that this customer likes this product, relative to its top suggestion: "
+            "100 % for the first, 50 % for one half as likely."
         )
-    else:
-        what = "The model's odds that this customer likes this product, relative to its top suggestion"
     return (
-        f"{what}: 100 % for the first, 50 % for one half as likely. The model's raw score is about "
-        "1.000 for every suggestion of the default recipe, so it cannot tell them apart."
-        if objective == "softmax"
-        else f"{what}: 100 % for the first, 50 % for one half as likely."
+        "How likely the model finds it that this customer picks this product next, relative to its "
+        "top suggestion: 100 % for the first, 50 % for one half as likely. (The model's raw score is "
+        "about 1.000 for every suggestion of this recipe, so it cannot tell them apart.)"
     )
 
 
