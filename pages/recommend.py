@@ -204,7 +204,7 @@ with left:
             },
         )
     safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "customer"
-    shown = [c for c in ("rank", "item", "name", "category", "match", "score", NEXT, "why") if c in suggested]
+    shown = [c for c in ("rank", "item", "score", "match", "name", "category", NEXT, "why") if c in suggested]
     st.download_button(
         "Download as CSV",
         data=to_safe_csv(suggested[shown]),
