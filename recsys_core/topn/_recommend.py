@@ -171,9 +171,10 @@ def recommend_all(
 
     Memory stays bounded: each chunk scores at most ``chunk_size`` users x all items (and at
     most :data:`~recsys_core.topn._select.MAX_CHUNK_CELLS` cells). Each frame has columns
-    ``user, rank, item, score``; users with nothing left to recommend have no rows. The lists
-    are :class:`~recsys_core.topn.BlockedTopN`'s (equal logits: lower product code
-    first); :func:`recsys_core.topn.recommend_all_to_parquet` writes them to a file.
+    ``user, rank, item, score, match`` (as :func:`recommend`'s); users with nothing left to
+    recommend have no rows. The lists are :class:`~recsys_core.topn.BlockedTopN`'s (equal
+    logits: lower product code first); :func:`recsys_core.topn.recommend_all_to_parquet` writes
+    them to a file (``user, rank, item, score``).
     """
     n = check_n(n)
     step = effective_chunk(chunk_size, run.n_items)
@@ -187,11 +188,13 @@ def recommend_all(
         top, logits = scorer.top(start, stop)
         rows, ranks = np.nonzero(top >= 0)
         scores = sigmoid(logits[rows, ranks])
+        chosen = logits[rows, ranks].astype(np.float64)
         yield pd.DataFrame(
             {
                 "user": users[start + rows],
                 "rank": (ranks + 1).astype(np.int64),
                 "item": items[top[rows, ranks]],
                 "score": scores,
+                "match": np.exp(chosen - logits[rows, 0].astype(np.float64)),  # relative_match per user
             }
         )

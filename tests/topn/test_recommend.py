@@ -154,13 +154,14 @@ def test_recommend_all_in_chunks_equals_one_by_one(run: Run) -> None:
     frames = list(recommend_all(run, n=4, chunk_size=5))
     assert len(frames) == 5  # 23 users in chunks of 5
     everything = pd.concat(frames, ignore_index=True)
-    assert list(everything.columns) == ["user", "rank", "item", "score"]
+    assert list(everything.columns) == ["user", "rank", "item", "score", "match"]
     assert "U000" not in set(everything["user"])  # nothing left for them
     for user, rows in everything.groupby("user", sort=False):
         single = recommend(run, user, n=4).table
         assert rows["item"].tolist() == single["item"].tolist(), user
         assert rows["rank"].tolist() == single["rank"].tolist()
         np.testing.assert_allclose(rows["score"], single["score"], rtol=1e-5)
+        np.testing.assert_allclose(rows["match"], single["match"], rtol=1e-4)
     assert len(everything[everything["user"] == "U001"]) == 3
     assert len(everything) == 3 + 4 * (N_USERS - 2)
 
