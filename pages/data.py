@@ -285,15 +285,15 @@ with left:
 with right:
     st.subheader("Popular and niche products")
     points, tail = datasets.long_tail(ds.key, frame)
-    st.caption(
-        f"The most-rated 10 % of products receive {views.percent(tail['top10_share'])} of all ratings; "
-        f"{views.percent(tail['single_rating_share'])} of products have a single rating. "
-        "Rarely rated products are hard to learn."
-    )
+    st.caption(f"{views.long_tail_sentence(tail)} Rarely rated products are hard to learn.")
     st.altair_chart(charts.long_tail_chart(points), width="stretch")
 
 with st.expander("First rows"):
-    st.dataframe(frame.head(200), hide_index=True, width="stretch")
+    # The words the app uses everywhere: customer and product, not the loader's column names.
+    shown = frame.head(200).rename(columns={"user": "customer", "item": "product", "timestamp": "date"})
+    st.dataframe(shown, hide_index=True, width="stretch")
 if ds.products is not None:
     with st.expander(f"Product table ({len(ds.products):,} products)"):
-        st.dataframe(ds.products.head(200), hide_index=True, width="stretch")
+        st.dataframe(
+            ds.products.head(200).rename(columns={"item": "product ID"}), hide_index=True, width="stretch"
+        )

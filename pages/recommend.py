@@ -78,16 +78,18 @@ if recs.known_user:
 else:
     st.warning(layout.md_escape(recs.message), icon=":material/person_off:")
 
+names = visitor.product_names(visitor.catalogue(record, run))
 suggested = recs.table.copy()
 suggested[NEXT] = suggested["item"].isin(held_back)
-names = visitor.product_names(visitor.catalogue(record, run))
+reasons = None
 if recs.known_user:
     # The customer's real stars where the run's data set is at hand, else the model's estimates.
     stars = None if own is None else own.frame[own.frame["user"] == user]
-    reasons = explain_user(run, user, int(n), ratings=stars).table.set_index("item")["because"]
+    reasons = explain_user(run, user, int(n), ratings=stars).table.set_index("item")
+    for column in ("because", "low_rated"):
+        suggested[column] = [reasons[column].get(item, []) for item in suggested["item"]]
     suggested["why"] = [
-        views.because_line(reasons.get(item, []), names, run.rating_min, run.rating_max, who="they")
-        for item in suggested["item"]
+        views.because_line(b, names, run.rating_min, run.rating_max, who="they") for b in suggested["because"]
     ]
 popular["already rated"] = popular["item"].isin(rated)
 hits = int(suggested[NEXT].sum())
@@ -136,84 +138,105 @@ def _similar(suggested: pd.Series, rated: pd.Series) -> None:
     )
 
 
-score_column = st.column_config.ProgressColumn(
-    "score",
-    min_value=0.0,
-    max_value=1.0,
-    format="%.3f",
-    width=100,
-    help="The model's predicted liking, 0 to 1.",
-)
-# One table under the other: side by side, names, categories and scores were cut at 1280 px.
-left, right = st.container(), st.container()
-with left:
-    st.subheader("Suggested for this customer" if recs.known_user else "Most popular (customer unknown)")
-    # The product ID only where there are no names: with them it would push "why" off the side.
-    order = [
-        "rank",
-        "name",
-        "category",
-        "score",
-        NEXT,
-        "why",
-        *([] if "name" in suggested.columns else ["item"]),
-    ]
+def _history_table(history: pd.DataFrame) -> None:
+    """What the customer rated, beside the suggestions: product, stars, held back, date."""
+    st.subheader("What this customer rated")
+    if history.empty:
+        st.caption("This customer is not in the model's training data.")
+        return
+    note = "the held-back one is what the model is tested on"
+    if own is None:
+        # The run keeps which products were rated, and the stars of the held-back ones only.
+        name = views.run_dataset(run.summary)[0]
+        note += (
+            f". The stars of the other ratings are in the run's data set ({layout.md_escape(name)}), "
+            "which is not kept on this server, so only the held-back stars are shown"
+        )
+    newest = ", newest first" if "timestamp" in history.columns and history["timestamp"].notna().any() else ""
+    st.caption(f"{len(history)} rating(s){newest}; {note}.")
+    # The product ID only where there are no names, so that the stars stay in view.
+    order = ["name" if "name" in history.columns else "item", "rating", "held back"]
     st.dataframe(
-        suggested,
+        history,
         hide_index=True,
         width="stretch",
-        column_order=[c for c in order if c in suggested.columns],
+        height=min(38 + 35 * len(history), 560),
+        column_order=[c for c in order if c in history.columns],
         column_config={
-            "score": score_column,
-            "rank": st.column_config.NumberColumn(width=40),
-            "name": st.column_config.TextColumn(width=190),
-            "category": st.column_config.TextColumn(width=110),
-            NEXT: st.column_config.CheckboxColumn(width=90),
-            "why": st.column_config.TextColumn(
-                "why",
-                width=280,
-                help="The customer's own ratings that add most to this suggestion, as the model weighs "
-                "them"
-                + (
-                    ""
-                    if own is not None
-                    else " (stars as the model guesses them: the run's data set is not on this server)"
-                ),
-            ),
-            "item": st.column_config.TextColumn("product ID", width=100),
+            "rating": st.column_config.NumberColumn("stars", format="%.0f ★", width=50),
+            "item": st.column_config.TextColumn("product ID", width=215),
+            "name": st.column_config.TextColumn("product", width=215),
+            "held back": st.column_config.CheckboxColumn(width=80),
         },
     )
-    safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "user"
+
+
+# The suggestions with their reasons under each name, and beside them what the customer rated.
+left, right = st.columns([11, 9], gap="medium")
+with left:
+    st.subheader(
+        "Suggested for this customer" if recs.known_user else "Most popular (customer unknown)",
+        help=views.match_help(run.config.objective) if recs.known_user else None,
+    )
+    if recs.known_user:
+        guessed = (
+            ""
+            if own is not None
+            else " (stars as the model guesses them: the run's data set is not on this server)"
+        )
+        st.caption(
+            "Best match first. *match*: how the model rates each product against its top suggestion "
+            f"(100 %). Under each, the ratings that add most to it{guessed}."
+        )
+        marks = dict.fromkeys(suggested.loc[suggested[NEXT], "item"].astype(str), f"✓ {NEXT}")
+        visitor.suggestion_lines(
+            suggested, names, run, who="they", key="rec_suggestions", marks=marks, match=True
+        )
+    else:
+        st.dataframe(
+            suggested,
+            hide_index=True,
+            width="stretch",
+            column_order=[c for c in ("rank", "name", "category", "count", "item") if c in suggested.columns],
+            column_config={
+                "count": st.column_config.NumberColumn("ratings", format="localized", width=90),
+                "item": st.column_config.TextColumn("product ID", width=120),
+            },
+        )
+    safe_user = re.sub(r"[^A-Za-z0-9_.-]+", "_", user)[:60] or "customer"
+    shown = [c for c in ("rank", "item", "score", "match", "name", "category", NEXT, "why") if c in suggested]
     st.download_button(
         "Download as CSV",
-        data=to_safe_csv(suggested),
+        data=to_safe_csv(suggested[shown]),
         file_name=f"recommendations-{safe_user}.csv",
         mime="text/csv",
         icon=":material/download:",
     )
-    _similar(suggested["item"], history["item"])
 with right:
-    st.subheader("Most popular products")
-    order = ["rank", "name", "category", "count", "already rated", "item"]
-    st.dataframe(
-        popular,
-        hide_index=True,
-        width="stretch",
-        column_order=[c for c in order if c in popular.columns],
-        column_config={
-            "count": st.column_config.NumberColumn("ratings", format="localized", width=90),
-            "rank": st.column_config.NumberColumn(width=50),
-            "name": st.column_config.TextColumn(width=250),
-            "category": st.column_config.TextColumn(width=150),
-            "already rated": st.column_config.CheckboxColumn(width=110),
-            "item": st.column_config.TextColumn("product ID", width=100),
-        },
-    )
-    overlap = int(np.isin(suggested["item"], popular["item"]).sum())
-    st.caption(
-        f"{overlap} of the {len(suggested)} suggestions are also among the {len(popular)} most "
-        "popular products; the rest are personal."
-    )
+    _history_table(history)
+
+_similar(suggested["item"], history["item"])
+st.subheader("Most popular products")
+order = ["rank", "name", "category", "count", "already rated", "item"]
+st.dataframe(
+    popular,
+    hide_index=True,
+    width="stretch",
+    column_order=[c for c in order if c in popular.columns],
+    column_config={
+        "count": st.column_config.NumberColumn("ratings", format="localized", width=90),
+        "rank": st.column_config.NumberColumn(width=50),
+        "name": st.column_config.TextColumn(width=250),
+        "category": st.column_config.TextColumn(width=150),
+        "already rated": st.column_config.CheckboxColumn(width=110),
+        "item": st.column_config.TextColumn("product ID", width=100),
+    },
+)
+overlap = int(np.isin(suggested["item"], popular["item"]).sum())
+st.caption(
+    f"{overlap} of the {len(suggested)} suggestions are also among the {len(popular)} most "
+    "popular products; the rest are personal."
+)
 
 mix = views.category_mix({"rated by the customer": history, "suggested": suggested, "most popular": popular})
 if not mix.empty:
@@ -233,32 +256,3 @@ if recs.known_user:
     )
     mix = views.popularity_mix(run, {"suggested": suggested, "most popular": popular})
     st.altair_chart(charts.popularity_mix_chart(mix), width="stretch")
-
-HISTORY_ORDER = ["item", "name", "category", "rating", "held back", "timestamp"]
-st.subheader("What this customer rated")
-if history.empty:
-    st.caption("This customer is not in the model's training data.")
-else:
-    note = "the held-back one is what the model is tested on"
-    if own is None:
-        # The run keeps which products were rated, and the stars of the held-back ones only.
-        name = views.run_dataset(run.summary)[0]
-        note += (
-            f". The stars of the other ratings are in the run's data set ({layout.md_escape(name)}), "
-            "which is not kept on this server, so only the held-back stars are shown"
-        )
-    st.caption(f"{len(history)} rating(s); {note}.")
-    st.dataframe(
-        history,
-        hide_index=True,
-        width="stretch",
-        column_order=[c for c in HISTORY_ORDER if c in history.columns],
-        column_config={
-            "rating": st.column_config.NumberColumn("stars", format="%.0f ★", width=80),
-            "item": st.column_config.TextColumn("product ID", width=100),
-            "name": st.column_config.TextColumn(width=250),
-            "category": st.column_config.TextColumn(width=150),
-            "held back": st.column_config.CheckboxColumn(width=90),
-            "timestamp": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD", width=110),
-        },
-    )

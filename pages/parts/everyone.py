@@ -25,7 +25,7 @@ _BLOCK = 2048
 
 
 def build_csv(run: Run, n: int = TOP_N, on_block: Callable[[int], None] | None = None) -> tuple[bytes, int]:
-    """Formula-safe CSV bytes of every customer's top ``n`` (user, rank, item, score) and its
+    """Formula-safe CSV bytes of every customer's top ``n`` (user, rank, item, score, match) and its
     number of rows; ``on_block(customers_done)`` is called after each block."""
     from recsys_core.app import to_safe_csv
     from recsys_core.topn import recommend_all  # torch: only when asked for
@@ -37,7 +37,7 @@ def build_csv(run: Run, n: int = TOP_N, on_block: Callable[[int], None] | None =
         done = min(done + _BLOCK, run.n_users)
         if on_block is not None:
             on_block(done)
-    columns = ["user", "rank", "item", "score"]
+    columns = ["user", "rank", "item", "score", "match"]
     frame = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=columns)
     return to_safe_csv(frame), len(frame)
 
@@ -74,7 +74,7 @@ def everyone_download(run: Run, run_id: str, folder: Path | None) -> None:
         icon=":material/list_alt:",
         help="Suggests 10 products each customer has not rated yet, for all customers at once "
         "(for e-mails or an offline test). The file has one row per suggestion: customer, rank, "
-        "product and score.",
+        "product, score and match (the chance relative to the customer's top suggestion).",
     ):
         _build(run, run_id)
         built = st.session_state[_BUILT]

@@ -7,6 +7,7 @@ same stars in the search results and in "your ratings", and nothing is written t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -159,17 +160,38 @@ def product_detail(row: pd.Series) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def suggestion_lines(table: pd.DataFrame, names: dict[str, str], run: Run) -> None:
-    """Numbered suggestions, each with its "because you gave ★★★★★ to …" line."""
-    with st.container(key="tryit_suggestions"):
+def suggestion_lines(
+    table: pd.DataFrame,
+    names: dict[str, str],
+    run: Run,
+    *,
+    who: str = "you",
+    key: str = "tryit_suggestions",
+    marks: Mapping[str, str] | None = None,
+    match: bool = False,
+) -> None:
+    """Numbered suggestions, each with its "because you liked …" line under the name.
+
+    ``marks`` adds a note to some products (``{item: "rated next"}``); ``match`` shows each
+    one's match (:func:`recsys_core.topn.recommend`'s chance relative to the top suggestion).
+    Under the list, a note when products rated low raised suggestions (not a reason, but it counted).
+    """
+    whose = "your" if who == "you" else "their"
+    with st.container(key=key):
         for row in table.itertuples(index=False):
-            why = views.because_line(row.because, names, run.rating_min, run.rating_max)
-            # No single rating adds to it: the list follows the visitor's ratings as a whole.
-            why = why or "from your ratings as a whole"
+            why = views.because_line(row.because, names, run.rating_min, run.rating_max, who=who)
+            # No single liked rating adds to it: the list follows the ratings as a whole.
+            why = why or f"from {whose} ratings as a whole"
             category = str(getattr(row, "category", "") or "")
-            detail = " · ".join(p for p in (category, why) if p)
+            shown = f"match {views.percent(row.match)}" if match else ""
+            detail = " · ".join(p for p in (category, shown, (marks or {}).get(str(row.item), ""), why) if p)
             label = views.product_label(str(row.item), names)
             st.markdown(f"**{row.rank}. {md_escape(label)}**  \n:gray[{md_escape(detail)}]")
+    note = views.low_rating_note(
+        list(table.get("low_rated", [])), names, run.rating_min, run.rating_max, who=who
+    )
+    if note:
+        st.caption(md_escape(note))
 
 
 def popular_lines(popular: pd.DataFrame, names: dict[str, str], rated: dict[str, int]) -> None:

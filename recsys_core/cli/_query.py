@@ -88,7 +88,7 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
         )
     recs = recommend(run, args.user, n=args.n)
     if args.json:
-        columns = [c for c in ("item", "score", "name") if c in recs.table.columns]
+        columns = [c for c in ("item", "score", "match", "name") if c in recs.table.columns]
         records = recs.table[columns].to_dict(orient="records")
         if not recs.known_user:
             print(f"note: {recs.message}", file=sys.stderr)
@@ -96,10 +96,50 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     if recs.message:
         out.write(f"{recs.message}\n")
+    if recs.known_user and len(recs.table):
+        out.write(f"{match_note(run)}\n")
     for row in recs.table.itertuples(index=False):
         name = f"  {row.name}" if "name" in recs.table.columns and isinstance(row.name, str) else ""
-        out.write(f"{row.rank:>3}. {row.item}  {row.score:.4f}{name}\n")
+        out.write(f"{row.rank:>3}. {row.item}  match {row.match:.3f}{name}\n")
     return 0
+
+
+def match_note(run: Run) -> str:
+    """The header line saying what ``match`` is (the raw score is 1.000 throughout a softmax run)."""
+    if run.config.objective == "softmax":
+        return (
+            "match: how likely the model finds it that the customer picks the product next, relative "
+            "to its top suggestion (1.000 = as likely, 0.500 = half as likely)"
+        )
+    return (
+        "match: the model's odds that the customer likes the product, relative to its top suggestion (1.000)"
+    )
+
+
+def _product(item: str, names: dict[str, str]) -> str:
+    """``"B00X (Garden Hose)"`` where the run has the product's name, else the ID."""
+    name = names.get(item, "")
+    return f"{item} ({name})" if name else item
+
+
+def _reasons(rec: dict[str, Any], names: dict[str, str], predicted: bool) -> str:
+    """``"because they liked B1 (Hose) 5★; less like B2 2★"``: fold-in's reasons, stars labelled
+    as the model's predictions where the run does not keep them."""
+    stars = "predicted {:.1f}★" if predicted else "{:g}★"
+    liked = [
+        f"{_product(b['item'], names)} {stars.format(b['rating'])}"
+        for b in rec["because"]
+        if b["kind"] == "liked"
+    ]
+    unlike = [
+        f"{_product(b['item'], names)} {stars.format(b['rating'])}"
+        for b in rec["because"]
+        if b["kind"] != "liked"
+    ]
+    parts = ([f"because they liked {', '.join(liked)}"] if liked else []) + (
+        [f"less like {', '.join(unlike)}, which they rated low"] if unlike else []
+    )
+    return "; ".join(parts)
 
 
 def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
@@ -118,15 +158,37 @@ def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
     if args.json:
         print_json(records if args.new_users else records[0]["recommendations"], out)
         return 0
+    names = {
+        str(k): str(v)
+        for k, v in zip(run.id_map.items, (run.product_columns() or {}).get("name", []), strict=False)
+        if v
+    }
+    # A saved run keeps which products a customer rated, not the stars: explain_user predicts them.
+    predicted = not args.new_users
+    out.write(f"{match_note(run)}\n")
+    if predicted:
+        out.write(
+            "stars of the reasons are the model's predictions: a saved run does not keep its "
+            "customers' stars\n"
+        )
     for record in records:
         label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
-        out.write(f"{record['user']}{label}; ignored unknown products: {record['ignored']}\n")
+        ignored = f"; {record['ignored']} unknown product(s) left out" if record["ignored"] else ""
+        out.write(f"customer {record['user']}{label}{ignored}\n")
+        low: set[str] = set()
         for rank, rec in enumerate(record["recommendations"], 1):
-            because = ", ".join(f"{b['item']} {b['rating']:g}★" for b in rec["because"])
+            because = _reasons(rec, names, predicted)
+            low.update(b["item"] for b in rec["low_rated"])
             out.write(
-                f"{rank:>3}. {rec['item']}  {rec['score']:.4f}"
-                + (f"  because {because}" if because else "")
+                f"{rank:>3}. {_product(rec['item'], names)}  match {rec['match']:.3f}"
+                + (f"  {because}" if because else "")
                 + "\n"
+            )
+        if low:
+            rated_low = ", ".join(_product(item, names) for item in sorted(low))
+            out.write(
+                "  also raised by products rated low, as the model counts any rating as interest: "
+                f"{rated_low}\n"
             )
     return 0
 

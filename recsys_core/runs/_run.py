@@ -210,8 +210,11 @@ class Run:
         return result
 
     def recommend(self, user_id: str, n: int = 10, *, exclude_test: bool = False) -> pd.DataFrame:
-        """Top-``n`` products ``user_id`` has not rated, best first: ``rank, item, score`` (+ ``name,
-        category`` with a product table). An unknown customer gets the most popular products;
+        """Top-``n`` products ``user_id`` has not rated, best first: ``rank, item, score, match`` (+
+        ``name, category`` with a product table). ``score`` is the model's sigmoid output, as
+        before (1.000 for every suggestion of a ``softmax`` run); ``match`` separates the list: the
+        chance relative to the first row's (1.0 for it; see
+        :func:`recsys_core.topn.recommend`). An unknown customer gets the most popular products;
         ``table.attrs["message"]`` says which list it is, ``attrs["known_user"]`` whether personal."""
         answer = recommend(self, user_id, n, exclude_test=exclude_test)
         table = answer.table
@@ -227,8 +230,12 @@ class Run:
         Returns
         -------
         pandas.DataFrame
-            ``user, rank, item, score`` (+ ``name, category``) and ``because`` (the visitor's rated
-            products that add most to each score), visitors in order of first appearance. A
+            ``user, rank, item, score, match`` (+ ``name, category``), ``because`` (the rated
+            products at or above the "likes it" line that add most to each score, and the ones below
+            it that raise it by pushing the profile away from them: ``kind`` ``"liked"`` or
+            ``"less like"``) and ``low_rated`` (products rated below the line that the model took as
+            interest and that raise the suggestion as much as a listed reason), visitors in order
+            of first appearance. A
             visitor with no product known to the run gets the most popular products
             (``attrs["fallback"]`` lists them); ``attrs["ignored"]`` counts unknown products per visitor.
         """

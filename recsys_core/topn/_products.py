@@ -1,5 +1,6 @@
 """Products as people read them: the one join of a run's product names and categories onto a table
-of item codes, and the ``rank, item, score`` table every top-N list is shown as.
+of item codes, the ``rank, item, score`` table every top-N list is shown as, and the ``match`` that
+separates a list whose scores all round to 1.
 
 Imports neither torch nor the model, so the app's views may use it before a run is loaded.
 """
@@ -38,3 +39,19 @@ def item_table(run: Run, codes: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
         }
     )
     return with_products(run, table, codes)
+
+
+def relative_match(logits: np.ndarray) -> np.ndarray:
+    """Each product's chance relative to the best one's: ``exp(z_i - max z)`` for ranking logits.
+
+    ``score`` (the sigmoid of the logit) saturates at 1.000 for every suggestion of a ``softmax``
+    run, whose logits run far above 0; this ratio does not. For a ``softmax`` run it is exactly
+    how much less likely the model finds it that the customer picks this product next than the
+    top suggestion (a ratio of its softmax probabilities); for the other objectives, the ratio of
+    the odds ``σ(z) / (1 - σ(z))``. 1 for the best product, in ``(0, 1]``; NaN stays NaN.
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    finite = np.isfinite(z)
+    if not finite.any():
+        return np.full(z.shape, np.nan)
+    return np.where(finite, np.exp(np.where(finite, z, 0.0) - z[finite].max()), np.nan)

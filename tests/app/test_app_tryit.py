@@ -72,14 +72,14 @@ def test_a_random_customer_fills_ratings_and_gets_explained_suggestions(with_run
     assert 1 <= len(rated) <= 15 and set(rated.values()) <= {1, 2, 3, 4, 5}
     assert any(c.value.startswith("Started from customer") for c in at.caption)
     assert "2. Suggested for you" in [h.value for h in at.subheader]
-    lines = [m.value for m in at.markdown if "because you gave" in m.value]
+    lines = [m.value for m in at.markdown if "because you liked" in m.value]
     assert lines, "no suggestion says why"  # (one explained only by what they disliked has none)
     assert any("★" in line for line in lines)
     # Clear empties the ratings with one click; the page asks for stars again.
     _button(at, "Clear my ratings").click().run()
     assert at.session_state["tryit_ratings"] == {}
     assert any("Give stars to a few products" in i.value for i in at.info)
-    assert not [m for m in at.markdown if "because you gave" in m.value]
+    assert not [m for m in at.markdown if "because you liked" in m.value]
 
 
 def _found_stars(at: AppTest) -> list:
@@ -138,13 +138,25 @@ def test_stars_map_onto_the_runs_scale_and_read_in_words() -> None:
     assert views.stars_to_rating(5, 1, 10) == 10 and views.stars_to_rating(1, 0, 1) == 0
     assert views.rating_to_stars(4.4, 1, 5) == 4 and views.rating_to_stars(10, 1, 10) == 5
     assert views.rating_to_stars(np.nan, 1, 5) == 5 and views.rating_to_stars(1, 1, 1) == 5
-    because = [{"item": "A1", "rating": 5.0, "weight": 0.3}, {"item": "Z9", "rating": 2.0, "weight": 0.1}]
+    because = [
+        {"item": "A1", "rating": 5.0, "weight": 0.3, "kind": "liked"},
+        {"item": "Z9", "rating": 4.0, "weight": 0.1, "kind": "liked"},
+    ]
     line = views.because_line(because, {"A1": "Garden Hose"}, 1, 5)
-    assert line == "because you gave ★★★★★ to Garden Hose, ★★☆☆☆ to product Z9"
-    three = [*because, {"item": "B2", "rating": 5.0, "weight": 0.05}]
+    assert line == "because you liked Garden Hose (★★★★★), product Z9 (★★★★☆)"
+    three = [*because, {"item": "B2", "rating": 5.0, "weight": 0.05, "kind": "liked"}]
     line = views.because_line(three, {"A1": "Garden Hose", "B2": "Rake"}, 1, 5, who="they")
-    assert line == "because they gave ★★★★★ to Garden Hose and Rake, ★★☆☆☆ to product Z9"
+    assert line == "because they liked Garden Hose and Rake (★★★★★), product Z9 (★★★★☆)"
+    # A low star that pushed the profile away is said as what it is.
+    unlike = [because[0], {"item": "K1", "rating": 1.0, "weight": 0.02, "kind": "less like"}]
+    line = views.because_line(unlike, {"A1": "Garden Hose", "K1": "Kettle"}, 1, 5)
+    assert line == "because you liked Garden Hose (★★★★★); less like Kettle (★☆☆☆☆), which you rated low"
     assert views.because_line([], {}, 1, 5) == ""
+    low = [[{"item": "Z9", "rating": 2.0, "weight": 0.4}], [], [{"item": "Z9", "rating": 2.0, "weight": 0.2}]]
+    note = views.low_rating_note(low, {"Z9": "Vantor Headphones"}, 1, 5)
+    assert note.startswith("Your ★★☆☆☆ for Vantor Headphones also raised 2 of these 3 suggestions")
+    assert "counts as interest" in note
+    assert views.low_rating_note([[], []], {}, 1, 5) == ""
     frame = views.visitor_frame({"A1": 5, "B2": 1}, 1, 10)
     assert frame.to_dict("list") == {
         "user": ["visitor", "visitor"],
@@ -153,20 +165,108 @@ def test_stars_map_onto_the_runs_scale_and_read_in_words() -> None:
     }
 
 
-def test_recommend_shows_because_lines_similar_products_and_the_popularity_curve(with_run: Path) -> None:
+def _recommend() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("pages/recommend.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    suggested = at.dataframe[0].value
-    assert "why" in suggested.columns
-    assert suggested["why"].str.startswith("because they gave").sum() >= len(suggested) // 2
+    return at
+
+
+def _suggestion_lines(at: AppTest) -> list[str]:
+    """Recommend's suggestion lines ("**rank. name**  \n:gray[… match … · because they liked …]")."""
+    return [m.value for m in at.markdown if re.match(r"\*\*\d+\. ", m.value) and "match " in m.value]
+
+
+def test_recommend_shows_because_lines_similar_products_and_the_popularity_curve(with_run: Path) -> None:
+    at = _recommend()
+    lines = _suggestion_lines(at)
+    assert len(lines) == 10
+    assert sum("because they liked" in line for line in lines) >= len(lines) // 2
     like = next(b for b in at.selectbox if b.label == "Show products like…")
-    assert like.value == suggested["item"].iloc[0]
-    similar = at.dataframe[1].value
+    first = re.match(r"\*\*1\. (.*?)\*\*", lines[0]).group(1)
+    assert like.options[0] == f"{first} ({like.value})"  # the first suggestion
+    similar = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
     assert len(similar) == 5 and like.value not in set(similar["item"])
     assert similar["similarity"].between(-1, 1).all()
-    like.set_value(suggested["item"].iloc[1]).run()
-    assert at.dataframe[1].value["item"].tolist() != similar["item"].tolist()
+    like.set_value(re.search(r"\(([^()]*)\)$", like.options[1]).group(1)).run()
+    again = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    assert again["item"].tolist() != similar["item"].tolist()
     assert any("customers who like" in c.value.lower() for c in at.caption)
     assert "Where the suggestions sit among all products" in [h.value for h in at.subheader]
+
+
+def test_recommend_opens_on_a_typical_customer_with_history_beside_matches(with_run: Path) -> None:
+    """Issue 22, items 2 and 8: a customer with 10-30 ratings first; their ratings beside the list;
+    each suggestion's match (1 = the top one) and reason under its name, with a tooltip."""
+    at = _recommend()
+    customer = next(b for b in at.selectbox if b.label.startswith("Customer"))
+    history = at.dataframe[0].value
+    assert 10 <= len(history) <= 30 and f"· {len(history)} ratings" in customer.format_func(customer.value)
+    assert {"rating", "held back"} <= set(history.columns) and history["held back"].sum() == 1
+    heading = next(h for h in at.subheader if h.value == "Suggested for this customer")
+    assert "relative to its top suggestion" in heading.proto.help
+    lines = _suggestion_lines(at)
+    matches = [re.search(r"match ([\d.]+) %", line).group(1) for line in lines]
+    assert matches[0] == "100" and len(set(matches)) > 1  # the number separates the list
+    assert [float(m) for m in matches] == sorted((float(m) for m in matches), reverse=True)
+    rated = {str(name) for name in history["name"]}
+    for line in lines:
+        why = line.split("because they liked ", 1)[-1] if "because they liked" in line else ""
+        assert not re.search(r"\(★{1,3}☆", why.split(";")[0])  # only 4★ and 5★ are reasons to like
+        assert not rated & {re.match(r"\*\*\d+\. (.*?)\*\*", line).group(1)}  # never a rated product
+
+
+def test_recommend_shows_product_ids_for_a_file_without_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 8: without a product table every suggestion and rated product shows its ID."""
+    save_demo_run(tmp_path / "runs", names=False, epochs=2)
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
+    at = _recommend()
+    lines = _suggestion_lines(at)
+    assert len(lines) == 10 and all(re.match(r"\*\*\d+\. product \S+\*\*", line) for line in lines)
+    history = at.dataframe[0]
+    assert "item" in history.value.columns and "name" not in history.value.columns
+    assert history.proto.columns and "product ID" in history.proto.columns
+
+
+def _rate_five(at: AppTest, stars: list[int]) -> list[str]:
+    items = [str(f.key).removeprefix("tryit_found_") for f in _found_stars(at)[: len(stars)]]
+    at.session_state["tryit_ratings"] = dict(zip(items, stars, strict=True))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return items
+
+
+@pytest.fixture(scope="module")
+def default_recipe_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder with one run of the default recipe (softmax + item-kNN), whose fold-in counts
+    every rating, low or high, as interest."""
+    folder = tmp_path_factory.mktemp("tryit-default") / "runs"
+    save_demo_run(folder, preset="recommended")
+    return folder
+
+
+@pytest.mark.parametrize("recipe", ["fast", "recommended"])
+def test_tryit_reasons_cite_what_the_visitor_liked(
+    recipe: str, trained_runs: Path, default_recipe_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22, item 1: after 5★, 4★, 5★, 2★, 5★ no line gives the 2★ product as a reason to like a
+    suggestion, nor, after it becomes 1★, the 1★ one; a low star shows only as "less like" or in
+    the note under the list, which the default recipe needs (a low rating still pulls)."""
+    monkeypatch.setenv(RUNS_DIR_ENV, str(default_recipe_runs if recipe == "recommended" else trained_runs))
+    at = _tryit()
+    for low in (2, 1):
+        _rate_five(at, [5, 4, 5, low, 5])
+        lines = _suggestions(at)
+        assert sum("because you liked" in line for line in lines) >= len(lines) // 2
+        for line in lines:
+            liked = (
+                line.split("because you liked ", 1)[-1].split(";")[0] if "because you liked" in line else ""
+            )
+            assert "★" * low + "☆" * (5 - low) not in liked
+        notes = [c.value for c in at.caption if "counts as interest" in c.value]
+        assert all(("★" * low + "☆" * (5 - low)) in note for note in notes)
+        if recipe == "recommended":
+            assert notes, "the low rating raised suggestions, and the page says so"

@@ -46,7 +46,12 @@ def test_a_reload_and_a_second_tab_follow_the_running_training(tmp_path: Path) -
         expect(other.get_by_role("button", name="Start training")).to_be_disabled()
         other.context.close()
 
+        sidebar_note = tab.get_by_test_id("stSidebar").get_by_text("a model is training")
+        expect(sidebar_note).to_have_count(1)
         tab.get_by_role("heading", name="How good is it?").wait_for(timeout=300_000)
+        # Issue 22, item 12: the sidebar's note goes when the rerun that shows the results
+        # begins, not (greyed, stale) only once that long page has been drawn.
+        assert sidebar_note.count() == 0
         settle(tab)
         expect(tab.get_by_test_id("stProgress")).to_have_count(0)
         no_exception(tab)

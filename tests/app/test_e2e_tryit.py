@@ -61,7 +61,7 @@ def test_rate_five_products_and_see_explained_suggestions_change(page: Page, app
     lines = page.locator(".st-key-tryit_suggestions [data-testid='stMarkdown']")
     expect(lines).to_have_count(10)
     texts = lines.all_inner_texts()
-    explained = [t for t in texts if "because you gave" in t]
+    explained = [t for t in texts if "because you liked" in t]
     assert len(explained) >= 5, texts
     assert all("★★★★★" in t for t in explained)
     no_exception(page)

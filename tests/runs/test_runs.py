@@ -109,7 +109,7 @@ def test_run_without_products(tmp_path: Path) -> None:
     assert not (folder / "products.parquet").exists()
     loaded = load_run(folder)
     assert loaded.products is None
-    assert list(recommend(loaded, "U001", n=3).table.columns) == ["rank", "item", "score"]
+    assert list(recommend(loaded, "U001", n=3).table.columns) == ["rank", "item", "score", "match"]
 
 
 def test_evaluate_run_has_the_cli_shape(saved: tuple[Run, Path]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from recsys_core.cli import main
 from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings, generate_demo, split_ratings
 from recsys_core.errors import RecsysError
+from recsys_core.model import maybe_add
 from recsys_core.runs import save_run
 from recsys_core.topn import (
     explain_user,
@@ -24,6 +26,7 @@ from recsys_core.topn import (
     recommend_visitors,
     similar_items,
     top_unseen,
+    visitor_history,
 )
 
 SIZE = {"n_users": 800, "n_items": 300, "n_ratings": 16_000, "seed": 7}
@@ -43,6 +46,16 @@ def softmax_trained():
     """A run of the ``softmax`` objective (the ``recommended`` preset, fewer epochs)."""
     ratings = demo_ratings(**SIZE)
     config = TrainConfig.preset("recommended", embedding_dim=32, epochs=12)
+    run = rs.train(ratings, config)
+    split = split_ratings(ratings.frame, method=config.split, seed=config.seed)
+    return run, split.train[["user", "item", "rating"]]
+
+
+@pytest.fixture(scope="module")
+def rating_trained():
+    """A run of the ``rating`` objective (the notebook's recipe, smaller): low stars push away."""
+    ratings = demo_ratings(**SIZE)
+    config = TrainConfig.preset("notebook", embedding_dim=16, epochs=8)
     run = rs.train(ratings, config)
     split = split_ratings(ratings.frame, method=config.split, seed=config.seed)
     return run, split.train[["user", "item", "rating"]]
@@ -105,10 +118,20 @@ def test_unknown_products_are_ignored_and_counted_and_none_known_falls_back(trai
     assert list(second.table["item"]) == list(popular)
 
 
-def test_faithfulness_of_because(trained):
+def _logits(run, ratings):
+    """One visitor's ranking logits (blend included): a softmax run's scores all round to 1."""
+    profiles = fold_in(run, ratings)
+    logits = profile_logits(run, profiles)
+    maybe_add(run.blend, logits, visitor_history(run, profiles))
+    return logits[0].numpy()
+
+
+@pytest.mark.parametrize("which", ["trained", "softmax_trained"])
+def test_faithfulness_of_because(which, request):
     """Removing a suggestion's top explaining product lowers its score in >= 90 % of cases and
-    more than removing a random other rated product in most cases."""
-    run, train = trained
+    more than removing a random other rated product in most cases, for the fast recipe's hybrid
+    run and the default recipe's softmax run (whose reasons leave out what was rated low)."""
+    run, train = request.getfixturevalue(which)
     _, mine = _own_ratings(run, train, 60)
     rng = np.random.default_rng(0)
     lowered = beats_random = cases = 0
@@ -116,21 +139,17 @@ def test_faithfulness_of_because(trained):
         ratings = mine[mine["user"] == answer.user]
         if len(ratings) < 3:
             continue
+        full = _logits(run, ratings)
         for row in answer.table.itertuples(index=False):
             if not row.because:
                 continue
             top = row.because[0]["item"]
             other = rng.choice(ratings.loc[ratings["item"] != top, "item"].to_numpy())
-
-            def without(item, ratings=ratings, row=row):
-                again = recommend_visitors(
-                    run, ratings[ratings["item"] != item], n=run.n_items, explain=False
-                )[0]
-                return float(again.table.set_index("item").loc[row.item, "score"])
-
-            drop_top, drop_other = without(top), without(other)
+            code = run.id_map.items.get_loc(row.item)
+            drop_top = _logits(run, ratings[ratings["item"] != top])[code]
+            drop_other = _logits(run, ratings[ratings["item"] != other])[code]
             cases += 1
-            lowered += drop_top < row.score
+            lowered += drop_top < full[code]
             beats_random += drop_top < drop_other
     print(
         f"faithfulness over {cases} suggestions: lowered {lowered / cases:.3f}, "
@@ -139,6 +158,40 @@ def test_faithfulness_of_because(trained):
     assert cases >= 100
     assert lowered / cases >= 0.9
     assert beats_random / cases > 0.5
+
+
+@pytest.mark.parametrize("which", ["trained", "softmax_trained", "rating_trained"])
+def test_reasons_cite_what_was_liked_and_low_ratings_as_what_they_are(which, request):
+    """A reason is a product rated at or above the "likes it" line, or one rated below it that
+    pushed the profile away ("less like"); a low rating that raised a suggestion as interest
+    would is never a reason, only listed in ``low_rated``."""
+    run, train = request.getfixturevalue(which)
+    _, mine = _own_ratings(run, train, 60)
+    like = run.config.positive_rating
+    kinds, low = Counter(), 0
+    for answer in recommend_visitors(run, mine, n=5):
+        ratings = mine[mine["user"] == answer.user]
+        for row in answer.table.itertuples(index=False):
+            for reason in row.because:
+                assert reason["weight"] > 0 and reason["kind"] in ("liked", "less like")
+                assert (reason["rating"] >= like) == (reason["kind"] == "liked")
+                if reason["kind"] == "less like":  # the low star lowered its own product's logit
+                    code = run.id_map.items.get_loc(reason["item"])
+                    without = _logits(run, ratings[ratings["item"] != reason["item"]])[code]
+                    assert _logits(run, ratings)[code] < without
+            for entry in row.low_rated:
+                assert entry["rating"] < like and entry["weight"] > 0
+            assert [r["weight"] for r in row.because] == sorted(
+                (r["weight"] for r in row.because), reverse=True
+            )
+            kinds.update(r["kind"] for r in row.because)
+            low += len(row.low_rated)
+    print(f"{which}: reasons {dict(kinds)}, low ratings that raised a suggestion {low}")
+    assert kinds["liked"] >= 100
+    if which == "softmax_trained":  # every rating pulls a softmax profile towards its product
+        assert kinds["less like"] == 0 and low > 0
+    if which == "rating_trained":  # a 1★ or 2★ target pushes the profile away from the product
+        assert kinds["less like"] > 0
 
 
 def test_because_shares_add_up_to_the_logit(trained):
@@ -226,9 +279,9 @@ def test_cli_json_shapes(trained, run_dir, tmp_path):
         assert set(answer) == {"user", "fallback", "ignored", "recommendations"}
         assert len(answer["recommendations"]) == 4
         for rec in answer["recommendations"]:
-            assert set(rec) == {"item", "score", "because"}
+            assert set(rec) == {"item", "score", "match", "because", "low_rated"}
             for reason in rec["because"]:
-                assert set(reason) == {"item", "rating", "weight"}
+                assert set(reason) == {"item", "rating", "weight", "kind"}
     assert answers[2] == {**answers[2], "user": "zz", "fallback": True, "ignored": 1}
     assert any(rec["because"] for rec in answers[0]["recommendations"])
 
@@ -236,7 +289,9 @@ def test_cli_json_shapes(trained, run_dir, tmp_path):
     code, out, _ = _cli("recommend", run_dir, "--user", user, "--explain", "-n", "3", "--json")
     assert code == 0
     recs = json.loads(out)
-    assert len(recs) == 3 and all(set(rec) == {"item", "score", "because"} for rec in recs)
+    assert len(recs) == 3 and all(
+        set(rec) == {"item", "score", "match", "because", "low_rated"} for rec in recs
+    )
 
     code, out, _ = _cli("similar", run_dir, "--item", run.id_map.items[3], "-n", "3", "--json")
     assert code == 0

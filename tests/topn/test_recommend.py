@@ -59,7 +59,7 @@ def scores_of(run: Run, user: int) -> np.ndarray:
 def test_known_user_gets_unseen_products_best_first(run: Run) -> None:
     recs = recommend(run, "U005", n=4)
     assert recs.known_user and recs.user == "U005"
-    assert list(recs.table.columns) == ["rank", "item", "score", "name", "category"]
+    assert list(recs.table.columns) == ["rank", "item", "score", "match", "name", "category"]
     assert recs.table["rank"].tolist() == [1, 2, 3, 4]
     # independent answer: sort every unrated item by the model's pair score
     rated = set(run.seen_items[run.seen_users == 5].tolist())
@@ -70,6 +70,22 @@ def test_known_user_gets_unseen_products_best_first(run: Run) -> None:
     assert recs.table["name"].tolist() == [f"Thing {i}" for i in expected]
     assert "Top 4" in recs.message
     assert recs.items is recs.table
+
+
+def test_match_separates_a_list_whose_scores_all_round_to_one() -> None:
+    """A softmax run's logits sit far above 0, so every score prints 1.000; ``match`` is the
+    chance relative to the top suggestion, ``exp(z_i - z_1)``, and still tells them apart."""
+    saturated = make_run()
+    with torch.no_grad():
+        saturated.model.item_bias.weight += 40.0
+    table = recommend(saturated, "U005", n=6).table
+    assert (table["score"].round(3) == 1.0).all()
+    # The logits 40 lower give the same ranking and scores that sigmoid still resolves.
+    plain = scores_of(make_run(), 5)[table["item"].str[1:].astype(int)].astype(np.float64)
+    logits = np.log(plain) - np.log1p(-plain)
+    np.testing.assert_allclose(table["match"], np.exp(logits - logits[0]), rtol=1e-4)
+    assert table["match"].iloc[0] == 1.0 and table["match"].is_monotonic_decreasing
+    assert table["match"].nunique() == len(table)
 
 
 def test_seen_products_are_never_recommended(run: Run) -> None:
@@ -104,6 +120,7 @@ def test_popular_items_ranked_by_training_count_with_share_as_score(run: Run) ->
     assert table["item"].tolist() == [f"B{i:04d}" for i in ranked]
     assert table["count"].tolist() == [int(counts[i]) for i in ranked]
     np.testing.assert_allclose(table["score"], table["count"] / len(run.seen_items))
+    np.testing.assert_allclose(table["match"], table["count"] / table["count"].iloc[0])
     assert {"name", "category"} <= set(table.columns)
     assert len(popular_items(run, 1000)) == N_ITEMS
 
@@ -137,18 +154,19 @@ def test_recommend_all_in_chunks_equals_one_by_one(run: Run) -> None:
     frames = list(recommend_all(run, n=4, chunk_size=5))
     assert len(frames) == 5  # 23 users in chunks of 5
     everything = pd.concat(frames, ignore_index=True)
-    assert list(everything.columns) == ["user", "rank", "item", "score"]
+    assert list(everything.columns) == ["user", "rank", "item", "score", "match"]
     assert "U000" not in set(everything["user"])  # nothing left for them
     for user, rows in everything.groupby("user", sort=False):
         single = recommend(run, user, n=4).table
         assert rows["item"].tolist() == single["item"].tolist(), user
         assert rows["rank"].tolist() == single["rank"].tolist()
         np.testing.assert_allclose(rows["score"], single["score"], rtol=1e-5)
+        np.testing.assert_allclose(rows["match"], single["match"], rtol=1e-4)
     assert len(everything[everything["user"] == "U001"]) == 3
     assert len(everything) == 3 + 4 * (N_USERS - 2)
 
 
 def test_no_product_table_means_no_name_columns() -> None:
     plain = make_run(products=False)
-    assert list(recommend(plain, "U004", n=2).table.columns) == ["rank", "item", "score"]
-    assert list(popular_items(plain, 2).columns) == ["rank", "item", "score", "count"]
+    assert list(recommend(plain, "U004", n=2).table.columns) == ["rank", "item", "score", "match"]
+    assert list(popular_items(plain, 2).columns) == ["rank", "item", "score", "match", "count"]

@@ -16,6 +16,7 @@ from recsys_core.app.views._dataset import (
     TailStats,
     dataset_overview,
     long_tail,
+    long_tail_sentence,
     rating_distribution,
 )
 from recsys_core.app.views._diff import diff_sentences
@@ -51,6 +52,8 @@ from recsys_core.app.views._visitor import (
     because_line,
     catalogue,
     customer_stars,
+    low_rating_note,
+    match_help,
     product_label,
     random_customer,
     rating_to_stars,
@@ -124,7 +127,10 @@ __all__ = [
     "ladder_scores",
     "ladder_sentence",
     "long_tail",
+    "long_tail_sentence",
     "loss_chart_data",
+    "low_rating_note",
+    "match_help",
     "multiplier_problem",
     "multipliers_text",
     "parse_numbers",

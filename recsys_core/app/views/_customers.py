@@ -14,11 +14,20 @@ if TYPE_CHECKING:  # a run's module pulls in torch; these helpers only read its 
     from recsys_core.runs import Run
 
 
-def example_users(counts: pd.Series, n: int = 8, min_ratings: int = 3) -> list[str]:
+#: Ratings of the customer the Recommend page opens with: enough to show a taste, few enough
+#: that their whole history fits beside the suggestions.
+TYPICAL_RATINGS = (10, 30)
+
+
+def example_users(
+    counts: pd.Series, n: int = 8, min_ratings: int = 3, typical: tuple[int, int] = TYPICAL_RATINGS
+) -> list[str]:
     """A handful of users with several ratings, to try first on the Recommend page.
 
-    ``counts`` is ratings per user (indexed by user id). Picks users spread over the activity
-    range (not only the most active), preferring users with at least ``min_ratings``.
+    ``counts`` is ratings per user (indexed by user id). The first is a customer with a
+    ``typical`` number of ratings (the one nearest the middle of that range, when any has), so
+    the page opens on a history one can read at a glance; the others are spread over the
+    activity range (not only the most active), preferring users with at least ``min_ratings``.
     Deterministic.
     """
     rich = counts[counts >= min_ratings]
@@ -28,7 +37,13 @@ def example_users(counts: pd.Series, n: int = 8, min_ratings: int = 3) -> list[s
         return []
     rich = rich.sort_values(ascending=False, kind="stable")
     positions = np.unique(np.linspace(0, len(rich) - 1, num=min(n, len(rich))).round().astype(int))
-    return [str(u) for u in rich.index[positions]]
+    spread = [str(u) for u in rich.index[positions]]
+    low, high = typical
+    band = rich[(rich >= low) & (rich <= high)]
+    if band.empty:
+        return spread
+    first = str((band - (low + high) / 2).abs().sort_values(kind="stable").index[0])
+    return [first, *[u for u in spread if u != first]][: max(n, 1)]
 
 
 def run_user_counts(run: Run) -> pd.Series:

@@ -7,6 +7,7 @@ from typing import TypedDict
 import numpy as np
 import pandas as pd
 
+from recsys_core.app.views._text import percent
 from recsys_core.charts import stars
 
 
@@ -29,6 +30,7 @@ class TailStats(TypedDict):
     single_rating_share: float
     median: float
     max: float
+    min: float
 
 
 def dataset_overview(frame: pd.DataFrame) -> Overview:
@@ -85,7 +87,7 @@ def long_tail(frame: pd.DataFrame, max_points: int = 400) -> tuple[pd.DataFrame,
     n = len(per_item)
     if n == 0:
         empty = pd.DataFrame({"rank": [], "ratings": [], "share_of_products": []})
-        return empty, {"top10_share": 0.0, "single_rating_share": 0.0, "median": 0.0, "max": 0.0}
+        return empty, {"top10_share": 0.0, "single_rating_share": 0.0, "median": 0.0, "max": 0.0, "min": 0.0}
     # Log-spaced ranks keep the steep head and the flat tail visible with a few hundred points.
     ranks = np.unique(np.geomspace(1, n, num=min(n, max_points)).round().astype(np.int64))
     points = pd.DataFrame({"rank": ranks, "ratings": per_item[ranks - 1], "share_of_products": ranks / n})
@@ -95,5 +97,18 @@ def long_tail(frame: pd.DataFrame, max_points: int = 400) -> tuple[pd.DataFrame,
         "single_rating_share": float(np.mean(per_item == 1)),
         "median": float(np.median(per_item)),
         "max": float(per_item[0]),
+        "min": float(per_item[-1]),
     }
     return points, stats
+
+
+def long_tail_sentence(tail: TailStats) -> str:
+    """How concentrated the ratings are, in words (:func:`long_tail`'s figures).
+
+    Shares never round to 0 % or 100 % when they are not (:func:`percent`), and where no product
+    has a single rating the sentence says so, with the fewest ratings any product has.
+    """
+    head = f"The most-rated 10 % of products receive {percent(tail['top10_share'])} of all ratings; "
+    if tail["single_rating_share"] > 0:
+        return head + f"{percent(tail['single_rating_share'])} of products have a single rating."
+    return head + f"no product has a single rating (the least rated has {tail['min']:,.0f})."

@@ -108,19 +108,76 @@ def because_line(
     high: float,
     who: str = "you",
 ) -> str:
-    """``"because you gave ★★★★★ to Garden Hose and Rake, ★★★★☆ to Shovel"``; empty without reasons.
+    """``"because you liked Garden Hose and Rake (★★★★★), Shovel (★★★★☆)"``; empty without reasons.
 
-    Products with the same stars are named together (most stars first), so three reasons stay
-    one short line.
+    Reasons are what fold-in cites (:func:`recsys_core.topn.recommend_visitors`): products the
+    customer liked, named together by their stars (most stars first) so three reasons stay one
+    short line, then those they rated low whose rating raised products unlike them ("less like
+    Kettle, which you gave ★☆☆☆☆"). A reason without ``kind`` counts as liked.
     """
     groups: dict[int, list[str]] = {}
+    unlike: list[str] = []
     for b in because:
         stars = rating_to_stars(float(b["rating"]), low, high)
-        groups.setdefault(stars, []).append(product_label(str(b["item"]), names))
-    if not groups:
+        label = product_label(str(b["item"]), names)
+        if b.get("kind") == "less like":
+            unlike.append(f"{label} ({star_text(stars)})")
+        else:
+            groups.setdefault(stars, []).append(label)
+    parts = []
+    if groups:
+        liked = [f"{_listed(groups[k])} ({star_text(k)})" for k in sorted(groups, reverse=True)]
+        parts.append(f"because {who} liked " + ", ".join(liked))
+    if unlike:
+        rated = "you rated low" if who == "you" else f"{who} rated low"
+        parts.append(f"less like {_listed(unlike)}, which {rated}")
+    return "; ".join(parts)
+
+
+def low_rating_note(
+    lists: Sequence[Sequence[Mapping[str, float | str]]],
+    names: Mapping[str, str],
+    low: float,
+    high: float,
+    who: str = "you",
+) -> str:
+    """One sentence when products rated low raised suggestions as interest would; else ``""``.
+
+    ``lists`` is each suggestion's ``low_rated`` (see :func:`recsys_core.topn.recommend_visitors`).
+    Such a product is not a reason anyone would give, so the suggestion lines leave it out; this
+    says that it counted all the same, and why.
+    """
+    counts: dict[str, int] = {}
+    stars: dict[str, int] = {}
+    for entries in lists:
+        for b in entries:
+            counts[str(b["item"])] = counts.get(str(b["item"]), 0) + 1
+            stars[str(b["item"])] = rating_to_stars(float(b["rating"]), low, high)
+    if not counts:
         return ""
-    parts = [f"{star_text(k)} to {_listed(groups[k])}" for k in sorted(groups, reverse=True)]
-    return f"because {who} gave " + ", ".join(parts)
+    top = sorted(counts, key=lambda item: -counts[item])[:3]
+    named = _listed([f"{star_text(stars[i])} for {product_label(i, names)}" for i in top])
+    raised = sum(bool(entries) for entries in lists)
+    mine, their = ("Your", "your") if who == "you" else ("Their", "their")
+    return (
+        f"{mine} {named} also raised {raised} of these {len(lists)} suggestions: the model "
+        "learns from which products customers rate, so a low rating still counts as interest in "
+        f"products like it. The lines name only {their} reasons to like a suggestion."
+    )
+
+
+def match_help(objective: str) -> str:
+    """What a suggestion's *match* means, for a run of ``objective`` (the app's tooltip)."""
+    if objective != "softmax":
+        return (
+            "The model's odds that this customer likes this product, relative to its top suggestion: "
+            "100 % for the first, 50 % for one half as likely."
+        )
+    return (
+        "How likely the model finds it that this customer picks this product next, relative to its "
+        "top suggestion: 100 % for the first, 50 % for one half as likely. (The model's raw score is "
+        "about 1.000 for every suggestion of this recipe, so it cannot tell them apart.)"
+    )
 
 
 def random_customer(run: Run, rng: np.random.Generator, fewest: int = 5, most: int = 15) -> str | None:
