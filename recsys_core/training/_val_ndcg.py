@@ -89,9 +89,18 @@ class ValidationRanker:
     ) -> dict[float, float]:
         """Mean NDCG@``k`` of ``model`` blended with ``similarity`` at each ``β`` of ``weights``
         (``β = 0``: the plain model); NaN for each without validation users."""
+        if not len(self.users):
+            return {float(beta): math.nan for beta in weights}
+        per_user = self.per_user(model, similarity, weights)
+        return {beta: float(values.sum()) / len(self.users) for beta, values in per_user.items()}
+
+    def per_user(
+        self, model: NCF, similarity: sp.csr_matrix | None = None, weights: Sequence[float] = (0.0,)
+    ) -> dict[float, np.ndarray]:
+        """Each judged user's NDCG@``k`` (in :attr:`users` order) at each ``β`` of ``weights``."""
         per_user = {float(beta): np.zeros(len(self.users)) for beta in weights}
         if not len(self.users):
-            return {beta: math.nan for beta in per_user}
+            return per_user
         model.eval()
         step = effective_chunk(CHUNK_USERS, self.n_items)
         for start in range(0, len(self.users), step):
@@ -101,7 +110,7 @@ class ValidationRanker:
             for beta, items in self._top_lists(model, rows, history, similarity, per_user):
                 ndcg = per_user_ranking(items, relevant, self.k)["ndcg_at_k"]
                 per_user[beta][start : start + len(rows)] = ndcg
-        return {beta: float(values.sum()) / len(self.users) for beta, values in per_user.items()}
+        return per_user
 
     @torch.no_grad()
     def _top_lists(

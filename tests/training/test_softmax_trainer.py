@@ -144,3 +144,35 @@ def test_class_weights_change_what_the_softmax_learns() -> None:
     data.weights = np.ones(len(data.users), np.float32)
     same = train_softmax(NCF(300, 80, 8), data, config(epochs=2)).model
     assert torch.equal(same.item_embedding.weight, a)
+
+
+def test_a_clear_drop_in_validation_stops_before_patience_runs_out() -> None:
+    from recsys_core.training._softmax import CLEAR_DROP, NdcgJudge
+
+    data = picked()
+    judge = NdcgJudge(NCF(300, 80, 8), data, config())
+    rng = np.random.default_rng(0)
+    best = rng.uniform(0, 1, 300)
+    judge.last = best
+    judge.ended(True)
+    assert not judge.clearly_worse()  # the best epoch itself
+    noise = rng.normal(0, 0.2, 300)
+    judge.last = best + noise - noise.mean()  # as good on average: noise, not a drop
+    assert not judge.clearly_worse()
+    se = (noise - noise.mean()).std(ddof=1) / np.sqrt(300)
+    judge.last = best + noise - noise.mean() - 0.5 * CLEAR_DROP * se  # a drop inside the noise
+    assert not judge.clearly_worse()
+    judge.last = best + noise - noise.mean() - 1.5 * CLEAR_DROP * se  # well outside it
+    assert judge.clearly_worse()
+
+
+def test_training_that_overfits_stops_at_the_clear_drop() -> None:
+    # A high learning rate on little data overfits after a few epochs: training ends before
+    # PATIENCE epochs pass when the drop is clear, saying so, and keeps the best epoch.
+    model = NCF(2000, 80, 16)
+    settings = config(epochs=30, learning_rate=0.1, embedding_dim=16)
+    result = train_softmax(model, picked(n_users=2000), settings)
+    ndcg = [1.0 - r.val_loss for r in result.history]
+    assert result.best_epoch == 1 + int(np.argmax(ndcg))
+    assert len(result.history) - result.best_epoch < 3  # before PATIENCE epochs passed
+    assert "fell clearly below" in result.message
