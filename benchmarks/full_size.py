@@ -68,11 +68,11 @@ def make_file(workdir: Path, scale: float) -> Path:
     return path
 
 
-def train(path: Path, runs: Path) -> Path:
+def train(path: Path, runs: Path, preset: str, epochs: int) -> Path:
     """Run the CLI in a child; print its output, stage times and peak memory; return the run."""
     command = [
-        sys.executable, "-m", "recsys_core.cli", "train", str(path), "--preset", "fast", "--epochs", "1",
-        "--runs-dir", str(runs), "--quiet",
+        sys.executable, "-m", "recsys_core.cli", "train", str(path), "--preset", preset,
+        "--epochs", str(epochs), "--runs-dir", str(runs), "--quiet",
     ]  # fmt: skip
     print("$ " + " ".join(command[1:]), flush=True)
     started = time.perf_counter()
@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", help="where the ratings file and the run go (default: a temp folder)")
     parser.add_argument("--rec-chunks", type=int, default=300, help="chunks of users to time (0: all)")
     parser.add_argument("--chunk-size", type=int, default=4096, help="recommend_all's chunk_size")
+    parser.add_argument("--preset", default="fast", help="the recipe to train (fast, recommended, ...)")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs to train (each one's time is printed)")
     args = parser.parse_args(argv)
 
     print(f"{load()}; {os.cpu_count()} cores")
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(args.workdir) if args.workdir else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         path = make_file(workdir, args.scale)
-        run_dir = train(path, workdir / "runs")
+        run_dir = train(path, workdir / "runs", args.preset, args.epochs)
         print(load())
         memory_table(*recommend_everyone(run_dir, args.rec_chunks, args.chunk_size))
     print(f"done; {load()}")
