@@ -15,13 +15,16 @@ Each row: NDCG@10 ± SE, HR@10 ± SE, fit seconds (train + blend for a model, th
 parameters' fit for a baseline) and the ratio of NDCG@10 to the best of EASE and iALS.
 
 Data sets: ``dense`` = ../shared/data/amazon_electronics_dense.csv (random split: no times);
+``head`` = ../shared/data/amazon_electronics_head.csv (real, with times: leave-last-out);
 ``demo30k``, ``demo100k``, ``demo300k`` = :func:`recsys_core.data.generate_demo` with 5,000 users,
-2,000 products, seed 42 (leave-last-out by time).
+2,000 products, seed 42 (leave-last-out by time); ``wide`` (20,000 x 12,000, 200k ratings: the
+sampled softmax) and ``sparse`` (30,000 x 5,000, 90k ratings) are other shapes of it.
 
 Usage::
 
     .venv/bin/python benchmarks/quality.py
     .venv/bin/python benchmarks/quality.py --datasets dense --json quality.json
+    .venv/bin/python benchmarks/quality.py --variants recommended --datasets dense,head,demo100k,wide
     .venv/bin/python benchmarks/quality.py --dense /work/shared/data/amazon_electronics_dense.csv
 """
 
@@ -48,7 +51,11 @@ from recsys_core.data import (  # noqa: E402
 )
 
 DENSE = ROOT.parent / "shared" / "data" / "amazon_electronics_dense.csv"
+HEAD = ROOT.parent / "shared" / "data" / "amazon_electronics_head.csv"
 DEMO_SIZES = {"demo30k": 30_000, "demo100k": 100_000, "demo300k": 300_000}
+#: Other shapes of the demo generator: (customers, products, ratings). ``wide`` has more products
+#: than the exact softmax takes (the sampled softmax trains it); ``sparse`` few ratings each.
+DEMO_SHAPES = {"wide": (20_000, 12_000, 200_000), "sparse": (30_000, 5_000, 90_000)}
 VARIANTS: dict[str, tuple[str, dict[str, int]]] = {
     "notebook": ("notebook", {}),
     "fast": ("fast", {}),
@@ -61,6 +68,11 @@ K = 10
 def load(name: str, dense: Path) -> Ratings:
     if name == "dense":
         return load_ratings(dense)
+    if name == "head":  # real ratings with times: the leave-last-out split
+        return load_ratings(HEAD)
+    if name in DEMO_SHAPES:
+        users, items, ratings = DEMO_SHAPES[name]
+        return demo_ratings(n_users=users, n_items=items, n_ratings=ratings, seed=42)
     return demo_ratings(n_users=5000, n_items=2000, n_ratings=DEMO_SIZES[name], seed=42)
 
 
@@ -77,10 +89,11 @@ def _row(data: str, who: str, metrics: dict, seconds: float, note: str = "") -> 
     }
 
 
-def run_dataset(name: str, dense: Path) -> list[dict[str, object]]:
+def run_dataset(name: str, dense: Path, variants: list[str]) -> list[dict[str, object]]:
     ratings = load(name, dense)
     rows, last = [], None
-    for label, (preset, overrides) in VARIANTS.items():
+    for label in variants:
+        preset, overrides = VARIANTS[label]
         started = time.perf_counter()
         run = rs.train(ratings, TrainConfig.preset(preset, **overrides))
         stages = run.summary.stage_seconds
@@ -129,11 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dense", type=Path, default=DENSE, help="path of amazon_electronics_dense.csv")
     parser.add_argument("--blas-threads", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help=f"which of: {', '.join(VARIANTS)} (comma-separated)"
+    )
     args = parser.parse_args(argv)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}: choose from {', '.join(VARIANTS)}")
     rows: list[dict[str, object]] = []
     with threadpool_limits(args.blas_threads, "blas"):
         for name in filter(None, args.datasets.split(",")):
-            rows += run_dataset(name, args.dense)
+            rows += run_dataset(name, args.dense, variants)
     print(markdown(rows))
     print()
     print(summary(rows))
