@@ -11,8 +11,15 @@ import streamlit as st
 
 from pages.parts import datasets, jobs, layout, query
 from recsys_core.app import TrainingJob
+from recsys_core.errors import RecsysError
+from recsys_core.settings import check_environment
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=":material/recommend:", layout="wide")
+try:  # a mistyped RECSYS_* setting is named here, before any page needs it
+    check_environment()
+except RecsysError as exc:
+    st.error(f"The app cannot start: {layout.plain(exc)} Ask whoever runs this server to fix it.")
+    st.stop()
 
 pages = [
     st.Page("pages/data.py", title="Data", icon=":material/table_chart:", default=True),

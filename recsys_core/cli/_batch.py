@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from recsys_core.cli._common import ProgressBar
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_BLOCK_USERS
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -73,7 +74,7 @@ def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
         raise RecsysError("--all-users needs --out FILE.parquet: where to write everyone's lists.")
     n = check_n(args.n)
     block_users = BLOCK_USERS if args.block_users is None else args.block_users
-    check_count(block_users, "--block-users")
+    check_count(block_users, "--block-users", most=MAX_BLOCK_USERS)
     out_path = check_output(args.out)
     device = resolve_device(args.device)
     run = load_run(Path(args.run_dir))

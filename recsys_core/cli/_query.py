@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
 from recsys_core.cli._common import add_date_format_option, fmt, print_json
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_LENGTH, MAX_RANKED_USERS
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -22,6 +23,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
     from recsys_core.runs import load_run
 
+    check_count(args.k, "--k", most=MAX_LIST_LENGTH)  # before loading the run
+    check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
     run = load_run(Path(args.run_dir))
     result = run.evaluate(k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines)
     ranking = result["ranking"]
@@ -134,8 +137,9 @@ def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     """The products most alike to ``--item`` (cosine of their profiles)."""
     from recsys_core.runs import load_run
-    from recsys_core.topn import similar_items
+    from recsys_core.topn import check_n, similar_items
 
+    check_n(args.n)  # before loading the run
     table = similar_items(load_run(Path(args.run_dir)), args.item, n=args.n)
     if args.json:
         print_json(table[["item", "similarity"]].to_dict(orient="records"), out)

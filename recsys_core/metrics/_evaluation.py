@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_LENGTH
 from recsys_core.metrics._auc import roc_auc
 from recsys_core.metrics._beyond import beyond_accuracy
 from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
@@ -312,7 +313,7 @@ def ranking_metrics(
         ``{"model": {...}, "popularity": {...} or None, "k": k, "users": evaluated_users,
         "test_users": all_test_users}``.
     """
-    k = check_count(k, "k (the list length for ranking metrics)")
+    k = check_count(k, "k (the list length for ranking metrics)", most=MAX_LIST_LENGTH)
     model, blend = unwrap(model)
     distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
     n_items = seen.shape[1]

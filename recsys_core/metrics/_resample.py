@@ -12,6 +12,9 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import ArrayLike
 
+from recsys_core.errors import check_count
+from recsys_core.limits import MAX_RANKED_USERS
+
 #: Cells (replicates x users) of one chunk of the bootstrap index matrix: ~32 MB of int64.
 BOOT_CHUNK_CELLS = 1 << 22
 
@@ -23,6 +26,8 @@ def sample_distinct(codes: ArrayLike, max_users: int | None, seed: int) -> np.nd
     Tens of thousands of users pin an average to well under a point, so ranking a sample keeps
     millions of test users to seconds; the same codes and seed always give the same sample.
     """
+    if max_users is not None:
+        max_users = check_count(max_users, "max_users (test customers ranked)", most=MAX_RANKED_USERS)
     distinct = np.unique(codes)
     if max_users is not None and len(distinct) > max_users:
         rng = np.random.default_rng(seed)

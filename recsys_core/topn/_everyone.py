@@ -38,6 +38,7 @@ import torch
 
 from recsys_core.errors import RecsysError, check_count
 from recsys_core.files import file_sha256, replacing, write_json
+from recsys_core.limits import MAX_BLOCK_USERS
 from recsys_core.topn._blocked import BlockedTopN, sigmoid
 from recsys_core.topn._recommend import check_n
 
@@ -272,7 +273,7 @@ def recommend_all_to_parquet(
     start_time = time.perf_counter()
     rank, world = shard
     n = check_n(n)
-    block_users = check_count(block_users, "block_users")
+    block_users = check_count(block_users, "block_users", most=MAX_BLOCK_USERS)
     out = check_output(out_path)
     users = run.n_users if max_users is None else max(0, min(int(max_users), run.n_users))
     excluded = run.seen_matrix() if exclude_seen else None

@@ -203,7 +203,7 @@ def test_cli_writes_everyone(saved_run: Path, tmp_path: Path, run_cli: CliRunner
         (["recommend", "{tmp}/no-such-run", "--all-users", "--out", "{tmp}/o.parquet"], "no-such-run"),
         (["recommend", "{run}", "--all-users", "--out", "{tmp}/missing/o.parquet"], "does not exist"),
         (["recommend", "{run}", "--all-users", "--out", "{tmp}"], "is a folder"),
-        (["recommend", "{run}", "--all-users", "--out", "{tmp}/o.parquet", "-n", "0"], "at least 1"),
+        (["recommend", "{run}", "--all-users", "--out", "{tmp}/o.parquet", "-n", "0"], "from 1 to"),
         (["recommend", "{run}", "--all-users"], "--out"),
         (["recommend", "{run}", "--all-users", "--user", "U0001", "--out", "{tmp}/o.parquet"], "not both"),
         (["recommend", "{run}"], "--all-users"),
