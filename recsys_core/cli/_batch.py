@@ -51,6 +51,9 @@ def add_all_users_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--block-users", type=int, default=None, help="users per part file (the unit of resuming)"
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="with --all-users: replace an existing --out file"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -75,7 +78,7 @@ def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
     n = check_n(args.n)
     block_users = BLOCK_USERS if args.block_users is None else args.block_users
     check_count(block_users, "--block-users", most=MAX_BLOCK_USERS)
-    out_path = check_output(args.out)
+    out_path = check_output(args.out, args.overwrite)  # an existing file is never replaced silently
     device = resolve_device(args.device)
     run = load_run(Path(args.run_dir))
     context = None
@@ -120,6 +123,7 @@ def _write(args: argparse.Namespace, out: TextIO, job: Job, context: Distributed
         device=job.device if context is None else context.device,
         progress=lambda done, total: bar.update("top-N", done, total),
         shard=(0, 1) if context is None else (context.rank, context.world_size),
+        overwrite=args.overwrite,
     )
     bar.clear()
     if main:
