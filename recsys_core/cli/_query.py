@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
 from recsys_core.cli._common import add_date_format_option, fmt, print_json
 from recsys_core.errors import RecsysError, check_count
-from recsys_core.limits import MAX_LIST_LENGTH, MAX_RANKED_USERS
+from recsys_core.limits import MAX_LIST_LENGTH, MAX_RANKED_USERS, MAX_RECOMMENDATIONS
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
+    check_count(args.k, "--k", most=MAX_LIST_LENGTH)  # before importing torch and loading the run
+    check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
     from recsys_core.runs import load_run
 
-    check_count(args.k, "--k", most=MAX_LIST_LENGTH)  # before loading the run
-    check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
     run = load_run(Path(args.run_dir))
     result = run.evaluate(k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines)
     ranking = result["ranking"]
@@ -75,12 +75,12 @@ def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
 
 def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     """Top-N for one customer, for visitors (``--new-users``) or for everyone (``--all-users``)."""
-    from recsys_core.runs import load_run
-    from recsys_core.topn import check_n, recommend
-
     if args.all_users:
         return cmd_recommend_all(args, out)
-    check_n(args.n)
+    check_count(args.n, "-n", most=MAX_RECOMMENDATIONS)  # before importing torch
+    from recsys_core.runs import load_run
+    from recsys_core.topn import recommend
+
     run = load_run(Path(args.run_dir))
     if args.new_users or args.explain:
         return _recommend_foldin(args, run, out)
@@ -136,10 +136,10 @@ def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     """The products most alike to ``--item`` (cosine of their profiles)."""
+    check_count(args.n, "-n", most=MAX_RECOMMENDATIONS)  # before importing torch and loading the run
     from recsys_core.runs import load_run
-    from recsys_core.topn import check_n, similar_items
+    from recsys_core.topn import similar_items
 
-    check_n(args.n)  # before loading the run
     table = similar_items(load_run(Path(args.run_dir)), args.item, n=args.n)
     if args.json:
         print_json(table[["item", "similarity"]].to_dict(orient="records"), out)

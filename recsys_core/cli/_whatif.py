@@ -57,8 +57,6 @@ def _sweep_line(record: dict[str, Any]) -> str:
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     """Train one run per multiplier (or recipe scale) and seed, into ``--runs-dir``."""
     from recsys_core.config import NOTEBOOK_MULTIPLIERS, parse_multipliers
-    from recsys_core.data import load_products, load_ratings
-    from recsys_core.runs import RunRegistry
     from recsys_core.sweep import check_sweep_size, sweep_class, sweep_recipe
 
     if (args.rating_class is None) == (args.recipe is None):
@@ -77,6 +75,9 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     check_sweep_size(len(values), args.seeds)
     config = config_from_args(args)
     seeds = [config.seed + i for i in range(args.seeds)]
+    from recsys_core.data import load_products, load_ratings
+    from recsys_core.runs import RunRegistry
+
     registry = RunRegistry(args.runs_dir)
     ratings = load_ratings(args.path, columns=parse_columns(args.columns), date_format=args.date_format)
     products = load_products(args.products) if args.products else None
@@ -99,13 +100,14 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     """Diff two runs on the same split: metric deltas with bootstrap intervals, list overlap."""
-    from recsys_core.metrics import compare_runs
-
-    # Before the runs are loaded: a typo must not allocate users x k lists or loop for days.
+    # Before torch is imported or the runs loaded: a typo must not allocate users x k lists or
+    # loop for days.
     check_count(args.k, "--k", most=MAX_LIST_LENGTH)
     check_count(args.n_boot, "--n-boot", least=0, most=MAX_BOOTSTRAP)
     check_count(args.seed, "--seed", least=0, most=MAX_RESAMPLE_SEED)
     check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
+    from recsys_core.metrics import compare_runs
+
     run_a, run_b = (load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))
     diff = compare_runs(
         run_a, run_b, k=args.k, n_boot=args.n_boot, seed=args.seed, max_users=args.max_users or None
