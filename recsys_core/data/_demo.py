@@ -33,7 +33,7 @@ import pyarrow.csv as pa_csv
 
 from recsys_core.data._demo_catalogue import BRANDS, CATEGORIES, MODELS, NUMBERS
 from recsys_core.errors import RecsysError, check_count
-from recsys_core.limits import MAX_DEMO_ITEMS, MAX_DEMO_RATINGS, MAX_DEMO_USERS
+from recsys_core.limits import MAX_DEMO_ITEMS, MAX_DEMO_RATINGS, MAX_DEMO_USERS, MAX_SEED
 
 if TYPE_CHECKING:
     from recsys_core.data.ratings import Ratings
@@ -103,8 +103,7 @@ def generate_demo(
         distinct pairs.
     """
     n_users, n_items, n_ratings = _check_sizes(n_users, n_items, n_ratings)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise RecsysError(f"Demo data: seed must be a whole number of 0 or more, got {seed!r}.")
+    seed = check_count(seed, "Demo data: seed", least=0, most=MAX_SEED)
     rng = np.random.default_rng(seed)
 
     world = _make_world(rng, n_users, n_items)

@@ -80,6 +80,10 @@ CASES = [
     (["inspect", "{x}", "--min-user-ratings", _over(L.MAX_MIN_RATINGS)], L.MAX_MIN_RATINGS),
     (["demo-data", "--out", "{tmp}/d.csv", "--ratings", _over(L.MAX_DEMO_RATINGS)], L.MAX_DEMO_RATINGS),
     (["demo-data", "--out", "{tmp}/d.csv", "--users", _over(L.MAX_DEMO_USERS)], L.MAX_DEMO_USERS),
+    (["demo-data", "--out", "{tmp}/d.csv", "--seed", _over(L.MAX_SEED)], L.MAX_SEED),
+    (["train", "{x}", "--out", "{tmp}/run", "--batch-size", _over(L.MAX_BATCH_SIZE)], L.MAX_BATCH_SIZE),
+    (["train", "{x}", "--out", "{tmp}/run", "--negatives", _over(L.MAX_NEGATIVES)], L.MAX_NEGATIVES),
+    (["train", "{x}", "--out", "{tmp}/run", "--neighbours", _over(L.MAX_NEIGHBOURS)], L.MAX_NEIGHBOURS),
 ]
 
 
