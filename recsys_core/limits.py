@@ -12,6 +12,7 @@ bound                      where it is checked
 ``MAX_RECOMMENDATIONS``    ``recommend -n``, ``similar -n``, visitors, everyone's lists, the app
 ``MAX_LIST_LENGTH``        ``evaluate --k``, ``compare --k``, ranking metrics, the baselines
 ``MAX_RANKED_USERS``       ``evaluate --max-users``, ``compare --max-users``
+``MAX_LIST_CELLS``         customers ranked x list length, in ``evaluate`` and ``compare``
 ``MAX_BOOTSTRAP``          ``compare --n-boot``, :func:`~recsys_core.metrics.compare_runs`
 ``MAX_RESAMPLE_SEED``      ``compare --seed``
 ``MAX_SWEEP_SEEDS``        ``sweep --seeds``, the sweeps' seeds, the app's sweep
@@ -33,6 +34,9 @@ MAX_RECOMMENDATIONS = 1000
 MAX_LIST_LENGTH = 1000
 #: Test customers ranked by ``evaluate`` and ``compare`` (``--max-users``).
 MAX_RANKED_USERS = 10_000_000
+#: Customers x list length of the lists held at once by ``evaluate`` and ``compare`` (8 bytes
+#: each): a large ``--max-users`` times a large ``--k`` is refused before the lists are made.
+MAX_LIST_CELLS = 500_000_000
 #: Bootstrap replicates of ``compare`` (each one resamples every customer).
 MAX_BOOTSTRAP = 10_000
 #: Seed of ``compare``'s resampling (numpy takes any size; this keeps ``seed + 2`` an int64).

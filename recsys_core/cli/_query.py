@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
-from recsys_core.cli._common import add_date_format_option, fmt, print_json
+from recsys_core.cli._common import add_date_format_option, check_cells, fmt, print_json
 from recsys_core.errors import RecsysError, check_count
 from recsys_core.limits import MAX_LIST_LENGTH, MAX_RANKED_USERS, MAX_RECOMMENDATIONS
 
@@ -23,6 +23,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
     check_count(args.k, "--k", most=MAX_LIST_LENGTH)  # before importing torch and loading the run
     check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
+    check_cells(args.max_users, args.k)
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))

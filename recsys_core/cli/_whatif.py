@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from recsys_core.cli._common import (
     add_date_format_option,
     add_train_options,
+    check_cells,
     config_from_args,
     fmt,
     load_run_arg,
@@ -106,6 +107,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     check_count(args.n_boot, "--n-boot", least=0, most=MAX_BOOTSTRAP)
     check_count(args.seed, "--seed", least=0, most=MAX_RESAMPLE_SEED)
     check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
+    check_cells(args.max_users, args.k)
     from recsys_core.metrics import compare_runs
 
     run_a, run_b = (load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))

@@ -20,7 +20,7 @@ from recsys_core.errors import RecsysError, check_count
 from recsys_core.limits import MAX_BOOTSTRAP, MAX_LIST_LENGTH, MAX_RESAMPLE_SEED
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
 from recsys_core.metrics._per_user import per_user_ranking
-from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
+from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
 from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
 
 if TYPE_CHECKING:
@@ -280,6 +280,7 @@ def compare_runs(
     if len(run_a.test_users) == 0:
         raise RecsysError("There are no test pairs to compare; the test split is empty.")
     users = sample_users(run_a, max_users, seed)
+    check_list_cells(len(users), min(k, run_a.n_items))
     relevant = build_seen_matrix(run_a.test_users, run_a.test_items, run_a.n_users, run_a.n_items)[users]
     items_a, items_b = (top_lists(run, users, k) for run in (run_a, run_b))
     values_a, values_b = (per_user_ranking(items, relevant, k) for items in (items_a, items_b))

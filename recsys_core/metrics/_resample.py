@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import ArrayLike
 
-from recsys_core.errors import check_count
-from recsys_core.limits import MAX_RANKED_USERS
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_CELLS, MAX_RANKED_USERS
 
 #: Cells (replicates x users) of one chunk of the bootstrap index matrix: ~32 MB of int64.
 BOOT_CHUNK_CELLS = 1 << 22
@@ -33,6 +33,16 @@ def sample_distinct(codes: ArrayLike, max_users: int | None, seed: int) -> np.nd
         rng = np.random.default_rng(seed)
         distinct = np.sort(rng.choice(distinct, size=int(max_users), replace=False))
     return distinct
+
+
+def check_list_cells(users: int, width: int) -> None:
+    """Refuse holding ``users`` top-``width`` lists at once past
+    :data:`~recsys_core.limits.MAX_LIST_CELLS` (before they are allocated)."""
+    if users * width > MAX_LIST_CELLS:
+        raise RecsysError(
+            f"Ranking {users:,} customers' top-{width:,} lists would hold {users * width:,} products at "
+            f"once (at most {MAX_LIST_CELLS:,}); lower the list length (--k) or rank a sample (--max-users)."
+        )
 
 
 def bootstrap_weights(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:

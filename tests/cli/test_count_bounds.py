@@ -33,6 +33,8 @@ CASES = [
     (["compare", "{x}", "{x}", "--max-users", _over(L.MAX_RANKED_USERS)], L.MAX_RANKED_USERS),
     (["compare", "{x}", "{x}", "--seed", _over(L.MAX_RESAMPLE_SEED)], L.MAX_RESAMPLE_SEED),
     (["evaluate", "{x}", "--k", _over(L.MAX_LIST_LENGTH)], L.MAX_LIST_LENGTH),
+    (["evaluate", "{x}", "--k", "1000", "--max-users", "10000000"], L.MAX_LIST_CELLS),
+    (["compare", "{x}", "{x}", "--k", "1000", "--max-users", "10000000"], L.MAX_LIST_CELLS),
     (["evaluate", "{x}", "--max-users", _over(L.MAX_RANKED_USERS)], L.MAX_RANKED_USERS),
     (["recommend", "{x}", "--user", "u", "-n", _over(L.MAX_RECOMMENDATIONS)], L.MAX_RECOMMENDATIONS),
     (["recommend", "{x}", "--new-users", "{x}", "-n", _over(L.MAX_RECOMMENDATIONS)], L.MAX_RECOMMENDATIONS),
@@ -130,3 +132,16 @@ def test_jaccard_by_sorting_matches_every_pair_compared() -> None:
     expected = np.where(union > 0, common / np.maximum(union, 1), 1.0)
     np.testing.assert_allclose(jaccard(a, b), expected)
     assert jaccard(np.full((1, 3), -1), np.full((1, 3), -1))[0] == 1.0
+
+
+def test_all_customers_times_k_is_bounded_once_the_run_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    from run_files_kit import make_run
+
+    from recsys_core.metrics import _resample, compare_runs
+
+    run = make_run(n_users=30, n_items=25, seed=1)
+    monkeypatch.setattr(_resample, "MAX_LIST_CELLS", 50)
+    with pytest.raises(RecsysError, match=r"top-5 lists would hold .* \(at most 50\); lower the list length"):
+        compare_runs(run, run, k=5, n_boot=0, max_users=None)
+    with pytest.raises(RecsysError, match=r"\(at most 50\)"):
+        run.evaluate(k=5, max_users=None, baselines=False)
