@@ -329,8 +329,9 @@ def _claimed(out: Path, fingerprint: str) -> Iterator[None]:
             _prepare_staging(staging_folder(out), fingerprint)
             yield
     except Busy as busy:
+        who = describe_holder(busy.holder)
         raise RecsysError(
-            f"{describe_holder(busy.holder).capitalize()} is already writing everyone's lists to {out}; "
+            f"{who[:1].upper()}{who[1:]} is already writing everyone's lists to {out}; "
             "wait for it to finish (or stop it), or choose another --out."
         ) from None
     except OSError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -84,7 +85,8 @@ def test_a_second_writer_is_told_who_holds_the_output(
     with exclusive(lock_of(out)):  # another open file description: flock refuses it like a process
         code, _, err = everyone(run_cli, saved_run, out)
         assert code == 2 and err.count("\n") == 1
-        assert f"Process {os.getpid()} on " in err and ", started " in err and "already writing" in err
+        assert f"Process {os.getpid()} on {socket.gethostname()[:64]}, started " in err
+        assert " UTC is already writing everyone's lists" in err
         assert not out.exists()
     assert not lock_of(out).exists()  # the holder removed its lock file
     code, _, err = everyone(run_cli, saved_run, out)
