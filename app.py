@@ -14,12 +14,19 @@ from streamlit.delta_generator import DeltaGenerator
 
 from pages.parts import datasets, jobs, layout, query
 from recsys_core.app import TrainingJob
+from recsys_core.errors import RecsysError
+from recsys_core.settings import check_environment
 
 #: The browser tab's icon, a file served by the app itself: a Material icon or an emoji would be
 #: fetched from a font or image server, which an offline demo cannot reach.
 ICON = str(Path(__file__).resolve().parent / ".streamlit" / "icon.png")
 
 st.set_page_config(page_title="RecSys Explorer", page_icon=ICON, layout="wide")
+try:  # a mistyped RECSYS_* setting is named here, before any page needs it
+    check_environment()
+except RecsysError as exc:
+    st.error(f"The app cannot start: {layout.plain(exc)} Ask whoever runs this server to fix it.")
+    st.stop()
 
 pages = [
     st.Page("pages/data.py", title="Data", icon=":material/table_chart:", default=True),

@@ -9,6 +9,7 @@ from pages.parts.state import DATASET
 from recsys_core.app import views
 from recsys_core.data import peek_columns, peek_table
 from recsys_core.errors import ColumnsError, RecsysError
+from recsys_core.limits import MAX_MIN_RATINGS
 
 entry.through_app()  # before anything else: a cold deep link reruns through app.py
 
@@ -219,6 +220,7 @@ with st.container(border=True):
         c1.number_input(
             "Keep customers with at least … ratings",
             min_value=1,
+            max_value=MAX_MIN_RATINGS,
             value=1,
             step=1,
             key="min_user",
@@ -228,6 +230,7 @@ with st.container(border=True):
         c2.number_input(
             "Keep products with at least … ratings",
             min_value=1,
+            max_value=MAX_MIN_RATINGS,
             value=1,
             step=1,
             key="min_item",

@@ -13,25 +13,26 @@ from typing import Any
 
 from recsys_core.errors import RecsysError
 
+# Bounds of the settings (:meth:`TrainConfig.validate`): far above any useful value, low enough
+# that a typo is refused before training instead of exhausting memory; kept with every other
+# bound in :mod:`recsys_core.limits`.
+from recsys_core.limits import (
+    MAX_BATCH_SIZE,
+    MAX_EMBEDDING_DIM,
+    MAX_EPOCHS,
+    MAX_MULTIPLIER,
+    MAX_NEGATIVES,
+    MAX_NEIGHBOUR_SHRINK,
+    MAX_NEIGHBOURS,
+    MAX_SEED,
+)
+
 #: The reference notebook's per-class oversampling: 1★ ×2.5, 2★ ×3, 3★ ×2.
 NOTEBOOK_MULTIPLIERS: Mapping[float, float] = MappingProxyType({1.0: 2.5, 2.0: 3.0, 3.0: 2.0})
 
 SPLITS = ("auto", "leave-last-out", "random", "temporal")
 OBJECTIVES = ("rating", "ranking", "hybrid", "softmax")
 DEVICES = ("auto", "cpu", "cuda")
-#: Bounds of the settings (:meth:`TrainConfig.validate`): far above any useful value, low enough
-#: that a typo is refused before training instead of exhausting memory.
-MAX_EMBEDDING_DIM = 4096
-MAX_BATCH_SIZE = 1_000_000
-MAX_EPOCHS = 10_000
-MAX_NEGATIVES = 1000
-MAX_SEED = 2**32 - 1
-MAX_MULTIPLIER = 1000.0
-#: Most neighbours kept per product by the item-kNN blend, and the largest shrink.
-MAX_NEIGHBOURS = 100_000
-MAX_NEIGHBOUR_SHRINK = 1e6
-#: Most training rows after oversampling (checked once the class counts are known).
-MAX_OVERSAMPLED_ROWS = 200_000_000
 #: "Likes it" on the notebook's 1-5 scale; other scales get the same share of the scale.
 DEFAULT_POSITIVE_RATING = 4.0
 

@@ -27,11 +27,14 @@ class ColumnsError(RecsysError):
         self.available = list(available or [])
 
 
-def check_count(value: object, what: str) -> int:
-    """``value`` as an ``int`` when it is a whole number of at least 1, else a :class:`RecsysError`.
+def check_count(value: object, what: str, *, most: int | None = None, least: int = 1) -> int:
+    """``value`` as an ``int`` when it is a whole number from ``least`` to ``most``, else a
+    :class:`RecsysError` that says the bounds.
 
     Python and numpy integers pass; ``True``, ``1.5``, ``"3"`` and ``0`` are refused rather than
-    read as a number (a flag or a string is a caller's mistake, not a count).
+    read as a number (a flag or a string is a caller's mistake, not a count). The upper bounds
+    of every count a person can type are in :mod:`recsys_core.limits`; checking them first
+    refuses a typo before it allocates or loops.
 
     Parameters
     ----------
@@ -39,7 +42,14 @@ def check_count(value: object, what: str) -> int:
         The count to check.
     what
         How the message names it, e.g. ``"The number of recommendations"`` or ``"k"``.
+    most
+        The largest value accepted (``None``: no upper bound).
+    least
+        The smallest value accepted (1; 0 where "none" or "all" is meaningful).
     """
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise RecsysError(f"{what} must be a whole number of at least 1, not {value!r}.")
+    whole = not isinstance(value, bool) and isinstance(value, Integral)
+    if not whole or value < least or (most is not None and value > most):
+        span = f"from {least:,} to {most:,}" if most is not None else f"of at least {least:,}"
+        shown = f"{value:,}" if whole else repr(value)
+        raise RecsysError(f"{what} must be a whole number {span}, not {shown}.")
     return int(value)

@@ -1,5 +1,6 @@
 """Files every layer writes and checks: a file's SHA-256, writes that are all or nothing, and
-JSON read from files a user may have edited, with bounded size, nesting and numbers.
+JSON read from files a user may have edited, with bounded size, nesting and numbers, and the lock
+that keeps two processes from writing the same output (:func:`exclusive`).
 
 A reader never meets a half-written file: :func:`replacing` hands out a temporary sibling and
 renames it over the target only when the write succeeded (``os.replace`` is atomic within a
@@ -10,11 +11,14 @@ pandas or torch.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -146,3 +150,64 @@ def read_json(
     if len(data) > max_bytes:
         raise ValueError(f"more than {max_bytes:,} bytes")
     return parse_json(data, max_depth=max_depth, max_number_chars=max_number_chars, constants=constants)
+
+
+class Busy(Exception):
+    """Another process holds the lock of :func:`exclusive`; ``holder`` says who (pid, host, since)."""
+
+    def __init__(self, path: Path, holder: dict[str, Any]) -> None:
+        self.path, self.holder = path, holder
+        super().__init__(f"{path} is locked by {describe_holder(holder)}")
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    """``process 1234 on host, started 2026-01-01 12:00:00 UTC`` (what the lock file says)."""
+    pid, host, since = holder.get("pid"), holder.get("host"), holder.get("started")
+    who = f"process {pid}" if isinstance(pid, int) else "another process"
+    if isinstance(host, str) and host:
+        who += f" on {host[:64]}"
+    if isinstance(since, int | float) and 0 < since < 1e11:
+        who += ", started " + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since))
+    return who
+
+
+@contextmanager
+def exclusive(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on the lock file ``path`` for the block, or raise :class:`Busy`.
+
+    The lock is ``flock`` on the file, so it goes with its process: a writer killed by SIGKILL
+    leaves a file that the next one simply locks again. The file names its holder (pid, host,
+    start time) for the message of the next writer, and is removed when the block ends.
+    """
+    lock = Path(path)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise Busy(lock, holder) from None
+        try:  # the last holder may have removed the file between our open and our lock
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        os.write(fd, json.dumps(info).encode())
+        yield
+    finally:
+        lock.unlink(missing_ok=True)  # while still held: the next writer sees a fresh file
+        os.close(fd)
+
+
+def _holder(fd: int) -> dict[str, Any]:
+    try:
+        value = json.loads(os.pread(fd, 4096, 0))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from recsys_core.config import TrainConfig
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_SWEEP_RUNS, MAX_SWEEP_SEEDS, MAX_SWEEP_SETTINGS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,11 +59,24 @@ def _class_key(rating: float) -> str:
     return f"{float(rating):g}"
 
 
-def _check_seeds(seeds: Sequence[int]) -> list[int]:
-    seeds = [int(s) for s in seeds]
-    if not seeds:
+def check_sweep_size(settings: int, seeds: int) -> None:
+    """Refuse a sweep of more than :data:`~recsys_core.limits.MAX_SWEEP_SETTINGS` settings,
+    :data:`~recsys_core.limits.MAX_SWEEP_SEEDS` seeds or :data:`~recsys_core.limits.MAX_SWEEP_RUNS`
+    runs in all, before any point is built or any data loaded (each point is a training run)."""
+    if seeds < 1:
         raise RecsysError("A sweep needs at least one seed.")
-    return seeds
+    check_count(seeds, "The number of seeds of a sweep", most=MAX_SWEEP_SEEDS)
+    check_count(settings, "The number of values swept (multipliers or scales)", most=MAX_SWEEP_SETTINGS)
+    if settings * seeds > MAX_SWEEP_RUNS:
+        raise RecsysError(
+            f"This sweep would train {settings * seeds:,} runs ({settings:,} values x {seeds:,} seeds); "
+            f"at most {MAX_SWEEP_RUNS:,} in one sweep. Sweep fewer values or seeds."
+        )
+
+
+def _check_seeds(seeds: Sequence[int], settings: Sequence[float]) -> list[int]:
+    check_sweep_size(len(settings), len(seeds))
+    return [int(s) for s in seeds]
 
 
 def scale_multipliers(recipe: Mapping[float, float], scale: float) -> dict[float, float]:
@@ -84,9 +98,10 @@ def class_points(
 ) -> list[SweepPoint]:
     """The runs of a one-class sweep, multiplier-major (all seeds of a multiplier together)."""
     rating_class = float(rating_class)
+    seeds = _check_seeds(seeds, multipliers)
     points = []
     for factor in multipliers:
-        for seed in _check_seeds(seeds):
+        for seed in seeds:
             recipe = {**config.multipliers, rating_class: float(factor)}
             run_config = dataclasses.replace(config, multipliers=recipe, seed=seed)
             points.append(
@@ -103,10 +118,11 @@ def recipe_points(
     config: TrainConfig, recipe: Mapping[float, float], scales: Sequence[float], seeds: Sequence[int]
 ) -> list[SweepPoint]:
     """The runs of a recipe sweep (the recipe replaces ``config.multipliers``), scale-major."""
+    seeds = _check_seeds(seeds, scales)
     points = []
     for scale in scales:
         scaled = scale_multipliers(recipe, scale)
-        for seed in _check_seeds(seeds):
+        for seed in seeds:
             run_config = dataclasses.replace(config, multipliers=scaled, seed=seed)
             points.append(
                 SweepPoint(

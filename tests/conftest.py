@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,15 @@ def _run_cli(*argv: str) -> tuple[int, str, str]:
 def run_cli() -> CliRunner:
     """The ``recsys`` command line run in-process: ``code, out, err = run_cli("inspect", path)``."""
     return _run_cli
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The key that seals ladder caches lives in ``$XDG_CACHE_HOME``: a temporary one here, so
+    the tests never write into the home folder (subprocesses inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
 
 
 @pytest.fixture

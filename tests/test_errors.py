@@ -50,10 +50,23 @@ def test_every_caller_refuses_with_the_one_message(tiny_run: Run) -> None:
         "beyond": lambda bad: beyond_accuracy(np.zeros((1, 2), dtype=int), np.ones(4), None, bad),
     }
     for name, call in calls.items():
-        for bad in (0, 1.5, True, "3"):
-            with pytest.raises(RecsysError, match="must be a whole number of at least 1, not ") as caught:
+        for bad in (0, 1.5, True, "3", 10**9):
+            with pytest.raises(RecsysError, match=r"must be a whole number from 1 to [\d,]+, not ") as caught:
                 call(bad)
-            assert repr(bad) in str(caught.value), name
+            shown = f"{bad:,}" if type(bad) is int else repr(bad)
+            assert f"not {shown}." in str(caught.value), name
+
+
+@pytest.mark.parametrize("bad", [101, 10**30, np.int64(2**40)])
+def test_an_upper_bound_is_said_in_the_message(bad: object) -> None:
+    with pytest.raises(RecsysError, match=r"^n must be a whole number from 1 to 100, not [\d,]+\.$"):
+        check_count(bad, "n", most=100)
+
+
+def test_least_zero_accepts_zero_and_numpy_values_show_as_plain_numbers() -> None:
+    assert check_count(0, "n_boot", least=0, most=10) == 0
+    with pytest.raises(RecsysError, match=r"from 0 to 10, not -1\.$"):
+        check_count(np.int64(-1), "n_boot", least=0, most=10)
 
 
 def _visitor() -> pd.DataFrame:

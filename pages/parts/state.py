@@ -6,12 +6,12 @@ in session state; a widget gets a key seeded from it and writes back on change.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
 
+from recsys_core import settings
 from recsys_core.app.views import multiplier_problem, multipliers_text
 from recsys_core.config import NOTEBOOK_MULTIPLIERS, PRESETS, TrainConfig
 
@@ -24,7 +24,7 @@ STORE = "kept"
 WIDGET = "w_"
 #: Set to 1 (or set ``st.session_state["sync_training"] = True``) to train in the page's own
 #: thread: AppTest cannot wait for a worker thread. Everything else is the same code path.
-SYNC_ENV = "RECSYS_APP_SYNC_TRAINING"
+SYNC_ENV = settings.SYNC_ENV
 
 
 # -- kept values -------------------------------------------------------------------------------
@@ -160,4 +160,4 @@ def split_setting() -> tuple[str, int]:
 
 
 def sync_training() -> bool:
-    return bool(st.session_state.get("sync_training")) or os.environ.get(SYNC_ENV) == "1"
+    return bool(st.session_state.get("sync_training")) or settings.sync_training()

@@ -14,7 +14,8 @@ from pages.parts import datasets, jobs, state
 from pages.parts import whatif_charts as charts
 from pages.parts.layout import plain
 from recsys_core.app import SweepJob, views
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_SWEEP_SEEDS
 from recsys_core.settings import runs_dir
 from recsys_core.sweep import class_points, recipe_points
 
@@ -36,7 +37,8 @@ def _start(kind: str, classes: list[float]) -> None:
     ds = datasets.dataset()
     try:
         config = state.current_config(classes)
-        seeds = [config.seed + i for i in range(int(state.kept("sweep_seeds", 1)))]
+        count = check_count(int(state.kept("sweep_seeds", 1)), "Seeds", most=MAX_SWEEP_SEEDS)
+        seeds = [config.seed + i for i in range(count)]
         if kind == "class":
             values = views.parse_numbers(state.kept("sweep_multipliers", "1, 2"))
             _check(values, "multipliers", "1, 2, 4")

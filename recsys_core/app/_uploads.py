@@ -20,18 +20,9 @@ from pathlib import Path
 
 from recsys_core.errors import RecsysError
 from recsys_core.files import write_bytes, write_json
-from recsys_core.settings import runs_dir
+from recsys_core.settings import DATA_CAP_ENV, data_cap_bytes, data_dir
 
-#: Environment variable that moves the folder of kept uploads (default ``<runs dir>/datasets``).
-DATA_DIR_ENV = "RECSYS_DATA_DIR"
-#: Environment variable for the size cap in megabytes (default 2048).
-DATA_CAP_ENV = "RECSYS_DATA_CAP_MB"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
-
-
-def data_dir() -> Path:
-    """``$RECSYS_DATA_DIR`` when set, else ``datasets`` in the runs folder (which ignores it)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or runs_dir() / "datasets")
 
 
 def digest(data: bytes) -> str:
@@ -64,7 +55,7 @@ class UploadStore:
     def __init__(self, root: str | os.PathLike[str] | None = None, cap_bytes: int | None = None):
         self.root = Path(root) if root is not None else data_dir()
         if cap_bytes is None:
-            cap_bytes = int(float(os.environ.get(DATA_CAP_ENV) or 2048) * (1 << 20))
+            cap_bytes = data_cap_bytes()  # checked: a number of megabytes above 0
         self.cap_bytes = cap_bytes
 
     def _folder(self, key: str) -> Path:

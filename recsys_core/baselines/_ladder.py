@@ -32,14 +32,20 @@ import scipy.sparse as sp
 from recsys_core.baselines._ease import EASE
 from recsys_core.baselines._ials import IALS
 from recsys_core.baselines._itemknn import ItemKNN
-from recsys_core.baselines._ladder_cache import fingerprint_lock, read_cache, read_shared, write_shared
+from recsys_core.baselines._ladder_cache import (
+    fingerprint_lock,
+    read_cache,
+    read_shared,
+    write_cache,
+    write_shared,
+)
 from recsys_core.baselines._popular import MostPopular
 from recsys_core.baselines._scorer import Scorer
 from recsys_core.baselines._split import LadderSplit, split_fingerprint
 from recsys_core.baselines._topk import top_k_scored
 from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
 from recsys_core.errors import RecsysError
-from recsys_core.files import file_sha256, write_json
+from recsys_core.files import file_sha256
 from recsys_core.metrics import RANKING_MAX_USERS, sample_distinct, topk_metrics
 from recsys_core.topn import build_seen_matrix
 
@@ -291,5 +297,5 @@ def _cache_key(folder: str | os.PathLike[str] | None, k: int, max_users: int | N
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
     # A read-only run folder (or a value JSON cannot hold): the ladder is refitted next time.
-    with contextlib.suppress(OSError, ValueError):
-        write_json(path, data, indent=1)
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        write_cache(path, data)  # sealed: see _ladder_cache

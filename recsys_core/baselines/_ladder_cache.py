@@ -5,6 +5,12 @@ for the first of them. The files are data read from disk, possibly written by ha
 read only under :data:`MAX_CACHE_BYTES`, with bounded numbers and nesting, and must have exactly
 the shape this module writes (its fingerprint, the known rungs with their own labels, finite
 figures). Anything else is treated as absent, so the ladder is refitted and the file replaced.
+
+A cache is also sealed: :func:`seal` adds an HMAC-SHA256 of its content (the run's manifest
+digest, ``k`` and sample for a run's own ``baselines.json``; the split fingerprint for a shared
+one) under a key kept outside the runs folder (:func:`secret`, in the user's cache folder). Figures
+or labels edited by hand, or a cache copied from another run, another split or another machine
+(a downloaded runs folder), fail the seal and are refitted instead of printed as measured.
 Within one process, fits of the same fingerprint queue on one lock (:func:`fingerprint_lock`):
 the page that asks while a background fit runs waits for it instead of fitting twice.
 """
@@ -12,6 +18,9 @@ the page that asks while a background fit runs waits for it instead of fitting t
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import json
 import math
 import os
 import re
@@ -20,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from recsys_core.files import read_json, write_json
+from recsys_core.files import read_json, write_bytes, write_json
 
 #: Subfolder of a runs folder that holds the shared ladders.
 LADDERS_DIR = "ladders"
@@ -33,6 +42,10 @@ MAX_DEPTH = 8
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _TEXT_KEYS = {"label", "skipped"}
+#: The key of the seal (32 random bytes), made on first use in the user's cache folder.
+KEY_NAME = "ladder-cache.key"
+_SEAL = "seal"
+_secret: list[bytes] = []
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -77,8 +90,11 @@ def read_cache(path: Path, keys: set[str], labels: Mapping[str, str]) -> dict[st
         )
     except (OSError, ValueError, RecursionError):
         return None  # absent, damaged, forged: refit
-    if not isinstance(data, dict) or set(data) != keys:
+    if not isinstance(data, dict) or set(data) != keys | {_SEAL}:
         return None
+    given = data.pop(_SEAL)
+    if not isinstance(given, str) or not hmac.compare_digest(given, seal_of(data)):
+        return None  # edited by hand, or sealed elsewhere (another run's copy, another machine)
     ladder = data["ladder"]
     if not isinstance(ladder, dict) or set(ladder) != set(labels):
         return None
@@ -90,7 +106,47 @@ def write_shared(folder: str | os.PathLike[str], fingerprint: str, ladder: Mappi
     # Read-only runs folder, full disk, a value JSON cannot hold: the ladder is refitted next time.
     with contextlib.suppress(OSError, ValueError, TypeError):
         Path(folder).mkdir(parents=True, exist_ok=True)
-        write_json(cache_path(folder, fingerprint), {"fingerprint": fingerprint, "ladder": ladder}, indent=1)
+        write_cache(cache_path(folder, fingerprint), {"fingerprint": fingerprint, "ladder": ladder})
+
+
+def write_cache(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` sealed (:func:`seal_of`) to ``path``, all or nothing.
+
+    Raises ``OSError``, ``ValueError`` (NaN) or ``TypeError`` (a value JSON cannot hold).
+    """
+    write_json(path, {**data, _SEAL: seal_of(data)}, indent=1)
+
+
+def seal_of(data: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 (hex) of ``data`` as canonical JSON, under this user's :func:`secret`."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hmac.new(secret(), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def secret() -> bytes:
+    """The key of the seals: read from (or made in) ``$XDG_CACHE_HOME/recsys`` (``~/.cache``);
+    a random key for this process alone when that folder cannot be written (caches then last as
+    long as the process)."""
+    if not _secret:
+        _secret.append(_read_or_make_key())
+    return _secret[0]
+
+
+def _read_or_make_key() -> bytes:
+    try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "recsys"
+        path = folder / KEY_NAME
+        with contextlib.suppress(FileNotFoundError):
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = os.urandom(32)
+        write_bytes(path, key)
+        os.chmod(path, 0o600)
+        return key  # (a racing process's key may win on disk: its caches are then refitted once)
+    except (OSError, RuntimeError):  # no home, read-only home
+        return os.urandom(32)
 
 
 def _valid_rung(entry: object, label: str) -> bool:

@@ -13,6 +13,7 @@ import torch
 
 from recsys_core.baselines._scorer import Scorer
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_LENGTH
 from recsys_core.topn import effective_chunk, select_top
 
 
@@ -44,7 +45,7 @@ def top_k_scored(
         ``(len(users), min(k, n_items))`` int64 and float32 arrays, best first. A user with
         fewer than ``k`` candidates is padded with item ``-1`` and score ``-inf``.
     """
-    k = check_count(k, "k (the list length)")
+    k = check_count(k, "k (the list length)", most=MAX_LIST_LENGTH)
     codes = np.asarray(users, dtype=np.int64).reshape(-1)
     excluded = sp.csr_matrix(excluded)
     n_items = excluded.shape[1]

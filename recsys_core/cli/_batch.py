@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from recsys_core.cli._common import ProgressBar
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_BLOCK_USERS, MAX_RECOMMENDATIONS
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -50,6 +51,9 @@ def add_all_users_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--block-users", type=int, default=None, help="users per part file (the unit of resuming)"
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="with --all-users: replace an existing --out file"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -63,18 +67,19 @@ def _torchrun_world() -> int:
 
 def cmd_recommend_all(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``recommend --all-users`` (one process, or one rank of a torchrun job)."""
-    from recsys_core.runs import load_run
-    from recsys_core.topn import BLOCK_USERS, check_n, check_output
-    from recsys_core.training import resolve_device
-
     if args.user is not None:
         raise RecsysError("Give either --user ID or --all-users, not both.")
     if not args.out:
         raise RecsysError("--all-users needs --out FILE.parquet: where to write everyone's lists.")
-    n = check_n(args.n)
+    n = check_count(args.n, "-n", most=MAX_RECOMMENDATIONS)  # before importing torch
+    if args.block_users is not None:
+        check_count(args.block_users, "--block-users", most=MAX_BLOCK_USERS)
+    from recsys_core.runs import load_run
+    from recsys_core.topn import BLOCK_USERS, check_output
+    from recsys_core.training import resolve_device
+
     block_users = BLOCK_USERS if args.block_users is None else args.block_users
-    check_count(block_users, "--block-users")
-    out_path = check_output(args.out)
+    out_path = check_output(args.out, args.overwrite)  # an existing file is never replaced silently
     device = resolve_device(args.device)
     run = load_run(Path(args.run_dir))
     context = None
@@ -119,6 +124,7 @@ def _write(args: argparse.Namespace, out: TextIO, job: Job, context: Distributed
         device=job.device if context is None else context.device,
         progress=lambda done, total: bar.update("top-N", done, total),
         shard=(0, 1) if context is None else (context.rank, context.world_size),
+        overwrite=args.overwrite,
     )
     bar.clear()
     if main:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.errors import RecsysError
+from recsys_core.limits import MAX_LIST_CELLS
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -83,6 +84,16 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
         self._bar, self._label = None, None
+
+
+def check_cells(max_users: int, k: int) -> None:
+    """``--max-users`` x ``--k`` within :data:`~recsys_core.limits.MAX_LIST_CELLS` (known before
+    loading when a sample is asked for; all users are checked once the run is loaded)."""
+    if max_users and max_users * k > MAX_LIST_CELLS:
+        raise RecsysError(
+            f"--max-users {max_users:,} x --k {k:,} would hold {max_users * k:,} products at once (at most "
+            f"{MAX_LIST_CELLS:,}); lower one of them."
+        )
 
 
 def print_json(obj: Any, out: TextIO) -> None:

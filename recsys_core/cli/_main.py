@@ -14,6 +14,7 @@ from recsys_core.cli._runs import add_runs_parser
 from recsys_core.cli._train import add_train_parser
 from recsys_core.cli._whatif import add_whatif_parsers
 from recsys_core.errors import RecsysError
+from recsys_core.settings import check_environment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
+        check_environment()  # a mistyped RECSYS_* setting: named before any work
         args = build_parser().parse_args(argv)
         return int(args.func(args, out))
     except RecsysError as exc:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
-from recsys_core.cli._common import add_date_format_option, fmt, print_json
-from recsys_core.errors import RecsysError
+from recsys_core.cli._common import add_date_format_option, check_cells, fmt, print_json
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_LENGTH, MAX_RANKED_USERS, MAX_RECOMMENDATIONS
 
 if TYPE_CHECKING:
     from recsys_core.runs import Run
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
+    check_count(args.k, "--k", most=MAX_LIST_LENGTH)  # before importing torch and loading the run
+    check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
+    check_cells(args.max_users, args.k)
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
@@ -72,12 +76,12 @@ def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
 
 def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
     """Top-N for one customer, for visitors (``--new-users``) or for everyone (``--all-users``)."""
-    from recsys_core.runs import load_run
-    from recsys_core.topn import check_n, recommend
-
     if args.all_users:
         return cmd_recommend_all(args, out)
-    check_n(args.n)
+    check_count(args.n, "-n", most=MAX_RECOMMENDATIONS)  # before importing torch
+    from recsys_core.runs import load_run
+    from recsys_core.topn import recommend
+
     run = load_run(Path(args.run_dir))
     if args.new_users or args.explain:
         return _recommend_foldin(args, run, out)
@@ -195,6 +199,7 @@ def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:
     """The products most alike to ``--item`` (cosine of their profiles)."""
+    check_count(args.n, "-n", most=MAX_RECOMMENDATIONS)  # before importing torch and loading the run
     from recsys_core.runs import load_run
     from recsys_core.topn import similar_items
 

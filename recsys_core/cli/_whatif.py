@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from recsys_core.cli._common import (
     add_date_format_option,
     add_train_options,
+    check_cells,
     config_from_args,
     fmt,
     load_run_arg,
@@ -17,6 +18,13 @@ from recsys_core.cli._common import (
     print_json,
 )
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import (
+    MAX_BOOTSTRAP,
+    MAX_LIST_LENGTH,
+    MAX_RANKED_USERS,
+    MAX_RESAMPLE_SEED,
+    MAX_SWEEP_SEEDS,
+)
 
 
 def _numbers(text: str, flag: str) -> list[float]:
@@ -50,17 +58,27 @@ def _sweep_line(record: dict[str, Any]) -> str:
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     """Train one run per multiplier (or recipe scale) and seed, into ``--runs-dir``."""
     from recsys_core.config import NOTEBOOK_MULTIPLIERS, parse_multipliers
-    from recsys_core.data import load_products, load_ratings
-    from recsys_core.runs import RunRegistry
-    from recsys_core.sweep import sweep_class, sweep_recipe
+    from recsys_core.sweep import check_sweep_size, sweep_class, sweep_recipe
 
     if (args.rating_class is None) == (args.recipe is None):
         raise RecsysError(
             "Say what to sweep: either --class R --multipliers 1,2,4 or --recipe notebook --scale 0,1,2."
         )
-    check_count(args.seeds, "--seeds")
+    check_count(args.seeds, "--seeds", most=MAX_SWEEP_SEEDS)
+    # The values swept are read and counted before the ratings are loaded: a sweep too big to
+    # run is refused before any work.
+    if args.rating_class is not None:
+        values = _numbers(args.multipliers or "", "--multipliers")
+    else:
+        if args.oversample is not None:
+            raise RecsysError("--oversample and --recipe both set the multipliers; keep one.")
+        values = _numbers(args.scale or "", "--scale")
+    check_sweep_size(len(values), args.seeds)
     config = config_from_args(args)
     seeds = [config.seed + i for i in range(args.seeds)]
+    from recsys_core.data import load_products, load_ratings
+    from recsys_core.runs import RunRegistry
+
     registry = RunRegistry(args.runs_dir)
     ratings = load_ratings(args.path, columns=parse_columns(args.columns), date_format=args.date_format)
     products = load_products(args.products) if args.products else None
@@ -70,14 +88,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
     options = {"products": products, "on_run": None if args.quiet and args.json else on_run}
     if args.rating_class is not None:
-        multipliers = _numbers(args.multipliers or "", "--multipliers")
-        records = sweep_class(ratings, config, args.rating_class, multipliers, seeds, registry, **options)
+        records = sweep_class(ratings, config, args.rating_class, values, seeds, registry, **options)
     else:
-        if args.oversample is not None:
-            raise RecsysError("--oversample and --recipe both set the multipliers; keep one.")
         recipe = NOTEBOOK_MULTIPLIERS if args.recipe == "notebook" else parse_multipliers(args.recipe)
-        scales = _numbers(args.scale or "", "--scale")
-        records = sweep_recipe(ratings, config, recipe, scales, seeds, registry, **options)
+        records = sweep_recipe(ratings, config, recipe, values, seeds, registry, **options)
     if args.json:
         print_json(records, out)
     else:
@@ -87,6 +101,13 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     """Diff two runs on the same split: metric deltas with bootstrap intervals, list overlap."""
+    # Before torch is imported or the runs loaded: a typo must not allocate users x k lists or
+    # loop for days.
+    check_count(args.k, "--k", most=MAX_LIST_LENGTH)
+    check_count(args.n_boot, "--n-boot", least=0, most=MAX_BOOTSTRAP)
+    check_count(args.seed, "--seed", least=0, most=MAX_RESAMPLE_SEED)
+    check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
+    check_cells(args.max_users, args.k)
     from recsys_core.metrics import compare_runs
 
     run_a, run_b = (load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))

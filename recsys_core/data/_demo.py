@@ -32,7 +32,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from recsys_core.data._demo_catalogue import BRANDS, CATEGORIES, MODELS, NUMBERS
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_DEMO_ITEMS, MAX_DEMO_RATINGS, MAX_DEMO_USERS, MAX_SEED
 
 if TYPE_CHECKING:
     from recsys_core.data.ratings import Ratings
@@ -102,8 +103,7 @@ def generate_demo(
         distinct pairs.
     """
     n_users, n_items, n_ratings = _check_sizes(n_users, n_items, n_ratings)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise RecsysError(f"Demo data: seed must be a whole number of 0 or more, got {seed!r}.")
+    seed = check_count(seed, "Demo data: seed", least=0, most=MAX_SEED)
     rng = np.random.default_rng(seed)
 
     world = _make_world(rng, n_users, n_items)
@@ -236,10 +236,9 @@ class _World:
 
 
 def _check_sizes(n_users: int, n_items: int, n_ratings: int) -> tuple[int, int, int]:
-    for name, value in (("n_users", n_users), ("n_items", n_items), ("n_ratings", n_ratings)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise RecsysError(f"Demo data: {name} must be a positive whole number, got {value!r}.")
-    n_users, n_items, n_ratings = int(n_users), int(n_items), int(n_ratings)
+    n_users = check_count(n_users, "Demo data: n_users", most=MAX_DEMO_USERS)
+    n_items = check_count(n_items, "Demo data: n_items", most=MAX_DEMO_ITEMS)
+    n_ratings = check_count(n_ratings, "Demo data: n_ratings", most=MAX_DEMO_RATINGS)
     capacity = n_users * _user_cap(n_items)
     if n_ratings > capacity:
         raise RecsysError(

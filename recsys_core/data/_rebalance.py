@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys_core.config import MAX_OVERSAMPLED_ROWS
 from recsys_core.errors import RecsysError
+from recsys_core.limits import MAX_OVERSAMPLED_ROWS
 
 
 @dataclass

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_LENGTH
 
 #: The "head" of the catalogue: this share of the products, the most rated first.
 HEAD_FRACTION = 0.1
@@ -27,7 +28,7 @@ def _top(top_items: np.ndarray, k: int) -> np.ndarray:
     items = np.asarray(top_items, dtype=np.int64)
     if items.ndim != 2:
         raise RecsysError(f"Top-k lists must be a 2-d array (users x k), got {items.ndim} dimension(s).")
-    return items[:, : check_count(k, "k")]
+    return items[:, : check_count(k, "k", most=MAX_LIST_LENGTH)]
 
 
 def _popularity(popularity: np.ndarray) -> np.ndarray:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_BOOTSTRAP, MAX_LIST_LENGTH, MAX_RESAMPLE_SEED
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
 from recsys_core.metrics._per_user import per_user_ranking
-from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
+from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
 from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
 
 if TYPE_CHECKING:
@@ -159,8 +160,11 @@ def _row_stats(run_a: Run, run_b: Run) -> dict[str, tuple[Statistic, Statistic]]
 def jaccard(items_a: np.ndarray, items_b: np.ndarray) -> np.ndarray:
     """Per-row Jaccard similarity of two ``-1``-padded top-k arrays (1 for two empty lists)."""
     valid_a, valid_b = items_a >= 0, items_b >= 0
-    same = (items_a[:, :, None] == items_b[:, None, :]) & valid_a[:, :, None] & valid_b[:, None, :]
-    common = same.any(axis=2).sum(axis=1)
+    # Products in both lists, by sorting each row of the two lists side by side: users x 2k
+    # cells, not the users x k x k booleans of comparing every pair. A list never repeats a
+    # product, so an equal adjacent pair is one product in common.
+    both = np.sort(np.concatenate([np.where(valid_a, items_a, -1), np.where(valid_b, items_b, -1)], axis=1))
+    common = ((both[:, 1:] == both[:, :-1]) & (both[:, 1:] >= 0)).sum(axis=1)
     union = valid_a.sum(axis=1) + valid_b.sum(axis=1) - common
     return np.where(union > 0, common / np.maximum(union, 1), 1.0)
 
@@ -269,13 +273,14 @@ def compare_runs(
         The runs were tested on different splits, ``k`` is not a positive whole number, or the
         test split is empty.
     """
-    k = check_count(k, "k")
-    if n_boot < 0:
-        raise RecsysError("n_boot must be 0 or more.")
+    k = check_count(k, "k", most=MAX_LIST_LENGTH)
+    n_boot = check_count(n_boot, "n_boot (bootstrap replicates)", least=0, most=MAX_BOOTSTRAP)
+    seed = check_count(seed, "seed (of the resampling)", least=0, most=MAX_RESAMPLE_SEED)
     check_same_split(run_a, run_b)
     if len(run_a.test_users) == 0:
         raise RecsysError("There are no test pairs to compare; the test split is empty.")
     users = sample_users(run_a, max_users, seed)
+    check_list_cells(len(users), min(k, run_a.n_items))
     relevant = build_seen_matrix(run_a.test_users, run_a.test_items, run_a.n_users, run_a.n_items)[users]
     items_a, items_b = (top_lists(run, users, k) for run in (run_a, run_b))
     values_a, values_b = (per_user_ranking(items, relevant, k) for items in (items_a, items_b))

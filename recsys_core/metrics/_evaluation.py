@@ -23,10 +23,11 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_LENGTH
 from recsys_core.metrics._auc import roc_auc
 from recsys_core.metrics._beyond import beyond_accuracy
 from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
-from recsys_core.metrics._resample import bootstrap_weights, sample_distinct
+from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
 from recsys_core.model import NCF, Blended, unwrap
 from recsys_core.topn import (
     build_seen_matrix,
@@ -232,6 +233,7 @@ def per_user_topk_metrics(
     :func:`~recsys_core.metrics.per_user_ranking`.
     """
     k_eff = min(k, n_items)
+    check_list_cells(len(users), k_eff)
     per_user = {key: np.zeros(len(users)) for key in PER_USER_METRICS}
     lists = np.full((len(users), k_eff), -1, dtype=np.int64)
     step = effective_chunk(chunk_size, n_items)
@@ -312,7 +314,7 @@ def ranking_metrics(
         ``{"model": {...}, "popularity": {...} or None, "k": k, "users": evaluated_users,
         "test_users": all_test_users}``.
     """
-    k = check_count(k, "k (the list length for ranking metrics)")
+    k = check_count(k, "k (the list length for ranking metrics)", most=MAX_LIST_LENGTH)
     model, blend = unwrap(model)
     distinct_users, relevant, n_test_users = _test_users(model, test_users, test_items, seen, max_users, seed)
     n_items = seen.shape[1]

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import ArrayLike
 
+from recsys_core.errors import RecsysError, check_count
+from recsys_core.limits import MAX_LIST_CELLS, MAX_RANKED_USERS
+
 #: Cells (replicates x users) of one chunk of the bootstrap index matrix: ~32 MB of int64.
 BOOT_CHUNK_CELLS = 1 << 22
 
@@ -23,11 +26,23 @@ def sample_distinct(codes: ArrayLike, max_users: int | None, seed: int) -> np.nd
     Tens of thousands of users pin an average to well under a point, so ranking a sample keeps
     millions of test users to seconds; the same codes and seed always give the same sample.
     """
+    if max_users is not None:
+        max_users = check_count(max_users, "max_users (test customers ranked)", most=MAX_RANKED_USERS)
     distinct = np.unique(codes)
     if max_users is not None and len(distinct) > max_users:
         rng = np.random.default_rng(seed)
         distinct = np.sort(rng.choice(distinct, size=int(max_users), replace=False))
     return distinct
+
+
+def check_list_cells(users: int, width: int) -> None:
+    """Refuse holding ``users`` top-``width`` lists at once past
+    :data:`~recsys_core.limits.MAX_LIST_CELLS` (before they are allocated)."""
+    if users * width > MAX_LIST_CELLS:
+        raise RecsysError(
+            f"Ranking {users:,} customers' top-{width:,} lists would hold {users * width:,} products at "
+            f"once (at most {MAX_LIST_CELLS:,}); lower the list length (--k) or rank a sample (--max-users)."
+        )
 
 
 def bootstrap_weights(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:

@@ -19,12 +19,14 @@ Columns: ``user`` and ``item`` (ids as written, strings), ``rank`` (1 = best, in
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +39,8 @@ import scipy.sparse as sp
 import torch
 
 from recsys_core.errors import RecsysError, check_count
-from recsys_core.files import file_sha256, replacing, write_json
+from recsys_core.files import Busy, describe_holder, exclusive, file_sha256, replacing, write_json
+from recsys_core.limits import MAX_BLOCK_USERS
 from recsys_core.topn._blocked import BlockedTopN, sigmoid
 from recsys_core.topn._recommend import check_n
 
@@ -200,11 +203,21 @@ def _assemble(staging: Path, out_path: Path, n_parts: int, metadata: dict) -> in
     return total
 
 
-def check_output(out_path: str | os.PathLike[str]) -> Path:
-    """``out_path`` as a Path, after checking that its folder exists and can be written."""
+def check_output(out_path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """``out_path`` as a Path, after checking that it is a ``.parquet`` name, that it does not
+    exist (unless ``overwrite``) and that its folder exists and can be written."""
     path = Path(out_path)
     if path.is_dir():
         raise RecsysError(f"The output {path} is a folder; give a file name such as {path / 'top.parquet'}.")
+    if path.suffix.lower() != ".parquet":
+        raise RecsysError(
+            f"The output {path} must be a .parquet file (everyone's lists are written as Parquet); "
+            f"choose a name such as {path.with_suffix('.parquet').name}."
+        )
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise RecsysError(
+            f"The output {path} already exists; choose another --out, or add --overwrite to replace it."
+        )
     folder = path.parent
     if folder.exists() and not folder.is_dir():
         raise RecsysError(f"The output folder {folder} is a file, not a folder; choose another --out.")
@@ -226,7 +239,7 @@ def _barrier(world: int) -> None:
         dist.barrier()
 
 
-def recommend_all_to_parquet(
+def recommend_all_to_parquet(  # noqa: PLR0913 - every option after n is keyword-only
     run: Run,
     out_path: str | os.PathLike[str],
     n: int = 10,
@@ -238,6 +251,7 @@ def recommend_all_to_parquet(
     progress: Progress | None = None,
     shard: tuple[int, int] = (0, 1),
     max_users: int | None = None,
+    overwrite: bool = False,
 ) -> BatchResult:
     """Write the exact top-``n`` products of every customer to ``out_path`` (Parquet).
 
@@ -268,33 +282,76 @@ def recommend_all_to_parquet(
         Rank 0 writes the file.
     max_users
         Only the first ``max_users`` customers (previews and benchmarks).
+    overwrite
+        Replace ``out_path`` when it exists (else that is refused, before any work).
+
+    Raises
+    ------
+    RecsysError
+        A bad setting or output name, an existing output without ``overwrite``, another process
+        writing the same output (it is named), or a full disk (the finished parts are kept).
     """
     start_time = time.perf_counter()
     rank, world = shard
     n = check_n(n)
-    block_users = check_count(block_users, "block_users")
-    out = check_output(out_path)
+    block_users = check_count(block_users, "block_users", most=MAX_BLOCK_USERS)
+    out = check_output(out_path, overwrite)
     users = run.n_users if max_users is None else max(0, min(int(max_users), run.n_users))
     excluded = run.seen_matrix() if exclude_seen else None
     staging = staging_folder(out)
     ids = [id_array(run.id_map.users), id_array(run.id_map.items)]
     fingerprint = _fingerprint(run, excluded, n, block_users, users, ids)
-    if rank == 0:
+    with _claimed(out, fingerprint) if rank == 0 else contextlib.nullcontext():
+        _barrier(world)
+        n_parts = -(-users // block_users)
+        mine = range(rank, n_parts, world)
+        scorer_args = (run, excluded, n, device)
         try:
-            _prepare_staging(staging, fingerprint)
+            computed, reused = _score_parts(
+                scorer_args, staging, ids, mine, block_users, users, threads, progress
+            )
+            _barrier(world)
+            rows = -1
+            if rank == 0:
+                metadata = {"run": run.name, "n": n, "exclude_seen": exclude_seen, "users": users}
+                rows = _assemble(staging, out, n_parts, metadata)
         except OSError as exc:
-            raise RecsysError(f"Cannot write beside the output {out} ({exc}).") from exc
-    _barrier(world)
-    n_parts = -(-users // block_users)
-    mine = range(rank, n_parts, world)
-    scorer_args = (run, excluded, n, device)
-    computed, reused = _score_parts(scorer_args, staging, ids, mine, block_users, users, threads, progress)
-    _barrier(world)
-    rows = -1
-    if rank == 0:
-        metadata = {"run": run.name, "n": n, "exclude_seen": exclude_seen, "users": users}
-        rows = _assemble(staging, out, n_parts, metadata)
+            raise _write_failed(exc, out, staging) from exc
     return BatchResult(out, users, rows, computed, reused, time.perf_counter() - start_time)
+
+
+@contextlib.contextmanager
+def _claimed(out: Path, fingerprint: str) -> Iterator[None]:
+    """Hold ``.<name>.lock`` beside ``out`` (a second writer of the same file is refused, named)
+    with the staging folder ready for the job ``fingerprint``; rank 0 speaks for its job."""
+    try:
+        with exclusive(out.parent / f".{out.name}.lock"):
+            _prepare_staging(staging_folder(out), fingerprint)
+            yield
+    except Busy as busy:
+        who = describe_holder(busy.holder)
+        raise RecsysError(
+            f"{who[:1].upper()}{who[1:]} is already writing everyone's lists to {out}; "
+            "wait for it to finish (or stop it), or choose another --out."
+        ) from None
+    except OSError as exc:
+        raise RecsysError(f"Cannot write beside the output {out} ({exc.strerror or exc}).") from exc
+
+
+def _write_failed(exc: OSError, out: Path, staging: Path) -> RecsysError:
+    """A plain message for a write that failed (a full disk, a quota), saying what is kept."""
+    kept = len(list(staging.glob("part-*.json"))) if staging.is_dir() else 0
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        what = f"the disk is full ({reason})"
+        fix = "free some space (the file needs about as much again as the parts)"
+    else:
+        what = f"a file could not be written ({reason})"
+        fix = "fix the cause"
+    return RecsysError(
+        f"Writing everyone's lists to {out} stopped: {what}. The {kept:,} finished part(s) are kept in "
+        f"{staging}; {fix} and rerun the same command to resume from them."
+    )
 
 
 def _score_parts(

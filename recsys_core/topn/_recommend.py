@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import torch
 
 from recsys_core.errors import check_count
+from recsys_core.limits import MAX_RECOMMENDATIONS
 from recsys_core.topn._blocked import BlockedTopN, model_device, sigmoid
 from recsys_core.topn._products import item_table, relative_match
 from recsys_core.topn._select import effective_chunk, popularity_order, top_unseen
@@ -60,8 +61,9 @@ class Recommendations:
 
 
 def check_n(n: int) -> int:
-    """``n`` as an int, or a :class:`RecsysError` when it is not a whole number >= 1."""
-    return check_count(n, "The number of recommendations")
+    """``n`` as an int, or a :class:`RecsysError` when it is not a whole number from 1 to
+    :data:`~recsys_core.limits.MAX_RECOMMENDATIONS`."""
+    return check_count(n, "The number of recommendations", most=MAX_RECOMMENDATIONS)
 
 
 def _excluded(run: Run, exclude_test: bool) -> sp.csr_matrix:

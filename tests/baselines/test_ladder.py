@@ -168,3 +168,133 @@ def test_a_forged_cache_beside_the_run_is_refitted_not_trusted(small_run: Run, t
         for x in (first, again)
     ]
     assert untimed[0] == untimed[1]
+
+
+# -- issue 23, item 7: the cache is sealed and bound to its run; bad entries are refitted -----
+
+
+def _refitted(run: Run, folder: Path) -> bool:
+    calls: list[str] = []
+    ladder_for(run, folder, on_rung=calls.append)
+    return bool(calls)
+
+
+@pytest.mark.slow  # evaluate fits the ladder twice
+def test_a_forged_figure_under_the_true_label_is_not_printed_as_measured(
+    small_run: Run, tmp_path: Path, run_cli: CliRunner
+) -> None:
+    folder = save_run(small_run, tmp_path / "run")
+    ladder_for(small_run, folder)
+    data = json.loads((folder / LADDER_FILE).read_text())
+    data["ladder"]["ease"]["ndcg_at_k"] = 0.987654  # label, key and shape untouched
+    (folder / LADDER_FILE).write_text(json.dumps(data))
+    code, out, err = run_cli("evaluate", str(folder))
+    assert code == 0, err
+    assert "0.9877" not in out and "EASE" in out
+    assert json.loads((folder / LADDER_FILE).read_text())["ladder"]["ease"]["ndcg_at_k"] != 0.987654
+
+
+@pytest.mark.slow  # two ladder fits
+def test_a_cache_copied_from_another_run_is_refused(small_run: Run, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    first = save_run(small_run, tmp_path / "first")
+    ladder_for(small_run, first)
+    other = replace(small_run, name="another run")
+    second = save_run(other, tmp_path / "second")
+    (second / LADDER_FILE).write_bytes((first / LADDER_FILE).read_bytes())  # sealed, but for run 1
+    assert _refitted(other, second)
+
+
+@pytest.mark.slow  # two ladder fits
+def test_a_cache_sealed_under_another_key_is_refitted(
+    small_run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recsys_core.baselines import _ladder_cache
+
+    folder = save_run(small_run, tmp_path / "run")
+    monkeypatch.setattr(_ladder_cache, "_secret", [b"k" * 32])  # another machine's key
+    ladder_for(small_run, folder)
+    monkeypatch.setattr(_ladder_cache, "_secret", [b"m" * 32])
+    assert _refitted(small_run, folder)
+    assert not _refitted(small_run, folder)  # resealed under this key: trusted from now on
+
+
+MALFORMED = {
+    "rung a list": lambda d: d["ladder"].update(ease=["EASE", 0.5]),
+    "rung a string": lambda d: d["ladder"].update(ease="EASE"),
+    "no label": lambda d: d["ladder"]["ease"].pop("label"),
+    "params a list": lambda d: d["ladder"]["ease"].update(params=[1, 2]),
+    "no figure": lambda d: d["ladder"]["ease"].pop("ndcg_at_k"),
+    "figure a string": lambda d: d["ladder"]["ease"].update(ndcg_at_k="0.99"),
+    "skipped not text": lambda d: d["ladder"]["ials"].update(skipped=3) or d["ladder"]["ials"].pop("params"),
+    "ladder a list": lambda d: d.update(ladder=[1, 2]),
+    "no key": lambda d: d.pop("key"),
+    "long param text": lambda d: d["ladder"]["ease"]["params"].update(note="x" * 1000),
+    "bad param name": lambda d: d["ladder"]["ease"]["params"].update({"Bad Name": 1}),
+}
+
+
+@pytest.fixture(scope="module")
+def sealed_ladder(small_run: Run, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A run's cache as written (seal removed), to break one entry at a time."""
+    folder = save_run(small_run, tmp_path_factory.mktemp("sealed") / "run")
+    ladder_for(small_run, folder)
+    data = json.loads((folder / LADDER_FILE).read_text())
+    data.pop("seal")
+    return data
+
+
+@pytest.mark.parametrize("why", sorted(MALFORMED))
+def test_a_malformed_entry_under_a_valid_seal_is_discarded(
+    sealed_ladder: dict, tmp_path: Path, why: str
+) -> None:
+    """Resealed with the real key: the structure check itself must refuse it (no AttributeError,
+    no KeyError), so the ladder is refitted."""
+    from recsys_core.baselines import RUNGS, _ladder_cache
+
+    keys, labels = {"key", "ladder"}, {name: rung.label for name, rung in RUNGS.items()}
+    path = tmp_path / LADDER_FILE
+    _ladder_cache.write_cache(path, sealed_ladder)
+    assert _ladder_cache.read_cache(path, keys, labels) is not None  # the unbroken one is trusted
+    data = json.loads(json.dumps(sealed_ladder))
+    MALFORMED[why](data)
+    _ladder_cache.write_cache(path, data)
+    assert _ladder_cache.read_cache(path, keys, labels) is None
+
+
+@pytest.mark.slow  # evaluate fits the ladder twice
+def test_evaluate_refits_a_malformed_cache_without_an_internal_error(
+    small_run: Run, sealed_ladder: dict, tmp_path: Path, run_cli: CliRunner
+) -> None:
+    from recsys_core.baselines import _ladder_cache
+
+    folder = save_run(small_run, tmp_path / "run")
+    ladder_for(small_run, folder)
+    data = json.loads((folder / LADDER_FILE).read_text())
+    data.pop("seal")
+    data["ladder"]["ease"] = ["EASE", 0.99]
+    _ladder_cache.write_cache(folder / LADDER_FILE, data)
+    code, out, err = run_cli("evaluate", str(folder))
+    assert code == 0 and "internal error" not in err, err
+    assert "EASE" in out and "0.99" not in out
+    assert not _refitted(small_run, folder)  # the refit replaced the malformed file
+
+
+def test_a_400_mb_cache_is_not_read_whole(small_run: Run, tmp_path: Path) -> None:
+    import tracemalloc
+
+    from recsys_core.baselines import _ladder_cache
+
+    folder = save_run(small_run, tmp_path / "run")
+    with (folder / LADDER_FILE).open("wb") as handle:
+        handle.truncate(400 << 20)  # sparse: 400 MB of NUL bytes, no disk used
+    tracemalloc.start()
+    try:
+        assert _ladder_cache.read_cache(folder / LADDER_FILE, {"key", "ladder"}, {}) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * _ladder_cache.MAX_CACHE_BYTES
+    assert _refitted(small_run, folder)
+    assert (folder / LADDER_FILE).stat().st_size < _ladder_cache.MAX_CACHE_BYTES

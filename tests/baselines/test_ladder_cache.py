@@ -121,7 +121,12 @@ def _forgeries(fingerprint: str, good: dict[str, Any]) -> dict[str, Callable[[Pa
     nested = json.loads(json.dumps(good))
     nested["ials"]["ndcg_at_k"] = {"deep": [1, 2]}
     missing = {name: entry for name, entry in good.items() if name != "ials"}
+    figure = json.loads(json.dumps(good))
+    figure["ease"]["ndcg_at_k"] = 0.99  # under its true label: only the seal tells
     return {
+        "forged figure": write({"fingerprint": fingerprint, "ladder": figure}),
+        "unsealed (hand-written)": write({"fingerprint": fingerprint, "ladder": good}),
+        "sealed by another key": write({"fingerprint": fingerprint, "ladder": good, "seal": "0" * 64}),
         "not json": lambda path: path.write_text("{not json"),
         "oversized": lambda path: path.write_text(
             json.dumps({"fingerprint": fingerprint, "ladder": good}) + " " * MAX_CACHE_BYTES

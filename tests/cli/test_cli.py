@@ -187,7 +187,16 @@ def test_date_format_reads_ambiguous_dates(tmp_path: Path, run_cli: CliRunner) -
     assert code == 2 and err.startswith("error: ") and "--date-format" in err
     for command in (
         ("train", str(AMBIGUOUS_DATES), "--out", str(tmp_path / "run")),
-        ("sweep", str(AMBIGUOUS_DATES), "--runs-dir", str(tmp_path / "runs"), "--class", "1"),
+        (
+            "sweep",
+            str(AMBIGUOUS_DATES),
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--class",
+            "1",
+            "--multipliers",
+            "1,2",
+        ),
     ):
         code, _, err = run_cli(*command)
         assert code == 2 and "--date-format" in err, command

@@ -48,6 +48,7 @@ make_corpus = _load_generator()
 COMMITTED = sorted(name for name, spec in CASES.items() if not spec.get("generated"))
 SUBPROCESS = sorted(name for name, spec in CASES.items() if spec.get("cli_subprocess"))
 BOUNDED = sorted(name for name, spec in CASES.items() if "max_rss_growth_mb" in spec)
+LIMITED = sorted(name for name, spec in CASES.items() if "address_space" in spec)
 
 
 def file_of(case: str) -> str:
@@ -268,3 +269,45 @@ def test_hostile_files_are_refused_with_bounded_memory(case, corpus_path):
     measured = json.loads(result.stdout)
     check_error(measured["outcome"], spec)
     assert measured["growth_kb"] < spec["max_rss_growth_mb"] * 1024
+
+
+def _limit_address_space(limit: int) -> Callable[[], None]:
+    def apply() -> None:  # in the child, before it execs Python
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.slow  # a fresh Python under an address-space limit, as `prlimit --as=...` runs it
+@pytest.mark.parametrize("case", LIMITED)
+def test_the_memory_guard_honours_the_process_limit(case, corpus_path):
+    """No memory budget given: the guard must see RLIMIT_AS itself and refuse with exit 2 (not
+    rc 134 inside Arrow, not a MemoryError after reading it all)."""
+    spec = CASES[case]
+    result = subprocess.run(
+        [sys.executable, "-m", "recsys_core.cli", "inspect", str(corpus_path(case))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        preexec_fn=_limit_address_space(spec["address_space"]),
+    )
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    for part in spec["address_space_message"]:
+        assert part in lines[0]
+    # ... while a file that fits still loads under the same limit.
+    small = subprocess.run(
+        [sys.executable, "-m", "recsys_core.cli", "inspect", str(CORPUS / "memory_budget.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        preexec_fn=_limit_address_space(spec["address_space"]),
+    )
+    assert small.returncode == 0, small.stderr[-2000:]

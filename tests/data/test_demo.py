@@ -205,8 +205,8 @@ def test_product_table_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"n_users": 0}, "n_users must be a positive whole number"),
-        ({"n_items": 2.5}, "n_items must be a positive whole number"),
+        ({"n_users": 0}, "n_users must be a whole number from 1"),
+        ({"n_items": 2.5}, "n_items must be a whole number from 1"),
         ({"n_ratings": -1}, "n_ratings"),
         ({"n_users": 10, "n_items": 10, "n_ratings": 90}, "do not fit"),
         ({"seed": -3}, "seed must be"),

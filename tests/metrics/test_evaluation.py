@@ -229,7 +229,7 @@ def test_ranking_metrics_reject_mismatched_inputs() -> None:
     with pytest.raises(RecsysError, match="same run"):
         ranking_metrics(model, [0], [0], build_seen_matrix([], [], 3, 5))
     seen = build_seen_matrix([], [], 3, 4)
-    with pytest.raises(RecsysError, match="at least 1"):
+    with pytest.raises(RecsysError, match="from 1 to"):
         ranking_metrics(model, [0], [0], seen, k=0)
     with pytest.raises(RecsysError, match="one count per item"):
         ranking_metrics(model, [0], [0], seen, popularity=np.ones(3))

@@ -107,7 +107,7 @@ def test_parquet_equals_brute_force_and_single_user_lists(tmp_path: Path) -> Non
     assert codes == brute_force(run, 3)
     assert table.groupby("user")["rank"].apply(list).map(lambda r: r == list(range(1, len(r) + 1))).all()
     assert not staging_folder(out).exists()  # cleaned up after the final rename
-    everything = recommend_all_to_parquet(run, out, 3, exclude_seen=False, block_users=64)
+    everything = recommend_all_to_parquet(run, out, 3, exclude_seen=False, block_users=64, overwrite=True)
     assert everything.rows == 3 * run.n_users
 
 
@@ -159,8 +159,10 @@ def test_a_damaged_part_or_another_job_is_recomputed(tmp_path: Path) -> None:
     result = recommend_all_to_parquet(run, out, 2, block_users=4)
     assert (result.parts_reused, result.parts_computed) == (1, 2)
     with pytest.raises(RuntimeError):
-        recommend_all_to_parquet(run, out, 2, block_users=4, progress=stop_after_two)
-    other = recommend_all_to_parquet(run, out, 3, block_users=4)  # n changed: nothing is reused
+        recommend_all_to_parquet(run, out, 2, block_users=4, progress=stop_after_two, overwrite=True)
+    other = recommend_all_to_parquet(
+        run, out, 3, block_users=4, overwrite=True
+    )  # n changed: nothing is reused
     assert (other.parts_reused, other.parts_computed) == (0, 3)
 
 
@@ -192,7 +194,9 @@ def test_cli_writes_everyone(saved_run: Path, tmp_path: Path, run_cli: CliRunner
     assert "for 60 users" in stdout and "users/s" in stdout
     table = pd.read_parquet(out)
     assert table.groupby("user").size().max() == 4
-    code, _, err = run_cli("recommend", str(saved_run), "--all-users", "--out", str(out), "--include-seen")
+    code, _, err = run_cli(
+        "recommend", str(saved_run), "--all-users", "--out", str(out), "--include-seen", "--overwrite"
+    )
     assert code == 0, err
     assert len(pd.read_parquet(out)) == 60 * 5
 
@@ -203,7 +207,7 @@ def test_cli_writes_everyone(saved_run: Path, tmp_path: Path, run_cli: CliRunner
         (["recommend", "{tmp}/no-such-run", "--all-users", "--out", "{tmp}/o.parquet"], "no-such-run"),
         (["recommend", "{run}", "--all-users", "--out", "{tmp}/missing/o.parquet"], "does not exist"),
         (["recommend", "{run}", "--all-users", "--out", "{tmp}"], "is a folder"),
-        (["recommend", "{run}", "--all-users", "--out", "{tmp}/o.parquet", "-n", "0"], "at least 1"),
+        (["recommend", "{run}", "--all-users", "--out", "{tmp}/o.parquet", "-n", "0"], "from 1 to"),
         (["recommend", "{run}", "--all-users"], "--out"),
         (["recommend", "{run}", "--all-users", "--user", "U0001", "--out", "{tmp}/o.parquet"], "not both"),
         (["recommend", "{run}"], "--all-users"),

@@ -146,7 +146,7 @@ def test_padded_user_id_is_found(run: Run) -> None:
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True])
 def test_bad_n_is_a_clear_error(run: Run, bad) -> None:
-    with pytest.raises(RecsysError, match="at least 1"):
+    with pytest.raises(RecsysError, match="from 1 to"):
         recommend(run, "U004", n=bad)
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import check_count
+from recsys_core.limits import MAX_MIN_RATINGS
 
 
 def k_core(frame: pd.DataFrame, min_user_ratings: int = 1, min_item_ratings: int = 1) -> pd.DataFrame:
@@ -87,7 +88,4 @@ def kcore_mask(
 def check_minimums(min_user_ratings: int, min_item_ratings: int) -> None:
     """Refuse k-core minimums that are not whole numbers of at least 1."""
     for label, value in (("min_user_ratings", min_user_ratings), ("min_item_ratings", min_item_ratings)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise RecsysError(
-                f"{label} must be a whole number of at least 1 (1 keeps everything), not {value!r}."
-            )
+        check_count(value, f"{label} (1 keeps everything)", most=MAX_MIN_RATINGS)

@@ -1,0 +1,88 @@
+"""The memory guard honours the process's own limits, not only the free memory (issue 23, item 3):
+``RLIMIT_AS`` / ``RLIMIT_DATA`` (``ulimit -v`` / ``-d``, ``prlimit``) and the memory cgroup of a
+container (v2 ``memory.max``, v1 ``memory.limit_in_bytes``, its parents' too). The subprocess
+test under a real limit is in ``test_corpus.py`` (``address_space_bomb.csv``)."""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+import pytest
+
+from recsys_core.data import ratings as ratings_module
+from recsys_core.data.ratings import _memory
+from recsys_core.errors import RecsysError
+
+GB = 1 << 30
+
+
+def test_an_address_space_limit_lowers_what_the_guard_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = _memory._status_bytes("VmSize")
+    assert used is not None and used > 0
+    real = resource.getrlimit
+
+    def limited(which: int) -> tuple[int, int]:
+        return (used + 2 * GB, used + 2 * GB) if which == resource.RLIMIT_AS else real(which)
+
+    monkeypatch.setattr(resource, "getrlimit", limited)
+    size, why = _memory.memory_limit()
+    assert size is not None and size <= GB  # half the 2 GB headroom (address space grows faster)
+    assert "ulimit -v" in why and "leaves room for about" in why
+    assert ratings_module.available_memory() == size
+
+
+def test_an_unlimited_process_is_judged_by_the_free_memory() -> None:
+    assert all(size is None or size > 0 for size, _ in _memory._process_headroom())
+    size, why = _memory.memory_limit()
+    assert size is not None and why
+
+
+def _cgroup(tmp_path: Path, name: str, limit: str, usage: int) -> tuple[str, str]:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "limit").write_text(limit + "\n")
+    (folder / "usage").write_text(f"{usage}\n")
+    return str(folder / "limit"), str(folder / "usage")
+
+
+def test_the_tightest_cgroup_level_binds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [
+        _cgroup(tmp_path, "own", "max", 0),  # v2: no limit of its own
+        _cgroup(tmp_path, "parent", str(3 * GB), 2 * GB + GB // 2),  # 512 MB left
+        _cgroup(tmp_path, "root", str(16 * GB), GB),
+        _cgroup(tmp_path, "v1", str(2**63 - 4096), 0),  # v1's "no limit"
+    ]
+    monkeypatch.setattr(_memory, "_cgroup_files", lambda: files)
+    size, why = _memory._cgroup_headroom()
+    assert size == GB // 2 and "memory limit of this container (3.0 GB) leaves 512 MB" in why
+    assert _memory.memory_limit()[0] <= GB // 2
+
+
+def test_the_cgroup_of_this_process_is_found_from_proc(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _memory._cgroup_files()
+    assert ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current") in files
+    assert all(limit.rsplit("/", 1)[1] in ("memory.max", "memory.limit_in_bytes") for limit, _ in files)
+
+
+def test_the_message_names_the_limit_that_binds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        _memory,
+        "memory_limit",
+        lambda: (4096, "this process's memory limit (ulimit -v: 3.0 GB) leaves room for about 4 KB"),
+    )
+    content = b"UserID,ProductID,Rating\n" + b"".join(
+        b"A%05d,B%05d,%d\n" % (k, k % 50, 1 + k % 5) for k in range(2000)
+    )
+    with pytest.raises(
+        RecsysError, match=r"would need about .*\(ulimit -v: 3\.0 GB\) leaves room for about 4 KB"
+    ):
+        ratings_module.load_ratings(_named(content))
+
+
+def _named(content: bytes):
+    import io
+
+    upload = io.BytesIO(content)
+    upload.name = "ratings.csv"
+    return upload
