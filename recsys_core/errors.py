@@ -20,11 +20,14 @@ class ColumnsError(RecsysError):
 
     ``available`` lists the file's column names (as written), so that a caller such as the app's
     Data page can offer them for mapping by hand instead of matching on the message text.
+    ``how`` is the command line's way out (``--columns …``), appended to the message; ``reason``
+    is the message without it, for the app, which offers its own way (select boxes).
     """
 
-    def __init__(self, message: str, available: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, available: list[str] | None = None, how: str = "") -> None:
+        super().__init__(message + how)
         self.available = list(available or [])
+        self.reason = message
 
 
 def check_count(value: object, what: str) -> int:

@@ -9,7 +9,13 @@ everything here is testable without a browser. Nothing here imports Streamlit, n
 """
 
 from recsys_core.app.views._balance import balance_sentence
-from recsys_core.app.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
+from recsys_core.app.views._columns import (
+    MULTIPLIER_RANGE,
+    guess_columns,
+    mapping_intro,
+    multiplier_problem,
+    rating_problem,
+)
 from recsys_core.app.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.app.views._dataset import (
     Overview,
@@ -125,6 +131,7 @@ __all__ = [
     "ladder_sentence",
     "long_tail",
     "loss_chart_data",
+    "mapping_intro",
     "multiplier_problem",
     "multipliers_text",
     "parse_numbers",

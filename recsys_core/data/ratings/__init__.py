@@ -45,7 +45,7 @@ import types
 
 from recsys_core.data.ratings import _memory
 from recsys_core.data.ratings._cleaning import k_core
-from recsys_core.data.ratings._columns import is_number
+from recsys_core.data.ratings._columns import columns_by_name, is_number
 from recsys_core.data.ratings._csv import MAX_COLUMNS
 from recsys_core.data.ratings._load import Ratings, load_ratings
 from recsys_core.data.ratings._memory import MEMORY_BUDGET, available_memory
@@ -65,6 +65,7 @@ __all__ = [
     "Ratings",
     "Source",
     "available_memory",
+    "columns_by_name",
     "is_number",
     "k_core",
     "load_products",
