@@ -179,7 +179,10 @@ with left:
             "rank": st.column_config.NumberColumn(width=40),
             "name": st.column_config.TextColumn(width=190),
             "category": st.column_config.TextColumn(width=110),
-            NEXT: st.column_config.CheckboxColumn(width=150),  # "rated next (held back)" whole
+            # "rated next", not "rated next (held back)": the long name was cut at 1280 px.
+            NEXT: st.column_config.CheckboxColumn(
+                NEXT.split(" (")[0], width=90, help="Held back from training: what the model is tested on."
+            ),
             "why": st.column_config.TextColumn(
                 "why",
                 width=280,

@@ -160,8 +160,8 @@ def star_row(item: str, label: str, detail: str, prefix: str) -> None:
     key = prefix + item
     given = ratings().get(item)
     st.session_state[key] = None if given is None else given - 1
-    # Five stars need about 170 px: they fit in "your ratings" (inside an expander) at 1280 px.
-    text, stars = st.columns([11, 9], vertical_alignment="center")
+    # Five stars need 128 px: at 1280 px they fit their column in "your ratings" (an expander).
+    text, stars = st.columns([9, 11], vertical_alignment="center")
     text.markdown(f"**{md_escape(label)}**  \n:gray[{md_escape(detail)}]")
     with stars:
         st.feedback("stars", key=key, on_change=_rated, args=(key, item))
