@@ -27,8 +27,10 @@ files are decompressed in bounded steps after their first megabyte has been chec
 first line without a line break or with thousands of fields is refused before any parsing.
 
 :func:`peek_columns` reads only the column names from a file's first bytes, with the same
-sniffers, for choosing the columns by hand; column failures raise
-:class:`~recsys_core.errors.ColumnsError`, which carries the file's column names.
+sniffers, for choosing the columns by hand, and :func:`columns_by_name` says which fields their
+names give away (English and German names, ``Kunde``, ``Artikel``, ``Sterne``); column failures
+raise :class:`~recsys_core.errors.ColumnsError`, which carries the file's column names and keeps
+the command line's ``--columns`` hint apart from the reason.
 
 The package's private modules, in the order a load runs through them: ``_sources`` (paths and
 uploads) with ``_compression`` and ``_content`` (magic bytes, encodings), ``_memory`` (the
