@@ -41,8 +41,8 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
             name, data, columns=columns, min_user=state.get("min_user", 1), min_item=state.get("min_item", 1)
         )
     except RecsysError as exc:
-        # The app's way out is the column boxes, not the command line's --columns.
-        state["upload_error"] = exc.reason if isinstance(exc, ColumnsError) else str(exc)
+        # Without the command line's way out (--columns, --date-format): the app has its own.
+        state["upload_error"] = exc.reason
         if columns is None and _columns_problem(exc):
             for role in ("user", "item", "rating", "time"):
                 state.pop(f"map_{role}", None)  # choices for another file's columns

@@ -51,3 +51,14 @@ def test_a_file_with_german_names_loads_without_the_mapping(runs_dir: Path) -> N
     assert not at.error
     assert not [b for b in at.button if b.label == "Load with these columns"]
     assert any("Loaded kunden" in s.value for s in [*at.success, *at.warning])
+
+
+def test_a_refused_file_gets_no_command_line_hint_in_the_app(runs_dir: Path) -> None:
+    dates = ["not a date" if i == 7 else "2020-01-01" for i in range(99)]
+    rows = [f"k{i % 40},a{(i * 7) % 90},{1 + i % 5},{date}" for i, date in enumerate(dates)]
+    ambiguous = [f"k{i % 40},a{(i * 7) % 90},{1 + i % 5},0{1 + i % 9}/0{1 + i % 8}/2014" for i in range(99)]
+    for name, lines in (("bad-dates.csv", rows), ("ambiguous-dates.csv", ambiguous)):
+        at = open_app()
+        upload(at, name, ("user,item,rating,date\n" + "\n".join(lines) + "\n").encode())
+        shown = " ".join(e.value for e in at.error)
+        assert "date" in shown and "--" not in shown and "Python" not in shown, shown
