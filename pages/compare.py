@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import charts, datasets, entry, layout, runs
+from pages.parts import charts, datasets, entry, layout, query, runs
 from pages.parts.diff_section import diff_section, popularity_section, report_button
 from pages.parts.ladder import ladder_section
 from pages.parts.state import LAST_RUN
@@ -32,9 +32,18 @@ if not records:
 table = views.runs_table(records)
 st.caption(f"{len(table)} saved run(s) in `{runs_dir()}`, newest first.")
 
+# A link's runs A and B, used only where they are saved runs on the same data set.
+linked = {name: query.from_link(name) for name in ("a", "b")}
+linked_set = table.loc[table["id"] == linked["a"], "data set"]
+if linked_set.empty or linked["b"] not in (*table.loc[table["data set"] == linked_set.iloc[0], "id"], None):
+    linked["b"] = None
+if not linked_set.empty:
+    st.session_state["whatif_run"] = linked["a"]
+    st.session_state["whatif_other"] = None if linked["b"] == linked["a"] else linked["b"]
+
 # Runs on different data are not comparable: one data set at a time (the loaded one first).
 names = list(dict.fromkeys(table["data set"]))
-current = views.dataset_label(datasets.dataset().name)
+current = linked_set.iloc[0] if not linked_set.empty else views.dataset_label(datasets.dataset().name)
 if current in names:
     names.insert(0, names.pop(names.index(current)))
 chosen = st.selectbox(
@@ -125,7 +134,7 @@ st.dataframe(
 by_id = {record.run_id: record for record in records}
 ids = list(table["id"])
 st.subheader("Is it any good? Against classic methods, and against another run")
-pick = st.columns(2)
+pick = st.container(), st.container()  # one above the other: long run names fit
 run_id = pick[0].selectbox(
     "Run",
     ids,
@@ -140,6 +149,7 @@ other_id = pick[1].selectbox(
     key="whatif_other",
     help="Pick a second run trained on the same data and split to see what changed, customer by customer.",
 )
+query.show(a=run_id, b=other_id)
 record = by_id[run_id]
 run = runs.load_run_record(record)
 ladder_section(record, run)

@@ -42,7 +42,8 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
             name, data, columns=columns, min_user=state.get("min_user", 1), min_item=state.get("min_item", 1)
         )
     except RecsysError as exc:
-        state["upload_error"] = str(exc)
+        # Without the command line's way out (--columns, --date-format): the app has its own.
+        state["upload_error"] = exc.reason
         if columns is None and _columns_problem(exc):
             for role in ("user", "item", "rating", "time"):
                 state.pop(f"map_{role}", None)  # choices for another file's columns
@@ -54,6 +55,8 @@ def _try_load(name: str, data: bytes, columns: tuple | None) -> None:
                 sample = peek_table(data, name)  # read already by peek_columns: cannot fail now
                 guess = views.guess_columns(sample, columns_found)
                 state["mapping"] = {"name": name, "columns": columns_found, "guess": guess}
+                # Not an error yet: the boxes ask, neutrally; a refused choice is one.
+                state.pop("upload_error", None)
         return
     old = datasets.dataset()
     # A product table the user uploaded stays attached; the demo's own table does not.
@@ -141,7 +144,9 @@ def _mapping_form(mapping: dict) -> None:
     """Select boxes seeded with plausible guesses; a refused choice is explained next to it."""
     options, guess = mapping["columns"], mapping.get("guess") or {}
     with st.form("column_map", border=True):
-        st.markdown("**Which column is which?**")
+        st.markdown("**Tell us which column is which**")
+        previous = f"the previous data ({layout.plain(datasets.dataset().name)})"
+        st.caption(views.mapping_intro(layout.plain(mapping["name"]), options, previous))
         cols = st.columns(4)
         boxes = [("user", "Customer ID"), ("item", "Product ID"), ("rating", "Rating")]
         for col, (role, label) in zip(cols, boxes, strict=False):
@@ -250,7 +255,7 @@ with st.container(border=True):
 # -- what the data looks like ------------------------------------------------------------------
 frame = ds.frame
 info = datasets.overview(ds.key, frame)
-m = st.columns(5)
+m = st.columns([1, 1, 1, 1, 1.4])  # the years ("1999–2014") whole at 1280 px
 m[0].metric("Ratings", f"{info['rows']:,}")
 m[1].metric("Customers", f"{info['users']:,}")
 m[2].metric("Products", f"{info['items']:,}")

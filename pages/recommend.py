@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.parts import charts, datasets, entry, layout, runs, state, visitor
+from pages.parts import charts, datasets, entry, layout, query, runs, state, visitor
 from recsys_core.app import to_safe_csv, views
 from recsys_core.errors import RecsysError
 
@@ -26,8 +26,9 @@ if not records:
     st.info("No trained model yet. Train one on the **Train** page first.", icon=":material/info:")
     st.stop()
 
-top = st.columns([3, 3, 1])
-record = runs.pick_run(records, "rec_run", top[0])
+runs.run_from_link(records, "rec_run")
+record = runs.pick_run(records, "rec_run", st.container())  # a row of its own: long run names fit
+top = st.columns([6, 1])
 try:
     run = runs.load_run_record(record)
 except RecsysError as exc:
@@ -38,12 +39,21 @@ counts = views.run_user_counts(run)
 examples = views.example_users(counts, n=8)
 # Example customers first, then a few thousand of the most active; any other ID can be typed in.
 options = list(dict.fromkeys([*examples, *counts.index[:3000]]))
+linked = query.from_link("customer")
+if linked in counts.index:
+    state.set_kept("rec_user", linked)
+elif linked:
+    st.info(
+        f"The customer in this link ({layout.plain(linked)}) is not in this model's data; "
+        "showing an example customer.",
+        icon=":material/link_off:",
+    )
 chosen = state.kept("rec_user")
 if chosen is None and examples:
     state.set_kept("rec_user", examples[0])
 elif chosen is not None and chosen not in options:
     options.insert(0, chosen)  # typed earlier, or from another run: keep showing it
-user = top[1].selectbox(
+user = top[0].selectbox(
     "Customer (type to search, or paste any customer ID)",
     options,
     accept_new_options=True,
@@ -51,10 +61,11 @@ user = top[1].selectbox(
     help="The first entries are example customers with several ratings.",
     **state.bind("rec_user", examples[0] if examples else None),
 )
-n = top[2].number_input("How many", min_value=1, max_value=100, step=1, **state.bind("rec_n", 10))
+n = top[1].number_input("How many", min_value=1, max_value=100, step=1, **state.bind("rec_n", 10))
+user = str(user).strip() if user else None
+query.show(run=record.run_id, customer=user)
 if not user:
     st.stop()
-user = str(user).strip()
 
 # The run's own data, whatever is loaded now (another upload would show other customers' stars).
 own = datasets.from_record(run.summary.dataset)

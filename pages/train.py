@@ -51,18 +51,20 @@ def _preset_label(name: str) -> str:
     return f"{name}: {PRESET_TEXT.get(name, '')} ({config.epochs} passes over the data)"
 
 
+# Short enough for the select box at 1280 px; the help says more.
 OBJECTIVE_TEXT = {
-    "rating": "Predict ratings (the notebook's way)",
-    "ranking": "Find what customers pick next",
-    "hybrid": "Both: find what they pick, predict how they rate it",
-    "softmax": "Best lists: rank each customer's products against the whole catalogue",
+    "rating": "Predict the stars",
+    "ranking": "Find the next pick",
+    "hybrid": "Next pick and stars",
+    "softmax": "Best lists (softmax)",
 }
 OBJECTIVE_HELP = (
-    "Predict ratings learns only from the ratings given, so it knows how much a customer likes "
+    "Predict the stars learns only from the ratings given, so it knows how much a customer likes "
     "what they bought but not what they would buy next: its suggestions do little better than the "
-    "most popular products. Find what customers pick also learns from products a customer did not "
-    "rate, and suggests far better, but its scores no longer predict stars. Both does the two: it "
-    "suggests like the second and predicts ratings like the first."
+    "most popular products. Find the next pick also learns from products a customer did not "
+    "rate, and suggests far better, but its scores no longer predict stars. Next pick and stars does "
+    "the two: it suggests like the second and predicts ratings like the first. Best lists ranks each "
+    "customer's products against the whole catalogue (a softmax): the best suggestions."
 )
 
 classes = sorted(float(r) for r in datasets.rating_distribution(ds.key, ds.frame)["rating"])
@@ -215,7 +217,7 @@ with st.container(border=True):
             placeholder="named after its settings when left empty",
         )
 
-    c1, c2, _ = st.columns([1, 1, 4])
+    c1, c2, _ = st.columns([3, 2, 7])  # "Start training" whole at 1280 px
     c1.button(
         "Start training",
         type="primary",
@@ -372,10 +374,11 @@ def _headline(metrics: Metrics) -> None:
     m = st.columns(4)
     if ranking:
         m[0].metric(
-            f"Finds the next product (top {ranking.get('k', 10)})",
+            "Finds the next product",
             views.percent(hit, 1),
             delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs best-sellers",
-            help="Share of customers whose next product is among the model's suggestions (hit rate).",
+            help=f"Share of customers whose next product is among the model's top {ranking.get('k', 10)} "
+            "suggestions (hit rate).",
         )
     m[1].metric(
         "Ranks liked above disliked",

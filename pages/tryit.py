@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.parts import datasets, entry, layout, runs, state, visitor
+from pages.parts import datasets, entry, layout, query, runs, state, visitor
 from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
@@ -26,6 +26,7 @@ if not records:
     st.stop()
 
 top = st.columns([5, 1])
+runs.run_from_link(records, "try_run")
 record = runs.pick_run(records, "try_run", top[0])
 n = int(top[1].number_input("How many", min_value=1, max_value=50, step=1, **state.bind("try_n", 10)))
 try:
@@ -37,9 +38,11 @@ except RecsysError as exc:
 products = visitor.catalogue(record, run)
 names = visitor.product_names(products)
 own = datasets.from_record(run.summary.dataset)
+visitor.stars_from_link(query.from_link("stars"), products)
 mine = visitor.ratings()
+query.show(run=record.run_id, stars=query.stars_text(mine))
 
-actions = st.columns(3)
+actions = st.columns([9, 5, 6])  # every label whole at 1280 px
 actions[0].button(
     "Start from a random real customer's ratings",
     icon=":material/casino:",

@@ -11,8 +11,14 @@ class RecsysError(ValueError):
 
     The message says what is wrong, where (file, column, row numbers) and how to fix it.
     The CLI prints it as ``error: <message>`` and exits with status 2; the app shows it with
-    ``st.error`` and keeps whatever was loaded before.
+    ``st.error`` and keeps whatever was loaded before. ``how`` is a way out that only the command
+    line or Python has (``--columns time=-``), appended to the message; ``reason`` is the message
+    without it, which the app shows.
     """
+
+    def __init__(self, message: str = "", *, how: str = "") -> None:
+        super().__init__(message + how)
+        self.reason = message
 
 
 class ColumnsError(RecsysError):
@@ -20,10 +26,11 @@ class ColumnsError(RecsysError):
 
     ``available`` lists the file's column names (as written), so that a caller such as the app's
     Data page can offer them for mapping by hand instead of matching on the message text.
+    Its ``how`` (``--columns …``) is left out of ``reason``: the app asks with select boxes.
     """
 
-    def __init__(self, message: str, available: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, available: list[str] | None = None, how: str = "") -> None:
+        super().__init__(message, how=how)
         self.available = list(available or [])
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages.parts import state
+from pages.parts import query, state
 from pages.parts.layout import plain
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
@@ -108,6 +108,13 @@ def load_run(path: str, mtime: float) -> Run:
 def load_run_record(record: RunRecord) -> Run:
     path = Path(record.path)
     return load_run(str(path), path.stat().st_mtime)
+
+
+def run_from_link(records: list[RunRecord], key: str) -> None:
+    """The run a link names (``run=<id>``) becomes the page's run, if it is a saved run."""
+    linked = query.from_link("run")
+    if linked in {r.run_id for r in records}:
+        state.set_kept(key, linked)
 
 
 def pick_run(records: list[RunRecord], key: str, container: DeltaGenerator) -> RunRecord:

@@ -154,7 +154,7 @@ def _inputs(classes: list[float], running: bool) -> None:
 
 def _buttons(classes: list[float], job: SweepJob | None, busy: bool) -> None:
     running = job is not None and job.running
-    b = st.columns([1, 1, 1, 3])
+    b = st.columns([4, 4, 3, 7])  # the labels whole at 1280 px
     b[0].button(
         "Sweep this class",
         type="primary",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.parts import runs
+from pages.parts import query, runs
 from pages.parts.layout import md_escape
 from recsys_core.app import views
 
@@ -107,6 +107,21 @@ def start_from_customer(run: Run, frame: pd.DataFrame | None, tries: int = 10) -
     st.session_state[SOURCE] = f"Started from customer {user}'s {len(stars)} ratings ({how})."
 
 
+def stars_from_link(text: str | None, products: pd.DataFrame) -> None:
+    """The stars a link gives (``stars=<product>:5,…``) become the ratings; parts that are not
+    1 to 5 stars for a product of this model are left out, and the line above the ratings
+    says how many."""
+    if not text:
+        return
+    stars, refused = query.parse_stars(text)
+    catalogue = set(products["item"].astype(str))
+    known = {item: given for item, given in stars.items() if item in catalogue}
+    refused += len(stars) - len(known)
+    st.session_state[RATINGS] = known
+    left_out = f" ({refused} left out: not 1 to 5 stars for a product of this model)" if refused else ""
+    st.session_state[SOURCE] = f"Ratings from the link you opened: {len(known)}{left_out}."
+
+
 def clear() -> None:
     st.session_state[RATINGS] = {}
     st.session_state.pop(SOURCE, None)
@@ -146,7 +161,8 @@ def star_row(item: str, label: str, detail: str, prefix: str) -> None:
     key = prefix + item
     given = ratings().get(item)
     st.session_state[key] = None if given is None else given - 1
-    text, stars = st.columns([3, 2], vertical_alignment="center")
+    # Five stars need 128 px: at 1280 px they fit their column in "your ratings" (an expander).
+    text, stars = st.columns([9, 11], vertical_alignment="center")
     text.markdown(f"**{md_escape(label)}**  \n:gray[{md_escape(detail)}]")
     with stars:
         st.feedback("stars", key=key, on_change=_rated, args=(key, item))

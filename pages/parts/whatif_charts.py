@@ -28,4 +28,8 @@ def sweep_measure_chart(points: pd.DataFrame, measure: str, x_title: str, help_t
         y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), tooltip=tooltip
     )
     spread = base.mark_errorbar(color=BLUE, ticks=True).encode(y=alt.Y("low:Q", title=None), y2="high:Q")
-    return (spread + line).properties(height=200, title=alt.Title(measure, subtitle=help_text, fontSize=13))
+    # "Top-10 quality (NDCG@10)" on two lines: a narrow chart would cut it to "Top-10 quality (N…".
+    name, _, detail = measure.partition(" (")
+    lines = [name, f"({detail}"] if detail else [name]
+    title = alt.Title(lines, subtitle=help_text, fontSize=13)
+    return (spread + line).properties(height=200, title=title)

@@ -9,7 +9,13 @@ everything here is testable without a browser. Nothing here imports Streamlit, n
 """
 
 from recsys_core.app.views._balance import balance_sentence
-from recsys_core.app.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
+from recsys_core.app.views._columns import (
+    MULTIPLIER_RANGE,
+    guess_columns,
+    mapping_intro,
+    multiplier_problem,
+    rating_problem,
+)
 from recsys_core.app.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.app.views._dataset import (
     Overview,
@@ -130,6 +136,7 @@ __all__ = [
     "long_tail_sentence",
     "loss_chart_data",
     "low_rating_note",
+    "mapping_intro",
     "match_help",
     "multiplier_problem",
     "multipliers_text",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recsys_core.data import columns_by_name
+
 #: Ratings are numbers in a small range: at most this many distinct values, within 0..10.
 _RATING_MAX_DISTINCT = 21
 _RATING_RANGE = (0.0, 10.0)
@@ -45,23 +47,57 @@ def _looks_like_time(values: pd.Series) -> bool:
 def guess_columns(sample: pd.DataFrame, columns: list[str]) -> dict[str, str | None]:
     """Plausible columns for each role (``user, item, rating, time``); ``None`` where nothing fits.
 
-    The rating is the first column of numbers in a small range, the time the first of dates or
-    large numbers; the customer and the product are the first two remaining columns. A role is
+    A column with a known name (``Kunde``, ``movieId``, ``Sterne`` …, see
+    :func:`recsys_core.data.columns_by_name`) is taken first, unless its content says otherwise.
+    Then the rating is the first column of numbers in a small range, the time the first of dates
+    or large numbers; the customer and the product are the first two remaining columns. A role is
     never guessed from a column that fails its own check (e.g. a Unix time as the rating).
     """
     guess: dict[str, str | None] = dict.fromkeys(ROLES)
     have = [c for c in columns if c in sample.columns]
+    fits = {
+        "rating": lambda c: c not in have or rating_problem(sample[c], c) is None,
+        "time": lambda c: c not in have or _looks_like_time(sample[c]),
+    }
+    for role, column in columns_by_name(columns).items():
+        if fits.get(role, lambda _: True)(column):
+            guess[role] = column
     for column in have:
+        if column in guess.values():
+            continue
         numeric = bool(len(_numbers(sample[column].dropna())))
         if guess["rating"] is None and numeric and rating_problem(sample[column], column) is None:
             guess["rating"] = column
             continue
         if guess["time"] is None and _looks_like_time(sample[column]):
             guess["time"] = column
-    rest = [c for c in columns if c not in (guess["rating"], guess["time"])]
-    guess["user"] = rest[0] if rest else None
-    guess["item"] = rest[1] if len(rest) > 1 else None
+    rest = [c for c in columns if c not in guess.values()]
+    for role in ("user", "item"):
+        if guess[role] is None and rest:
+            guess[role] = rest.pop(0)
     return guess
+
+
+#: What each field is called in the mapping's words.
+_FIELD_WORDS = {"user": "the customer", "item": "the product", "rating": "the rating"}
+
+
+def mapping_intro(name: str, columns: list[str], previous: str) -> str:
+    """Why the column boxes are shown, in plain words: which fields the names did not give away.
+
+    Never a command-line hint: the boxes are the app's way to say which column is which.
+    """
+    named = columns_by_name(columns)
+    unclear = [words for role, words in _FIELD_WORDS.items() if role not in named]
+    if unclear:
+        fields = unclear[0] if len(unclear) == 1 else ", ".join(unclear[:-1]) + " and " + unclear[-1]
+        what = f"From the column names of {name} we could not tell which column holds {fields}."
+    else:
+        what = f"Some column names in {name} appear twice, so it is not clear which one to use."
+    return (
+        f"{what} Our best guesses are filled in below: check them and press **Load with these "
+        f"columns**. Until then, {previous} stays loaded."
+    )
 
 
 def multiplier_problem(value: float | None) -> str | None:

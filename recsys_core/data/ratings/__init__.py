@@ -27,8 +27,10 @@ files are decompressed in bounded steps after their first megabyte has been chec
 first line without a line break or with thousands of fields is refused before any parsing.
 
 :func:`peek_columns` reads only the column names from a file's first bytes, with the same
-sniffers, for choosing the columns by hand; column failures raise
-:class:`~recsys_core.errors.ColumnsError`, which carries the file's column names.
+sniffers, for choosing the columns by hand, and :func:`columns_by_name` says which fields their
+names give away (English and German names, ``Kunde``, ``Artikel``, ``Sterne``); column failures
+raise :class:`~recsys_core.errors.ColumnsError`, which carries the file's column names and keeps
+the command line's ``--columns`` hint apart from the reason.
 
 The package's private modules, in the order a load runs through them: ``_sources`` (paths and
 uploads) with ``_compression`` and ``_content`` (magic bytes, encodings), ``_memory`` (the
@@ -45,7 +47,7 @@ import types
 
 from recsys_core.data.ratings import _memory
 from recsys_core.data.ratings._cleaning import k_core
-from recsys_core.data.ratings._columns import is_number
+from recsys_core.data.ratings._columns import columns_by_name, is_number
 from recsys_core.data.ratings._csv import MAX_COLUMNS
 from recsys_core.data.ratings._load import Ratings, load_ratings
 from recsys_core.data.ratings._memory import MEMORY_BUDGET, available_memory
@@ -65,6 +67,7 @@ __all__ = [
     "Ratings",
     "Source",
     "available_memory",
+    "columns_by_name",
     "is_number",
     "k_core",
     "load_products",

@@ -12,16 +12,38 @@ from recsys_core.errors import ColumnsError
 
 # Column names are compared after lower-casing and dropping everything but letters and digits,
 # so "UserID", "user_id", "UserId" and "user id" all read as "userid". Order = preference when
-# a file has several candidates.
-_USER_NAMES = ("userid", "user", "reviewerid", "customerid", "reviewer", "uid")
+# a file has several candidates: an ID before a bare noun ("customer_id" before "customer"),
+# English before German (Kunde, Artikel, Sterne: files exported from German shops).
+_USER_NAMES = (
+    "userid", "user", "reviewerid", "customerid", "customer", "reviewer", "uid", "clientid", "client",
+    "buyerid", "buyer", "memberid", "visitorid", "accountid", "personid",
+    "kundenid", "kundeid", "kundennr", "kundennummer", "kunde", "kundin", "nutzerid", "nutzer",
+    "benutzerid", "benutzer",
+)  # fmt: skip
 # Amazon 2023 files carry both: parent_asin groups colour/size variants and is what McAuley's
 # reviews are keyed by ("the asin in previous Amazon datasets is actually parent ID"), so it
 # wins over asin.
-_ITEM_NAMES = ("productid", "prodid", "itemid", "parentasin", "asin", "item", "product", "iid")
-_RATING_NAMES = ("rating", "overall", "stars", "starrating", "score", "ratingvalue")
-_TIME_NAMES = ("timestamp", "unixreviewtime", "time", "date", "datetime", "reviewdate", "ratingdate")
-_NAME_NAMES = ("name", "title", "productname", "producttitle", "itemname")
-_CATEGORY_NAMES = ("category", "maincategory", "maincat", "categories", "productcategory", "genre", "genres")
+_ITEM_NAMES = (
+    "productid", "prodid", "itemid", "parentasin", "asin", "item", "product", "iid",
+    "movieid", "movie", "articleid", "article", "bookid", "book", "isbn", "sku", "songid", "trackid",
+    "produktid", "produkt", "artikelid", "artikelnr", "artikelnummer", "artikel", "filmid", "film",
+)  # fmt: skip
+_RATING_NAMES = (
+    "rating", "overall", "stars", "starrating", "score", "ratingvalue", "star", "userrating",
+    "reviewrating", "sterne", "stern", "bewertung", "wertung",
+)  # fmt: skip
+_TIME_NAMES = (
+    "timestamp", "unixreviewtime", "time", "date", "datetime", "reviewdate", "ratingdate", "reviewtime",
+    "ratedat", "createdat", "zeitstempel", "zeitpunkt", "datum", "zeit",
+)  # fmt: skip
+_NAME_NAMES = (
+    "name", "title", "productname", "producttitle", "itemname", "movietitle", "booktitle",
+    "produktname", "artikelname", "bezeichnung", "titel",
+)  # fmt: skip
+_CATEGORY_NAMES = (
+    "category", "maincategory", "maincat", "categories", "productcategory", "genre", "genres",
+    "kategorie", "warengruppe",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,9 +73,9 @@ PRODUCTS_SPEC = Spec(
     labels={"item": "product ID", "name": "product name", "category": "category"},
 )
 _EXAMPLE_NAMES = {
-    "user": "UserID, user_id, reviewerID",
-    "item": "ProductID, item_id, asin, parent_asin",
-    "rating": "Rating, overall, stars, score",
+    "user": "UserID, customer_id, reviewerID, Kunde",
+    "item": "ProductID, item_id, asin, movieId, Artikel",
+    "rating": "Rating, overall, stars, score, Sterne",
     "time": "Timestamp, unixReviewTime, date",
     "name": "name, title",
     "category": "category, main_category",
@@ -84,30 +106,23 @@ def resolve_columns(
                 list(available),
             )
         chosen[role] = match
-    normalised = {col: normalise(col) for col in available}
-    for role, candidates in spec.candidates.items():
-        if role in chosen or given.get(role) == SKIP:
-            continue
-        taken = set(chosen.values())
-        for candidate in candidates:
-            match = next((c for c in available if normalised[c] == candidate and c not in taken), None)
-            if match is not None:
-                chosen[role] = match
-                break
+    skipped = {role for role, wanted in given.items() if wanted == SKIP}
+    chosen.update(_by_name(available, spec, chosen, skipped))
     missing = [role for role in spec.required if role not in chosen]
     if missing:
         role = missing[0]
         others = " or ".join(spec.labels[r] for r in missing[1:])
         also = f" (nor a {others} column)" if others else ""
         how = (
-            f", or say which column it is with --columns {role}=COLUMN (ColumnMap({role}=...) in Python)"
+            f" Or say which column it is with --columns {role}=COLUMN (ColumnMap({role}=...) in Python)."
             if spec.what == "ratings"
-            else "; a product list needs a header row naming its columns"
+            else " A product list needs a header row naming its columns."
         )
         raise ColumnsError(
             f"{name} has no {spec.labels[role]} column{also}. Columns found: {name_list(available)}. "
-            f"Name the column one of {_EXAMPLE_NAMES[role]} (any case){how}.",
+            f"Name the column one of {_EXAMPLE_NAMES[role]} (any case).",
             list(available),
+            how,
         )
     used = list(chosen.values())
     duplicated = {c for c in used if used.count(c) > 1}
@@ -118,6 +133,36 @@ def resolve_columns(
         )
     _refuse_ambiguous(chosen, list(available), list(original or available), spec, given, name)
     return chosen
+
+
+def _by_name(
+    available: Sequence[str], spec: Spec, chosen: Mapping[str, str], skipped: set[str]
+) -> dict[str, str]:
+    """The roles not yet ``chosen`` (nor ``skipped``) found by their known names, best first."""
+    found: dict[str, str] = {}
+    normalised = {col: normalise(col) for col in available}
+    for role, candidates in spec.candidates.items():
+        if role in chosen or role in skipped:
+            continue
+        taken = {*chosen.values(), *found.values()}
+        for candidate in candidates:
+            match = next((c for c in available if normalised[c] == candidate and c not in taken), None)
+            if match is not None:
+                found[role] = match
+                break
+    return found
+
+
+def columns_by_name(available: Sequence[str]) -> dict[str, str]:
+    """The ratings fields (``user``, ``item``, ``rating``, ``time``) recognised by their column
+    names alone, without raising: what a form can offer as its first guess.
+
+    A field is left out where it is not clear: no known name, or its name written twice
+    (``Rating`` and ``rating``).
+    """
+    keys = [normalise(c) for c in available]
+    found = _by_name(list(available), RATINGS_SPEC, {}, set())
+    return {role: col for role, col in found.items() if keys.count(normalise(col)) == 1}
 
 
 def _refuse_ambiguous(
@@ -140,16 +185,17 @@ def _refuse_ambiguous(
             label = spec.labels[role]
             positions = ", ".join(str(k + 1) for k in twins)
             how = (
-                f" or choose one by position with --columns {role}={twins[0] + 1} "
-                f'(ColumnMap({role}="{twins[0] + 1}") in Python)'
+                f" Or choose one by position with --columns {role}={twins[0] + 1} "
+                f'(ColumnMap({role}="{twins[0] + 1}") in Python).'
                 if spec.what == "ratings"
                 else ""
             )
             twin_names = name_list([original[k] for k in twins])
             raise ColumnsError(
                 f"{name} has {len(twins)} columns named like {original[position]!r} (columns {positions}: "
-                f"{twin_names}), so it is not clear which one holds the {label}s. Rename the others{how}.",
+                f"{twin_names}), so it is not clear which one holds the {label}s. Rename the others.",
                 available,
+                how,
             )
 
 

@@ -68,14 +68,15 @@ def date_order(texts: Sequence[str], where: Callable[[int], str], name: str, lab
         elif first <= 12 and second <= 12 and first != second and ambiguous is None:
             ambiguous = k
     fix = (
-        "Say how the dates are written with --date-format (date_format=... in Python), e.g. "
+        " Say how the dates are written with --date-format (date_format=... in Python), e.g. "
         "%d/%m/%Y for day first or %m/%d/%Y for month first."
     )
     if day_first is not None and month_first is not None:
         raise RecsysError(
             f"{name}, timestamp column {label!r}: some dates are day-first ({texts[day_first]!r}, "
             f"{where(day_first)}) and others month-first ({texts[month_first]!r}, {where(month_first)}), "
-            f"so no single reading fits them all. Write the dates one way (ISO 2014-02-13 is safest). {fix}"
+            f"so no single reading fits them all. Write the dates one way (ISO 2014-02-13 is safest).",
+            how=fix,
         )
     if day_first is not None:
         return DateOrder(True, DAY_FIRST)
@@ -85,6 +86,7 @@ def date_order(texts: Sequence[str], where: Callable[[int], str], name: str, lab
         raise RecsysError(
             f"{name}, timestamp column {label!r}: dates such as {texts[ambiguous]!r} "
             f"({where(ambiguous)}) can be read day-first or month-first, and no date in the column "
-            f"decides which (none has a day above 12). {fix}"
+            f"decides which (none has a day above 12). Write them as ISO dates (2014-02-13).",
+            how=fix,
         )
     return DateOrder(None, None)

@@ -156,8 +156,8 @@ def _from_text_dates(
         )
         raise RecsysError(
             f"{raw.name}, timestamp column {label!r}: {count_are(len(missing), 'value')} not dates or unix "
-            f"times ({locations(raw, missing, shown)}). {fix}, or load without times with --columns "
-            'time=- (ColumnMap(time="-")).'
+            f"times ({locations(raw, missing, shown)}). {fix}.",
+            how=' Or load without times with --columns time=- (ColumnMap(time="-")).',
         )
     return per_row.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]"), fmt
 
