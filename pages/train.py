@@ -341,9 +341,8 @@ def _curve(run_id: str, _run: Run) -> pd.DataFrame:
 def _story(slot: DeltaGenerator, metrics: Metrics, ladder: dict[str, dict]) -> None:
     """The retellable sentence in ``slot`` (redrawn once the ladder names the best classic method)."""
     ranking = metrics.get("ranking") or {}
-    hit = (ranking.get("model") or {}).get("hit_rate_at_k")
-    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
-    story = views.headline_sentence(hit, pop, views.best_classic(ladder), k=int(ranking.get("k", 10)))
+    k = int(ranking.get("k", 10))
+    story = views.ladder_sentence(ranking.get("model") or {}, ladder, k=k, popular=ranking.get("popularity"))
     if story:
         slot.markdown(f"#### {story}")
 
@@ -368,14 +367,16 @@ def _headline(metrics: Metrics) -> None:
     drawn above them)."""
     ranking = metrics.get("ranking") or {}
     hit = (ranking.get("model") or {}).get("hit_rate_at_k")
-    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
     m = st.columns(4)
     if ranking:
+        delta, colour = views.hit_delta(ranking)
         m[0].metric(
             f"Finds the next product (top {ranking.get('k', 10)})",
             views.percent(hit, 1),
-            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs best-sellers",
-            help="Share of customers whose next product is among the model's suggestions (hit rate).",
+            delta=delta,
+            delta_color=colour,
+            help="Share of customers whose next product is among the model's suggestions (hit rate). "
+            "Green or red only where the difference from a best-seller list is more than the noise.",
         )
     m[1].metric(
         "Ranks liked above disliked",

@@ -87,7 +87,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     """Diff two runs on the same split: metric deltas with bootstrap intervals, list overlap."""
-    from recsys_core.metrics import compare_runs
+    from recsys_core.metrics import NO_DIFFERENCE, change_verdict, compare_runs
 
     run_a, run_b = (load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))
     diff = compare_runs(
@@ -97,12 +97,15 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         print_json(diff, out)
         return 0
     out.write(
-        f"A {run_a.name}\nB {run_b.name}\n  metric                  A         B     B - A   95 % interval\n"
+        f"A {run_a.name}\nB {run_b.name}\n  metric                          A         B     B - A   "
+        "95 % interval        verdict\n"
     )
+    verdicts = {"higher": "B higher", "lower": "B lower", "same": NO_DIFFERENCE}
     for name, m in diff["metrics"].items():
         ci = m["ci95"]
         interval = f"{fmt(ci[0])} … {fmt(ci[1])}" if ci else "n/a"
-        out.write(f"  {name:<16} {fmt(m['a']):>9} {fmt(m['b']):>9} {fmt(m['delta']):>9}   {interval}\n")
+        figures = f"{fmt(m['a']):>9} {fmt(m['b']):>9} {fmt(m['delta']):>9}"
+        out.write(f"  {name:<24} {figures}   {interval:<20} {verdicts[change_verdict(ci)]}\n")
     overlap = diff["overlap"]
     out.write(
         f"top-{diff['k']} overlap: mean Jaccard {fmt(overlap['mean_jaccard'], 3)}, "

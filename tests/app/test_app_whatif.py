@@ -180,21 +180,27 @@ def _entry(hit: float, se: float, label: str = "") -> dict[str, object]:
     }
 
 
-def test_ladder_sentence_says_on_par_only_within_the_noise() -> None:
+def test_ladder_sentence_claims_a_ratio_only_when_the_whiskers_separate() -> None:
     from recsys_core.app import views
 
     ladder = {"most_popular": _entry(0.10, 0.005, "most popular"), "ease": _entry(0.16, 0.005, "EASE")}
     model = _entry(0.16, 0.005)
     assert views.ladder_sentence(model, ladder).endswith(
         "1.6× as often as a best-seller list (16.0 % of customers vs 10.0 %); "
-        "on par with the best classic method (EASE)."
+        "and about as often as the best classic method, EASE (within the noise)."
     )
-    assert "ahead of the best classic method (EASE, 1.3× as often)" in views.ladder_sentence(
+    # The demo's case from issue 22: 1.1× apart, whiskers overlapping: no "1.1×".
+    close = views.ladder_sentence(_entry(0.212, 0.006), {**ladder, "ease": _entry(0.197, 0.006, "EASE")})
+    assert "about as often as the best classic method, EASE (within the noise)" in close
+    assert "1.1×" not in close
+    assert "; and 1.3× as often as the best classic method, EASE." in views.ladder_sentence(
         _entry(0.21, 0.005), ladder
     )
-    assert "behind the best classic method (EASE finds it 1.3× as often)" in views.ladder_sentence(
-        _entry(0.12, 0.005), ladder
+    assert "; but less often than the best classic method, EASE (16.0 % of customers)." in (
+        views.ladder_sentence(_entry(0.12, 0.005), ladder)
     )
+    # Before the ladder is fitted, the run's own best-seller figure carries the first half.
+    assert views.ladder_sentence(model, {}, popular=ladder["most_popular"]).startswith("Among 10")
     skipped = {**ladder, "ease": {"label": "EASE", "skipped": "too large"}}
     assert "classic" not in views.ladder_sentence(model, skipped)
     frame = views.ladder_chart_data({"model": model, "popularity": ladder["most_popular"]}, ladder)
@@ -223,7 +229,16 @@ def test_diff_sentences_read_like_the_brief() -> None:
     assert "about as well as" in auc
     assert overlap.startswith("38 % of customers see a different top-10")
     diff["metrics"]["hit_rate_at_k"]["ci95"] = [-0.002, 0.02]
-    assert "within the noise" in views.diff_sentences(diff)[0]
+    assert views.diff_sentences(diff)[0] == (
+        "B finds the next product about as often as A: no measurable difference "
+        "(95 % interval −2 % to +20 %)."
+    )
+    # A small clear change never reads "0 %"; liked and disliked products get their own line.
+    diff["metrics"]["hit_rate_at_k"] = {"a": 0.2, "b": 0.201, "delta": 0.001, "ci95": [0.0002, 0.0018]}
+    diff["metrics"]["hit_rate_liked_at_k"] = {"a": 0.2, "b": 0.19, "delta": -0.01, "ci95": [-0.02, -0.004]}
+    first, liked, *_ = views.diff_sentences(diff)
+    assert first == "B finds the next product 0.5 % more often than A (95 % interval 0.1 %–0.9 %)."
+    assert liked.startswith("B finds a next product the customer liked 5 % less often than A")
 
 
 def test_sweep_chart_data_spreads_over_seeds() -> None:

@@ -112,6 +112,6 @@ def test_cli_compare_json(runs, run_cli, tmp_path) -> None:
     diff = json.loads(out)
     assert set(diff["metrics"]["ndcg_at_k"]) == {"a", "b", "delta", "ci95", "verdict"}
     code, out, err = run_cli("compare", str(a), str(b), "--n-boot", "50")
-    assert code == 0 and "95 % interval" in out
+    assert code == 0 and "95 % interval" in out and "verdict" in out
     code, _, err = run_cli("compare", str(a), str(tmp_path / "missing"))
     assert code == 2 and err.startswith("error:")

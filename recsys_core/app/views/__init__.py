@@ -26,7 +26,6 @@ from recsys_core.app.views._quality import (
     Metrics,
     classification_sentences,
     confusion_frame,
-    ranking_sentence,
     threshold_chart_data,
 )
 from recsys_core.app.views._readiness import Readiness, data_readiness, holdout_words, split_advice
@@ -40,6 +39,7 @@ from recsys_core.app.views._runs import (
 from recsys_core.app.views._story import (
     compare_tradeoffs,
     headline_sentence,
+    hit_delta,
     ladder_sentence,
     tradeoff_sentence,
 )
@@ -119,6 +119,7 @@ __all__ = [
     "guess_columns",
     "headline_sentence",
     "history_frame",
+    "hit_delta",
     "holdout_words",
     "ladder_chart_data",
     "ladder_scores",
@@ -135,7 +136,6 @@ __all__ = [
     "product_label",
     "quality_chart_data",
     "random_customer",
-    "ranking_sentence",
     "rating_distribution",
     "rating_problem",
     "rating_to_stars",
