@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from recsys_core.errors import RecsysError, check_count
 from recsys_core.metrics._claims import change_verdict
@@ -147,10 +148,13 @@ def _user_stats(
 
 
 def _class_hit_stats(
-    hits_a: dict[str, np.ndarray], hits_b: dict[str, np.ndarray]
+    run: Run, users: np.ndarray, relevant: sp.csr_matrix, lists: tuple[np.ndarray, np.ndarray], k: int
 ) -> dict[str, tuple[Statistic, Statistic]]:
-    """Hit rate over the users with a liked (a disliked) held-out product: a ratio of sums, so a
-    resample weighs only those users."""
+    """Hit rate of both ``lists`` over the users with a liked (a disliked) held-out product: a
+    ratio of sums, so a resample weighs only those users."""
+    liked = run.test_ratings >= run.config.positive_rating
+    liked_rows = build_seen_matrix(run.test_users[liked], run.test_items[liked], run.n_users, run.n_items)
+    hits_a, hits_b = (per_user_class_hits(items, relevant, liked_rows[users], k) for items in lists)
     stats = {}
     for name in CLASS_HIT_METRICS:
         has = (~np.isnan(hits_a[name])).astype(np.float64)
@@ -303,12 +307,8 @@ def compare_runs(
     values_a, values_b = (per_user_ranking(items, relevant, k) for items in (items_a, items_b))
     everyone = np.ones(len(users), dtype=bool)
     metrics = paired_bootstrap(_user_stats(values_a, values_b, everyone), len(users), n_boot, seed)
-    liked = run_a.test_ratings >= run_a.config.positive_rating
-    liked_rows = build_seen_matrix(
-        run_a.test_users[liked], run_a.test_items[liked], run_a.n_users, run_a.n_items
-    )[users]
-    hits_a, hits_b = (per_user_class_hits(items, relevant, liked_rows, k) for items in (items_a, items_b))
-    metrics.update(paired_bootstrap(_class_hit_stats(hits_a, hits_b), len(users), n_boot, seed))
+    stats = _class_hit_stats(run_a, users, relevant, (items_a, items_b), k)
+    metrics.update(paired_bootstrap(stats, len(users), n_boot, seed))
     metrics.update(paired_bootstrap(_row_stats(run_a, run_b), len(run_a.test_users), n_boot, seed + 1))
     segments = []
     for kind, label, mask in user_segments(run_a, users):

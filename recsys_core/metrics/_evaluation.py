@@ -303,18 +303,10 @@ def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sam
 
     For each test user, the candidates are all items the user has not rated in train or
     validation (the ``seen`` matrix); the test items are the relevant ones. Metrics are computed
-    per user and averaged over test users:
-
-    * ``precision_at_k``: relevant items in the top ``k``, divided by ``k``;
-    * ``recall_at_k``: relevant items in the top ``k``, divided by the user's relevant items;
-    * ``ndcg_at_k``: DCG with gain 1 and discount ``1 / log2(rank + 1)``, over the best DCG
-      possible with the user's relevant items;
-    * ``hit_rate_at_k``: share of users with at least one relevant item in the top ``k``;
-    * ``coverage``: share of the catalogue appearing in any test user's top ``k``;
-    * with ``liked`` (per test pair: rated at or above the "likes it" line): ``hit_rate_liked_at_k`` and
-      ``hit_rate_disliked_at_k``, the hit rate on held-out products rated at or above the
-      "likes it" line and on those below it (:func:`topk_metrics`'s ``liked``);
-    each with its standard error ``<name>_se``, and the beyond-accuracy measures.
+    per user (:func:`~recsys_core.metrics.per_user_ranking`: precision, recall, NDCG and hit
+    rate at ``k``) and averaged over test users; ``coverage`` is the share of the catalogue in
+    any test user's top ``k``; with ``liked``, the hit rate on liked and on disliked held-out
+    products. Each has its standard error ``<name>_se``; then the beyond-accuracy measures.
 
     Parameters
     ----------
@@ -335,8 +327,8 @@ def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sam
         of thousands pin the averages to well under a point (see the ``_se`` keys) and keep the
         full Amazon size (millions of test users) in seconds rather than hours.
     liked
-        Optionally one mark per test pair: rated at or above the "likes it" line. Adds the hit
-        rate on liked and on disliked held-out products.
+        Optionally one mark per test pair: rated at or above the "likes it" line
+        (:func:`topk_metrics`'s ``liked``).
 
     Returns
     -------
