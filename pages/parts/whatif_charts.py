@@ -9,23 +9,42 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from recsys_core.charts import BLUE
+from recsys_core.charts import BLUE, wrap
 
 
-def sweep_measure_chart(points: pd.DataFrame, measure: str, x_title: str, help_text: str = "") -> alt.Chart:
-    """One measure of a sweep against the multiplier: mean over seeds, bars from lowest to highest."""
+def sweep_measure_chart(
+    points: pd.DataFrame, measure: str, x_title: str, domain: tuple[float, float], help_text: str = ""
+) -> alt.LayerChart:
+    """One measure of a sweep against the setting: the mean over seeds, bars of ± one standard
+    error, on the y ``domain`` (:func:`recsys_core.app.views.sweep_axis`: never a zoom that turns
+    noise into a cliff). The title wraps instead of being cut."""
     data = points[points["measure"] == measure]
     x = alt.X("x:Q", title=x_title, axis=alt.Axis(tickMinStep=0.5))
+    y_scale = alt.Scale(domain=list(domain), nice=False, zero=False)
     tooltip = [
         alt.Tooltip("x:Q", title=x_title),
         alt.Tooltip("value:Q", title="mean over seeds", format=".4f"),
-        alt.Tooltip("low:Q", title="lowest seed", format=".4f"),
-        alt.Tooltip("high:Q", title="highest seed", format=".4f"),
+        alt.Tooltip("se:Q", title="standard error", format=".4f"),
         alt.Tooltip("seeds:Q", title="runs"),
     ]
     base = alt.Chart(data).encode(x=x)
     line = base.mark_line(point=True, color=BLUE, strokeWidth=2.5).encode(
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)), tooltip=tooltip
+        y=alt.Y(
+            "value:Q",
+            title=None,
+            scale=y_scale,
+            axis=alt.Axis(format=".0%" if domain[1] - domain[0] > 0.1 else ".1%"),
+        ),
+        tooltip=tooltip,
     )
-    spread = base.mark_errorbar(color=BLUE, ticks=True).encode(y=alt.Y("low:Q", title=None), y2="high:Q")
-    return (spread + line).properties(height=200, title=alt.Title(measure, subtitle=help_text, fontSize=13))
+    spread = base.mark_errorbar(color=BLUE, ticks=True).encode(
+        y=alt.Y("low:Q", title=None, scale=y_scale), y2="high:Q"
+    )
+    title = alt.Title(
+        wrap(measure, 34),
+        subtitle=wrap(help_text, 44) if help_text else "",
+        anchor="start",
+        fontSize=13,
+        limit=0,
+    )
+    return (spread + line).properties(height=180, title=title)

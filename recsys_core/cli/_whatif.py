@@ -39,11 +39,13 @@ def _sweep_line(record: dict[str, Any]) -> str:
     else:
         setting = f"recipe ×{record['scale']:g}"
     m = record["metrics"]
-    ndcg = m.get("ranking", {}).get("model", {}).get("ndcg_at_k")
+    model = m.get("ranking", {}).get("model", {})
     return (
         f"{setting}  seed {record['seed']}  precision {fmt(m.get('precision'))}  "
-        f"recall {fmt(m.get('recall'))}  ROC AUC {fmt(m.get('roc_auc'))}  NDCG@k {fmt(ndcg)}  "
-        f"run {record['run']}\n"
+        f"recall {fmt(m.get('recall'))}  ROC AUC {fmt(m.get('roc_auc'))}  "
+        f"NDCG@k {fmt(model.get('ndcg_at_k'))}  "
+        f"hit@k {fmt(model.get('hit_rate_at_k'))} (liked {fmt(model.get('hit_rate_liked_at_k'))}, "
+        f"disliked {fmt(model.get('hit_rate_disliked_at_k'))})  run {record['run']}\n"
     )
 
 
@@ -133,7 +135,9 @@ def add_whatif_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--multipliers", help="factors for --class, e.g. 1,2,4")
     sweep.add_argument("--recipe", help="or: scale a recipe, 'notebook' or e.g. 1=2.5,2=3")
     sweep.add_argument("--scale", help="recipe scales, e.g. 0,0.5,1,2 (factor m -> 1 + s*(m-1))")
-    sweep.add_argument("--seeds", type=int, default=1, help="runs per setting (seeds --seed, --seed+1, …)")
+    sweep.add_argument(
+        "--seeds", type=int, default=3, help="runs per setting (seeds --seed, --seed+1, …; default 3)"
+    )
     sweep.add_argument("--runs-dir", required=True, help="runs folder the runs are saved to")
     add_train_options(sweep)
     sweep.add_argument("--columns", help="explicit column mapping, as for inspect")
