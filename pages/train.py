@@ -11,7 +11,7 @@ import streamlit as st
 from pages.parts import charts, datasets, entry, everyone, jobs, layout, runs, state
 from pages.parts import ladder as ladder_view
 from recsys_core.app import TrainingJob, views, warm_ladder
-from recsys_core.charts import curve_keys, learning_curve_chart
+from recsys_core.charts import CURVES, curve_keys, learning_curve_chart
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS, TrainConfig
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
@@ -262,7 +262,8 @@ def _history_charts(history: Sequence[EpochRecord], objective: str, chosen: int 
         # A chart's spec is built once; redraws send only the new rows (cheap while training).
         column.vega_lite_chart(frame, _spec(key), width="stretch")
     st.caption(
-        "The dashed line marks the epoch the run keeps: the best on the validation measure in the "
+        " ".join(f"{CURVES[key][0].split(':')[0]}: {CURVES[key][1]}" for key in curve_keys(objective))
+        + " The dashed line marks the epoch the run keeps: the best on the validation measure in the "
         "middle, judged on ratings set aside from training."
     )
 

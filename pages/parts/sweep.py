@@ -107,7 +107,8 @@ def _chart(job: SweepJob) -> None:
     st.caption(
         "Each point is the mean over the seeds; its bar is ± one standard error (over the seeds, or "
         "with one seed over the test customers). Bars that overlap are within the noise. Every axis "
-        "spans at least 5 points, so a tiny change does not look like a cliff."
+        "spans at least 5 points, so a tiny change does not look like a cliff. Hover a point for "
+        "what its measure means."
     )
 
 

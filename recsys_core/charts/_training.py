@@ -173,9 +173,10 @@ def learning_curve_chart(frame: pd.DataFrame, key: str) -> alt.LayerChart:
     The chart filters ``frame`` itself, so its spec does not depend on the data: the app sends
     only new rows while training.
     """
-    title, subtitle = CURVES[key]
+    title = CURVES[key][0]
     share = key in ("val_ndcg", "val_auc")
-    y_format = ".0%" if key == "val_auc" else ".3f"
+    # Losses of any size read plainly ("130", "0.52"), never "130.000" or "1.3e+2".
+    y_format = ".0%" if key == "val_auc" else ".2f" if key == "val_ndcg" else ",.4~g"
     base = alt.Chart(frame).transform_filter(alt.datum.curve == key)
     x = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))
     line = base.mark_line(point=True, strokeWidth=2.5, color=GREY if key == "train_loss" else BLUE).encode(
@@ -192,11 +193,10 @@ def learning_curve_chart(frame: pd.DataFrame, key: str) -> alt.LayerChart:
         x=x, y=alt.Y("value:Q"), text=alt.value("kept")
     )
     return (line + rule + label).properties(
-        height=200,
-        # Wrapped, never cut: a column of the Train page is about 360 px wide at 1280.
-        title=alt.Title(
-            title, subtitle=wrap(subtitle, 48), anchor="start", fontSize=13, subtitleFontSize=11, limit=0
-        ),
+        height=220,
+        # Wrapped, never cut: a column of the Train page is about 360 px wide at 1280. How to
+        # read each curve (CURVES) goes beside the chart: a subtitle would squeeze the plot.
+        title=alt.Title(wrap(title, 40), anchor="start", fontSize=13, limit=0),
     )
 
 

@@ -125,8 +125,10 @@ def test_results_show_the_ladder_the_sentence_and_everyones_top_10(runs_dir: Pat
     assert "best-seller list" in story
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     # Learning curves: one chart per quantity, the measure that picks the epoch among them.
-    specs = [json.loads(chart.proto.spec) for chart in at.get("arrow_vega_lite_chart")]
-    titles = [spec["title"]["text"] for spec in specs if isinstance(spec.get("title"), dict)]
+    specs = [
+        json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart")
+    ]
+    titles = [" ".join(spec["title"]["text"]) for spec in specs if isinstance(spec.get("title"), dict)]
     assert titles[0] == "Training loss" and titles[1].endswith("picks the epoch"), titles
     assert titles[2] == "Validation AUC of the predicted rating"
     # The run's name is text, not an image fetched from a URL.

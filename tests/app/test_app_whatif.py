@@ -282,7 +282,7 @@ def test_sweep_chart_data_draws_standard_errors_on_a_wide_enough_axis() -> None:
     assert one_seed["se"] == pytest.approx(0.004)  # one seed: the run's own, over its customers
     lone = frame[(frame["measure"] == "Precision") & (frame["x"] == 2)].iloc[0]
     assert lone["low"] == lone["high"] == 0.8  # no standard error known: no bar
-    assert "Finds it when the customer liked it" in set(frame["measure"])
+    assert "Finds it when they liked it" in set(frame["measure"])
     # A 0.001 difference is not drawn as a cliff: the axis spans at least 5 points, within 0-1.
     ndcg = frame[frame["measure"] == "Top-10 quality (NDCG@10)"].assign(
         low=[0.050, 0.051], high=[0.050, 0.051]

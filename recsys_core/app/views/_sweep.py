@@ -13,8 +13,8 @@ import pandas as pd
 #: one for the other shows here even when the overall hit rate stays put.
 SWEEP_MEASURES: dict[str, tuple[str, ...]] = {
     "Finds the next product (hit rate)": ("ranking", "model", "hit_rate_at_k"),
-    "Finds it when the customer liked it": ("ranking", "model", "hit_rate_liked_at_k"),
-    "Finds it when the customer disliked it": ("ranking", "model", "hit_rate_disliked_at_k"),
+    "Finds it when they liked it": ("ranking", "model", "hit_rate_liked_at_k"),
+    "Finds it when they disliked it": ("ranking", "model", "hit_rate_disliked_at_k"),
     "Top-10 quality (NDCG@10)": ("ranking", "model", "ndcg_at_k"),
     "Ranks liked first (AUC)": ("roc_auc",),
     "Catalogue shown (coverage)": ("ranking", "model", "coverage"),
@@ -24,9 +24,9 @@ SWEEP_MEASURES: dict[str, tuple[str, ...]] = {
 #: What each measure means, for the chart's subtitle.
 SWEEP_HELP = {
     "Finds the next product (hit rate)": "Share of customers whose next product is in their top 10.",
-    "Finds it when the customer liked it": "The same, for customers whose next product they rated "
+    "Finds it when they liked it": "The same, for customers whose next product they rated "
     "at or above the “likes it” line.",
-    "Finds it when the customer disliked it": "The same, for customers whose next product they rated "
+    "Finds it when they disliked it": "The same, for customers whose next product they rated "
     "below that line.",
     "Top-10 quality (NDCG@10)": "How high the product a customer picks next sits in the top 10.",
     "Ranks liked first (AUC)": "How often a liked product scores above a disliked one (50 % = coin flip).",
