@@ -99,10 +99,7 @@ def _chart(job: SweepJob) -> None:
             mine = points[points["measure"] == measure]
             if mine.empty:
                 continue
-            help_text = str(mine["help"].iloc[0])
-            chart = charts.sweep_measure_chart(
-                points, measure, _axis_title(job), views.sweep_axis(mine), help_text
-            )
+            chart = charts.sweep_measure_chart(points, measure, _axis_title(job), views.sweep_axis(mine))
             column.altair_chart(chart, width="stretch")
     st.caption(
         "Each point is the mean over the seeds; its bar is ± one standard error (over the seeds, or "

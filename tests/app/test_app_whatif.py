@@ -68,7 +68,7 @@ def test_a_class_sweep_saves_its_runs_and_draws_every_measure(runs_dir: Path, sm
     titles = [" ".join(spec["title"]["text"]) for spec in sweep]
     for measure in (
         "(hit rate)",
-        "customer liked it",
+        "when they liked it",
         "disliked it",
         "(AUC)",
         "NDCG@10",
