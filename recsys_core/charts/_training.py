@@ -166,9 +166,10 @@ def _curve_scale(key: str) -> alt.Scale:
     return alt.Scale(zero=False)
 
 
-def learning_curve_chart(frame: pd.DataFrame, key: str) -> alt.LayerChart:
+def learning_curve_chart(frame: pd.DataFrame, key: str, *, titled: bool = True) -> alt.LayerChart:
     """One learning curve of :func:`learning_curve_data` (``key`` in :data:`CURVES`) over the
-    epochs, with the kept epoch marked by a dashed line and a label.
+    epochs, with the kept epoch marked by a dashed line and a label; ``titled=False`` leaves the
+    title to the page around it (the report's figure caption).
 
     The chart filters ``frame`` itself, so its spec does not depend on the data: the app sends
     only new rows while training.
@@ -192,8 +193,10 @@ def learning_curve_chart(frame: pd.DataFrame, key: str) -> alt.LayerChart:
     label = kept.mark_text(align="left", dx=4, dy=-6, color="#92400e", fontSize=11).encode(
         x=x, y=alt.Y("value:Q"), text=alt.value("kept")
     )
-    return (line + rule + label).properties(
-        height=220,
+    chart = (line + rule + label).properties(height=220)
+    if not titled:
+        return chart
+    return chart.properties(
         # Wrapped, never cut: a column of the Train page is about 360 px wide at 1280. How to
         # read each curve (CURVES) goes beside the chart: a subtitle would squeeze the plot.
         title=alt.Title(wrap(title, 40), anchor="start", fontSize=13, limit=0),
