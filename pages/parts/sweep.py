@@ -101,11 +101,14 @@ def _chart(job: SweepJob) -> None:
                 continue
             chart = charts.sweep_measure_chart(points, measure, _axis_title(job), views.sweep_axis(mine))
             column.altair_chart(chart, width="stretch")
+    sentence = views.sweep_sentence(points, "×" if job.axis == "multiplier" else "scale ")
+    if sentence:
+        st.markdown(sentence)
     st.caption(
         "Each point is the mean over the seeds; its bar is ± one standard error (over the seeds, or "
-        "with one seed over the test customers). Bars that overlap are within the noise. Every axis "
-        "spans at least 5 points, so a tiny change does not look like a cliff. Hover a point for "
-        "what its measure means."
+        "with one seed over the test customers). A change counts only when the 95 % intervals "
+        "(about twice the bars) do not overlap. Every axis spans at least 5 points, so a tiny "
+        "change does not look like a cliff. Hover a point for what its measure means."
     )
 
 

@@ -76,6 +76,8 @@ def test_a_class_sweep_saves_its_runs_and_draws_every_measure(runs_dir: Path, sm
         "Precision",
     ):
         assert sum(measure in title for title in titles) == 1, (measure, titles)  # one chart each
+    # In words, only what moved beyond the noise (the one rule of the error bars).
+    assert any(m.value.startswith("From ×1 to ×2: ") for m in at.markdown)
     for spec in sweep:
         assert spec["title"]["limit"] == 0  # wrapped, never cut
         low, high = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
@@ -292,4 +294,20 @@ def test_sweep_chart_data_draws_standard_errors_on_a_wide_enough_axis() -> None:
     assert views.sweep_axis(ndcg.assign(low=0.001, high=0.002)) == pytest.approx((0.0, 0.05))
     assert views.sweep_axis(ndcg.assign(low=0.99, high=0.995)) == pytest.approx((0.95, 1.0))
     assert views.sweep_axis(ndcg.assign(low=[0.1, 0.5], high=[0.2, 0.6])) == (0.1, 0.6)
+
+
+def test_sweep_sentence_words_only_changes_beyond_the_noise() -> None:
+    from recsys_core.app import views
+
+    def record(m: float, seed: int, precision: float, recall: float) -> dict[str, object]:
+        return {"multiplier": m, "seed": seed, "metrics": {"precision": precision, "recall": recall}}
+
+    # Precision moves by 0.001 between seeds' means (noise); recall drops 10 points (clear).
+    records = [record(1, s, 0.900 + d, 0.80 + d) for s, d in enumerate((0.0, 0.01, -0.01))]
+    records += [record(2, s, 0.901 + d, 0.70 + d) for s, d in enumerate((0.0, 0.01, -0.01))]
+    sentence = views.sweep_sentence(views.sweep_chart_data(records))
+    assert sentence == "From ×1 to ×2: Recall fell (80.0 % → 70.0 %); no measurable difference in the others."
+    same = [r for r in records if r["metrics"].update(recall=0.8) is None]
+    assert "no measurable difference in any measure" in views.sweep_sentence(views.sweep_chart_data(same))
+    assert views.sweep_sentence(views.sweep_chart_data(records[:3])) is None  # one setting
     assert views.parse_numbers("1, 2,2; 4") == [1.0, 2.0, 4.0] and views.parse_numbers("1, x") == []

@@ -43,7 +43,13 @@ from recsys_core.app.views._story import (
     ladder_sentence,
     tradeoff_sentence,
 )
-from recsys_core.app.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_axis, sweep_chart_data
+from recsys_core.app.views._sweep import (
+    SWEEP_MEASURES,
+    parse_numbers,
+    sweep_axis,
+    sweep_chart_data,
+    sweep_sentence,
+)
 from recsys_core.app.views._text import multipliers_text, percent
 from recsys_core.app.views._visitor import (
     STAR_LEVELS,
@@ -152,6 +158,7 @@ __all__ = [
     "stars_to_rating",
     "sweep_axis",
     "sweep_chart_data",
+    "sweep_sentence",
     "threshold_chart_data",
     "tradeoff_sentence",
     "unique_labels",

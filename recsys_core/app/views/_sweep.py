@@ -8,6 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsys_core.app.views._text import percent
+from recsys_core.metrics import NO_DIFFERENCE, compare_estimates
+
 #: Measures drawn per sweep point: plain label -> how to read it from a run's metrics. The hit
 #: rates on liked and on disliked held-out products come side by side: a multiplier that trades
 #: one for the other shows here even when the overall hit rate stays put.
@@ -108,6 +111,41 @@ def sweep_axis(points: pd.DataFrame, min_span: float = MIN_SPAN) -> tuple[float,
     if high > 1.0:
         low, high = min(low - (high - 1.0), 1.0 - min_span), 1.0
     return max(low, 0.0), min(high, 1.0)
+
+
+def sweep_sentence(points: pd.DataFrame, setting: str = "×") -> str | None:
+    """What the sweep changed beyond the noise, from its first setting to its last, by the one
+    rule (:func:`recsys_core.metrics.compare_estimates`: the 95 % intervals must separate):
+    ``"From ×1 to ×2: Recall fell (86.7 % → 83.8 %); no measurable difference in the
+    others."``; ``None`` with a single setting.
+
+    ``points`` is :func:`sweep_chart_data`'s frame; ``setting`` prefixes the x values.
+    """
+    settings = sorted(points["x"].unique()) if len(points) else []
+    if len(settings) < 2:
+        return None
+    first, last = settings[0], settings[-1]
+    moved, still = [], []
+    for measure in SWEEP_MEASURES:
+        rows = points[points["measure"] == measure].set_index("x")
+        if first not in rows.index or last not in rows.index:
+            continue
+        a, b = rows.loc[first], rows.loc[last]
+        verdict = compare_estimates(a["value"], _se(a["se"]), b["value"], _se(b["se"]))
+        if verdict == "same":
+            still.append(measure)
+        else:
+            how = "rose" if verdict == "higher" else "fell"
+            moved.append(f"{measure} {how} ({percent(a['value'], 1)} → {percent(b['value'], 1)})")
+    head = f"From {setting}{first:g} to {setting}{last:g}: "
+    if not moved:
+        return head + f"{NO_DIFFERENCE} in any measure (the 95 % intervals overlap)."
+    rest = f"; {NO_DIFFERENCE} in the others" if still else ""
+    return head + "; ".join(moved) + rest + "."
+
+
+def _se(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def parse_numbers(text: str) -> list[float]:
