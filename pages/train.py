@@ -11,7 +11,7 @@ import streamlit as st
 from pages.parts import charts, datasets, entry, everyone, jobs, layout, runs, state
 from pages.parts import ladder as ladder_view
 from recsys_core.app import TrainingJob, views, warm_ladder
-from recsys_core.charts import epoch_quality_chart, loss_chart
+from recsys_core.charts import CURVES, curve_keys, learning_curve_chart
 from recsys_core.config import OBJECTIVES, PRESETS, SPLITS, TrainConfig
 from recsys_core.errors import RecsysError
 from recsys_core.settings import runs_dir
@@ -252,29 +252,28 @@ if train_error and train_error[0] == ds.key:
 CHART_SECONDS = 4.0
 
 
-def _history_charts(history: Sequence[EpochRecord]) -> None:
+def _history_charts(history: Sequence[EpochRecord], objective: str, chosen: int | None = None) -> None:
+    """One chart per quantity (their scales differ by orders of magnitude): the training loss, the
+    validation measure that picks the kept epoch, the predicted rating's AUC; the kept epoch
+    marked (``chosen``: the run's best epoch; while training, the best so far)."""
     if not history:
         st.caption("The charts appear after the first epoch.")
         return
-    left, right = st.columns(2)
-    left.markdown(
-        "**Error** (lower is better)",
-        help="How far the model's predictions are from the ratings (the loss), on the ratings it "
-        "learns from and on ratings set aside to check it.",
+    frame = views.learning_curve_data(history, objective, chosen)
+    for column, key in zip(st.columns(3), curve_keys(objective), strict=True):
+        # A chart's spec is built once; redraws send only the new rows (cheap while training).
+        column.vega_lite_chart(frame, _spec(key), width="stretch")
+    st.caption(
+        " ".join(f"{CURVES[key][0].split(':')[0]}: {CURVES[key][1]}" for key in curve_keys(objective))
+        + " The dashed line marks the epoch the run keeps: the best on the validation measure in the "
+        "middle, judged on ratings set aside from training."
     )
-    # A chart's spec is built once; redraws send only the new rows (cheap while training).
-    left.vega_lite_chart(views.loss_chart_data(history), _spec("loss"), width="stretch")
-    right.markdown("**Quality on held-back ratings** (higher is better)")
-    right.vega_lite_chart(views.quality_chart_data(history), _spec("quality"), width="stretch")
 
 
 @st.cache_resource(show_spinner=False)
-def _spec(kind: str) -> dict:
-    """The Vega-Lite spec of a history chart without its data (Altair's validation runs once)."""
-    if kind == "loss":
-        chart = loss_chart(views.loss_chart_data([]))
-    else:
-        chart = epoch_quality_chart(views.quality_chart_data([]))
+def _spec(key: str) -> dict:
+    """The Vega-Lite spec of one learning curve without its data (Altair's validation runs once)."""
+    chart = learning_curve_chart(views.learning_curve_data([], "softmax"), key)
     spec = chart.to_dict()
     spec.pop("datasets", None)
     spec.pop("data", None)
@@ -312,7 +311,7 @@ def _live_charts() -> None:
     takes cores from the trainer, and their data only changes at the end of an epoch."""
     current = st.session_state.get(state.JOB)
     if current is not None:
-        _history_charts(current.history)
+        _history_charts(current.history, current.config.objective)
 
 
 if running:
@@ -343,9 +342,8 @@ def _curve(run_id: str, _run: Run) -> pd.DataFrame:
 def _story(slot: DeltaGenerator, metrics: Metrics, ladder: dict[str, dict]) -> None:
     """The retellable sentence in ``slot`` (redrawn once the ladder names the best classic method)."""
     ranking = metrics.get("ranking") or {}
-    hit = (ranking.get("model") or {}).get("hit_rate_at_k")
-    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
-    story = views.headline_sentence(hit, pop, views.best_classic(ladder), k=int(ranking.get("k", 10)))
+    k = int(ranking.get("k", 10))
+    story = views.ladder_sentence(ranking.get("model") or {}, ladder, k=k, popular=ranking.get("popularity"))
     if story:
         slot.markdown(f"#### {story}")
 
@@ -370,15 +368,17 @@ def _headline(metrics: Metrics) -> None:
     drawn above them)."""
     ranking = metrics.get("ranking") or {}
     hit = (ranking.get("model") or {}).get("hit_rate_at_k")
-    pop = (ranking.get("popularity") or {}).get("hit_rate_at_k")
     m = st.columns(4)
     if ranking:
+        delta, colour = views.hit_delta(ranking)
         m[0].metric(
             "Finds the next product",
             views.percent(hit, 1),
-            delta=None if hit is None or pop is None else f"{100 * (hit - pop):+.1f} pts vs best-sellers",
+            delta=delta,
+            delta_color=colour,
             help=f"Share of customers whose next product is among the model's top {ranking.get('k', 10)} "
-            "suggestions (hit rate).",
+            "suggestions (hit rate). Green or red only where the difference from a best-seller list is "
+            "more than the noise.",
         )
     m[1].metric(
         "Ranks liked above disliked",
@@ -449,7 +449,7 @@ def _results(run: Run, run_id: str, folder: Path | None) -> None:
     metrics = run.metrics or {}
     if "precision" not in metrics:
         st.warning("The test split was empty, so there are no test figures for this run.")
-        _history_charts(run.history)
+        _history_charts(run.history, run.config.objective, run.summary.best_epoch)
         return
     st.subheader("How good is it?")
     story = st.empty()
@@ -460,7 +460,7 @@ def _results(run: Run, run_id: str, folder: Path | None) -> None:
     _tradeoff(run, run_id)
     _call_charts(run, run_id)
     st.subheader("Learning curves")
-    _history_charts(run.history)
+    _history_charts(run.history, run.config.objective, run.summary.best_epoch)
     with ladder_slot:  # drawn above the measures, fitted last
         _ladder(run, folder, story)
 

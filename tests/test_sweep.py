@@ -89,6 +89,13 @@ def test_cli_sweep_recipe_json(run_cli, tmp_path) -> None:
     for rating, factor in NOTEBOOK_MULTIPLIERS.items():
         assert scaled[f"{rating:g}"] == round(base[f"{rating:g}"] * factor)
     assert len(RunRegistry(runs).list()) == 4
+    # Each record carries the hit rate on liked and on disliked held-out products.
+    assert {"hit_rate_liked_at_k", "hit_rate_disliked_at_k"} <= set(records[0]["metrics"]["ranking"]["model"])
+    from recsys_core.cli._main import build_parser
+
+    assert (
+        build_parser().parse_args(["sweep", str(data), "--runs-dir", str(runs)]).seeds == 3
+    )  # three seeds unless told otherwise
     code, _, err = run_cli(
         "sweep", str(data), "--class", "1", "--recipe", "notebook", "--runs-dir", str(runs)
     )

@@ -23,6 +23,10 @@ from recsys_core.sweep import class_points, recipe_points
 SWEEP = "sweep_job"
 SWEEP_ERROR = "sweep_error"
 MAX_RUNS = 24
+#: Runs per setting by default: enough for a standard error over seeds.
+DEFAULT_SEEDS = 3
+#: Sweep charts per row.
+PER_ROW = 3
 
 
 def _recipe(classes: list[float]) -> dict[float, float]:
@@ -37,7 +41,7 @@ def _start(kind: str, classes: list[float]) -> None:
     ds = datasets.dataset()
     try:
         config = state.current_config(classes)
-        count = check_count(int(state.kept("sweep_seeds", 1)), "Seeds", most=MAX_SWEEP_SEEDS)
+        count = check_count(int(state.kept("sweep_seeds", DEFAULT_SEEDS)), "Seeds", most=MAX_SWEEP_SEEDS)
         seeds = [config.seed + i for i in range(count)]
         if kind == "class":
             values = views.parse_numbers(state.kept("sweep_multipliers", "1, 2"))
@@ -88,13 +92,25 @@ def _chart(job: SweepJob) -> None:
     if points.empty:
         st.caption("The chart appears when the first run has finished.")
         return
-    columns = st.columns(len(views.SWEEP_MEASURES))
-    for column, measure in zip(columns, views.SWEEP_MEASURES, strict=True):
-        chart = charts.sweep_measure_chart(points, measure, _axis_title(job))
-        column.altair_chart(chart, width="stretch")
+    measures = list(views.SWEEP_MEASURES)
+    # Three charts a row (the hit rates on liked and disliked products side by side): at 1280 px
+    # each is wide enough for its title and ticks.
+    for start in range(0, len(measures), PER_ROW):
+        columns = st.columns(PER_ROW)
+        for column, measure in zip(columns, measures[start : start + PER_ROW], strict=False):
+            mine = points[points["measure"] == measure]
+            if mine.empty:
+                continue
+            chart = charts.sweep_measure_chart(points, measure, _axis_title(job), views.sweep_axis(mine))
+            column.altair_chart(chart, width="stretch")
+    sentence = views.sweep_sentence(points, "×" if job.axis == "multiplier" else "scale ")
+    if sentence:
+        st.markdown(sentence)
     st.caption(
-        "Each point is the mean over the seeds; the bars span the lowest to the highest seed "
-        "(no bar: one seed). Hover a point for its figures."
+        "Each point is the mean over the seeds; its bar is ± one standard error (over the seeds, or "
+        "with one seed over the test customers). A change counts only when the 95 % intervals "
+        "(about twice the bars) do not overlap. Every axis spans at least 5 points, so a tiny "
+        "change does not look like a cliff. Hover a point for what its measure means."
     )
 
 
@@ -146,9 +162,9 @@ def _inputs(classes: list[float], running: bool) -> None:
         min_value=1,
         max_value=5,
         step=1,
-        **state.bind("sweep_seeds", 1),
+        **state.bind("sweep_seeds", DEFAULT_SEEDS),
         disabled=running,
-        help="Runs per setting with different random starts; their spread shows as error bars.",
+        help="Runs per setting with different random starts; their standard error shows as bars.",
     )
 
 

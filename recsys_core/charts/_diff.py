@@ -15,6 +15,8 @@ from recsys_core.charts._style import BLUE, GREEN, GREY, ORANGE, RED
 #: The diff's metrics, plain label first (technical name in brackets), in chart order.
 DIFF_MEASURES = {
     "hit_rate_at_k": "finds the next product (hit rate)",
+    "hit_rate_liked_at_k": "finds it when liked (hit rate)",
+    "hit_rate_disliked_at_k": "finds it when disliked (hit rate)",
     "ndcg_at_k": "ranks it high (NDCG)",
     "roc_auc": "ranks liked first (AUC)",
     "precision": "precision",
@@ -23,6 +25,10 @@ DIFF_MEASURES = {
 
 #: What :func:`recsys_core.metrics.compare_runs` returns (JSON-ready dicts and lists).
 Diff = Mapping[str, Any]
+
+#: A diff entry's ``verdict`` (:func:`recsys_core.metrics.change_verdict`, the one rule) in words
+#: and colours; an entry without one is drawn as within the noise.
+VERDICT_WORDS = {"higher": "better", "lower": "worse", "same": "within the noise"}
 
 
 def relative_change(entry: Mapping[str, Any]) -> tuple[float, float, float] | None:
@@ -39,14 +45,21 @@ def relative_change(entry: Mapping[str, Any]) -> tuple[float, float, float] | No
 # -- frames ------------------------------------------------------------------------------------------
 
 
+def _verdict(entry: Mapping[str, Any]) -> str:
+    return VERDICT_WORDS.get(str(entry.get("verdict")), VERDICT_WORDS["same"])
+
+
 def diff_chart_data(diff: Diff) -> pd.DataFrame:
-    """``measure, change, low, high`` (shares of A's value) per metric with an interval."""
+    """``measure, change, low, high, verdict`` (shares of A's value) per metric with an interval;
+    ``verdict`` is the diff's own (better, worse, within the noise)."""
+    columns = ["measure", "change", "low", "high", "verdict"]
     rows = []
     for key, label in DIFF_MEASURES.items():
-        change = relative_change(diff["metrics"].get(key) or {})
+        entry = diff["metrics"].get(key) or {}
+        change = relative_change(entry)
         if change is not None:
-            rows.append(dict(zip(("measure", "change", "low", "high"), (label, *change), strict=True)))
-    return pd.DataFrame(rows, columns=["measure", "change", "low", "high"])
+            rows.append(dict(zip(columns, (label, *change, _verdict(entry)), strict=True)))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def exposure_data(diff: Diff) -> pd.DataFrame:
@@ -75,14 +88,15 @@ def _segment_label(kind: str, segment: str) -> str:
 
 
 def segment_data(diff: Diff) -> pd.DataFrame:
-    """``segment, customers, change, low, high``: B's hit-rate change per customer segment."""
-    columns = ["segment", "customers", "change", "low", "high"]
+    """``segment, customers, change, low, high, verdict``: B's hit-rate change per customer segment."""
+    columns = ["segment", "customers", "change", "low", "high", "verdict"]
     rows = []
     for seg in diff.get("segments", []):
-        change = relative_change(seg["metrics"].get("hit_rate_at_k") or {})
+        entry = seg["metrics"].get("hit_rate_at_k") or {}
+        change = relative_change(entry)
         if change is not None:
             label = _segment_label(seg["kind"], seg["segment"])
-            rows.append(dict(zip(columns, (label, seg["users"], *change), strict=True)))
+            rows.append(dict(zip(columns, (label, seg["users"], *change, _verdict(entry)), strict=True)))
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -106,13 +120,10 @@ def overlap_data(diff: Diff) -> pd.DataFrame:
 def _change_chart(
     data: pd.DataFrame, y: str, y_title: str | None, extra: list[alt.Tooltip]
 ) -> alt.LayerChart:
-    """Relative change of B against A per row, with its 95 % interval and a line at no change."""
+    """Relative change of B against A per row, with its 95 % interval and a line at no change,
+    coloured by the row's ``verdict`` (the diff's one rule, never re-decided here)."""
     order = data[y].tolist()
-    verdict = [
-        "better" if lo > 0 else "worse" if hi < 0 else "within the noise"
-        for lo, hi in zip(data["low"], data["high"], strict=True)
-    ]
-    base = alt.Chart(data.assign(verdict=verdict)).encode(
+    base = alt.Chart(data).encode(
         y=alt.Y(f"{y}:N", title=y_title, sort=order, axis=alt.Axis(labelLimit=260, labelFontSize=12))
     )
     tooltip = [

@@ -3,6 +3,7 @@ validation quality per epoch, as frames and the Altair charts that draw them."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -10,7 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from recsys_core.charts._style import BLUE, GREEN, GREY, ORANGE, stars
+from recsys_core.charts._style import BLUE, GREY, ORANGE, stars
 
 if TYPE_CHECKING:  # torch-free at run time: the app draws charts before any training
     from recsys_core.training import EpochReport
@@ -50,23 +51,62 @@ def history_frame(history: Sequence[EpochRecord]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_COLUMNS).astype(float)
 
 
-def loss_chart_data(history: Sequence[EpochRecord]) -> pd.DataFrame:
-    """Long frame ``epoch, series ("training"/"validation"), loss`` for the loss chart."""
-    frame = history_frame(history)
-    long = frame.melt(
-        id_vars="epoch", value_vars=["train_loss", "val_loss"], var_name="series", value_name="loss"
-    )
-    long["series"] = long["series"].map({"train_loss": "training", "val_loss": "validation"})
-    return long.dropna()
+#: The learning curves, one chart each: key -> (title, how to read it). The validation curve is
+#: the measure that picks the epoch the run keeps: NDCG@10 for the softmax objective (the trainer
+#: judges epochs by 1 - NDCG@10), the validation loss for the others.
+CURVES: dict[str, tuple[str, str]] = {
+    "train_loss": ("Training loss", "How far the model is from what it learns; lower is better."),
+    "val_ndcg": (
+        "Validation NDCG@10: picks the epoch",
+        "How high the held-back product sits in each customer's top 10; higher is better.",
+    ),
+    "val_loss": ("Validation loss: picks the epoch", "The loss on ratings set aside; lower is better."),
+    "val_auc": (
+        "Validation AUC of the predicted rating",
+        "How often a liked product is rated above a disliked one (50 % = coin flip); higher is better.",
+    ),
+}
 
 
-def quality_chart_data(history: Sequence[EpochRecord]) -> pd.DataFrame:
-    """Long frame ``epoch, measure, value`` of validation precision, recall and AUC."""
+def judged_by_ndcg(objective: str) -> bool:
+    """Whether the trainer of ``objective`` picks its epoch by validation NDCG@10 (the softmax
+    one, whose history holds ``1 - NDCG@10`` as ``val_loss``) rather than the validation loss."""
+    return objective == "softmax"
+
+
+def curve_keys(objective: str) -> list[str]:
+    """The learning curves of a run of ``objective``, in order: training loss, the measure that
+    picks the epoch, the rating's AUC (keys of :data:`CURVES`)."""
+    return ["train_loss", "val_ndcg" if judged_by_ndcg(objective) else "val_loss", "val_auc"]
+
+
+def chosen_epoch(history: Sequence[EpochRecord]) -> int | None:
+    """The epoch training keeps: the first with the lowest validation loss (for the softmax
+    objective ``1 - NDCG@10``, so the highest NDCG@10), or the lowest training loss without
+    validation, as the trainers pick it; ``None`` without a finite figure."""
     frame = history_frame(history)
-    names = {"val_precision": "precision", "val_recall": "recall", "val_auc": "AUC"}
-    long = frame.melt(id_vars="epoch", value_vars=list(names), var_name="measure", value_name="value")
-    long["measure"] = long["measure"].map(names)
-    return long.dropna()
+    for column in ("val_loss", "train_loss"):
+        values = frame[column].to_numpy()
+        if np.isfinite(values).any():
+            return int(frame["epoch"].iloc[int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))])
+    return None
+
+
+def learning_curve_data(
+    history: Sequence[EpochRecord], objective: str, chosen: int | None = None
+) -> pd.DataFrame:
+    """Long frame ``epoch, curve, value, chosen`` of :func:`curve_keys` (``curve`` a key of
+    :data:`CURVES`); ``chosen`` marks the kept epoch (``None``: :func:`chosen_epoch`).
+
+    The softmax trainer records ``1 - NDCG@10`` as its validation loss: drawn here as NDCG@10.
+    """
+    frame = history_frame(history)
+    frame["val_ndcg"] = 1.0 - frame["val_loss"]
+    keys = curve_keys(objective)
+    long = frame.melt(id_vars="epoch", value_vars=keys, var_name="curve", value_name="value").dropna()
+    kept = chosen_epoch(history) if chosen is None else chosen
+    long["chosen"] = long["epoch"] == kept
+    return long.reset_index(drop=True)
 
 
 # -- charts ------------------------------------------------------------------------------------------
@@ -116,43 +156,53 @@ def class_mix_chart(mix: pd.DataFrame) -> alt.LayerChart:
     return (bars + count + share).properties(height=340)
 
 
-def _epoch_lines(
-    data: pd.DataFrame,
-    y: str,
-    color: str,
-    y_title: str,
-    domain: list[str],
-    colors: list[str],
-    *,
-    y_format: str = ".3f",
-    zero_one: bool = False,
-) -> alt.Chart:
-    """One line with points per ``color`` series over the epochs; ``zero_one`` draws shares (0–100 %)."""
-    scale = alt.Scale(domain=[0, 1]) if zero_one else alt.Scale(zero=False)
-    axis = alt.Axis(format="%") if zero_one else alt.Axis()
-    return (
-        alt.Chart(data)
-        .mark_line(point=True, strokeWidth=2.5)
-        .encode(
-            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y(f"{y}:Q", title=y_title, scale=scale, axis=axis),
-            color=alt.Color(
-                f"{color}:N",
-                title=None,
-                scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="top", labelFontSize=12),
-            ),
-            tooltip=["epoch:Q", f"{color}:N", alt.Tooltip(f"{y}:Q", format=y_format)],
-        )
-        .properties(height=260)
+def _curve_scale(key: str) -> alt.Scale:
+    """Shares from 0 (NDCG) or from a coin flip (AUC), so a change of 0.001 never looks like a
+    cliff; losses keep their own range (their level means nothing on its own)."""
+    if key == "val_ndcg":
+        return alt.Scale(zero=True, nice=True)
+    if key == "val_auc":
+        return alt.Scale(domain=[0.5, 1.0])
+    return alt.Scale(zero=False)
+
+
+def learning_curve_chart(frame: pd.DataFrame, key: str, *, titled: bool = True) -> alt.LayerChart:
+    """One learning curve of :func:`learning_curve_data` (``key`` in :data:`CURVES`) over the
+    epochs, with the kept epoch marked by a dashed line and a label; ``titled=False`` leaves the
+    title to the page around it (the report's figure caption).
+
+    The chart filters ``frame`` itself, so its spec does not depend on the data: the app sends
+    only new rows while training.
+    """
+    title = CURVES[key][0]
+    share = key in ("val_ndcg", "val_auc")
+    # Losses of any size read plainly ("130", "0.52"), never "130.000" or "1.3e+2".
+    y_format = ".0%" if key == "val_auc" else ".2f" if key == "val_ndcg" else ",.4~g"
+    base = alt.Chart(frame).transform_filter(alt.datum.curve == key)
+    x = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))
+    line = base.mark_line(point=True, strokeWidth=2.5, color=GREY if key == "train_loss" else BLUE).encode(
+        x=x,
+        y=alt.Y("value:Q", title=None, scale=_curve_scale(key), axis=alt.Axis(format=y_format)),
+        tooltip=[
+            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("value:Q", title=title.split(":")[0], format=".1%" if share else ".4f"),
+        ],
+    )
+    kept = base.transform_filter(alt.datum.chosen)
+    rule = kept.mark_rule(color=ORANGE, strokeDash=[5, 3], strokeWidth=2).encode(x=x)
+    label = kept.mark_text(align="left", dx=4, dy=-6, color="#92400e", fontSize=11).encode(
+        x=x, y=alt.Y("value:Q"), text=alt.value("kept")
+    )
+    chart = (line + rule + label).properties(height=220)
+    if not titled:
+        return chart
+    return chart.properties(
+        # Wrapped, never cut: a column of the Train page is about 360 px wide at 1280. How to
+        # read each curve (CURVES) goes beside the chart: a subtitle would squeeze the plot.
+        title=alt.Title(wrap(title, 40), anchor="start", fontSize=13, limit=0),
     )
 
 
-def loss_chart(long: pd.DataFrame) -> alt.Chart:
-    """Training and validation loss per epoch (:func:`loss_chart_data`)."""
-    return _epoch_lines(long, "loss", "series", "Error", ["training", "validation"], [GREY, BLUE])
-
-
-def epoch_quality_chart(long: pd.DataFrame) -> alt.Chart:
-    """Validation precision, recall and AUC per epoch (:func:`quality_chart_data`)."""
-    return _epoch_lines(long, "value", "measure", "", QUALITY_MEASURES, [GREEN, BLUE, ORANGE], zero_one=True)
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` as lines of at most ``width`` characters (a chart title in several lines)."""
+    return textwrap.wrap(text, width) or [""]

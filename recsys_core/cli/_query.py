@@ -66,12 +66,38 @@ def _print_ranking(ranking: dict[str, Any], out: TextIO) -> None:
         f"  top-{ranking['k']} ranking over {ranking['users']:,} of {ranking['test_users']:,} test users\n"
     )
     out.write("    " + " " * 16 + "".join(f"{name:>18}" for name in columns) + "\n")
-    for key in ("hit_rate_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "coverage"):
-        cells = (f"{fmt(m[key])} ±{fmt(m.get(key + '_se'), 3)}" for m in columns.values())
-        out.write(f"    {key:<16}" + "".join(f"{cell:>18}" for cell in cells) + "\n")
+    keys = ("hit_rate_at_k", "hit_rate_liked_at_k", "hit_rate_disliked_at_k", "ndcg_at_k")
+    for key in (*keys, "precision_at_k", "recall_at_k", "coverage"):
+        if all(m.get(key) is None for m in columns.values()):
+            continue
+        cells = (f"{fmt(m.get(key))} ±{fmt(m.get(key + '_se'), 3)}" for m in columns.values())
+        out.write(f"    {key:<22}" + "".join(f"{cell:>18}" for cell in cells) + "\n")
     for entry in ranking.get("baselines", {}).values():
         if "skipped" in entry:
             out.write(f"    {entry['label']} skipped: {entry['skipped']}\n")
+    out.write(_verdicts(columns))
+
+
+def _verdicts(columns: dict[str, dict[str, Any]]) -> str:
+    """One line: how often the model finds the held-out product next to each baseline, worded
+    by the one rule (:func:`recsys_core.metrics.compare_estimates`: "N×" only when the 95 %
+    intervals separate)."""
+    from recsys_core.metrics import compare_estimates, how_often
+
+    model = columns["model"]
+    hit, se = model.get("hit_rate_at_k"), model.get("hit_rate_at_k_se")
+    if hit is None:
+        return ""
+    parts = []
+    for name, m in columns.items():
+        other = m.get("hit_rate_at_k")
+        if name == "model" or other is None:
+            continue
+        verdict = compare_estimates(other, m.get("hit_rate_at_k_se"), hit, se)
+        parts.append(
+            f"{how_often(verdict, hit, other)} {name}" + (" (within the noise)" if verdict == "same" else "")
+        )
+    return f"  the model finds the held-out product {'; '.join(parts)}\n" if parts else ""
 
 
 def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:

@@ -47,11 +47,13 @@ def _sweep_line(record: dict[str, Any]) -> str:
     else:
         setting = f"recipe ×{record['scale']:g}"
     m = record["metrics"]
-    ndcg = m.get("ranking", {}).get("model", {}).get("ndcg_at_k")
+    model = m.get("ranking", {}).get("model", {})
     return (
         f"{setting}  seed {record['seed']}  precision {fmt(m.get('precision'))}  "
-        f"recall {fmt(m.get('recall'))}  ROC AUC {fmt(m.get('roc_auc'))}  NDCG@k {fmt(ndcg)}  "
-        f"run {record['run']}\n"
+        f"recall {fmt(m.get('recall'))}  ROC AUC {fmt(m.get('roc_auc'))}  "
+        f"NDCG@k {fmt(model.get('ndcg_at_k'))}  "
+        f"hit@k {fmt(model.get('hit_rate_at_k'))} (liked {fmt(model.get('hit_rate_liked_at_k'))}, "
+        f"disliked {fmt(model.get('hit_rate_disliked_at_k'))})  run {record['run']}\n"
     )
 
 
@@ -108,7 +110,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     check_count(args.seed, "--seed", least=0, most=MAX_RESAMPLE_SEED)
     check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
     check_cells(args.max_users, args.k)
-    from recsys_core.metrics import compare_runs
+    from recsys_core.metrics import NO_DIFFERENCE, change_verdict, compare_runs
 
     run_a, run_b = (load_run_arg(text, args.runs_dir) for text in (args.run_a, args.run_b))
     diff = compare_runs(
@@ -118,12 +120,15 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         print_json(diff, out)
         return 0
     out.write(
-        f"A {run_a.name}\nB {run_b.name}\n  metric                  A         B     B - A   95 % interval\n"
+        f"A {run_a.name}\nB {run_b.name}\n  metric                          A         B     B - A   "
+        "95 % interval        verdict\n"
     )
+    verdicts = {"higher": "B higher", "lower": "B lower", "same": NO_DIFFERENCE}
     for name, m in diff["metrics"].items():
         ci = m["ci95"]
         interval = f"{fmt(ci[0])} … {fmt(ci[1])}" if ci else "n/a"
-        out.write(f"  {name:<16} {fmt(m['a']):>9} {fmt(m['b']):>9} {fmt(m['delta']):>9}   {interval}\n")
+        figures = f"{fmt(m['a']):>9} {fmt(m['b']):>9} {fmt(m['delta']):>9}"
+        out.write(f"  {name:<24} {figures}   {interval:<20} {verdicts[change_verdict(ci)]}\n")
     overlap = diff["overlap"]
     out.write(
         f"top-{diff['k']} overlap: mean Jaccard {fmt(overlap['mean_jaccard'], 3)}, "
@@ -151,7 +156,9 @@ def add_whatif_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--multipliers", help="factors for --class, e.g. 1,2,4")
     sweep.add_argument("--recipe", help="or: scale a recipe, 'notebook' or e.g. 1=2.5,2=3")
     sweep.add_argument("--scale", help="recipe scales, e.g. 0,0.5,1,2 (factor m -> 1 + s*(m-1))")
-    sweep.add_argument("--seeds", type=int, default=1, help="runs per setting (seeds --seed, --seed+1, …)")
+    sweep.add_argument(
+        "--seeds", type=int, default=3, help="runs per setting (seeds --seed, --seed+1, …; default 3)"
+    )
     sweep.add_argument("--runs-dir", required=True, help="runs folder the runs are saved to")
     add_train_options(sweep)
     sweep.add_argument("--columns", help="explicit column mapping, as for inspect")

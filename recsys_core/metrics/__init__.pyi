@@ -9,6 +9,16 @@ from ._beyond import (
     novelty_at_k,
     popularity_profile,
 )
+from ._claims import (
+    NO_DIFFERENCE,
+    Z95,
+    Verdict,
+    change_verdict,
+    compare_estimates,
+    how_often,
+    interval95,
+    separation,
+)
 from ._diff import (
     compare_runs,
     jaccard,
@@ -28,5 +38,5 @@ from ._evaluation import (
     threshold_curve,
     topk_metrics,
 )
-from ._per_user import PER_USER_METRICS, per_user_ranking
+from ._per_user import CLASS_HIT_METRICS, PER_USER_METRICS, per_user_class_hits, per_user_ranking
 from ._resample import bootstrap_weights, sample_distinct

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from recsys_core.errors import RecsysError, check_count
 from recsys_core.limits import MAX_BOOTSTRAP, MAX_LIST_LENGTH, MAX_RESAMPLE_SEED
+from recsys_core.metrics._claims import change_verdict
 from recsys_core.metrics._evaluation import RANKING_MAX_USERS
-from recsys_core.metrics._per_user import per_user_ranking
+from recsys_core.metrics._per_user import CLASS_HIT_METRICS, per_user_class_hits, per_user_ranking
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
 from recsys_core.topn import build_seen_matrix, effective_chunk, top_unseen
 
@@ -110,10 +112,13 @@ def weighted_auc(scores: np.ndarray, positive: np.ndarray) -> Statistic:
 def paired_bootstrap(
     stats: dict[str, tuple[Statistic, Statistic]], n: int, n_boot: int, seed: int
 ) -> dict[str, dict[str, Any]]:
-    """``{"a", "b", "delta", "ci95"}`` per statistic pair, all resampled with the same weights.
+    """``{"a", "b", "delta", "ci95", "verdict"}`` per statistic pair, all resampled with the same
+    weights.
 
     The point values use unit weights; ``ci95`` is the 2.5 / 97.5 percentile of the replicates'
-    ``b - a`` (``None`` when a value is undefined, e.g. AUC with one class).
+    ``b - a`` (``None`` when a value is undefined, e.g. AUC with one class); ``verdict`` is
+    :func:`~recsys_core.metrics.change_verdict` of it (``"higher"``, ``"lower"`` or ``"same"``),
+    the one rule every sentence and colour of a diff follows.
     """
     ones = np.ones((1, n))
     deltas: dict[str, list[np.ndarray]] = {name: [] for name in stats}
@@ -132,6 +137,7 @@ def paired_bootstrap(
             "b": b if b == b else None,
             "delta": b - a if a == a and b == b else None,
             "ci95": ci,
+            "verdict": change_verdict(ci),
         }
     return result
 
@@ -140,6 +146,25 @@ def _user_stats(
     values_a: dict[str, np.ndarray], values_b: dict[str, np.ndarray], mask: np.ndarray
 ) -> dict[str, tuple[Statistic, Statistic]]:
     return {name: (_mean(values_a[name][mask]), _mean(values_b[name][mask])) for name in USER_METRICS}
+
+
+def _class_hit_stats(
+    run: Run, users: np.ndarray, relevant: sp.csr_matrix, lists: tuple[np.ndarray, np.ndarray], k: int
+) -> dict[str, tuple[Statistic, Statistic]]:
+    """Hit rate of both ``lists`` over the users with a liked (a disliked) held-out product: a
+    ratio of sums, so a resample weighs only those users."""
+    liked = run.test_ratings >= run.config.positive_rating
+    liked_rows = build_seen_matrix(run.test_users[liked], run.test_items[liked], run.n_users, run.n_items)
+    hits_a, hits_b = (per_user_class_hits(items, relevant, liked_rows[users], k) for items in lists)
+    stats = {}
+    for name in CLASS_HIT_METRICS:
+        has = (~np.isnan(hits_a[name])).astype(np.float64)
+        if has.any():
+            stats[name] = (
+                _ratio(np.nan_to_num(hits_a[name]), has),
+                _ratio(np.nan_to_num(hits_b[name]), has),
+            )
+    return stats
 
 
 def _row_stats(run_a: Run, run_b: Run) -> dict[str, tuple[Statistic, Statistic]]:
@@ -262,8 +287,9 @@ def compare_runs(
     -------
     dict
         ``a, b`` (name, creation time, config), ``k, users, test_users, n_boot, seed``,
-        ``metrics`` (``{name: {"a", "b", "delta", "ci95": [lo, hi]}}`` for the ranking metrics
-        over users and ``precision, recall, roc_auc`` over test rows), ``overlap``
+        ``metrics`` (``{name: {"a", "b", "delta", "ci95": [lo, hi], "verdict"}}`` for the
+        ranking metrics over users, the hit rate on liked and on disliked held-out products, and
+        ``precision, recall, roc_auc`` over test rows), ``overlap``
         (:func:`overlap_summary`), ``exposure`` (:func:`exposure_change`) and ``segments``
         (``[{kind, segment, users, metrics: {hit_rate_at_k, ndcg_at_k}}]``).
 
@@ -286,6 +312,8 @@ def compare_runs(
     values_a, values_b = (per_user_ranking(items, relevant, k) for items in (items_a, items_b))
     everyone = np.ones(len(users), dtype=bool)
     metrics = paired_bootstrap(_user_stats(values_a, values_b, everyone), len(users), n_boot, seed)
+    stats = _class_hit_stats(run_a, users, relevant, (items_a, items_b), k)
+    metrics.update(paired_bootstrap(stats, len(users), n_boot, seed))
     metrics.update(paired_bootstrap(_row_stats(run_a, run_b), len(run_a.test_users), n_boot, seed + 1))
     segments = []
     for kind, label, mask in user_segments(run_a, users):

@@ -26,7 +26,11 @@ from recsys_core.errors import RecsysError, check_count
 from recsys_core.limits import MAX_LIST_LENGTH
 from recsys_core.metrics._auc import roc_auc
 from recsys_core.metrics._beyond import beyond_accuracy
-from recsys_core.metrics._per_user import PER_USER_METRICS, per_user_ranking
+from recsys_core.metrics._per_user import (
+    PER_USER_METRICS,
+    per_user_class_hits,
+    per_user_ranking,
+)
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
 from recsys_core.model import NCF, Blended, unwrap
 from recsys_core.topn import (
@@ -182,6 +186,7 @@ def topk_metrics(
     *,
     popularity: np.ndarray | None = None,
     categories: np.ndarray | None = None,
+    liked: sp.csr_matrix | None = None,
 ) -> dict[str, float | None]:
     """Top-``k`` metrics of any recommender: the one code path for the model and the baselines.
 
@@ -197,6 +202,11 @@ def topk_metrics(
     popularity, categories
         Training ratings per item, and optionally each item's category: add the beyond-accuracy
         measures of :func:`recsys_core.metrics.beyond_accuracy` (novelty, head share, diversity).
+    liked
+        Optionally the held-out items rated at or above the "likes it" line (rows as
+        ``relevant``): add :data:`~recsys_core.metrics.CLASS_HIT_METRICS`, the hit rate over the
+        users with a liked held-out product and over those with a disliked one (``None`` when
+        there are none), each with ``_se`` and ``_users``.
 
     Returns
     -------
@@ -213,9 +223,24 @@ def topk_metrics(
         result[key] = float(values.sum()) / n_users
         result[f"{key}_se"] = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
     result["coverage"], result["coverage_se"] = _coverage(lists, n_items)
+    if liked is not None:
+        for key, values in per_user_class_hits(lists, relevant, liked, k).items():
+            result.update(_mean_over_defined(key, values))
     if popularity is not None:
         result.update(beyond_accuracy(lists, popularity, categories, k))
     return result
+
+
+def _mean_over_defined(key: str, values: np.ndarray) -> dict[str, float | None]:
+    """``key``, ``key_se`` and ``key_users``: the mean of the users whose value is defined (not
+    NaN), its standard error and how many they are; ``None`` for the mean without any."""
+    defined = values[~np.isnan(values)]
+    n = len(defined)
+    return {
+        key: float(defined.mean()) if n else None,
+        f"{key}_se": float(defined.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0,
+        f"{key}_users": n,
+    }
 
 
 def per_user_topk_metrics(
@@ -262,7 +287,7 @@ def _coverage(lists: np.ndarray, n_items: int) -> tuple[float, float]:
     return float(coverage), float(np.std(samples, ddof=1))
 
 
-def ranking_metrics(
+def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sample: one call)
     model: NCF | Blended,
     test_users: ArrayLike,
     test_items: ArrayLike,
@@ -274,20 +299,16 @@ def ranking_metrics(
     max_users: int | None = None,
     seed: int = 0,
     categories: np.ndarray | None = None,
+    liked: ArrayLike | None = None,
 ) -> dict[str, Any]:
     """Top-``k`` ranking quality of ``model`` and of the most-popular baseline on the test pairs.
 
     For each test user, the candidates are all items the user has not rated in train or
     validation (the ``seen`` matrix); the test items are the relevant ones. Metrics are computed
-    per user and averaged over test users:
-
-    * ``precision_at_k``: relevant items in the top ``k``, divided by ``k``;
-    * ``recall_at_k``: relevant items in the top ``k``, divided by the user's relevant items;
-    * ``ndcg_at_k``: DCG with gain 1 and discount ``1 / log2(rank + 1)``, over the best DCG
-      possible with the user's relevant items;
-    * ``hit_rate_at_k``: share of users with at least one relevant item in the top ``k``;
-    * ``coverage``: share of the catalogue appearing in any test user's top ``k``;
-    each with its standard error ``<name>_se``, and the beyond-accuracy measures.
+    per user (:func:`~recsys_core.metrics.per_user_ranking`: precision, recall, NDCG and hit
+    rate at ``k``) and averaged over test users; ``coverage`` is the share of the catalogue in
+    any test user's top ``k``; with ``liked``, the hit rate on liked and on disliked held-out
+    products. Each has its standard error ``<name>_se``; then the beyond-accuracy measures.
 
     Parameters
     ----------
@@ -307,6 +328,9 @@ def ranking_metrics(
         Evaluate a seeded random sample of at most ``max_users`` test users (``None``: all): tens
         of thousands pin the averages to well under a point (see the ``_se`` keys) and keep the
         full Amazon size (millions of test users) in seconds rather than hours.
+    liked
+        Optionally one mark per test pair: rated at or above the "likes it" line
+        (:func:`topk_metrics`'s ``liked``).
 
     Returns
     -------
@@ -321,7 +345,8 @@ def ranking_metrics(
     seen = sp.csr_matrix(seen, dtype=bool)
 
     order = None if popularity is None else _popularity_order_checked(popularity, n_items)
-    beyond = {"popularity": popularity, "categories": categories}
+    liked_rows = _liked(test_users, test_items, liked, seen.shape, distinct_users)
+    beyond = {"popularity": popularity, "categories": categories, "liked": liked_rows}
 
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return top_unseen(model, rows, seen, k, blend)
@@ -370,6 +395,20 @@ def _test_users(
     return sample, relevant_all[sample], len(distinct_users)
 
 
+def _liked(
+    users: ArrayLike, items: ArrayLike, liked: ArrayLike | None, shape: tuple[int, int], rows: np.ndarray
+) -> sp.csr_matrix | None:
+    """The held-out pairs marked ``liked``, rows of ``rows`` (``None`` without the marks)."""
+    if liked is None:
+        return None
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    mask = np.asarray(liked, dtype=bool).reshape(-1)
+    if len(mask) != len(users):
+        raise RecsysError(f"Got {len(mask)} 'liked' marks for {len(users)} test pairs; they must pair up.")
+    items = np.asarray(items, dtype=np.int64).reshape(-1)
+    return build_seen_matrix(users[mask], items[mask], *shape)[rows]
+
+
 def _popularity_order_checked(popularity: ArrayLike, n_items: int) -> np.ndarray:
     popularity = np.asarray(popularity)
     if popularity.shape != (n_items,):
@@ -410,5 +449,6 @@ def evaluate_run(
         max_users=max_users,
         seed=run.config.seed,
         categories=run.item_categories(),
+        liked=np.asarray(run.test_ratings) >= run.config.positive_rating,
     )
     return metrics

@@ -8,29 +8,43 @@ from html import escape
 from typing import Any
 
 from recsys_core import charts
+from recsys_core.metrics import NO_DIFFERENCE, change_verdict
 from recsys_core.report._figures import figure
 from recsys_core.report._sections import section, table
 
 LABELS = {
     "hit_rate_at_k": "hit rate (finds the held-out product)",
-    "ndcg_at_k": "NDCG",
+    "hit_rate_liked_at_k": "hit rate on held-out products the customer liked",
+    "hit_rate_disliked_at_k": "hit rate on held-out products the customer disliked",
+    "ndcg_at_k": "ranking quality (NDCG)",
+    "precision_at_k": "precision of the list",
+    "recall_at_k": "recall of the list",
     "precision": "precision",
     "recall": "recall",
-    "roc_auc": "ROC AUC",
+    "roc_auc": "ranks liked above disliked (ROC AUC)",
 }
+#: The diff's verdict (the one rule, :func:`recsys_core.metrics.change_verdict`) in a table cell.
+VERDICTS = {"higher": "B higher", "lower": "B lower", "same": NO_DIFFERENCE}
 
 
 def _change(percent: float) -> str:
-    return f"{abs(percent):.0f} % {'higher' if percent >= 0 else 'lower'}"
+    """``12.3 -> "12 % higher"``; one decimal below 10 % so a small change never reads "0 %"."""
+    size = abs(percent)
+    number = f"{size:.0f}" if size >= 9.5 else f"{size:.1f}".rstrip("0").rstrip(".")
+    return f"{number} % {'higher' if percent >= 0 else 'lower'}"
 
 
 def _relative(label: str, m: Mapping[str, Any]) -> str | None:
-    """ "B's hit rate is 12 % higher than A's (95 % interval: 4 % higher to 20 % higher)"."""
+    """ "B's hit rate is 12 % higher than A's (95 % interval: 4 % higher to 20 % higher)", or
+    "no measurable difference" where the interval holds no change."""
     a, delta, ci = m.get("a"), m.get("delta"), m.get("ci95")
     if not a or delta is None or ci is None:
         return None
     mid, lo, hi = (100 * v / a for v in (delta, *ci))
-    return f"B's {label} is {_change(mid)} than A's (95 % interval: {_change(lo)} to {_change(hi)})."
+    interval = f"95 % interval: {_change(lo)} to {_change(hi)}"
+    if change_verdict(ci) == "same":
+        return f"B's {label}: {NO_DIFFERENCE} from A's ({interval})."
+    return f"B's {label} is {_change(mid)} than A's ({interval})."
 
 
 def sentences(diff: Mapping[str, Any]) -> list[str]:
@@ -44,7 +58,14 @@ def sentences(diff: Mapping[str, Any]) -> list[str]:
 
 
 def _rows(metrics: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
-    return [[name, m["a"], m["b"], m["delta"], *(m["ci95"] or (None, None))] for name, m in metrics.items()]
+    return [
+        [LABELS.get(name, name), m["a"], m["b"], m["delta"], *(m["ci95"] or (None, None)), _verdict(m)]
+        for name, m in metrics.items()
+    ]
+
+
+def _verdict(m: Mapping[str, Any]) -> str:
+    return VERDICTS[change_verdict(m.get("ci95"))]
 
 
 def _charts(diff: Mapping[str, Any]) -> dict[str, str]:
@@ -89,7 +110,16 @@ def diff_section(diff: Mapping[str, Any]) -> str:
         return [[r["item"], r.get("name", ""), r["a"], r["b"], r["delta"]] for r in rows]
 
     segment_rows = [
-        [s["segment"], s["users"], key, m["a"], m["b"], m["delta"], *(m["ci95"] or (None, None))]
+        [
+            s["segment"],
+            s["users"],
+            LABELS.get(key, key),
+            m["a"],
+            m["b"],
+            m["delta"],
+            *(m["ci95"] or (None, None)),
+            _verdict(m),
+        ]
         for s in diff["segments"]
         for key, m in s["metrics"].items()
     ]
@@ -99,7 +129,7 @@ def diff_section(diff: Mapping[str, Any]) -> str:
         f"<p>A: {escape(diff['a']['name'])}<br>B: {escape(diff['b']['name'])}</p>",
         "<ul>" + "".join(f"<li>{escape(s)}</li>" for s in sentences(diff)) + "</ul>",
         figures["change"],
-        table(["metric", "A", "B", "B − A", "95 % low", "95 % high"], _rows(metrics)),
+        table(["measure", "A", "B", "B − A", "95 % low", "95 % high", "verdict"], _rows(metrics)),
         figures["overlap"],
         f"<p>Mean overlap {overlap['mean_jaccard']:.3f}; identical lists for "
         f"{100 * (overlap['share_identical'] or 0):.0f} % of customers.</p>",
@@ -110,5 +140,8 @@ def diff_section(diff: Mapping[str, Any]) -> str:
         table(exposure_header, exposure_rows(exposure["lost"])),
         "<h3>Change per customer segment</h3>",
         figures["segments"],
-        table(["segment", "customers", "metric", "A", "B", "B − A", "95 % low", "95 % high"], segment_rows),
+        table(
+            ["segment", "customers", "measure", "A", "B", "B − A", "95 % low", "95 % high", "verdict"],
+            segment_rows,
+        ),
     )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recsys_core import charts
+from recsys_core.errors import RecsysError
 from recsys_core.metrics import (
     RANKING_MAX_USERS,
     beyond_accuracy,
+    interval95,
     per_user_ranking,
     popularity_profile,
     sample_distinct,
@@ -26,16 +29,39 @@ if TYPE_CHECKING:
     from recsys_core.runs import Run
 
 RANKING_LABELS = {
-    "hit_rate_at_k": "hit rate",
-    "ndcg_at_k": "NDCG",
-    "precision_at_k": "precision",
-    "recall_at_k": "recall",
+    "hit_rate_at_k": "finds the next product (hit rate)",
+    "ndcg_at_k": "ranking quality (NDCG)",
+    "precision_at_k": "precision of the list",
+    "recall_at_k": "recall of the list",
+}
+#: The classification measures of the test split, in plain words.
+CLASSIFICATION_LABELS = {
+    "precision": "precision (of 'will like')",
+    "trivial_precision": "precision of guessing 'likes it' for everyone",
+    "recall": "recall (liked products spotted)",
+    "f1": "F1 (precision and recall together)",
+    "roc_auc": "ranks liked above disliked (ROC AUC)",
+}
+#: A run's settings, in plain words (the technical name in brackets where one is common).
+SETTING_LABELS = {
+    "embedding_dim": "profile size (embedding size)",
+    "batch_size": "ratings per learning step (batch size)",
+    "epochs": "passes over the data (epochs)",
+    "learning_rate": "learning rate",
+    "multipliers": "extra copies of rarer ratings (oversampling)",
+    "threshold": "score that means 'will like' (threshold)",
+    "positive_rating": "rating that counts as liked (at least)",
+    "seed": "random seed",
+    "split": "hold-out split",
+    "objective": "what the model learns (objective)",
+    "negatives": "unrated products sampled per rating (negatives)",
+    "device": "device",
+    "neighbours": "similar products kept per product (item-kNN blend)",
+    "neighbour_shrink": "shrink of product similarity (item-kNN blend)",
 }
 #: The report's recommenders -> their keys in ``metrics["ranking"]`` (what the ladder chart reads).
 RANKING_KEYS = {"this model": "model", "most popular": "popularity"}
-CLASSIFICATION_KEYS = ("precision", "trivial_precision", "recall", "f1", "roc_auc")
 EXAMPLE_CUSTOMERS = 3
-Z95 = 1.959964
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -47,8 +73,18 @@ def fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        return f"{float(value):.{digits}g}"
+        return _number(float(value), digits)
     return escape(str(value))
+
+
+def _number(value: float, digits: int) -> str:
+    """Readable at any size: ``20000.0 -> "20,000"``, ``0.00001 -> "0.00001"``, ``0.123456 ->
+    "0.1235"``; never ``"2e+04"``."""
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return np.format_float_positional(value, precision=digits, unique=False, fractional=False, trim="-")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -78,11 +114,12 @@ def data_summary(run: Run) -> str:
     ]
     config = run.config.to_dict()
     config["multipliers"] = ", ".join(f"{k}★×{v:g}" for k, v in config["multipliers"].items()) or "none"
+    settings = [(SETTING_LABELS.get(name, name.replace("_", " ")), value) for name, value in config.items()]
     return section(
         "Data and recipe",
         '<div class="cols">',
         table(["", "value"], rows),
-        table(["setting", "value"], sorted(config.items())),
+        table(["setting", "value"], settings),
         "</div>",
     )
 
@@ -105,26 +142,22 @@ def class_mix(run: Run) -> str:
 
 
 def training_curves(run: Run) -> str:
+    """One chart per quantity (the training loss, the validation measure that picks the kept
+    epoch, the predicted rating's AUC), the kept epoch marked: the app's learning curves."""
     history = run.history
     if not history:
         return section("Training curves", "<p>No epoch was recorded.</p>")
-    return section(
-        "Training curves",
+    objective = run.config.objective
+    frame = charts.learning_curve_data(history, objective, run.summary.best_epoch)
+    kept = run.summary.best_epoch
+    note = f"<p>The run keeps epoch {kept}, the best on the validation measure.</p>" if kept else ""
+    figures = [
         figure(
-            "Error per epoch (lower is better)",
-            charts.loss_chart_data(history),
-            charts.loss_chart,
-            "How far the predictions are from the ratings, on the ratings the model learns from "
-            "(training) and on ratings set aside to check it (validation).",
-        ),
-        figure(
-            "Quality on the set-aside ratings per epoch (higher is better)",
-            charts.quality_chart_data(history),
-            charts.epoch_quality_chart,
-            "AUC: how often a liked product is ranked above a disliked one. Precision: how often "
-            "'will like' is right. Recall: the share of liked products the model spots.",
-        ),
-    )
+            charts.CURVES[key][0], frame[frame["curve"] == key], partial(charts.learning_curve_chart, key=key)
+        )
+        for key in charts.curve_keys(objective)
+    ]
+    return section("Training curves", note, *figures)
 
 
 def ranked_lists(run: Run, k: int) -> dict[str, Any]:
@@ -143,14 +176,17 @@ def ranked_lists(run: Run, k: int) -> dict[str, Any]:
     }
 
 
-def _other_baselines(metrics: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    # Baselines beyond most-popular, when evaluate reports them (a dict of ranking metrics each).
-    ranking = metrics.get("ranking") or {}
-    return {
-        str(name): value
-        for name, value in ranking.items()
-        if name not in ("model", "popularity") and isinstance(value, Mapping) and "ndcg_at_k" in value
-    }
+def classic_ladder(run: Run, k: int) -> tuple[dict[str, Mapping[str, Any]], str | None]:
+    """The run's baseline ladder (most popular, item-kNN, EASE, iALS: fitted on its training split,
+    tuned on its validation pairs, read from the run's or the runs folder's cache when there is
+    one) and why it is missing (``({}, reason)``: no validation ratings, not enough memory)."""
+    from recsys_core.baselines import ladder_for  # scipy, implicit: only when a report is written
+    from recsys_core.runs import shared_ladders
+
+    try:
+        return ladder_for(run, run.path, k=k, shared=shared_ladders(run.path)), None
+    except (RecsysError, MemoryError) as exc:
+        return {}, str(exc) or type(exc).__name__
 
 
 def _se_interval(entry: Mapping[str, Any], key: str) -> tuple[float, float] | None:
@@ -160,7 +196,7 @@ def _se_interval(entry: Mapping[str, Any], key: str) -> tuple[float, float] | No
     value = entry.get(key)
     if se is None or value is None:
         return None
-    return float(value) - Z95 * float(se), float(value) + Z95 * float(se)
+    return interval95(float(value), float(se))
 
 
 def _ranking_scores(ranked: Mapping[str, Any], k: int) -> dict[str, Any]:
@@ -189,29 +225,40 @@ def _cell(entry: Mapping[str, Any], key: str) -> Any:
 def accuracy(run: Run, ranked: Mapping[str, Any], k: int) -> str:
     metrics = run.metrics or {}
     ranking = _ranking_scores(ranked, k)
-    others = _other_baselines(metrics)
-    entries = {name: ranking[RANKING_KEYS[name]] for name in ranked["values"]} | others
-    rows = [[name, *(_cell(entry, key) for key in RANKING_LABELS)] for name, entry in entries.items()]
+    ladder, missing = classic_ladder(run, k)
+    rungs = charts.ladder_scores(ranking, ladder)
+    rows = [
+        [charts.LADDER_METHODS[name], *(_cell(entry, key) for key in RANKING_LABELS)]
+        for name, entry in rungs.items()
+    ]
     chart = figure(
-        f"This model next to the most popular products (top {k}, longer is better)",
-        charts.ladder_chart_data(ranking, others),
+        f"This model next to classic methods (top {k}, longer is better)",
+        charts.ladder_chart_data(ranking, ladder),
         charts.ladder_chart,
         f"Finds the next product: the share of customers whose held-out product is among the {k} "
         "suggestions. Ranking quality: the same, counting a hit near the top of the list more. "
         "The black line on a bar is its 95 % interval; bars whose lines overlap are not clearly "
-        "different.",
+        "different. item-kNN suggests products liked together with the customer's; EASE and iALS "
+        "are strong classic recommenders, each tuned on the validation ratings.",
     )
     parts = [
         f"<p>Over {len(ranked['users']):,} test customers: is the held-out product among the top {k}?</p>",
         chart,
         table(["recommender", *RANKING_LABELS.values()], rows),
     ]
+    if missing:
+        parts.append(f"<p>The classic methods could not be measured on this run: {escape(missing)}</p>")
+    parts += [
+        f"<p>{escape(entry['label'])} was left out: {escape(str(entry['skipped']))}</p>"
+        for entry in ladder.values()
+        if isinstance(entry, Mapping) and entry.get("skipped")
+    ]
     if metrics:
         parts.append("<h3>Rating classification (test split)</h3>")
         parts.append(
             table(
-                ["metric", "value"],
-                [(key.replace("_", " "), metrics.get(key)) for key in CLASSIFICATION_KEYS],
+                ["measure", "value"],
+                [(label, metrics.get(key)) for key, label in CLASSIFICATION_LABELS.items()],
             )
         )
     return section("Metrics vs the baselines", *parts)

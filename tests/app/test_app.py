@@ -313,10 +313,6 @@ def test_sentences_compare_with_the_baselines() -> None:
     assert "better than guessing" in lines[-1]
     undefined = views.classification_sentences({"precision": None, "trivial_precision": 0.8})
     assert "n/a" in undefined[0]
-    ranking = {"k": 10, "model": {"hit_rate_at_k": 0.042}, "popularity": {"hit_rate_at_k": 0.02}}
-    assert "2.1× as often as recommending the 10 most popular" in views.ranking_sentence(ranking)
-    ranking["popularity"]["hit_rate_at_k"] = 0.0
-    assert "never does" in views.ranking_sentence(ranking)
 
 
 def test_long_tail_and_examples() -> None:

@@ -116,15 +116,34 @@ def test_a_precision_gain_with_a_recall_loss_is_called_a_threshold_shift() -> No
     assert len(views.compare_tradeoffs(table, ["heavy", "plain"])) == 1
 
 
+def _hit(hit: float, se: float) -> dict[str, float]:
+    return {"hit_rate_at_k": hit, "hit_rate_at_k_se": se}
+
+
 def test_the_headline_sentence_a_director_can_retell() -> None:
-    assert views.headline_sentence(0.052, 0.02).startswith(
+    assert views.headline_sentence(_hit(0.052, 0.002), _hit(0.02, 0.001)).startswith(
         "Among 10 suggestions, the model finds the product a customer picks next 2.6× as often as a "
         "best-seller list"
     )
-    with_classic = views.headline_sentence(0.06, 0.02, ("item-kNN", 0.03))
-    assert "2.0× as often as the best classic method (item-kNN)" in with_classic
-    assert "best-sellers do better" in views.headline_sentence(0.01, 0.02)
-    assert views.headline_sentence(None, 0.02) is None
+    assert "best-sellers do better" in views.headline_sentence(_hit(0.01, 0.001), _hit(0.02, 0.001))
+    assert views.headline_sentence(None, _hit(0.02, 0.001)) is None
+
+
+def test_the_headline_claims_no_ratio_within_the_error_bars() -> None:
+    # 1.1× apart but the whiskers (±1.96 standard errors) overlap: no "N×", no coloured delta.
+    close = views.headline_sentence(_hit(0.212, 0.006), _hit(0.197, 0.006))
+    assert "about as often as a best-seller list" in close and "within the noise" in close
+    assert "×" not in close
+    assert views.hit_delta({"model": _hit(0.212, 0.006), "popularity": _hit(0.197, 0.006)}) == (
+        "+1.5 pts vs best-sellers, within the noise",
+        "off",
+    )
+    assert views.hit_delta({"model": _hit(0.212, 0.006), "popularity": _hit(0.067, 0.003)}) == (
+        "+14.5 pts vs best-sellers",
+        "normal",
+    )
+    # Without a standard error the bars have no width, so any gap separates them.
+    assert "1.1× as often" in views.headline_sentence({"hit_rate_at_k": 0.22}, {"hit_rate_at_k": 0.2})
 
 
 def test_results_lead_with_threshold_free_measures(runs_dir: Path) -> None:

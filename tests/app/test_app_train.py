@@ -4,6 +4,7 @@ listed apart, and text from files, names and errors never becoming Markdown link
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -123,6 +124,13 @@ def test_results_show_the_ladder_the_sentence_and_everyones_top_10(runs_dir: Pat
     story = next(m.value for m in at.markdown if m.value.startswith("#### Among 10 suggestions"))
     assert "best-seller list" in story
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    # Learning curves: one chart per quantity, the measure that picks the epoch among them.
+    specs = [
+        json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart")
+    ]
+    titles = [" ".join(spec["title"]["text"]) for spec in specs if isinstance(spec.get("title"), dict)]
+    assert titles[0] == "Training loss" and titles[1].endswith("picks the epoch"), titles
+    assert titles[2] == "Validation AUC of the predicted rating"
     # The run's name is text, not an image fetched from a URL.
     success = at.success[0].value
     assert "![x]" not in success and not LIVE_LINK.search(success)

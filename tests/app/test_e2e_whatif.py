@@ -66,7 +66,9 @@ def test_compare_draws_the_ladder_and_the_diff(compare_page: object) -> None:
     page.keyboard.press("Enter")
     _settle(page)
     expect(page.get_by_role("heading", name="What changed from A to B")).to_be_visible()
-    expect(main.get_by_text(re.compile(r"^B finds the next product \d+ % (more|less) often"))).to_be_visible()
+    expect(
+        main.get_by_text(re.compile(r"^B finds the next product ([\d.]+ % (more|less)|about as) often"))
+    ).to_be_visible()
     expect(main.get_by_text(re.compile(r"customers see a different top-10"))).to_be_visible()
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     # Two overview charts, the ladder (one chart, two panels), the diff, segments, exposure and

@@ -8,6 +8,7 @@ a second of a core per redraw (py-spy), the +28 % that ``benchmarks/app_training
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -53,7 +54,14 @@ def test_a_running_job_shows_its_progress_and_curves_and_can_be_stopped(runs_dir
     # The default recipe stops early: the bar says "up to", never promising every epoch.
     assert f"Epoch 3 of up to {PRESETS['recommended'].epochs} (stops early" in bars[0].proto.text
     assert "5 / 10 batches" in bars[0].proto.text
-    assert len(at.get("vega_lite_chart")) == 2  # the error and the quality curves
+    # One live chart per quantity: the training loss, the NDCG@10 that picks the epoch (the
+    # default recipe's), the AUC; a loss near 133 never shares an axis with one near 0.97.
+    titles = [" ".join(json.loads(c.proto.spec)["title"]["text"]) for c in at.get("vega_lite_chart")]
+    assert titles == [
+        "Training loss",
+        "Validation NDCG@10: picks the epoch",
+        "Validation AUC of the predicted rating",
+    ]
     buttons = {b.label: b for b in at.button}
     assert buttons["Start training"].disabled and not buttons["Stop"].disabled
     buttons["Stop"].click().run()

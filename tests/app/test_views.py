@@ -70,10 +70,9 @@ def test_history_frames_take_reports_and_dicts() -> None:
     frame = views.history_frame([report, saved])
     assert frame["epoch"].tolist() == [1.0, 2.0]
     assert np.isnan(frame.loc[1, "val_precision"])  # missing in the dict: NaN, not an error
-    loss = views.loss_chart_data([report, saved])
-    assert set(loss["series"]) == {"training", "validation"} and len(loss) == 4
-    quality = views.quality_chart_data([report, saved])
-    assert len(quality) == 4  # three measures of epoch 1, the AUC of epoch 2
+    curves = views.learning_curve_data([report, saved], "hybrid")
+    assert set(curves["curve"]) == {"train_loss", "val_loss", "val_auc"} and len(curves) == 6
+    assert curves[curves["chosen"]]["epoch"].unique().tolist() == [2.0]  # the lower validation loss
 
 
 def _record(run_id: str, precision: float | None) -> RunRecord:

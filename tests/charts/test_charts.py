@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from recsys_core import charts
 from recsys_core.report import chart_svg
@@ -71,8 +72,10 @@ def test_every_chart_renders_with_plain_ticks() -> None:
         "class mix": charts.class_mix_chart(
             charts.class_mix({4.0: 25000, 5.0: 40000}, {4.0: 50000, 5.0: 40000})
         ),
-        "loss": charts.loss_chart(charts.loss_chart_data(history)),
-        "quality": charts.epoch_quality_chart(charts.quality_chart_data(history)),
+        **{
+            key: charts.learning_curve_chart(charts.learning_curve_data(history, "softmax"), key)
+            for key in charts.curve_keys("softmax")
+        },
         "ladder": charts.ladder_chart(charts.ladder_chart_data(ranking, None)),
         "popularity": charts.popularity_chart(charts.popularity_chart_data({"this model": profile})),
         "diff": charts.diff_chart(charts.diff_chart_data(diff)),
@@ -94,3 +97,28 @@ def test_overlap_data_reads_the_histogram_in_percent() -> None:
     assert frame["share"].tolist()[:2] == ["0–10 %", "10–20 %"]
     assert frame["customers"].sum() == 45
     assert charts.overlap_data({"overlap": {}}).empty
+
+
+def test_learning_curves_one_chart_per_quantity_with_the_kept_epoch() -> None:
+    # A softmax run: a loss near 133 and 1 - NDCG@10 near 0.97 must never share an axis.
+    history = [
+        {"epoch": e, "train_loss": 140 - e, "val_loss": loss, "val_auc": 0.80 + e / 100}
+        for e, loss in ((1, 0.975), (2, 0.962), (3, 0.964))
+    ]
+    assert charts.curve_keys("softmax") == ["train_loss", "val_ndcg", "val_auc"]
+    assert charts.curve_keys("hybrid") == ["train_loss", "val_loss", "val_auc"]
+    assert charts.chosen_epoch(history) == 2  # the best NDCG@10, as the trainer picks it
+    frame = charts.learning_curve_data(history, "softmax")
+    ndcg = frame[frame["curve"] == "val_ndcg"]
+    assert ndcg["value"].tolist() == pytest.approx([0.025, 0.038, 0.036])
+    assert frame[frame["chosen"]]["epoch"].unique().tolist() == [2.0]
+    assert charts.learning_curve_data(history, "softmax", chosen=3)["chosen"].sum() == 3
+    svg = {key: chart_svg(charts.learning_curve_chart(frame, key)) for key in charts.curve_keys("softmax")}
+    assert "Training loss" in svg["train_loss"] and "NDCG@10" not in svg["train_loss"]
+    assert "Validation NDCG@10: picks the epoch" in svg["val_ndcg"] and "kept" in svg["val_ndcg"]
+    # NDCG drawn from 0: its axis starts at 0.000, not at the lowest value.
+    assert ">0.00<" in svg["val_ndcg"]
+    assert ">50%<" in svg["val_auc"]  # AUC from a coin flip
+    # Without validation the training loss picks the epoch.
+    no_val = [{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.0}]
+    assert charts.chosen_epoch(no_val) == 2 and charts.chosen_epoch([]) is None

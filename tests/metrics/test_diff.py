@@ -66,6 +66,11 @@ def test_a_run_against_itself_changes_nothing(runs) -> None:
     for name, m in diff["metrics"].items():
         assert m["delta"] == 0.0, name
         assert m["ci95"][0] == m["ci95"][1] == 0.0, name
+        assert m["verdict"] == "same", name
+    assert {"hit_rate_liked_at_k", "hit_rate_disliked_at_k"} <= set(diff["metrics"])
+    assert diff["metrics"]["hit_rate_liked_at_k"]["a"] == pytest.approx(
+        run.metrics["ranking"]["model"]["hit_rate_liked_at_k"]
+    )
     assert diff["overlap"]["mean_jaccard"] == 1.0 and diff["overlap"]["share_changed"] == 0.0
     assert diff["exposure"] == {"gained": [], "lost": []}
     # the means over the evaluated users are evaluate's numbers
@@ -80,6 +85,7 @@ def test_clearly_different_runs_have_intervals_that_exclude_zero(runs) -> None:
         m = diff["metrics"][name]
         assert m["delta"] == pytest.approx(m["b"] - m["a"])
         assert m["ci95"][0] > 0, (name, m)
+        assert m["verdict"] == "higher", name
         assert m["ci95"][0] <= m["delta"] <= m["ci95"][1]
     assert diff["overlap"]["mean_jaccard"] < 0.5
     assert diff["exposure"]["gained"] and diff["exposure"]["lost"]
@@ -104,8 +110,8 @@ def test_cli_compare_json(runs, run_cli, tmp_path) -> None:
     code, out, err = run_cli("compare", str(a), str(b), "--json", "--n-boot", "200")
     assert code == 0, err
     diff = json.loads(out)
-    assert set(diff["metrics"]["ndcg_at_k"]) == {"a", "b", "delta", "ci95"}
+    assert set(diff["metrics"]["ndcg_at_k"]) == {"a", "b", "delta", "ci95", "verdict"}
     code, out, err = run_cli("compare", str(a), str(b), "--n-boot", "50")
-    assert code == 0 and "95 % interval" in out
+    assert code == 0 and "95 % interval" in out and "verdict" in out
     code, _, err = run_cli("compare", str(a), str(tmp_path / "missing"))
     assert code == 2 and err.startswith("error:")

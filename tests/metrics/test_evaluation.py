@@ -147,6 +147,25 @@ def test_ranking_metrics_hand_worked_case() -> None:
     assert p["coverage"] == pytest.approx(4 / 5)  # items 0,1,2,4
 
 
+def test_ranking_metrics_split_hits_by_liked_and_disliked_held_out_products() -> None:
+    # The hand-worked case above: user 0 finds item 2 (liked), user 1 misses item 4 (disliked),
+    # user 2 finds item 0 (disliked) and misses item 3 (liked).
+    model = fixed_ranking_model(3, [5.0, 4.0, 3.0, 2.0, 1.0])
+    seen = build_seen_matrix([0, 1], [0, 1], 3, 5)
+    liked = [True, False, False, True]
+    m = ranking_metrics(model, [0, 1, 2, 2], [2, 4, 0, 3], seen, k=3, liked=liked)["model"]
+    assert m["hit_rate_liked_at_k"] == pytest.approx(1 / 2)  # users 0 and 2: one finds theirs
+    assert m["hit_rate_liked_at_k_users"] == 2
+    assert m["hit_rate_disliked_at_k"] == pytest.approx(1 / 2)  # users 1 and 2
+    assert m["hit_rate_liked_at_k_se"] == pytest.approx(0.5)  # std 0.707 over sqrt(2)
+    plain = ranking_metrics(model, [0, 1, 2, 2], [2, 4, 0, 3], seen, k=3)["model"]
+    assert "hit_rate_liked_at_k" not in plain
+    nobody = ranking_metrics(model, [0], [2], seen, k=3, liked=[True])["model"]
+    assert nobody["hit_rate_disliked_at_k"] is None and nobody["hit_rate_disliked_at_k_users"] == 0
+    with pytest.raises(RecsysError, match="'liked' marks"):
+        ranking_metrics(model, [0, 1], [2, 4], seen, k=3, liked=[True])
+
+
 def test_single_best_item_gives_ndcg_one_over_log2_3_when_second() -> None:
     model = fixed_ranking_model(1, [3.0, 2.0, 1.0])
     seen = build_seen_matrix([], [], 1, 3)

@@ -9,7 +9,13 @@ import pytest
 import scipy.sparse as sp
 
 from recsys_core.errors import RecsysError
-from recsys_core.metrics import PER_USER_METRICS, per_user_ranking, per_user_topk_metrics
+from recsys_core.metrics import (
+    CLASS_HIT_METRICS,
+    PER_USER_METRICS,
+    per_user_class_hits,
+    per_user_ranking,
+    per_user_topk_metrics,
+)
 
 # 3 users x 5 items; user 1's list is padded with -1 (fewer candidates than k).
 ITEMS = np.array([[3, 1, 2], [0, -1, -1], [4, 2, 1]])
@@ -56,3 +62,18 @@ def test_the_chunked_evaluation_path_gives_the_same_values() -> None:
     whole = per_user_ranking(ITEMS, RELEVANT, 3)
     for key in PER_USER_METRICS:
         np.testing.assert_array_equal(per_user[key], whole[key])
+
+
+def test_class_hits_split_by_liked_and_disliked_held_out_products() -> None:
+    # User 0 liked item 1 (found); user 1 disliked item 3 (missed); user 2 liked 1 (found) and
+    # disliked 2 (found).
+    liked = sp.csr_matrix(np.array([[0, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 1, 0, 0, 0]], dtype=bool))
+    hits = per_user_class_hits(ITEMS, RELEVANT, liked, 3)
+    assert tuple(hits) == CLASS_HIT_METRICS
+    np.testing.assert_array_equal(hits["hit_rate_liked_at_k"], [1.0, np.nan, 1.0])
+    np.testing.assert_array_equal(hits["hit_rate_disliked_at_k"], [np.nan, 0.0, 1.0])
+    # Only the first k entries count: at k = 1 user 2's list holds item 4 alone.
+    assert np.isnan(per_user_class_hits(ITEMS, RELEVANT, liked, 1)["hit_rate_disliked_at_k"][0])
+    assert per_user_class_hits(ITEMS, RELEVANT, liked, 1)["hit_rate_liked_at_k"][2] == 0.0
+    with pytest.raises(RecsysError, match="liked products cover"):
+        per_user_class_hits(ITEMS, RELEVANT, liked[:2], 3)

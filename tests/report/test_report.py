@@ -17,9 +17,10 @@ from recsys_core.runs import save_run
 #: The figures of a report with a comparison, by the start of their title.
 FIGURES = (
     "Training ratings per rating class",
-    "Error per epoch",
-    "Quality on the set-aside ratings per epoch",
-    "This model next to the most popular products",
+    "Training loss",
+    "Validation",
+    "Validation AUC of the predicted rating",
+    "This model next to classic methods",
     "Best-sellers or the long tail?",
     "How B differs from A",
     "How much of their top-10 the two lists have in common",
@@ -117,7 +118,6 @@ def test_report_draws_the_apps_altair_charts(report_path, runs) -> None:
     assert {
         "Training ratings",
         "Rating",
-        "Error",
         "Epoch",
         "Products, from most to least rated (share of the catalogue)",
         "B against A",
@@ -189,3 +189,29 @@ def test_report_renders_offline_in_chromium(report_path) -> None:
         browser.close()
     assert errors == []
     assert all(url.startswith("file:") for url in requests), requests
+
+
+def test_report_shows_the_full_ladder_in_plain_words(report_path) -> None:
+    html = report_path.read_text(encoding="utf-8")
+    text = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)  # the words around the charts
+    for rung in ("this model", "most popular", "item-kNN", "EASE", "iALS"):
+        assert f"<td>{rung}</td>" in text, rung
+    # Plain names, never the JSON keys: no ndcg_at_k, batch_size, roc_auc, embedding_dim.
+    assert not re.findall(r"\b[a-z]+_(?:at_k|size|auc|dim|rate|rating)\b", text)
+    assert "ratings per learning step (batch size)" in text
+    assert "ranking quality (NDCG)" in text
+
+
+def test_report_numbers_and_changes_read_plainly() -> None:
+    from recsys_core.report._compare import _relative
+    from recsys_core.report._sections import fmt
+
+    assert fmt(20000.0) == "20,000" and fmt(12345.6) == "12,346"
+    assert fmt(0.00001) == "0.00001" and fmt(0.123456) == "0.1235"
+    # Within the noise: no "0 % higher (0 % lower to 1 % higher)".
+    same = _relative("hit rate", {"a": 0.2, "delta": 0.0004, "ci95": [-0.0006, 0.0024]})
+    assert same == (
+        "B's hit rate: no measurable difference from A's (95 % interval: 0.3 % lower to 1.2 % higher)."
+    )
+    clear = _relative("hit rate", {"a": 0.2, "delta": 0.03, "ci95": [0.01, 0.05]})
+    assert clear == "B's hit rate is 15 % higher than A's (95 % interval: 5 % higher to 25 % higher)."

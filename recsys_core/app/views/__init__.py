@@ -33,7 +33,6 @@ from recsys_core.app.views._quality import (
     Metrics,
     classification_sentences,
     confusion_frame,
-    ranking_sentence,
     threshold_chart_data,
 )
 from recsys_core.app.views._readiness import Readiness, data_readiness, holdout_words, split_advice
@@ -47,10 +46,17 @@ from recsys_core.app.views._runs import (
 from recsys_core.app.views._story import (
     compare_tradeoffs,
     headline_sentence,
+    hit_delta,
     ladder_sentence,
     tradeoff_sentence,
 )
-from recsys_core.app.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_chart_data
+from recsys_core.app.views._sweep import (
+    SWEEP_MEASURES,
+    parse_numbers,
+    sweep_axis,
+    sweep_chart_data,
+    sweep_sentence,
+)
 from recsys_core.app.views._text import multipliers_text, percent
 from recsys_core.app.views._visitor import (
     STAR_LEVELS,
@@ -82,9 +88,8 @@ from recsys_core.charts import (
     history_frame,
     ladder_chart_data,
     ladder_scores,
-    loss_chart_data,
+    learning_curve_data,
     popularity_chart_data,
-    quality_chart_data,
     relative_change,
     segment_data,
     stars,
@@ -128,13 +133,14 @@ __all__ = [
     "guess_columns",
     "headline_sentence",
     "history_frame",
+    "hit_delta",
     "holdout_words",
     "ladder_chart_data",
     "ladder_scores",
     "ladder_sentence",
+    "learning_curve_data",
     "long_tail",
     "long_tail_sentence",
-    "loss_chart_data",
     "low_rating_note",
     "mapping_intro",
     "match_help",
@@ -146,9 +152,7 @@ __all__ = [
     "popularity_mix",
     "popularity_sentence",
     "product_label",
-    "quality_chart_data",
     "random_customer",
-    "ranking_sentence",
     "rating_distribution",
     "rating_problem",
     "rating_to_stars",
@@ -165,7 +169,9 @@ __all__ = [
     "star_text",
     "stars",
     "stars_to_rating",
+    "sweep_axis",
     "sweep_chart_data",
+    "sweep_sentence",
     "threshold_chart_data",
     "tradeoff_sentence",
     "unique_labels",

@@ -48,29 +48,6 @@ def classification_sentences(metrics: Metrics) -> list[str]:
     return sentences
 
 
-def ranking_sentence(ranking: Metrics | None) -> str | None:
-    """Hit rate of the model vs the most-popular baseline, in words; ``None`` without ranking."""
-    if not ranking:
-        return None
-    k = int(ranking.get("k", 10))
-    model = _number(ranking["model"].get("hit_rate_at_k"))
-    popular = _number(ranking["popularity"].get("hit_rate_at_k"))
-    if not (np.isfinite(model) and np.isfinite(popular)):
-        return None
-    lead = f"Among its top {k} suggestions, the model finds the product the customer rated next"
-    if popular > 0:
-        return (
-            f"{lead} {model / popular:.1f}× as often as recommending the {k} most popular products "
-            f"({percent(model, 1)} vs {percent(popular, 1)} of customers)."
-        )
-    if model > 0:
-        return (
-            f"{lead} for {percent(model, 1)} of customers, where recommending the {k} most popular "
-            "products never does."
-        )
-    return f"Neither the model's top {k} nor the {k} most popular products found the product rated next."
-
-
 def confusion_frame(confusion: Mapping[str, int], positive_rating: float = 4.0) -> pd.DataFrame:
     """The confusion matrix with plain labels: ``actual, predicted, count, share, text``."""
     liked = f"liked it ({stars(positive_rating)} or more)"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from recsys_core.app.views._quality import Metrics
 from recsys_core.app.views._text import percent
+from recsys_core.metrics import compare_estimates, how_often
 
 #: A change smaller than this (as a share, 0.01 = one point) is noise, not a difference.
 _POINT = 0.01
@@ -18,48 +19,70 @@ def _finite(value: float | None) -> bool:
     return value is not None and bool(np.isfinite(value))
 
 
-def headline_sentence(
-    model_hit: float | None,
-    popular_hit: float | None,
-    best_classic: tuple[str, float] | None = None,
-    k: int = 10,
-) -> str | None:
-    """The retellable result: how often the model finds what a customer picks next.
+#: A rung or the model as the ranking metrics write it: ``hit_rate_at_k`` and ``hit_rate_at_k_se``.
+Entry = Mapping[str, object]
+
+
+def _entry_hit(entry: Entry | None) -> tuple[float, float | None] | None:
+    """``(hit rate, its standard error or None)`` of a ranking entry; ``None`` when missing or skipped."""
+    if not entry or entry.get("skipped") is not None:
+        return None
+    hit, se = entry.get("hit_rate_at_k"), entry.get("hit_rate_at_k_se")
+    if isinstance(hit, bool) or not isinstance(hit, int | float) or not np.isfinite(hit):
+        return None
+    known = isinstance(se, int | float) and not isinstance(se, bool) and np.isfinite(se)
+    return float(hit), float(se) if known else None
+
+
+def headline_sentence(model: Entry | None, popular: Entry | None, k: int = 10) -> str | None:
+    """The retellable result: how often the model finds what a customer picks next, next to a
+    best-seller list, claimed only as far as the error bars allow
+    (:func:`recsys_core.metrics.compare_estimates`: "N× as often" only when the 95 % intervals
+    separate, else "about as often … (within the noise)").
 
     Parameters
     ----------
-    model_hit, popular_hit
-        Top-``k`` hit rates of the model and of the most-popular list (a best-seller list).
-    best_classic
-        Optionally ``(name, hit rate)`` of the best classic method (e.g. ``("item-kNN", 0.03)``),
-        named when it does better than the best-seller list.
+    model, popular
+        The ranking entries of the model and of the most-popular list (``hit_rate_at_k`` and
+        ``hit_rate_at_k_se``, as ``metrics["ranking"]`` holds them).
 
     Returns
     -------
     str or None
         ``None`` when the hit rates are unknown.
     """
-    if not (_finite(model_hit) and _finite(popular_hit)):
+    mine, best_sellers = _entry_hit(model), _entry_hit(popular)
+    if mine is None or best_sellers is None:
         return None
+    (hit, se), (pop, pop_se) = mine, best_sellers
     lead = f"Among {k} suggestions, the model finds the product a customer picks next"
-    if popular_hit > 0:
-        ratio = model_hit / popular_hit
-        if ratio >= 1.05:
-            sentence = f"{lead} {ratio:.1f}× as often as a best-seller list"
-        elif ratio > 0.95:
-            sentence = f"{lead} about as often as a best-seller list"
-        else:
-            sentence = f"{lead} less often than a best-seller list ({ratio:.1f}×): the best-sellers do better"
-    elif model_hit > 0:
-        sentence = f"{lead} for {percent(model_hit, 1)} of customers; a best-seller list never does"
-    else:
+    verdict = compare_estimates(pop, pop_se, hit, se)
+    if pop <= 0 and hit > 0 and verdict == "higher":
+        return f"{lead} for {percent(hit, 1)} of customers; a best-seller list never does."
+    if pop <= 0 and hit <= 0:
         return f"Neither the model's {k} suggestions nor a best-seller list find what customers pick next."
-    sentence += f" ({percent(model_hit, 1)} of customers vs {percent(popular_hit, 1)})"
-    if best_classic is not None and _finite(best_classic[1]) and best_classic[1] > popular_hit:
-        name, hit = best_classic
-        if hit > 0:
-            sentence += f", and {model_hit / hit:.1f}× as often as the best classic method ({name})"
+    sentence = f"{lead} {how_often(verdict, hit, pop)} a best-seller list"
+    sentence += f" ({percent(hit, 1)} of customers vs {percent(pop, 1)})"
+    if verdict == "same":
+        sentence += ", within the noise"
+    elif verdict == "lower":
+        sentence += ": the best-sellers do better"
     return sentence + "."
+
+
+def hit_delta(ranking: Mapping[str, object]) -> tuple[str | None, str]:
+    """The hit rate's change against the best-seller list for a metric tile, and its colour:
+    ``("+14.5 pts vs best-sellers", "normal")`` when the intervals separate (green up, red
+    down), ``("+1.2 pts vs best-sellers, within the noise", "off")`` (grey) when they overlap;
+    ``(None, "off")`` when a hit rate is unknown."""
+    mine = _entry_hit(ranking.get("model"))  # type: ignore[arg-type]
+    popular = _entry_hit(ranking.get("popularity"))  # type: ignore[arg-type]
+    if mine is None or popular is None:
+        return None, "off"
+    text = f"{100 * (mine[0] - popular[0]):+.1f} pts vs best-sellers"
+    if compare_estimates(popular[0], popular[1], mine[0], mine[1]) == "same":
+        return f"{text}, within the noise", "off"
+    return text, "normal"
 
 
 def tradeoff_sentence(metrics: Metrics, reference: Metrics, what: str = "these settings") -> str | None:
@@ -112,25 +135,11 @@ def compare_tradeoffs(table: pd.DataFrame, labels: list[str]) -> list[str]:
     return sentences
 
 
-#: Spread of a difference within which two methods are "on par" (95 % of a normal).
-_Z95 = 1.96
-
-
-def _entry_hit(entry: Mapping[str, object] | None) -> tuple[float, float] | None:
-    """``(hit rate, its standard error)`` of a ladder entry; ``None`` when missing or skipped."""
-    if not entry or entry.get("skipped") is not None:
-        return None
-    hit, se = entry.get("hit_rate_at_k"), entry.get("hit_rate_at_k_se")
-    if not isinstance(hit, int | float) or not np.isfinite(hit):
-        return None
-    return float(hit), float(se) if isinstance(se, int | float) and np.isfinite(se) else 0.0
-
-
 def ladder_sentence(
-    model: Mapping[str, object], ladder: Mapping[str, Mapping[str, object]], k: int = 10
+    model: Entry, ladder: Mapping[str, Entry], k: int = 10, popular: Entry | None = None
 ) -> str | None:
-    """The ladder in one retellable sentence: the model against a best-seller list and the best
-    classic method, "on par" when their hit rates differ by less than 1.96 standard errors.
+    """The ladder in one retellable sentence: :func:`headline_sentence`, then the model against
+    the best classic method, by the same rule (the whiskers of the ladder chart).
 
     Parameters
     ----------
@@ -138,32 +147,32 @@ def ladder_sentence(
         The run's ``ranking.model`` entry (``hit_rate_at_k`` and ``hit_rate_at_k_se``).
     ladder
         :func:`recsys_core.baselines.ladder_for`'s result (``most_popular`` is the best-seller list;
-        the other rungs are the classic methods; skipped rungs are left out).
+        the other rungs are the classic methods; skipped rungs are left out); ``{}`` before it
+        is fitted.
+    popular
+        The run's own ``ranking.popularity`` entry, used before the ladder's ``most_popular``.
 
     Returns
     -------
     str or None
         ``None`` when the hit rates are unknown.
     """
-    mine, popular = _entry_hit(model), _entry_hit(ladder.get("most_popular"))
-    if mine is None or popular is None:
-        return None
-    first = headline_sentence(mine[0], popular[0], k=k)
+    first = headline_sentence(model, popular or ladder.get("most_popular"), k=k)
+    mine = _entry_hit(model)
     classics = {
         str(entry.get("label", name)): hit
         for name, entry in ladder.items()
         if name != "most_popular" and (hit := _entry_hit(entry)) is not None
     }
-    if not classics or first is None:
+    if not classics or first is None or mine is None:
         return first
     name, (best, best_se) = max(classics.items(), key=lambda item: item[1][0])
-    gap = mine[0] - best
-    noise = _Z95 * float(np.hypot(mine[1], best_se))
-    if abs(gap) <= noise:
-        verdict = f"on par with the best classic method ({name})"
-    elif gap > 0:
-        verdict = f"ahead of the best classic method ({name}, {mine[0] / best:.1f}× as often)"
+    verdict = compare_estimates(best, best_se, mine[0], mine[1])
+    if verdict == "same":
+        verdict_words = f"about as often as the best classic method, {name} (within the noise)"
+    elif verdict == "higher":
+        verdict_words = f"{how_often(verdict, mine[0], best)} the best classic method, {name}"
     else:
-        times = f"{best / mine[0]:.1f}× as often" if mine[0] > 0 else "where the model never does"
-        verdict = f"behind the best classic method ({name} finds it {times})"
-    return f"{first[:-1]}; {verdict}."
+        verdict_words = f"less often than the best classic method, {name} ({percent(best, 1)} of customers)"
+    joint = "; and " if verdict != "lower" else "; but "
+    return f"{first[:-1]}{joint}{verdict_words}."
