@@ -6,15 +6,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
-from recsys_core.cli._common import add_date_format_option, fmt, print_json
+from recsys_core.cli._common import ProgressBar, add_date_format_option, fmt, json_default, print_json
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from recsys_core.runs import Run
 
 
@@ -105,30 +108,51 @@ def cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
 def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
     """``recommend --new-users FILE`` (visitors folded in) or ``--user ID --explain``."""
     from recsys_core.data import load_ratings
-    from recsys_core.topn import explain_user, recommend_visitors
+    from recsys_core.topn import explain_user
 
     if args.new_users:
-        visitors = load_ratings(args.new_users, date_format=args.date_format).frame
-        answers = recommend_visitors(run, visitors, n=args.n)
-    else:
-        if args.user is None:
-            raise RecsysError("--explain needs --user ID.")
-        answers = [explain_user(run, args.user, n=args.n)]
-    records = [answer.to_dict() for answer in answers]
+        visitors = load_ratings(args.new_users, date_format=args.date_format, visitors=True).frame
+        return _write_visitors(args, run, visitors, out)
+    if args.user is None:
+        raise RecsysError("--explain needs --user ID.")
+    record = explain_user(run, args.user, n=args.n).to_dict()
     if args.json:
-        print_json(records if args.new_users else records[0]["recommendations"], out)
+        print_json(record["recommendations"], out)
         return 0
-    for record in records:
-        label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
-        out.write(f"{record['user']}{label}; ignored unknown products: {record['ignored']}\n")
-        for rank, rec in enumerate(record["recommendations"], 1):
-            because = ", ".join(f"{b['item']} {b['rating']:g}★" for b in rec["because"])
-            out.write(
-                f"{rank:>3}. {rec['item']}  {rec['score']:.4f}"
-                + (f"  because {because}" if because else "")
-                + "\n"
-            )
+    _write_record(record, out)
     return 0
+
+
+def _write_visitors(args: argparse.Namespace, run: Run, visitors: pd.DataFrame, out: TextIO) -> int:
+    """Each block of visitors written as soon as it is ranked (a JSON array, one object per
+    visitor, as ``print_json`` writes it), with a progress bar on a terminal."""
+    from recsys_core.topn import iter_visitor_blocks
+
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet, unit="visitors")
+    first = True
+    try:
+        for block in iter_visitor_blocks(run, visitors, n=args.n, progress=bar.update):
+            for record in block.records():
+                if args.json:
+                    text = json.dumps(record, indent=2, default=json_default).replace("\n", "\n  ")
+                    out.write(("[\n  " if first else ",\n  ") + text)
+                else:
+                    _write_record(record, out)
+                first = False
+    finally:
+        bar.clear()
+    if args.json:
+        out.write("\n]\n")
+    return 0
+
+
+def _write_record(record: dict[str, Any], out: TextIO) -> None:
+    label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
+    out.write(f"{record['user']}{label}; ignored unknown products: {record['ignored']}\n")
+    for rank, rec in enumerate(record["recommendations"], 1):
+        because = ", ".join(f"{b['item']} {b['rating']:g}★" for b in rec["because"])
+        reason = f"  because {because}" if because else ""
+        out.write(f"{rank:>3}. {rec['item']}  {rec['score']:.4f}{reason}\n")
 
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF, Blend
 from recsys_core.runs._summary import RunSummary
-from recsys_core.topn import build_seen_matrix, recommend, recommend_visitors, similar_items
+from recsys_core.topn import build_seen_matrix, iter_visitor_blocks, recommend, similar_items
 
 __all__ = ["Run"]
 
@@ -219,7 +219,12 @@ class Run:
         return table
 
     def recommend_new(
-        self, visitors: pd.DataFrame | Ratings, n: int = 10, *, explain: bool = True
+        self,
+        visitors: pd.DataFrame | Ratings,
+        n: int = 10,
+        *,
+        explain: bool = True,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> pd.DataFrame:
         """Top-``n`` for customers the model never saw, from their ratings (``user, item, rating``),
         folded into the trained model without retraining.
@@ -231,14 +236,17 @@ class Run:
             products that add most to each score), visitors in order of first appearance. A
             visitor with no product known to the run gets the most popular products
             (``attrs["fallback"]`` lists them); ``attrs["ignored"]`` counts unknown products per visitor.
+            ``progress(label, done, total)`` hears the visitors done, a block at a time.
         """
         frame = visitors.frame if isinstance(visitors, Ratings) else visitors
-        answers = recommend_visitors(self, frame, n, explain=explain)
-        tables = [answer.table.assign(user=answer.user) for answer in answers]
-        columns = ["user", *(tables[0].columns.drop("user") if tables else ("rank", "item", "score"))]
-        table = pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+        blocks = list(iter_visitor_blocks(self, frame, n, explain=explain, progress=progress))
+        table = pd.concat([block.table for block in blocks], ignore_index=True)
+        users = [user for block in blocks for user in block.users]
+        fallback = np.concatenate([block.fallback for block in blocks])
+        ignored = np.concatenate([block.ignored for block in blocks])
         table.attrs.update(
-            fallback=[a.user for a in answers if a.fallback], ignored={a.user: a.ignored for a in answers}
+            fallback=[user for user, back in zip(users, fallback, strict=True) if back],
+            ignored=dict(zip(users, ignored.tolist(), strict=True)),
         )
         return table
 

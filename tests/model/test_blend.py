@@ -186,7 +186,7 @@ def test_foldin_explanations_sum_to_the_blended_score(blended) -> None:
     answers = recommend_visitors(run, frame, n=5)
     for row, answer in enumerate(answers):
         top = run.id_map.items.get_indexer(answer.table["item"].astype(str))
-        rated = profiles.items[row, : int(profiles.mask[row].sum())].numpy()
+        rated = profiles.items[row].numpy()
         shares = (q1[top] @ profiles.shares[row].T).numpy() + run.blend.contributions(rated, top)
         base = c[top].numpy() + (q1[top] @ (profiles.theta[row] - profiles.shares[row].sum(0))).numpy()
         total = base + shares.sum(1)  # every rated product's model share + β·S[rated, suggestion]
