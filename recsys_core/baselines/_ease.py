@@ -17,7 +17,7 @@ import scipy.linalg.lapack
 import scipy.sparse as sp
 
 from recsys_core.baselines._scorer import binary_interactions, check_users, not_fitted
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 
 #: Default memory budget of the dense solve (bytes). With the item-side solve this admits
 #: catalogues of up to about 18,900 items (``12 * n_items**2`` bytes).
@@ -93,7 +93,7 @@ class EASE:
 
     def __init__(self, l2: float = 100.0, *, solver: str = "auto", max_bytes: int = EASE_MAX_BYTES) -> None:
         if not l2 > 0:
-            raise RecsysError(f"EASE needs a positive l2 penalty, not {l2!r}.")
+            raise RecsysError(f"EASE needs a positive l2 penalty, not {plain(l2)}.")
         if solver not in SOLVERS:
             raise RecsysError(f"EASE solver must be one of {', '.join(SOLVERS)}, not {solver!r}.")
         self.params: dict[str, float] = {"l2": float(l2)}

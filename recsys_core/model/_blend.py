@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 from recsys_core.model._ncf import NCF
 
 #: β tried on validation, smallest first (a tie keeps the smaller one; 0 = the plain model).
@@ -44,7 +44,7 @@ class Blend:
         if rows != cols:
             raise RecsysError(f"An item similarity must be square, not {rows} x {cols}.")
         if not (np.isfinite(self.weight) and self.weight >= 0):
-            raise RecsysError(f"The blend weight must be a finite number >= 0, not {self.weight!r}.")
+            raise RecsysError(f"The blend weight must be a finite number >= 0, not {plain(self.weight)}.")
 
     @property
     def n_items(self) -> int:

@@ -75,7 +75,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 from recsys_core.model import Blend, maybe_add
 from recsys_core.topn._foldin_softmax import SOFTMAX_NEWTON_STEPS, duplicate_weights, softmax_profiles
 from recsys_core.topn._foldin_solve import (
@@ -187,8 +187,7 @@ def _visitor_table(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
     bad = ~np.isfinite(stars) | (stars < run.rating_min) | (stars > run.rating_max)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        given = frame["rating"].iloc[row]
-        shown = f"{stars[row]:g}" if np.isfinite(stars[row]) else repr(str(given))
+        shown = plain(frame["rating"].iloc[row] if np.isnan(stars[row]) else stars[row])
         raise RecsysError(
             f"{int(bad.sum())} visitor rating(s) are outside this run's scale {run.rating_min:g}–"
             f"{run.rating_max:g} (first: {shown} for product {str(frame['item'].iloc[row])!r}); use "
