@@ -46,12 +46,15 @@ from recsys_core.app.views._story import (
 from recsys_core.app.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_chart_data
 from recsys_core.app.views._text import multipliers_text, percent
 from recsys_core.app.views._visitor import (
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
     STAR_LEVELS,
     VISITOR,
     because_line,
     catalogue,
     customer_stars,
     product_label,
+    query_words,
     random_customer,
     rating_to_stars,
     search_products,
@@ -87,6 +90,8 @@ __all__ = [
     "DIFF_MEASURES",
     "LADDER_MEASURES",
     "LADDER_METHODS",
+    "MAX_QUERY_CHARS",
+    "MAX_QUERY_WORDS",
     "MULTIPLIER_RANGE",
     "STAR_LEVELS",
     "SWEEP_MEASURES",
@@ -134,6 +139,7 @@ __all__ = [
     "popularity_sentence",
     "product_label",
     "quality_chart_data",
+    "query_words",
     "random_customer",
     "ranking_sentence",
     "rating_distribution",
