@@ -43,6 +43,13 @@ def _users_side_bytes(n_items: int, n_users: int) -> int:
     return 8 * n_users**2 + 12 * n_users * n_items
 
 
+def ease_side(n_users: int, n_items: int, solver: str = "auto") -> str:
+    """The side EASE solves: ``solver``, or for ``"auto"`` the one taking less memory."""
+    if solver != "auto":
+        return solver
+    return "items" if ease_memory_bytes(n_items) <= _users_side_bytes(n_items, n_users) else "users"
+
+
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive-definite float64 matrix, overwriting it (Cholesky).
 
@@ -107,11 +114,8 @@ class EASE:
     def fit(self, train: sp.csr_matrix) -> Self:
         matrix = binary_interactions(train)
         n_users, n_items = matrix.shape
-        items_bytes, users_bytes = ease_memory_bytes(n_items), _users_side_bytes(n_items, n_users)
-        side = self.solver
-        if side == "auto":
-            side = "items" if items_bytes <= users_bytes else "users"
-        need = items_bytes if side == "items" else users_bytes
+        side = ease_side(n_users, n_items, self.solver)
+        need = ease_memory_bytes(n_items) if side == "items" else _users_side_bytes(n_items, n_users)
         if need > self.max_bytes:
             raise RecsysError(
                 f"EASE on {n_users:,} users x {n_items:,} items would take {_gib(need)} of memory for its "

@@ -22,11 +22,28 @@ if TYPE_CHECKING:
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
+    """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``.
+
+    The ladder shows a progress bar per classic method on a terminal; one that would not finish
+    in the ladder's time budget is skipped, and the reason printed (and in ``--json``).
+    """
+    from recsys_core.baselines import RUNGS
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
-    result = run.evaluate(k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines)
+    bar = ProgressBar(sys.stderr, unit="methods")
+    started: list[str] = []
+
+    def on_rung(label: str) -> None:  # one bar per classic method: which one is fitting, of how many
+        started.append(label)
+        bar.update(f"fitting {label}", len(started) - 1, len(RUNGS))
+
+    try:
+        result = run.evaluate(
+            k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines, on_rung=on_rung
+        )
+    finally:
+        bar.clear()
     ranking = result["ranking"]
     if args.json:
         print_json(result, out)

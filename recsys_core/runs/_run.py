@@ -184,7 +184,12 @@ class Run:
     # -- the front door: what people do with a run, each a thin call of the one implementation --
 
     def evaluate(
-        self, *, k: int = 10, max_users: int | None = 20_000, baselines: bool = True
+        self,
+        *,
+        k: int = 10,
+        max_users: int | None = 20_000,
+        baselines: bool = True,
+        on_rung: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         """Test metrics next to the baseline ladder: the object ``recsys evaluate --json`` prints.
 
@@ -197,7 +202,10 @@ class Run:
         baselines
             Fit (or read from :attr:`path`'s cache, or the runs folder's for this split)
             most popular, item-kNN, EASE and iALS on the
-            run's own training split and add them under ``["ranking"]["baselines"]``.
+            run's own training split and add them under ``["ranking"]["baselines"]``, within
+            the ladder's time budget (a method that would not finish in it is skipped, saying why).
+        on_rung
+            Hears each classic method's label as its fit starts (not called for a cached ladder).
         """
         from recsys_core.runs._registry import shared_ladders  # the registry builds on this class
 
@@ -205,7 +213,7 @@ class Run:
         if baselines:
             shared = shared_ladders(self.path)
             result["ranking"]["baselines"] = ladder_for(
-                self, self.path, k=k, max_users=max_users, shared=shared
+                self, self.path, k=k, max_users=max_users, shared=shared, on_rung=on_rung
             )
         return result
 
@@ -236,7 +244,8 @@ class Run:
             products that add most to each score), visitors in order of first appearance. A
             visitor with no product known to the run gets the most popular products
             (``attrs["fallback"]`` lists them); ``attrs["ignored"]`` counts unknown products per visitor.
-            ``progress(label, done, total)`` hears the visitors done, a block at a time.
+
+        ``progress(label, done, total)`` hears the visitors done, a block of them at a time.
         """
         frame = visitors.frame if isinstance(visitors, Ratings) else visitors
         blocks = list(iter_visitor_blocks(self, frame, n, explain=explain, progress=progress))
