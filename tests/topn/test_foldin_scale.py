@@ -17,6 +17,7 @@ import torch
 from model_runs import model_run
 
 from recsys_core.cli import main
+from recsys_core.cli._common import ProgressBar
 from recsys_core.config import TrainConfig
 from recsys_core.data import load_ratings
 from recsys_core.model import NCF, Blend
@@ -111,7 +112,9 @@ def test_blocks_stream_in_order_with_progress_and_make_recommend_new() -> None:
     assert [answer.to_dict() for block in blocks for answer in block.answers()] == whole
 
 
-def test_cli_streams_the_json_print_json_would_write(tmp_path: Path) -> None:
+def test_cli_streams_the_json_print_json_would_write(tmp_path: Path, monkeypatch) -> None:
+    reports: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(ProgressBar, "update", lambda self, *report: reports.append(report))
     run, frame = toy_run(blend=True), visitors_frame()
     folder = save_run(run, tmp_path / "run")
     path = tmp_path / "visitors.csv"
@@ -123,6 +126,7 @@ def test_cli_streams_the_json_print_json_would_write(tmp_path: Path) -> None:
     loaded = load_ratings(path, visitors=True).frame  # the file's repeat: its last rating kept
     expected = [answer.to_dict() for answer in recommend_visitors(run, loaded, n=3)]
     assert out.getvalue() == json.dumps(expected, indent=2) + "\n"
+    assert reports == [("Folding in visitors", 0, 6), ("Folding in visitors", 6, 6)]  # the bar's reports
     text = io.StringIO()
     assert main(["recommend", str(folder), "--new-users", str(path), "-n", "3"], out=text) == 0
     assert text.getvalue().count("ignored unknown products") == 6 and "because" in text.getvalue()
