@@ -117,6 +117,9 @@ NEWTON_STEPS = 4
 BECAUSE_MAX = 3
 #: Visitors ranked together: bounds the (visitors x catalogue) block of logits.
 CHUNK = 256
+#: Most float64 entries of one block's shares (ratings x (d+1), 128 MB): a block holds fewer
+#: visitors when they rated thousands of products each.
+CHUNK_CELLS = 1 << 24
 #: What :func:`iter_visitor_blocks` reports progress under.
 PROGRESS_LABEL = "Folding in visitors"
 
@@ -481,7 +484,8 @@ def iter_visitor_blocks(
     steps: int | None = None,
     progress: Progress | None = None,
 ) -> Iterator[VisitorBlock]:
-    """:func:`recommend_visitors`, :data:`CHUNK` visitors at a time, in order of first appearance.
+    """:func:`recommend_visitors`, :data:`CHUNK` visitors at a time (fewer when they rated many
+    products: :data:`CHUNK_CELLS`), in order of first appearance.
 
     The whole frame is checked before the first block; each block is folded in, ranked and
     explained on its own, so memory stays with one block however many visitors there are.
@@ -494,14 +498,20 @@ def iter_visitor_blocks(
     total = len(visitors.users)
     if progress is not None:
         progress(PROGRESS_LABEL, 0, total)
-    for start in range(0, total, CHUNK):
+    # Fewer visitors in a block when their ratings' shares would pass CHUNK_CELLS (one always fits).
+    per_block = max(CHUNK_CELLS // len(prior.mu), 1)
+    start = 0
+    while start < total:
         stop = min(start + CHUNK, total)
+        fits = int(np.searchsorted(visitors.offsets, visitors.offsets[start] + per_block, side="right")) - 1
+        stop = max(min(stop, fits), start + 1)
         with one_thread():  # small products: torch's pool costs more than it gives on a busy machine
             profiles = _profiles(run, prior, visitors.part(start, stop), steps)
             block = _block(run, prior, profiles, n, popular, explain)
         yield block
         if progress is not None:
             progress(PROGRESS_LABEL, stop, total)
+        start = stop
 
 
 def recommend_visitors(

@@ -84,13 +84,15 @@ def assert_same_answers(first: list[dict], second: list[dict]) -> None:
 @pytest.mark.parametrize(("objective", "blend"), [("hybrid", False), ("ranking", True), ("softmax", True)])
 def test_batches_chunks_and_padding_do_not_change_an_answer(objective, blend, monkeypatch) -> None:
     """One batch padded to the largest visitor (20 ratings: solved in the profile's space) against
-    every visitor alone (3 ratings or fewer: in the ratings' space) and chunks of two visitors."""
+    every visitor alone (3 ratings or fewer: in the ratings' space) and blocks of at most three
+    visitors or four ratings (the visitor of 20 alone)."""
     run, frame = toy_run(objective, blend=blend), visitors_frame()
     together = fold_in(run, frame)
     expected = answers_of(run, frame)
     assert sum(bool(r["because"]) for a in expected for r in a["recommendations"]) >= 5
     monkeypatch.setattr(_foldin_solve, "BATCH_CELLS", 1)
-    monkeypatch.setattr(_foldin, "CHUNK", 2)
+    monkeypatch.setattr(_foldin, "CHUNK", 3)
+    monkeypatch.setattr(_foldin, "CHUNK_CELLS", 4 * (DIM + 1))  # blocks of 3 visitors, or of 4 ratings
     alone = fold_in(run, frame)
     torch.testing.assert_close(alone.theta, together.theta, rtol=1e-9, atol=1e-10)
     for row in range(len(alone.users)):
@@ -110,6 +112,14 @@ def test_blocks_stream_in_order_with_progress_and_make_recommend_new() -> None:
     assert table.attrs["fallback"] == ["x"] and table.attrs["ignored"]["b"] == 1
     whole = [answer.to_dict() for answer in recommend_visitors(run, frame, 4)]
     assert [answer.to_dict() for block in blocks for answer in block.answers()] == whole
+
+
+def test_blocks_hold_fewer_visitors_when_they_rated_many_products(monkeypatch) -> None:
+    run, frame = toy_run(), visitors_frame()  # known ratings per visitor: 1, 3, 20, 1, 5, 0
+    monkeypatch.setattr(_foldin, "CHUNK", 3)
+    monkeypatch.setattr(_foldin, "CHUNK_CELLS", 4 * (DIM + 1))  # 4 ratings' shares a block
+    blocks = list(iter_visitor_blocks(run, frame, 2))
+    assert [block.users for block in blocks] == [["a", "b"], ["c"], ["d"], ["e"], ["x"]]
 
 
 def test_cli_streams_the_json_print_json_would_write(tmp_path: Path, monkeypatch) -> None:
