@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 
 #: The reference notebook's per-class oversampling: 1★ ×2.5, 2★ ×3, 3★ ×2.
 NOTEBOOK_MULTIPLIERS: Mapping[float, float] = MappingProxyType({1.0: 2.5, 2.0: 3.0, 3.0: 2.0})
@@ -175,11 +175,15 @@ class TrainConfig:
         for name in ("embedding_dim", "batch_size", "epochs", "seed", "negatives", "neighbours"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise RecsysError(f"Invalid training setting: {name} must be a whole number, not {value!r}.")
+                raise RecsysError(
+                    f"Invalid training setting: {name} must be a whole number, not {plain(value)}."
+                )
         for name in ("learning_rate", "threshold", "positive_rating", "neighbour_shrink"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise RecsysError(f"Invalid training setting: {name} must be a finite number, not {value!r}.")
+                raise RecsysError(
+                    f"Invalid training setting: {name} must be a finite number, not {plain(value)}."
+                )
         checks = [
             (
                 1 <= self.embedding_dim <= MAX_EMBEDDING_DIM,

@@ -47,6 +47,8 @@ from recsys_core.app.views._story import (
 from recsys_core.app.views._sweep import SWEEP_MEASURES, parse_numbers, sweep_chart_data
 from recsys_core.app.views._text import multipliers_text, percent
 from recsys_core.app.views._visitor import (
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
     STAR_LEVELS,
     VISITOR,
     because_line,
@@ -55,6 +57,7 @@ from recsys_core.app.views._visitor import (
     low_rating_note,
     match_help,
     product_label,
+    query_words,
     random_customer,
     rating_to_stars,
     search_products,
@@ -90,6 +93,8 @@ __all__ = [
     "DIFF_MEASURES",
     "LADDER_MEASURES",
     "LADDER_METHODS",
+    "MAX_QUERY_CHARS",
+    "MAX_QUERY_WORDS",
     "MULTIPLIER_RANGE",
     "STAR_LEVELS",
     "SWEEP_MEASURES",
@@ -140,6 +145,7 @@ __all__ = [
     "popularity_sentence",
     "product_label",
     "quality_chart_data",
+    "query_words",
     "random_customer",
     "ranking_sentence",
     "rating_distribution",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 
 
 def k_core(frame: pd.DataFrame, min_user_ratings: int = 1, min_item_ratings: int = 1) -> pd.DataFrame:
@@ -89,5 +89,5 @@ def check_minimums(min_user_ratings: int, min_item_ratings: int) -> None:
     for label, value in (("min_user_ratings", min_user_ratings), ("min_item_ratings", min_item_ratings)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise RecsysError(
-                f"{label} must be a whole number of at least 1 (1 keeps everything), not {value!r}."
+                f"{label} must be a whole number of at least 1 (1 keeps everything), not {plain(value)}."
             )
