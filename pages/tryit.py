@@ -71,6 +71,7 @@ with left:
         "Find products by name, category or ID" if names else "Find products by ID",
         placeholder="e.g. headphones" if names else "a product ID",
         key="tryit_query",
+        max_chars=views.MAX_QUERY_CHARS,
     )
     found = views.search_products(products, query, limit=8)
     if found.empty:

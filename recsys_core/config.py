@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 
 # Bounds of the settings (:meth:`TrainConfig.validate`): far above any useful value, low enough
 # that a typo is refused before training instead of exhausting memory; kept with every other
@@ -176,11 +176,15 @@ class TrainConfig:
         for name in ("embedding_dim", "batch_size", "epochs", "seed", "negatives", "neighbours"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise RecsysError(f"Invalid training setting: {name} must be a whole number, not {value!r}.")
+                raise RecsysError(
+                    f"Invalid training setting: {name} must be a whole number, not {plain(value)}."
+                )
         for name in ("learning_rate", "threshold", "positive_rating", "neighbour_shrink"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise RecsysError(f"Invalid training setting: {name} must be a finite number, not {value!r}.")
+                raise RecsysError(
+                    f"Invalid training setting: {name} must be a finite number, not {plain(value)}."
+                )
         checks = [
             (
                 1 <= self.embedding_dim <= MAX_EMBEDDING_DIM,

@@ -60,3 +60,15 @@ def check_count(value: object, what: str, *, most: int | None = None, least: int
         shown = f"{value:,}" if whole else repr(value)
         raise RecsysError(f"{what} must be a whole number {span}, not {shown}.")
     return int(value)
+
+
+def plain(value: object) -> str:
+    """A value as a message shows it: ``6`` rather than ``np.float64(6.0)``, ``4.5``, ``inf``;
+    text quoted (``'abc'``); anything else as its ``repr``."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()  # a numpy scalar as the Python number it holds
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)

@@ -9,10 +9,11 @@ import scipy.sparse as sp
 import torch
 from model_runs import model_run
 
-from recsys_core.baselines import MostPopular, top_k_scored
-from recsys_core.errors import RecsysError, check_count
+from recsys_core.baselines import EASE, MostPopular, top_k_scored
+from recsys_core.config import TrainConfig
+from recsys_core.errors import RecsysError, check_count, plain
 from recsys_core.metrics import beyond_accuracy, ranking_metrics
-from recsys_core.model import NCF
+from recsys_core.model import NCF, Blend
 from recsys_core.runs import Run
 from recsys_core.topn import popular_items, recommend, recommend_visitors, similar_items
 
@@ -71,3 +72,32 @@ def test_least_zero_accepts_zero_and_numpy_values_show_as_plain_numbers() -> Non
 
 def _visitor() -> pd.DataFrame:
     return pd.DataFrame({"user": ["v"], "item": ["p"], "rating": [5.0]})
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(np.float64(6.0), "6"), (np.float32(4.5), "4.5"), (np.int64(3), "3"), (np.float64("inf"), "inf"),
+     (6.0, "6"), (-1, "-1"), (1e300, "1e+300"), (True, "True"), ("abc", "'abc'"), (None, "None")],
+)  # fmt: skip
+def test_plain_shows_numbers_as_people_write_them(value: object, shown: str) -> None:
+    assert plain(value) == shown
+
+
+def test_messages_show_numpy_numbers_plainly(tiny_run: Run) -> None:
+    """Issue 23, item 13: "(first: np.float64(6.0) for product …)" became "(first: 6 for …)"."""
+    frame = pd.DataFrame({"user": ["v", "v"], "item": ["p", "q"], "rating": np.array([4.0, 6.0])})
+    with pytest.raises(RecsysError, match=r"\(first: 6 for product 'q'\)"):
+        recommend_visitors(tiny_run, frame)
+    frame["rating"] = ["4", "lots"]
+    with pytest.raises(RecsysError, match=r"\(first: 'lots' for product 'q'\)"):
+        recommend_visitors(tiny_run, frame)
+    problems = [
+        lambda: Blend(sp.csr_matrix((4, 4), dtype=np.float32), np.float32(-2.0)),
+        lambda: TrainConfig(learning_rate=np.float64("nan")),
+        lambda: TrainConfig(epochs=np.float64(2.5)),
+        lambda: EASE(l2=np.float64(0.0)),
+    ]
+    for problem in problems:
+        with pytest.raises(RecsysError) as caught:
+            problem()
+        assert "np." not in str(caught.value) and "float" not in str(caught.value).split("not ")[-1]

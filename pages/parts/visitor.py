@@ -141,7 +141,7 @@ def load_file(run: Run) -> None:
     if upload is None:
         return
     try:
-        frame = load_ratings(upload).frame
+        frame = load_ratings(upload, visitors=True).frame
     except RecsysError as exc:
         st.session_state[FILE_ERROR] = str(exc)
         return

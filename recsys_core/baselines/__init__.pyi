@@ -1,5 +1,6 @@
 # The package's public face, read by lazy_loader at import time (and by type checkers).
-from ._ease import EASE, EASE_MAX_BYTES, ease_memory_bytes
+from ._cost import LADDER_TIME_BUDGET, estimate_seconds, machine_flops
+from ._ease import EASE, EASE_MAX_BYTES, ease_memory_bytes, ease_side
 from ._ials import IALS
 from ._itemknn import SIMILARITY_BLOCK_WORK, ItemKNN, item_similarity
 from ._ladder import (

@@ -17,7 +17,7 @@ import scipy.linalg.lapack
 import scipy.sparse as sp
 
 from recsys_core.baselines._scorer import binary_interactions, check_users, not_fitted
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 
 #: Default memory budget of the dense solve (bytes). With the item-side solve this admits
 #: catalogues of up to about 18,900 items (``12 * n_items**2`` bytes).
@@ -41,6 +41,13 @@ def ease_memory_bytes(n_items: int, n_users: int | None = None) -> int:
 
 def _users_side_bytes(n_items: int, n_users: int) -> int:
     return 8 * n_users**2 + 12 * n_users * n_items
+
+
+def ease_side(n_users: int, n_items: int, solver: str = "auto") -> str:
+    """The side EASE solves: ``solver``, or for ``"auto"`` the one taking less memory."""
+    if solver != "auto":
+        return solver
+    return "items" if ease_memory_bytes(n_items) <= _users_side_bytes(n_items, n_users) else "users"
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
@@ -93,7 +100,7 @@ class EASE:
 
     def __init__(self, l2: float = 100.0, *, solver: str = "auto", max_bytes: int = EASE_MAX_BYTES) -> None:
         if not l2 > 0:
-            raise RecsysError(f"EASE needs a positive l2 penalty, not {l2!r}.")
+            raise RecsysError(f"EASE needs a positive l2 penalty, not {plain(l2)}.")
         if solver not in SOLVERS:
             raise RecsysError(f"EASE solver must be one of {', '.join(SOLVERS)}, not {solver!r}.")
         self.params: dict[str, float] = {"l2": float(l2)}
@@ -107,11 +114,8 @@ class EASE:
     def fit(self, train: sp.csr_matrix) -> Self:
         matrix = binary_interactions(train)
         n_users, n_items = matrix.shape
-        items_bytes, users_bytes = ease_memory_bytes(n_items), _users_side_bytes(n_items, n_users)
-        side = self.solver
-        if side == "auto":
-            side = "items" if items_bytes <= users_bytes else "users"
-        need = items_bytes if side == "items" else users_bytes
+        side = ease_side(n_users, n_items, self.solver)
+        need = ease_memory_bytes(n_items) if side == "items" else _users_side_bytes(n_items, n_users)
         if need > self.max_bytes:
             raise RecsysError(
                 f"EASE on {n_users:,} users x {n_items:,} items would take {_gib(need)} of memory for its "

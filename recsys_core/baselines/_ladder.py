@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from recsys_core.baselines._cost import LADDER_TIME_BUDGET, estimate_seconds, minutes
 from recsys_core.baselines._ease import EASE
 from recsys_core.baselines._ials import IALS
 from recsys_core.baselines._itemknn import ItemKNN
@@ -44,8 +45,8 @@ from recsys_core.baselines._scorer import Scorer
 from recsys_core.baselines._split import LadderSplit, split_fingerprint
 from recsys_core.baselines._topk import top_k_scored
 from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
-from recsys_core.errors import RecsysError
-from recsys_core.files import file_sha256
+from recsys_core.errors import RecsysError, plain
+from recsys_core.files import file_sha256, write_json
 from recsys_core.metrics import RANKING_MAX_USERS, sample_distinct, topk_metrics
 from recsys_core.topn import build_seen_matrix
 
@@ -165,11 +166,18 @@ def fit_split_ladder(
     names: tuple[str, ...] = tuple(RUNGS),
     on_rung: Callable[[str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    time_budget: float | None = LADDER_TIME_BUDGET,
 ) -> dict[str, dict[str, Any]]:
     """Fit, tune and score every baseline of :data:`RUNGS` on ``split``.
 
     ``should_stop`` is asked before each fit of each grid point: when it says yes, the fit ends
-    with :class:`LadderStopped` (a background fit when the process exits).
+    with :class:`LadderStopped` (a background fit when the process exits). ``on_rung(label)``
+    hears each baseline as it starts.
+
+    ``time_budget`` (seconds, ``None``: no limit) bounds the whole ladder: a baseline whose
+    estimated time (:func:`~recsys_core.baselines._cost.estimate_seconds`: EASE's ``n³`` solve,
+    scoring every user over the catalogue …) exceeds what is left is skipped before it starts,
+    and one that runs out of it between two grid points is stopped; either way its entry says why.
 
     Returns
     -------
@@ -178,22 +186,32 @@ def fit_split_ladder(
         "validation_ndcg_at_k", "label"}}``; a baseline that cannot run here (EASE on a catalogue
         too large for memory) is ``{"label", "skipped": <why, with the memory it would take>}``.
     """
+    if time_budget is not None and not time_budget > 0:
+        raise RecsysError(
+            f"The ladder's time budget must be a positive number of seconds, not {plain(time_budget)}."
+        )
     if not len(split.val_users):
         raise RecsysError(
             "This run has no validation ratings, so the classic methods cannot be tuned; train it "
             "with a split that keeps one rating per customer for validation (leave-last-out or random)."
         )
     train, validation, test = split_holdouts(split, max_users, split.seed)
+    deadline = None if time_budget is None else time.perf_counter() + time_budget
     ladder: dict[str, dict[str, Any]] = {}
     for name in names:
         rung = RUNGS[name]
         if on_rung is not None:
             on_rung(rung.label)
         started = time.perf_counter()
+        grid = rung.grid(train)
+        too_long = _too_long(name, train, grid, len(validation.users), len(test.users), deadline)
+        if too_long:
+            ladder[name] = {"label": rung.label, "skipped": too_long}
+            continue
         try:
             scorer, params, table = tune(
-                partial(_fit_point, rung, train, should_stop),
-                rung.grid(train),
+                partial(_fit_point, rung, train, should_stop, deadline),
+                grid,
                 lambda s: score_holdout(s, validation, k)["ndcg_at_k"],
             )
         except RecsysError as exc:
@@ -215,12 +233,41 @@ class LadderStopped(Exception):
     """A ladder fit ended early because its ``should_stop`` said so (nothing is cached)."""
 
 
+def _too_long(
+    name: str,
+    train: sp.csr_matrix,
+    grid: list[Params],
+    val_users: int,
+    test_users: int,
+    deadline: float | None,
+) -> str | None:
+    """Why rung ``name`` is skipped when its estimated time exceeds what is left of the budget."""
+    if deadline is None:
+        return None
+    left = deadline - time.perf_counter()
+    estimate = estimate_seconds(name, train, grid, val_users, test_users)
+    if estimate <= left:
+        return None
+    n_users, n_items = train.shape
+    return (
+        f"it would take {minutes(estimate)} on this machine ({n_users:,} customers x {n_items:,} "
+        f"products, {len(grid)} settings tried), more than the {minutes(max(left, 0))} left of the "
+        "ladder's time budget."
+    )
+
+
 def _fit_point(
-    rung: Rung, train: sp.csr_matrix, should_stop: Callable[[], bool] | None, params: Params
+    rung: Rung,
+    train: sp.csr_matrix,
+    should_stop: Callable[[], bool] | None,
+    deadline: float | None,
+    params: Params,
 ) -> Scorer:
     # Asked before every grid point: a stop waits for one fit at most, never for a whole rung.
     if should_stop is not None and should_stop():
         raise LadderStopped("The ladder fit was stopped.")
+    if deadline is not None and time.perf_counter() > deadline:
+        raise RecsysError("it was stopped when the ladder's time budget ran out, before it was tuned.")
     return rung.make(params).fit(train)
 
 

@@ -98,10 +98,10 @@ def check_cells(max_users: int, k: int) -> None:
 
 def print_json(obj: Any, out: TextIO) -> None:
     """``obj`` as indented JSON, numpy scalars and arrays included."""
-    out.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    out.write(json.dumps(obj, indent=2, default=json_default) + "\n")
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     if hasattr(value, "tolist"):

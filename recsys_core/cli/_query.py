@@ -6,28 +6,55 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from recsys_core.cli._batch import add_all_users_arguments, cmd_recommend_all
-from recsys_core.cli._common import add_date_format_option, check_cells, fmt, print_json
+from recsys_core.cli._common import (
+    ProgressBar,
+    add_date_format_option,
+    check_cells,
+    fmt,
+    json_default,
+    print_json,
+)
 from recsys_core.errors import RecsysError, check_count
 from recsys_core.limits import MAX_LIST_LENGTH, MAX_RANKED_USERS, MAX_RECOMMENDATIONS
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from recsys_core.runs import Run
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``."""
+    """Test metrics of a saved run, next to the baseline ladder unless ``--no-baselines``.
+
+    The ladder shows a progress bar per classic method on a terminal; one that would not finish
+    in the ladder's time budget is skipped, and the reason printed (and in ``--json``).
+    """
     check_count(args.k, "--k", most=MAX_LIST_LENGTH)  # before importing torch and loading the run
     check_count(args.max_users, "--max-users (0: all)", least=0, most=MAX_RANKED_USERS)
     check_cells(args.max_users, args.k)
+    from recsys_core.baselines import RUNGS
     from recsys_core.runs import load_run
 
     run = load_run(Path(args.run_dir))
-    result = run.evaluate(k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines)
+    bar = ProgressBar(sys.stderr, unit="methods")
+    started: list[str] = []
+
+    def on_rung(label: str) -> None:  # one bar per classic method: which one is fitting, of how many
+        started.append(label)
+        bar.update(f"fitting {label}", len(started) - 1, len(RUNGS))
+
+    try:
+        result = run.evaluate(
+            k=args.k, max_users=args.max_users or None, baselines=not args.no_baselines, on_rung=on_rung
+        )
+    finally:
+        bar.clear()
     ranking = result["ranking"]
     if args.json:
         print_json(result, out)
@@ -175,52 +202,85 @@ def _reasons(rec: dict[str, Any], names: dict[str, str], predicted: bool) -> str
 def _recommend_foldin(args: argparse.Namespace, run: Run, out: TextIO) -> int:
     """``recommend --new-users FILE`` (visitors folded in) or ``--user ID --explain``."""
     from recsys_core.data import load_ratings
-    from recsys_core.topn import explain_user, recommend_visitors
+    from recsys_core.topn import explain_user
 
     if args.new_users:
-        visitors = load_ratings(args.new_users, date_format=args.date_format).frame
-        answers = recommend_visitors(run, visitors, n=args.n)
-    else:
-        if args.user is None:
-            raise RecsysError("--explain needs --user ID.")
-        answers = [explain_user(run, args.user, n=args.n)]
-    records = [answer.to_dict() for answer in answers]
+        visitors = load_ratings(args.new_users, date_format=args.date_format, visitors=True).frame
+        return _write_visitors(args, run, visitors, out)
+    if args.user is None:
+        raise RecsysError("--explain needs --user ID.")
+    record = explain_user(run, args.user, n=args.n).to_dict()
     if args.json:
-        print_json(records if args.new_users else records[0]["recommendations"], out)
+        print_json(record["recommendations"], out)
         return 0
-    names = {
-        str(k): str(v)
-        for k, v in zip(run.id_map.items, (run.product_columns() or {}).get("name", []), strict=False)
-        if v
-    }
     # A saved run keeps which products a customer rated, not the stars: explain_user predicts them.
-    predicted = not args.new_users
+    _write_header(run, out, predicted=True)
+    _write_record(record, out, _names(run), predicted=True)
+    return 0
+
+
+def _write_visitors(args: argparse.Namespace, run: Run, visitors: pd.DataFrame, out: TextIO) -> int:
+    """Each block of visitors written as soon as it is ranked (a JSON array, one object per
+    visitor, as ``print_json`` writes it; or the text lines), with a progress bar on a terminal."""
+    from recsys_core.topn import iter_visitor_blocks
+
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet, unit="visitors")
+    names = {} if args.json else _names(run)
+    first = True
+    try:
+        for block in iter_visitor_blocks(run, visitors, n=args.n, progress=bar.update):
+            for record in block.records():
+                if args.json:
+                    text = json.dumps(record, indent=2, default=json_default).replace("\n", "\n  ")
+                    out.write(("[\n  " if first else ",\n  ") + text)
+                else:
+                    if first:  # after the file's check, so that a refused file prints no header
+                        _write_header(run, out, predicted=False)
+                    _write_record(record, out, names, predicted=False)
+                first = False
+    finally:
+        bar.clear()
+    if args.json:
+        out.write("\n]\n")
+    return 0
+
+
+def _names(run: Run) -> dict[str, str]:
+    """Product ID -> name, for the products the run has a name for."""
+    names = (run.product_columns() or {}).get("name", [])
+    return {str(k): str(v) for k, v in zip(run.id_map.items, names, strict=False) if v}
+
+
+def _write_header(run: Run, out: TextIO, *, predicted: bool) -> None:
+    """What ``match`` is, and whether the reasons' stars are the model's predictions."""
     out.write(f"{match_note(run)}\n")
     if predicted:
         out.write(
             "stars of the reasons are the model's predictions: a saved run does not keep its "
             "customers' stars\n"
         )
-    for record in records:
-        label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
-        ignored = f"; {record['ignored']} unknown product(s) left out" if record["ignored"] else ""
-        out.write(f"customer {record['user']}{label}{ignored}\n")
-        low: set[str] = set()
-        for rank, rec in enumerate(record["recommendations"], 1):
-            because = _reasons(rec, names, predicted)
-            low.update(b["item"] for b in rec["low_rated"])
-            out.write(
-                f"{rank:>3}. {_product(rec['item'], names)}  match {rec['match']:.3f}"
-                + (f"  {because}" if because else "")
-                + "\n"
-            )
-        if low:
-            rated_low = ", ".join(_product(item, names) for item in sorted(low))
-            out.write(
-                "  also raised by products rated low, as the model counts any rating as interest: "
-                f"{rated_low}\n"
-            )
-    return 0
+
+
+def _write_record(record: dict[str, Any], out: TextIO, names: dict[str, str], *, predicted: bool) -> None:
+    """One customer's list as text: match, named products, reasons, and the low ratings that
+    raised it (:meth:`~recsys_core.topn.VisitorRecommendations.to_dict`'s record)."""
+    label = " (most popular: no rated product is known to the run)" if record["fallback"] else ""
+    ignored = f"; {record['ignored']} unknown product(s) left out" if record["ignored"] else ""
+    out.write(f"customer {record['user']}{label}{ignored}\n")
+    low: set[str] = set()
+    for rank, rec in enumerate(record["recommendations"], 1):
+        because = _reasons(rec, names, predicted)
+        low.update(b["item"] for b in rec["low_rated"])
+        out.write(
+            f"{rank:>3}. {_product(rec['item'], names)}  match {rec['match']:.3f}"
+            + (f"  {because}" if because else "")
+            + "\n"
+        )
+    if low:
+        rated_low = ", ".join(_product(item, names) for item in sorted(low))
+        out.write(
+            f"  also raised by products rated low, as the model counts any rating as interest: {rated_low}\n"
+        )
 
 
 def cmd_similar(args: argparse.Namespace, out: TextIO) -> int:

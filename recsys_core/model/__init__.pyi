@@ -1,4 +1,4 @@
 # The package's public face, read by lazy_loader at import time (and by type checkers).
-from ._blend import BLEND_GRID, Blend, Blended, maybe_add, unwrap
+from ._blend import BLEND_GRID, MAX_BLEND_WEIGHT, MAX_SIMILARITY, Blend, Blended, maybe_add, unwrap
 from ._ncf import NCF
 from ._objectives import HYBRID_NEGATIVE_WEIGHT, SOFTMAX_L2

@@ -17,11 +17,16 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 from recsys_core.model._ncf import NCF
 
 #: β tried on validation, smallest first (a tie keeps the smaller one; 0 = the plain model).
 BLEND_GRID = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+#: The largest β training can choose: a stored weight above it was not made by training.
+MAX_BLEND_WEIGHT = max(BLEND_GRID)
+#: Similarities are cosines of binary columns (:func:`recsys_core.baselines.item_similarity`),
+#: in [0, 1]; float32 rounding may put one a hair above 1.
+MAX_SIMILARITY = 1.0 + 1e-5
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,8 +48,11 @@ class Blend:
         rows, cols = self.similarity.shape
         if rows != cols:
             raise RecsysError(f"An item similarity must be square, not {rows} x {cols}.")
-        if not (np.isfinite(self.weight) and self.weight >= 0):
-            raise RecsysError(f"The blend weight must be a finite number >= 0, not {self.weight!r}.")
+        if not (np.isfinite(self.weight) and 0 <= self.weight <= MAX_BLEND_WEIGHT):
+            raise RecsysError(
+                f"The blend weight must be a number from 0 to {MAX_BLEND_WEIGHT:g} (what training can "
+                f"choose), not {plain(self.weight)}."
+            )
 
     @property
     def n_items(self) -> int:

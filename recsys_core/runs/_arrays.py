@@ -20,8 +20,8 @@ from safetensors.torch import load_file
 
 from recsys_core.config import MAX_EMBEDDING_DIM
 from recsys_core.data.ratings import MAX_ID_LENGTH
-from recsys_core.errors import RecsysError
-from recsys_core.model import NCF, Blend
+from recsys_core.errors import RecsysError, plain
+from recsys_core.model import MAX_BLEND_WEIGHT, MAX_SIMILARITY, NCF, Blend
 from recsys_core.runs._files import NEIGHBOURS_FILE, NpzCheck, load_npz
 from recsys_core.runs._guard import check_shapes, safetensors_shapes, whole_number
 
@@ -168,8 +168,25 @@ def load_blend(folder: Path, n_items: int) -> Blend:
             f"{NEIGHBOURS_FILE} in the run {folder} does not hold a similarity of {n_items:,} products "
             "and a finite weight >= 0; the run is damaged."
         )
+    _check_blend_values(folder, data, weight)
     similarity = sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(n_items, n_items))
     return Blend(similarity, weight)
+
+
+def _check_blend_values(folder: Path, data: np.ndarray, weight: float) -> None:
+    """Refuse what training cannot produce: a weight off :data:`BLEND_GRID`'s range, similarities
+    outside 0..1 (a forged 1e308 made every score 1.0, with overflow warnings)."""
+    if weight > MAX_BLEND_WEIGHT:
+        raise RecsysError(
+            f"{NEIGHBOURS_FILE} in the run {folder} has the blend weight {plain(weight)}, above the "
+            f"{MAX_BLEND_WEIGHT:g} training can choose; the file was edited or damaged. Train the run again."
+        )
+    if len(data) and (float(data.min()) < 0 or float(data.max()) > MAX_SIMILARITY):
+        worst = float(data.max()) if float(data.max()) > MAX_SIMILARITY else float(data.min())
+        raise RecsysError(
+            f"{NEIGHBOURS_FILE} in the run {folder} holds a similarity of {plain(worst)}; item-kNN "
+            "similarities lie between 0 and 1, so the file was edited or damaged. Train the run again."
+        )
 
 
 def save_blend(blend: Blend, path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from recsys_core.errors import RecsysError
 from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF, Blend
 from recsys_core.runs._summary import RunSummary
-from recsys_core.topn import build_seen_matrix, recommend, recommend_visitors, similar_items
+from recsys_core.topn import build_seen_matrix, iter_visitor_blocks, recommend, similar_items
 
 __all__ = ["Run"]
 
@@ -184,7 +184,12 @@ class Run:
     # -- the front door: what people do with a run, each a thin call of the one implementation --
 
     def evaluate(
-        self, *, k: int = 10, max_users: int | None = 20_000, baselines: bool = True
+        self,
+        *,
+        k: int = 10,
+        max_users: int | None = 20_000,
+        baselines: bool = True,
+        on_rung: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         """Test metrics next to the baseline ladder: the object ``recsys evaluate --json`` prints.
 
@@ -197,7 +202,10 @@ class Run:
         baselines
             Fit (or read from :attr:`path`'s cache, or the runs folder's for this split)
             most popular, item-kNN, EASE and iALS on the
-            run's own training split and add them under ``["ranking"]["baselines"]``.
+            run's own training split and add them under ``["ranking"]["baselines"]``, within
+            the ladder's time budget (a method that would not finish in it is skipped, saying why).
+        on_rung
+            Hears each classic method's label as its fit starts (not called for a cached ladder).
         """
         from recsys_core.runs._registry import shared_ladders  # the registry builds on this class
 
@@ -205,7 +213,7 @@ class Run:
         if baselines:
             shared = shared_ladders(self.path)
             result["ranking"]["baselines"] = ladder_for(
-                self, self.path, k=k, max_users=max_users, shared=shared
+                self, self.path, k=k, max_users=max_users, shared=shared, on_rung=on_rung
             )
         return result
 
@@ -222,7 +230,12 @@ class Run:
         return table
 
     def recommend_new(
-        self, visitors: pd.DataFrame | Ratings, n: int = 10, *, explain: bool = True
+        self,
+        visitors: pd.DataFrame | Ratings,
+        n: int = 10,
+        *,
+        explain: bool = True,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> pd.DataFrame:
         """Top-``n`` for customers the model never saw, from their ratings (``user, item, rating``),
         folded into the trained model without retraining.
@@ -238,14 +251,18 @@ class Run:
             of first appearance. A
             visitor with no product known to the run gets the most popular products
             (``attrs["fallback"]`` lists them); ``attrs["ignored"]`` counts unknown products per visitor.
+
+        ``progress(label, done, total)`` hears the visitors done, a block of them at a time.
         """
         frame = visitors.frame if isinstance(visitors, Ratings) else visitors
-        answers = recommend_visitors(self, frame, n, explain=explain)
-        tables = [answer.table.assign(user=answer.user) for answer in answers]
-        columns = ["user", *(tables[0].columns.drop("user") if tables else ("rank", "item", "score"))]
-        table = pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+        blocks = list(iter_visitor_blocks(self, frame, n, explain=explain, progress=progress))
+        table = pd.concat([block.table for block in blocks], ignore_index=True)
+        users = [user for block in blocks for user in block.users]
+        fallback = np.concatenate([block.fallback for block in blocks])
+        ignored = np.concatenate([block.ignored for block in blocks])
         table.attrs.update(
-            fallback=[a.user for a in answers if a.fallback], ignored={a.user: a.ignored for a in answers}
+            fallback=[user for user, back in zip(users, fallback, strict=True) if back],
+            ignored=dict(zip(users, ignored.tolist(), strict=True)),
         )
         return table
 

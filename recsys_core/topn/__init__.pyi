@@ -3,9 +3,11 @@ from ._blocked import BlockedTopN
 from ._everyone import BLOCK_USERS, check_output, recommend_all_to_parquet, staging_folder
 from ._foldin import (
     Profiles,
+    VisitorBlock,
     VisitorRecommendations,
     explain_user,
     fold_in,
+    iter_visitor_blocks,
     profile_logits,
     recommend_visitors,
     visitor_history,

@@ -57,14 +57,19 @@ one visitor with 6-50 ratings, profile + ranking + top 10 + explanations, median
 the demo data (``tests/topn/test_foldin.py``, 290 suggestions): removing the top explaining product
 lowered the suggestion's score in 100 % of cases, and more than removing a random other rated
 product in 100 % (hybrid run) and 95.5 % (softmax run, whose reasons cite only products rated at
-or above the "likes it" line: :func:`_because`).
+or above the "likes it" line: :mod:`recsys_core.topn._foldin_reasons`).
+
+Memory grows with the ratings given, not with visitors x the largest visitor: profiles are solved
+in batches of similar sizes with bounded arrays (:mod:`recsys_core.topn._foldin_solve`), and
+:func:`iter_visitor_blocks` folds in, ranks and explains :data:`CHUNK` visitors at a time, in
+order, with a progress callback, so a file of a million visitors streams through. Each
+suggestion carries its ``match`` (:func:`~recsys_core.topn._products.relative_match`), its reasons
+and the low ratings that raised it (:mod:`recsys_core.topn._foldin_reasons`).
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,11 +78,21 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from recsys_core.data import scale_ratings
-from recsys_core.errors import RecsysError
-from recsys_core.model import HYBRID_NEGATIVE_WEIGHT, maybe_add
+from recsys_core.errors import RecsysError, plain
+from recsys_core.model import maybe_add
+from recsys_core.topn._foldin_reasons import BECAUSE_MAX, empty_lists, reasons
 from recsys_core.topn._foldin_softmax import SOFTMAX_NEWTON_STEPS, softmax_profiles
-from recsys_core.topn._products import item_table, relative_match
+from recsys_core.topn._foldin_solve import (
+    PRIOR_STRENGTH,
+    Prior,
+    Ragged,
+    batches,
+    loss_weights,
+    one_thread,
+    prior_of,
+    solve,
+)
+from recsys_core.topn._products import relative_match, with_products
 from recsys_core.topn._recommend import check_n
 from recsys_core.topn._select import popularity_order, select_top
 
@@ -86,12 +101,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BECAUSE_MAX",
+    "CHUNK",
     "NEWTON_STEPS",
     "PRIOR_STRENGTH",
     "Profiles",
+    "VisitorBlock",
     "VisitorRecommendations",
     "explain_user",
     "fold_in",
+    "iter_visitor_blocks",
     "profile_logits",
     "recommend_visitors",
     "visitor_history",
@@ -99,75 +117,21 @@ __all__ = [
 
 #: Newton steps from the prior mean; see the module docstring for the convergence figures.
 NEWTON_STEPS = 4
-#: Multiplies the prior precision (1 = the trained customers' own spread).
-PRIOR_STRENGTH = 1.0
-#: Rated products listed per suggestion.
-BECAUSE_MAX = 3
-#: Visitors solved together: bounds the (visitors x rated x d) gather and the scored block.
-_CHUNK = 256
+#: Visitors ranked together: bounds the (visitors x catalogue) block of logits.
+CHUNK = 256
+#: Most float64 entries of one block's shares (ratings x (d+1), 128 MB): a block holds fewer
+#: visitors when they rated thousands of products each.
+CHUNK_CELLS = 1 << 24
+#: What :func:`iter_visitor_blocks` reports progress under.
+PROGRESS_LABEL = "Folding in visitors"
 
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run small matrix products on one thread: on a busy machine, torch's thread pool turns a
-    (50 x 201) @ (201 x 201) product from 0.3 ms into 75 ms (measured on the 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-@dataclass
-class _Prior:
-    """What fold-in needs from a run, computed once per model.
-
-    ``basis`` ``W`` diagonalises both the prior precision ``Λ`` and the negatives' curvature
-    ``G``: ``Wᵀ Λ W = I`` and ``Wᵀ G W = diag(curv)``, so ``(Λ + ωG)⁻¹ = W diag(1 / (1 + ω
-    curv)) Wᵀ`` for every visitor's ``ω`` without a ``(d+1)``-sized solve per visitor.
-    """
-
-    q: torch.Tensor  # (n_items, d) float32, the frozen product vectors
-    c: torch.Tensor  # (n_items,) float32, product biases
-    mu: torch.Tensor  # (d+1,) float64, mean customer profile
-    basis: torch.Tensor  # (d+1, d+1) float64, W
-    curv: torch.Tensor  # (d+1,) float64
-    neg_mean: torch.Tensor  # (d+1,) float64, Wᵀ Σ_i σ(z̄_i) q̃_i with z̄ the mean profile's logits
-
-
-_PRIORS: weakref.WeakKeyDictionary[torch.nn.Module, _Prior] = weakref.WeakKeyDictionary()
-
-
-def _prior(run: Run) -> _Prior:
-    model = run.model
-    if model in _PRIORS:
-        return _PRIORS[model]
-    with torch.no_grad():
-        q = model.item_embedding.weight.detach().float().cpu().contiguous()
-        c = model.item_bias.weight.detach().float().cpu().reshape(-1).contiguous()
-        users = torch.cat(
-            [model.user_embedding.weight.detach().cpu(), model.user_bias.weight.detach().cpu()], dim=1
-        ).double()
-        mu = users.mean(0)
-        centred = users - mu
-        cov = centred.T @ centred / max(len(users) - 1, 1) / PRIOR_STRENGTH
-        # A little ridge keeps the covariance invertible when few customers were trained.
-        cov += torch.eye(len(mu), dtype=torch.float64) * (1e-4 * float(cov.diagonal().mean()) + 1e-10)
-        root = torch.linalg.cholesky(cov)  # Λ⁻¹ = R Rᵀ, so W = R V whitens Λ
-        s = torch.sigmoid((q @ mu[:-1].float() + mu[-1].float() + c).double())
-        q1 = torch.cat([q.double(), torch.ones(len(q), 1, dtype=torch.float64)], dim=1) @ root
-        curv, vectors = torch.linalg.eigh((q1 * (s * (1 - s))[:, None]).T @ q1)
-        basis = root @ vectors
-        neg_mean = vectors.T @ (q1.T @ s)
-    prior = _Prior(q, c, mu, basis, curv.clamp(min=0), neg_mean)
-    _PRIORS[model] = prior
-    return prior
+#: ``(label, done, total)``: the progress reports of the CLI's bar and the app's jobs.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
 class Profiles:
-    """Folded-in profiles of a batch of visitors (all tensors float64, rows = visitors).
+    """Folded-in profiles of a batch of visitors (all tensors float64 but ``items``; rows = visitors).
 
     Attributes
     ----------
@@ -175,8 +139,8 @@ class Profiles:
         Visitor ids, in order.
     theta
         ``(B, d+1)``: user vector and user bias.
-    items, stars, mask
-        ``(B, m)`` rated item codes (padded with 0), their stars, and which entries are real.
+    items, stars
+        Per visitor: the codes of the rated products the run knows (long) and their stars.
     shares
         Per visitor ``(n_rated, d+1)``: ``θ = μ + Σ_j shares[j]``; product ``i``'s logit gets
         ``<q̃_i, shares[j]>`` from rated product ``j`` (rated products in the order of ``items``).
@@ -186,11 +150,36 @@ class Profiles:
 
     users: list[str]
     theta: torch.Tensor
-    items: torch.Tensor
-    stars: torch.Tensor
-    mask: torch.Tensor
-    shares: list[torch.Tensor]
+    items: Ragged
+    stars: Ragged
+    shares: Ragged
     ignored: np.ndarray
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Known rated products per visitor."""
+        return np.diff(self.items.offsets)
+
+
+@dataclass
+class _Visitors:
+    """A frame's visitors in order of first appearance, their known ratings flat, visitor by visitor."""
+
+    users: list[str]
+    offsets: np.ndarray  # (visitors + 1,): visitor v's ratings are codes[offsets[v]:offsets[v + 1]]
+    codes: np.ndarray
+    stars: np.ndarray
+    ignored: np.ndarray
+
+    def part(self, start: int, stop: int) -> _Visitors:
+        lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+        return _Visitors(
+            self.users[start:stop],
+            self.offsets[start : stop + 1] - lo,
+            self.codes[lo:hi],
+            self.stars[lo:hi],
+            self.ignored[start:stop],
+        )
 
 
 def _visitor_table(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,10 +192,11 @@ def _visitor_table(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
     bad = ~np.isfinite(stars) | (stars < run.rating_min) | (stars > run.rating_max)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        shown = plain(frame["rating"].iloc[row] if np.isnan(stars[row]) else stars[row])
         raise RecsysError(
             f"{int(bad.sum())} visitor rating(s) are outside this run's scale {run.rating_min:g}–"
-            f"{run.rating_max:g} (first: {frame['rating'].iloc[row]!r} for product "
-            f"{frame['item'].iloc[row]!r}); use stars on the scale the run was trained on."
+            f"{run.rating_max:g} (first: {shown} for product {str(frame['item'].iloc[row])!r}); use "
+            "stars on the scale the run was trained on."
         )
     table = pd.DataFrame({"user": frame["user"].astype(str).to_numpy(), "item": frame["item"].astype(str)})
     table["rating"] = stars
@@ -214,58 +204,57 @@ def _visitor_table(run: Run, frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _loss_weights(run: Run, stars: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Targets and weights of the run's objective: ``t_j``, ``w_j`` per rating, ``ω`` per visitor."""
-    config = run.config
-    scaled = torch.from_numpy(scale_ratings(stars.numpy(), run.rating_min, run.rating_max)).double()
-    targets = torch.ones_like(scaled) if config.objective == "ranking" else scaled
-    weights = mask.clone()
-    for star, factor in config.multipliers.items():  # oversampling repeats a class factor times
-        weights[stars == star] *= factor
-    n_rated = mask.sum(1)
-    omega = torch.zeros_like(n_rated)
-    if config.objective in ("ranking", "hybrid") and config.negatives > 0:
-        per_negative = HYBRID_NEGATIVE_WEIGHT if config.objective == "hybrid" else 1.0
-        omega = per_negative * config.negatives * n_rated / (run.n_items - n_rated).clamp(min=1)
-        # Capped below a rating's weight so that the loss stays convex in each rated product's
-        # logit; binds only for catalogues smaller than ~30x the visitor's ratings.
-        omega = omega.clamp(max=0.5)
-    return targets, weights, omega
+def _visitors(run: Run, frame: pd.DataFrame) -> _Visitors:
+    table = _visitor_table(run, frame)
+    users = pd.unique(table["user"])
+    row_of = pd.Index(users).get_indexer(table["user"])
+    codes = table["code"].to_numpy(np.int64)
+    known = codes >= 0
+    ignored = np.bincount(row_of[~known], minlength=len(users))
+    # Each visitor's ratings together, in the frame's order within a visitor.
+    order = np.argsort(row_of[known], kind="stable")
+    counts = np.bincount(row_of[known], minlength=len(users))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    stars = table["rating"].to_numpy(np.float64)[known][order]
+    return _Visitors([str(u) for u in users], offsets, codes[known][order], stars, ignored)
 
 
-def _solve(
-    prior: _Prior,
-    q1: torch.Tensor,
-    cr: torch.Tensor,
-    targets: torch.Tensor,
-    weights: torch.Tensor,
-    omega: torch.Tensor,
-    mask: torch.Tensor,
-    steps: int,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Newton steps on the visitor's loss in the rated products' coefficients: ``(θ, shares)``.
+def _solve_batch(
+    run: Run, prior: Prior, profiles: Profiles, rows: np.ndarray, width: int, steps: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    items, mask = profiles.items.padded(rows, width)
+    with one_thread():
+        if run.config.objective == "softmax":
+            theta, shares = softmax_profiles(prior.q, prior.c, items, mask, steps=steps)
+            return theta, shares, mask
+        stars, _ = profiles.stars.padded(rows, width, fill=float(run.rating_max))
+        targets, weights, omega = loss_weights(run, stars, mask)
+        q1 = torch.cat([prior.q[items].double(), mask[:, :, None]], dim=2) * mask[:, :, None]
+        theta, shares = solve(prior, q1, prior.c[items].double(), targets, weights, omega, mask, steps)
+    return theta, shares, mask
 
-    At the optimum ``θ = μ + A⁻¹ (Σ_j α_j q̃_j - ω r̄)`` with ``A = Λ + ωG`` and ``α_j = w_j t_j -
-    (w_j - ω) σ(z_j)``; Newton solves for ``α`` (an ``m``-sized system per visitor, ``m`` = rated
-    products), and ``θ`` and the shares follow from ``α`` exactly.
-    """
-    qh = q1 @ prior.basis  # (B, m, d+1): rated products in the whitened basis
-    inv = 1.0 / (1.0 + omega[:, None] * prior.curv)  # (B, d+1): A⁻¹ there
-    scaled = qh * inv[:, None, :]
-    kernel = scaled @ qh.transpose(1, 2)  # (B, m, m): q̃_j A⁻¹ q̃_k
-    base = q1 @ prior.mu + cr - omega[:, None] * (scaled @ prior.neg_mean)
-    slope = (weights - omega[:, None]) * mask
-    alpha = torch.zeros_like(base)
-    eye = torch.eye(base.shape[1], dtype=base.dtype)
-    for _ in range(steps):
-        s = torch.sigmoid(base + (kernel @ alpha[:, :, None]).squeeze(-1))
-        residual = alpha - weights * targets + slope * s
-        jacobian = eye + (slope * s * (1 - s))[:, :, None] * kernel
-        alpha = alpha - torch.linalg.solve(jacobian, residual)
-    n_rated = mask.sum(1, keepdim=True).clamp(min=1)
-    neg_share = (mask * omega[:, None] / n_rated)[:, :, None] * prior.neg_mean
-    shares = ((alpha[:, :, None] * qh - neg_share) * inv[:, None, :]) @ prior.basis.T  # (B, m, d+1)
-    return prior.mu + shares.sum(1), shares
+
+def _profiles(run: Run, prior: Prior, visitors: _Visitors, steps: int | None) -> Profiles:
+    """Every visitor's profile, solved in batches of similar sizes (:func:`batches`)."""
+    if steps is None:
+        steps = SOFTMAX_NEWTON_STEPS if run.config.objective == "softmax" else NEWTON_STEPS
+    size = len(prior.mu)
+    items = Ragged(torch.from_numpy(visitors.codes), visitors.offsets)
+    stars = Ragged(torch.from_numpy(visitors.stars), visitors.offsets)
+    shares = Ragged(torch.zeros(len(visitors.codes), size, dtype=torch.float64), visitors.offsets)
+    theta = torch.empty(len(visitors.users), size, dtype=torch.float64)
+    profiles = Profiles(visitors.users, theta, items, stars, shares, visitors.ignored)
+
+    def cost(width: int) -> int:  # the largest arrays of one visitor in a batch
+        if run.config.objective == "softmax":
+            return width * size + run.n_items
+        return width * size + min(width, size) ** 2
+
+    for rows, width in batches(profiles.counts, cost):
+        solved, share, mask = _solve_batch(run, prior, profiles, rows, width, steps)
+        theta[torch.from_numpy(rows)] = solved
+        shares.data[torch.from_numpy(shares.positions(rows))] = share[mask > 0]
+    return profiles
 
 
 def fold_in(run: Run, frame: pd.DataFrame, *, steps: int | None = None) -> Profiles:
@@ -283,52 +272,11 @@ def fold_in(run: Run, frame: pd.DataFrame, *, steps: int | None = None) -> Profi
     RecsysError
         When ``frame`` is empty or a star lies outside the run's rating scale.
     """
-    table = _visitor_table(run, frame)
-    prior = _prior(run)
-    users = list(pd.unique(table["user"]))
-    order = pd.Index(users)
-    row_of = order.get_indexer(table["user"])
-    ignored = np.bincount(row_of[table["code"].to_numpy() < 0], minlength=len(users))
-    known = table[table["code"] >= 0]
-    known_rows = order.get_indexer(known["user"])
-    counts = np.bincount(known_rows, minlength=len(users))
-    m = max(int(counts.max()) if len(counts) else 0, 1)
-    slot = known.groupby(known_rows).cumcount().to_numpy()
-    items = torch.zeros(len(users), m, dtype=torch.long)
-    stars = torch.full((len(users), m), float(run.rating_max), dtype=torch.float64)
-    mask = torch.zeros(len(users), m, dtype=torch.float64)
-    at = (torch.from_numpy(known_rows.astype(np.int64)), torch.from_numpy(slot.astype(np.int64)))
-    items[at] = torch.from_numpy(known["code"].to_numpy(np.int64, copy=True))
-    stars[at] = torch.from_numpy(known["rating"].to_numpy(np.float64, copy=True))
-    mask[at] = 1.0
-    targets, weights, omega = _loss_weights(run, stars, mask)
-    softmax = run.config.objective == "softmax"
-    if steps is None:
-        steps = SOFTMAX_NEWTON_STEPS if softmax else NEWTON_STEPS
-    theta = torch.empty(len(users), len(prior.mu), dtype=torch.float64)
-    shares: list[torch.Tensor] = [torch.zeros(0, len(prior.mu), dtype=torch.float64)] * len(users)
-    # Visitors with similar numbers of ratings are solved together, padded to their own maximum.
-    by_count = np.argsort(counts, kind="stable")
-    for start in range(0, len(users), _CHUNK):
-        rows = torch.from_numpy(by_count[start : start + _CHUNK].copy())
-        width = max(int(counts[rows.numpy()].max()), 1)
-        part_items, part_mask = items[rows, :width], mask[rows, :width]
-        q1 = torch.cat([prior.q[part_items].double(), part_mask[:, :, None]], dim=2) * part_mask[:, :, None]
-        cr = prior.c[part_items].double()
-        with _one_thread():
-            if softmax:
-                solved, share = softmax_profiles(prior.q, prior.c, part_items, part_mask, steps=steps)
-            else:
-                solved, share = _solve(
-                    prior, q1, cr, targets[rows, :width], weights[rows, :width], omega[rows], part_mask, steps
-                )
-        theta[rows] = solved
-        for offset, row in enumerate(rows.tolist()):
-            shares[row] = share[offset, : counts[row]]
-    return Profiles(users, theta, items, stars, mask, shares, ignored)
+    visitors = _visitors(run, frame)
+    return _profiles(run, prior_of(run), visitors, steps)
 
 
-def _scores(prior: _Prior, theta: torch.Tensor) -> torch.Tensor:
+def _scores(prior: Prior, theta: torch.Tensor) -> torch.Tensor:
     t = theta.float()
     return t[:, :-1] @ prior.q.T + t[:, -1:] + prior.c
 
@@ -338,17 +286,18 @@ def profile_logits(run: Run, profiles: Profiles, rows: slice | None = None) -> t
 
     ``torch.sigmoid`` of them is the score a trained customer with that profile would get.
     """
-    return _scores(_prior(run), profiles.theta[rows or slice(None)])
+    return _scores(prior_of(run), profiles.theta[rows or slice(None)])
 
 
 def visitor_history(run: Run, profiles: Profiles, rows: slice | None = None) -> sp.csr_matrix:
     """Binary CSR ``(visitors, n_items)`` of the known products each visitor in ``rows`` rated:
     the history of the item-kNN blend (repeats count once)."""
-    items = profiles.items[rows or slice(None)].numpy()
-    mask = profiles.mask[rows or slice(None)].numpy() > 0
-    row_of = np.nonzero(mask)[0]
+    start, stop, _ = (rows or slice(None)).indices(len(profiles.users))
+    offsets = profiles.items.offsets[start : stop + 1]
+    codes = profiles.items.data[int(offsets[0]) : int(offsets[-1])].numpy()
     history = sp.csr_matrix(
-        (np.ones(len(row_of), dtype=np.float32), (row_of, items[mask])), shape=(len(items), run.n_items)
+        (np.ones(len(codes), dtype=np.float32), codes, offsets - offsets[0]),
+        shape=(stop - start, run.n_items),
     )
     history.sum_duplicates()
     history.data[:] = 1.0
@@ -374,7 +323,7 @@ class VisitorRecommendations:
         row's logit (positive shares only, largest first, at most :data:`BECAUSE_MAX`): products
         rated at or above the "likes it" line (``kind="liked"``) and low ratings that raise
         products unlike them (``"less like"``); and ``low_rated``, the products rated below the
-        line that raise the row like interest would (see :func:`_because`).
+        line that raise the row like interest would (:mod:`recsys_core.topn._foldin_reasons`).
     """
 
     user: str
@@ -384,74 +333,161 @@ class VisitorRecommendations:
 
     def to_dict(self) -> dict:
         """The CLI's JSON object: ``user, fallback, ignored, recommendations``."""
-        records = [
-            {
-                "item": str(row.item),
-                "score": float(row.score),
-                "match": float(row.match),
-                "because": list(row.because),
-                "low_rated": list(row.low_rated),
-            }
-            for row in self.table.itertuples(index=False)
-        ]
-        return {
-            "user": self.user,
-            "fallback": self.fallback,
-            "ignored": self.ignored,
-            "recommendations": records,
-        }
+        return _record(self.user, self.fallback, self.ignored, self.table)
 
 
-def _because(
-    run: Run, profiles: Profiles, row: int, top: np.ndarray, prior: _Prior
-) -> tuple[list[list[dict]], list[list[dict]]]:
-    """Per suggestion, the reasons (:data:`BECAUSE_MAX` at most) and the low ratings that raised it.
+def _record(user: str, fallback: bool, ignored: int, table: pd.DataFrame) -> dict:
+    columns = (table[c].to_numpy() for c in ("item", "score", "match", "because", "low_rated"))
+    records = [_suggestion(*values) for values in zip(*columns, strict=True)]
+    return {"user": user, "fallback": bool(fallback), "ignored": int(ignored), "recommendations": records}
 
-    Every rated product with a positive share raises a suggestion; which of them are *reasons*
-    depends on what the rating said. One at or above the run's "likes it" line
-    (``config.positive_rating``) is cited as ``kind="liked"``. One below it is cited only when its
-    rating pushed the profile away from it (its share lowers its own score: a low star under the
-    rating objectives), so it raises products unlike it: ``kind="less like"``. One below the line
-    that pulled the profile towards it (every rating of a ``softmax`` run counts as interest, and
-    the item-kNN blend reads any rating as one) is no reason anyone would give: it goes to the
-    second list when it raises the suggestion as much as a cited reason would (the top
-    :data:`BECAUSE_MAX` of all positive shares), so a page can say so. Largest share first.
+
+def _suggestion(item: object, score: float, match: float, because: list, low_rated: list) -> dict:
+    """One row of the CLI's JSON: ``item, score, match, because, low_rated``."""
+    return {
+        "item": str(item),
+        "score": float(score),
+        "match": float(match),
+        "because": list(because),
+        "low_rated": list(low_rated),
+    }
+
+
+@dataclass
+class VisitorBlock:
+    """The answers of consecutive visitors, as one long table.
+
+    Attributes
+    ----------
+    users, fallback, ignored
+        Per visitor, in order: the id, whether the list is the most popular products (no rated
+        product known to the run) and how many rated products the run does not know.
+    table
+        ``user, rank, item, score, match`` (+ ``name, category``), ``because`` and ``low_rated``
+        (as :class:`VisitorRecommendations`'), the visitors' rows one after another;
+        ``offsets[v]:offsets[v + 1]`` are visitor ``v``'s.
+    offsets
+        ``(visitors + 1,)`` row positions.
     """
-    n_rated = int(profiles.mask[row].sum())
-    if n_rated == 0 or len(top) == 0:
-        return [[] for _ in top], [[] for _ in top]
-    rated = profiles.items[row, :n_rated].numpy()
-    shares = profiles.shares[row]
-    codes = torch.from_numpy(np.r_[top, rated].astype(np.int64))
-    q1 = torch.cat([prior.q[codes].double(), torch.ones(len(codes), 1, dtype=torch.float64)], dim=1)
-    with _one_thread():
-        both = (q1 @ shares.T).numpy()  # (n + rated, rated)
-    weights = both[: len(top)]
-    # A rating's share of its own product's logit: < 0 when it pushed the profile away from it.
-    away = np.diagonal(both[len(top) :]) < 0
-    if run.blend is not None:  # each rated product's kNN share: β · S[rated, suggestion]
-        weights = weights + run.blend.contributions(rated, top)
-    stars = profiles.stars[row, :n_rated].numpy()
-    liked = stars >= run.config.positive_rating
-    kinds = np.where(liked, "liked", np.where(away, "less like", ""))
-    names = np.asarray(run.id_map.items[rated], dtype=object)
-    reasons, low = [], []
-    for w in weights:
-        order = np.argsort(-w, kind="stable")
-        order = order[w[order] > 0]
-        cited = order[kinds[order] != ""][:BECAUSE_MAX]
-        entries = [
-            {"item": str(names[j]), "rating": float(stars[j]), "weight": float(w[j]), "kind": str(kinds[j])}
-            for j in order[:BECAUSE_MAX].tolist() + cited.tolist()
+
+    users: list[str]
+    fallback: np.ndarray
+    ignored: np.ndarray
+    table: pd.DataFrame = field(repr=False)
+    offsets: np.ndarray = field(repr=False)
+
+    def answers(self) -> list[VisitorRecommendations]:
+        """One :class:`VisitorRecommendations` per visitor."""
+        body = self.table.drop(columns="user")
+        return [
+            VisitorRecommendations(
+                user, bool(fallback), int(ignored), body.iloc[lo:hi].reset_index(drop=True)
+            )
+            for user, fallback, ignored, lo, hi in zip(
+                self.users, self.fallback, self.ignored, self.offsets[:-1], self.offsets[1:], strict=True
+            )
         ]
-        top = len(order[:BECAUSE_MAX])
-        reasons.append(entries[top:])
-        low.append([e for e in entries[:top] if not e["kind"]])
-    return reasons, low
+
+    def records(self) -> Iterator[dict]:
+        """:meth:`VisitorRecommendations.to_dict` of each visitor, without a table per visitor."""
+        columns = [self.table[c].to_numpy() for c in ("item", "score", "match", "because", "low_rated")]
+        for user, fallback, ignored, lo, hi in zip(
+            self.users, self.fallback, self.ignored, self.offsets[:-1], self.offsets[1:], strict=True
+        ):
+            yield {
+                "user": user,
+                "fallback": bool(fallback),
+                "ignored": int(ignored),
+                "recommendations": [_suggestion(*(c[r] for c in columns)) for r in range(lo, hi)],
+            }
+
+
+def _block(
+    run: Run, prior: Prior, profiles: Profiles, n: int, popular: np.ndarray, explain: bool
+) -> VisitorBlock:
+    """Rank and explain one chunk of folded-in visitors."""
+    counts = profiles.counts
+    logits = _scores(prior, profiles.theta)
+    maybe_add(run.blend, logits, visitor_history(run, profiles))
+    owner = torch.from_numpy(np.repeat(np.arange(len(counts)), counts))
+    logits[owner, profiles.items.data] = -torch.inf  # never their own products
+    top = select_top(logits, n)[0].numpy().copy()
+    fallback = counts == 0
+    top[fallback] = -1
+    top[np.ix_(fallback, np.arange(len(popular)))] = popular
+    real = top >= 0
+    chosen = logits.gather(1, torch.from_numpy(top).clamp(min=0))
+    scores = torch.sigmoid(chosen).double().numpy()
+    match = relative_match(np.where(real, chosen.double().numpy(), np.nan))  # per visitor's list
+    if explain:
+        because, low = reasons(run, prior, profiles, np.where(fallback[:, None], -1, top))
+    else:
+        because = low = empty_lists(top.shape)
+    rows, _ = np.nonzero(real)
+    codes = top[real]
+    table = pd.DataFrame(
+        {
+            "user": np.asarray(profiles.users, dtype=object)[rows],
+            "rank": (np.cumsum(real, axis=1)[real]).astype(np.int64),
+            "item": np.asarray(run.id_map.items[codes], dtype=object),
+            "score": scores[real],
+            "match": match[real],
+        }
+    )
+    with_products(run, table, codes)
+    table["because"] = [list(b) for b in because[real]]
+    table["low_rated"] = [list(b) for b in low[real]]
+    offsets = np.concatenate([[0], np.cumsum(real.sum(1))]).astype(np.int64)
+    return VisitorBlock(profiles.users, fallback, profiles.ignored, table, offsets)
+
+
+def iter_visitor_blocks(
+    run: Run,
+    frame: pd.DataFrame,
+    n: int = 10,
+    *,
+    explain: bool = True,
+    steps: int | None = None,
+    progress: Progress | None = None,
+) -> Iterator[VisitorBlock]:
+    """:func:`recommend_visitors`, :data:`CHUNK` visitors at a time (fewer when they rated many
+    products: :data:`CHUNK_CELLS`), in order of first appearance.
+
+    The whole frame is checked before the first block; each block is folded in, ranked and
+    explained on its own, so memory stays with one block however many visitors there are.
+    ``progress(label, done, total)`` is told the visitors done after each block (and 0 first).
+    """
+    n = check_n(n)
+    visitors = _visitors(run, frame)
+    prior = prior_of(run)
+    popular = popularity_order(np.asarray(run.popularity, dtype=np.float64))[:n]
+    total = len(visitors.users)
+    if progress is not None:
+        progress(PROGRESS_LABEL, 0, total)
+    # Fewer visitors in a block when their ratings' shares would pass CHUNK_CELLS (one always fits).
+    per_block = max(CHUNK_CELLS // len(prior.mu), 1)
+    start = 0
+    while start < total:
+        stop = min(start + CHUNK, total)
+        fits = int(np.searchsorted(visitors.offsets, visitors.offsets[start] + per_block, side="right")) - 1
+        stop = max(min(stop, fits), start + 1)
+        with one_thread():  # small products: torch's pool costs more than it gives on a busy machine
+            profiles = _profiles(run, prior, visitors.part(start, stop), steps)
+            block = _block(run, prior, profiles, n, popular, explain)
+        yield block
+        if progress is not None:
+            progress(PROGRESS_LABEL, stop, total)
+        start = stop
 
 
 def recommend_visitors(
-    run: Run, frame: pd.DataFrame, n: int = 10, *, explain: bool = True, steps: int | None = None
+    run: Run,
+    frame: pd.DataFrame,
+    n: int = 10,
+    *,
+    explain: bool = True,
+    steps: int | None = None,
+    progress: Progress | None = None,
 ) -> list[VisitorRecommendations]:
     """Top-``n`` products each visitor in ``frame`` has not rated, in the trained score scale.
 
@@ -464,45 +500,24 @@ def recommend_visitors(
     n
         List length.
     explain
-        Fill ``because`` (else empty lists).
+        Fill ``because`` and ``low_rated`` (else empty lists).
+    progress
+        ``(label, done, total)`` visitors, after each block (:func:`iter_visitor_blocks`).
 
     Returns
     -------
     list of VisitorRecommendations
         One per visitor, in order of first appearance in ``frame``.
     """
-    n = check_n(n)
-    profiles = fold_in(run, frame, steps=steps)
-    prior = _prior(run)
-    out = []
-    popular = popularity_order(np.asarray(run.popularity, dtype=np.float64))[:n]
-    for start in range(0, len(profiles.users), _CHUNK):
-        stop = min(start + _CHUNK, len(profiles.users))
-        logits = _scores(prior, profiles.theta[start:stop])
-        maybe_add(run.blend, logits, visitor_history(run, profiles, slice(start, stop)))
-        rated = profiles.mask[start:stop]
-        rows, slots = rated.nonzero(as_tuple=True)
-        logits[rows, profiles.items[start:stop][rows, slots]] = -torch.inf  # never their own products
-        tops, _ = select_top(logits, n)
-        for offset, user in enumerate(profiles.users[start:stop]):
-            row = start + offset
-            fallback = not bool(rated[offset].any())
-            top = popular if fallback else tops[offset][tops[offset] >= 0].numpy()
-            chosen = logits[offset][torch.from_numpy(top)]
-            scores = torch.sigmoid(chosen).double().numpy()
-            none = [[] for _ in top]
-            because, low = _because(run, profiles, row, top, prior) if explain else (none, none)
-            table = item_table(run, top, scores)
-            table.insert(3, "match", relative_match(chosen.double().numpy()))
-            table["because"], table["low_rated"] = because, low
-            out.append(VisitorRecommendations(str(user), fallback, int(profiles.ignored[row]), table))
-    return out
+    blocks = iter_visitor_blocks(run, frame, n, explain=explain, steps=steps, progress=progress)
+    return [answer for block in blocks for answer in block.answers()]
 
 
 def explain_user(
     run: Run, user_id: str, n: int = 10, *, ratings: pd.DataFrame | None = None
 ) -> VisitorRecommendations:
-    """A trained customer's usual list (:func:`recsys_core.topn.recommend`) with ``because`` added.
+    """A trained customer's usual list (:func:`recsys_core.topn.recommend`) with ``because`` and
+    ``low_rated`` added.
 
     The shares come from folding in the customer's own train and validation products, whose
     logit split is exact (module docstring); the list and scores stay the trained model's.
@@ -533,5 +548,6 @@ def explain_user(
         mine.loc[known, "rating"] = given.reindex(mine.loc[known, "item"]).to_numpy(np.float64)
     profiles = fold_in(run, mine)
     codes = run.id_map.items.get_indexer(table["item"].astype(str).to_numpy())
-    table["because"], table["low_rated"] = _because(run, profiles, 0, codes.astype(np.int64), _prior(run))
+    because, low = reasons(run, prior_of(run), profiles, codes.astype(np.int64)[None, :])
+    table["because"], table["low_rated"] = [list(b) for b in because[0]], [list(b) for b in low[0]]
     return VisitorRecommendations(recs.user, False, 0, table)

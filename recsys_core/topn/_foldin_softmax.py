@@ -32,11 +32,17 @@ SOFTMAX_NEWTON_STEPS = 6
 _HESSIAN_CELLS = 1 << 24
 
 
-def _duplicate_weights(items: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def duplicate_weights(items: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``w_j``: 1 per distinct rated product of a row, split over its repeats (training counts a
     product once however often it was rated)."""
-    same = (items[:, :, None] == items[:, None, :]) & (mask[:, None, :] > 0)
-    return mask / same.sum(2).clamp(min=1)
+    # Counted over the real entries only (no (B, m, m) comparison: a row may hold thousands).
+    real = mask > 0
+    rows = torch.arange(len(items))[:, None].expand_as(items)
+    keys = rows[real] * (int(items.max()) + 1 if items.numel() else 1) + items[real]
+    _, inverse, counts = torch.unique(keys, return_inverse=True, return_counts=True)
+    weights = torch.zeros_like(mask)
+    weights[real] = 1.0 / counts[inverse].to(mask.dtype)
+    return weights
 
 
 def _softmax_mean(q: torch.Tensor, c: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,7 +79,7 @@ def softmax_profiles(
     """
     q64, c64 = q.double(), c.double()
     n_items, d = q64.shape
-    weights = _duplicate_weights(items, mask).double()
+    weights = duplicate_weights(items, mask).double()
     m = weights.sum(1, keepdim=True)
     q_rated = q64[items] * weights[:, :, None]  # (B, m, d): w_j q_j
     pull = q_rated.sum(1)  # Σ_j w_j q_j

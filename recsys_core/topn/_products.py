@@ -48,10 +48,12 @@ def relative_match(logits: np.ndarray) -> np.ndarray:
     run, whose logits run far above 0; this ratio does not. For a ``softmax`` run it is exactly
     how much less likely the model finds it that the customer picks this product next than the
     top suggestion (a ratio of its softmax probabilities); for the other objectives, the ratio of
-    the odds ``σ(z) / (1 - σ(z))``. 1 for the best product, in ``(0, 1]``; NaN stays NaN.
+    the odds ``σ(z) / (1 - σ(z))``. 1 for the best product, in ``(0, 1]``; NaN stays NaN. A 2-D
+    array is one list per row (each relative to its own best).
     """
     z = np.asarray(logits, dtype=np.float64)
     finite = np.isfinite(z)
-    if not finite.any():
+    if z.size == 0:
         return np.full(z.shape, np.nan)
-    return np.where(finite, np.exp(np.where(finite, z, 0.0) - z[finite].max()), np.nan)
+    best = np.where(finite, z, -np.inf).max(axis=-1, keepdims=True)
+    return np.where(finite, np.exp(np.where(finite, z, best) - best), np.nan)

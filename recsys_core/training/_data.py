@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_core.data import TrainingData, as_codes
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 from recsys_core.model import NCF
 
 
@@ -54,7 +54,7 @@ def check_training_data(data: TrainingData, model: NCF) -> None:
         bad = np.flatnonzero(~(np.isfinite(targets) & (targets >= 0) & (targets <= 1)))
         raise RecsysError(
             f"{len(bad):,} training targets are not in [0, 1] (first at row {int(bad[0])}: "
-            f"{targets[bad[0]]!r}). Targets are (rating - min) / (max - min)."
+            f"{plain(targets[bad[0]])}). Targets are (rating - min) / (max - min)."
         )
 
 

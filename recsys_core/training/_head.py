@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from recsys_core.data import as_codes
-from recsys_core.errors import RecsysError
+from recsys_core.errors import RecsysError, plain
 from recsys_core.model import NCF
 
 #: so 0.3 weighs about as much as one rating: a user or product with few ratings stays near the
@@ -57,7 +57,7 @@ def fit_rating_head(
         The rounds run.
     """
     if not l2 > 0:
-        raise RecsysError(f"The rating head's l2 penalty must be positive, not {l2!r}.")
+        raise RecsysError(f"The rating head's l2 penalty must be positive, not {plain(l2)}.")
     model.add_rating_head()
     # int32 codes stay int32 (numpy indexes and counts with either): no int64 copies.
     users, items = as_codes(users), as_codes(items)

@@ -49,6 +49,7 @@ COMMITTED = sorted(name for name, spec in CASES.items() if not spec.get("generat
 SUBPROCESS = sorted(name for name, spec in CASES.items() if spec.get("cli_subprocess"))
 BOUNDED = sorted(name for name, spec in CASES.items() if "max_rss_growth_mb" in spec)
 LIMITED = sorted(name for name, spec in CASES.items() if "address_space" in spec)
+VISITORS = sorted(name for name, spec in CASES.items() if "visitors" in spec)
 
 
 def file_of(case: str) -> str:
@@ -155,6 +156,12 @@ def test_load_ratings(case, corpus_path):
         if "split_error" in spec:
             with pytest.raises(RecsysError, match=re.escape(spec["split_error"])):
                 split_ratings(ratings.frame)
+
+
+@pytest.mark.parametrize("case", VISITORS)
+def test_visitor_files_are_checked_for_fold_in_only(case, corpus_path):
+    """Issue 23: a visitor file is not a training file (one 5-star rating is the usual case)."""
+    check_loaded(load_ratings(corpus_path(case), visitors=True), CASES[case]["visitors"])
 
 
 @pytest.mark.parametrize("case", COMMITTED)

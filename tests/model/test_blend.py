@@ -4,6 +4,7 @@ everyone's lists and fold-in explanations that still add up."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings
 from recsys_core.errors import RecsysError
 from recsys_core.metrics import ranking_metrics
-from recsys_core.model import BLEND_GRID, Blend, Blended
+from recsys_core.model import BLEND_GRID, MAX_BLEND_WEIGHT, Blend, Blended
 from recsys_core.runs import load_run, save_run
 from recsys_core.topn import (
     BlockedTopN,
@@ -149,6 +150,40 @@ def test_hostile_neighbours_are_refused(member: str, payload: bytes, tmp_path: P
         load_run(folder)
 
 
+@pytest.mark.parametrize(
+    ("weight", "value", "message"),
+    [
+        (1e308, 1.0, "blend weight 1e+308, above the 3000"),
+        (3000.5, 1.0, "blend weight 3000.5"),
+        (1.0, 1e308, "holds a similarity of 1e+308"),
+        (1.0, -0.5, "holds a similarity of -0.5"),
+    ],
+)
+def test_forged_blend_values_are_refused(weight: float, value: float, message: str, tmp_path: Path) -> None:
+    """Issue 23, item 8: a weight of 1e308 loaded and made every score 1.0 with overflow warnings;
+    the weight and the similarities are bounded to what training can produce."""
+    run = make_run()
+    train = build_seen_matrix(run.seen_users, run.seen_items, run.n_users, run.n_items)
+    run.blend = Blend(item_similarity(train, 5, 1.0), 1.0)
+    folder = save_run(run, tmp_path / "run")
+    similarity = run.blend.similarity
+    data = similarity.data.astype(np.float64)
+    data[0] = value if value != 1.0 else data[0]
+    np.savez(
+        folder / "neighbours.npz",
+        indptr=similarity.indptr.astype(np.int64),
+        indices=similarity.indices.astype(np.int32),
+        data=data,
+        weight=np.array([weight], dtype=np.float64),
+    )
+    resign(folder)
+    with pytest.raises(RecsysError, match=re.escape(message)) as caught:
+        load_run(folder)
+    assert "neighbours.npz" in str(caught.value) and "np." not in str(caught.value)
+    run.blend = Blend(similarity, MAX_BLEND_WEIGHT)  # the largest β training can choose still loads
+    assert load_run(save_run(run, tmp_path / "largest")).blend.weight == MAX_BLEND_WEIGHT
+
+
 def test_out_of_range_similarity_codes_are_refused(tmp_path: Path) -> None:
     run = make_run()
     n = run.n_items
@@ -192,7 +227,7 @@ def test_foldin_explanations_sum_to_the_blended_score(blended) -> None:
     answers = recommend_visitors(run, frame, n=5)
     for row, answer in enumerate(answers):
         top = run.id_map.items.get_indexer(answer.table["item"].astype(str))
-        rated = profiles.items[row, : int(profiles.mask[row].sum())].numpy()
+        rated = profiles.items[row].numpy()
         shares = (q1[top] @ profiles.shares[row].T).numpy() + run.blend.contributions(rated, top)
         base = c[top].numpy() + (q1[top] @ (profiles.theta[row] - profiles.shares[row].sum(0))).numpy()
         total = base + shares.sum(1)  # every rated product's model share + β·S[rated, suggestion]

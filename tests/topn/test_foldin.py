@@ -210,7 +210,7 @@ def test_because_shares_add_up_to_the_logit(trained):
     q1 = torch.cat([q, torch.ones(len(q), 1, dtype=torch.float64)], dim=1)
     c = run.model.item_bias.weight.detach().double()[:, 0]
     for row, shares in enumerate(profiles.shares):
-        assert len(shares) == int(profiles.mask[row].sum())  # one share per rated product
+        assert len(shares) == int(profiles.counts[row])  # one share per rated product
         assert torch.allclose(profiles.theta[row], mu + shares.sum(0))
         logits = c + q1 @ mu + (q1 @ shares.T).sum(1)
         assert torch.allclose(logits.float(), profile_logits(run, profiles)[row], atol=1e-4)

@@ -11,7 +11,7 @@ from model_runs import model_run
 from recsys_core.errors import RecsysError
 from recsys_core.model import NCF
 from recsys_core.runs import Run
-from recsys_core.topn import _foldin, similar_items
+from recsys_core.topn import _foldin_solve, similar_items
 
 # Product 0 is the query; 2 and 4 point the same way (a tie), 3 is opposite, 1 is orthogonal.
 VECTORS = [[1.0, 1.0], [1.0, -1.0], [2.0, 2.5], [-1.0, -1.0], [4.0, 5.0], [3.0, 1.0]]
@@ -45,4 +45,4 @@ def test_never_lists_the_product_itself_and_caps_at_the_catalogue(run: Run) -> N
 
 def test_builds_no_fold_in_prior(run: Run) -> None:
     similar_items(run, "p0", n=3)
-    assert run.model not in _foldin._PRIORS
+    assert run.model not in _foldin_solve._PRIORS

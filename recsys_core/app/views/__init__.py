@@ -59,6 +59,8 @@ from recsys_core.app.views._sweep import (
 )
 from recsys_core.app.views._text import multipliers_text, percent
 from recsys_core.app.views._visitor import (
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
     STAR_LEVELS,
     VISITOR,
     because_line,
@@ -67,6 +69,7 @@ from recsys_core.app.views._visitor import (
     low_rating_note,
     match_help,
     product_label,
+    query_words,
     random_customer,
     rating_to_stars,
     search_products,
@@ -101,6 +104,8 @@ __all__ = [
     "DIFF_MEASURES",
     "LADDER_MEASURES",
     "LADDER_METHODS",
+    "MAX_QUERY_CHARS",
+    "MAX_QUERY_WORDS",
     "MULTIPLIER_RANGE",
     "STAR_LEVELS",
     "SWEEP_MEASURES",
@@ -152,6 +157,8 @@ __all__ = [
     "popularity_mix",
     "popularity_sentence",
     "product_label",
+    "quality_chart_data",
+    "query_words",
     "random_customer",
     "rating_distribution",
     "rating_problem",

@@ -58,24 +58,43 @@ def catalogue(run: Run) -> pd.DataFrame:
     return table.sort_values("ratings", ascending=False, kind="stable").reset_index(drop=True)
 
 
+#: What the product search reads of a query: its first characters, its longest distinct words
+#: (each word is one pass over the catalogue; 10,000 typed words took 54 s).
+MAX_QUERY_CHARS = 1000  # the longest product ID the loader takes
+MAX_QUERY_WORDS = 8
+
+
+def query_words(query: str | None) -> list[str]:
+    """The words a search looks for: lower case, each once, none inside another word of the query
+    (it would match wherever that one does), longest first, at most :data:`MAX_QUERY_WORDS`."""
+    words = list(dict.fromkeys(str(query or "")[:MAX_QUERY_CHARS].lower().split()))
+    words = [w for w in words if not any(w != other and w in other for other in words)]
+    return sorted(words, key=len, reverse=True)[:MAX_QUERY_WORDS]
+
+
 def search_products(products: pd.DataFrame, query: str, limit: int = 8) -> pd.DataFrame:
     """Products whose name, category or ID contains every word of ``query`` (any case).
 
     An exact ID comes first; otherwise the catalogue's order (most rated first). An empty query
-    gives the most rated products.
+    gives the most rated products. Only :data:`MAX_QUERY_CHARS` characters and the
+    :data:`MAX_QUERY_WORDS` longest distinct words count (:func:`query_words`), and each word is
+    looked for only among the products that matched the words before it.
     """
-    words = str(query or "").lower().split()
+    words = query_words(query)
     if not words:
         return products.head(limit)
     text = products["item"].str.lower()
     for column in ("name", "category"):
         if column in products.columns:
             text = text + " " + products[column].str.lower()
-    found = np.ones(len(products), dtype=bool)
+    found = np.arange(len(products))
     for word in words:
-        found &= text.str.contains(word, regex=False).to_numpy()
-    exact = (products["item"].str.lower() == str(query).strip().lower()).to_numpy()
-    order = np.r_[np.flatnonzero(exact), np.flatnonzero(found & ~exact)]
+        found = found[text.iloc[found].str.contains(word, regex=False).to_numpy(dtype=bool)]
+        if not len(found):
+            break
+    wanted = str(query).strip().lower()
+    exact = np.flatnonzero((products["item"].str.lower() == wanted).to_numpy())
+    order = np.r_[exact, found[~np.isin(found, exact)]]
     return products.iloc[order[:limit]]
 
 

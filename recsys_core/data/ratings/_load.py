@@ -126,6 +126,7 @@ def load_ratings(
     min_item_ratings: int = 1,
     memory_budget: int | None = None,
     date_format: str | None = None,
+    visitors: bool = False,
 ) -> Ratings:
     """Read, validate and clean a ratings file.
 
@@ -149,6 +150,10 @@ def load_ratings(
         detects it: unix times, ISO dates, and numeric dates whose day/month order is decided
         for the whole column by the dates that read only one way (13/02/2014); a column whose
         dates read both ways with none deciding is refused, asking for this format.
+    visitors
+        ``True`` for the ratings of visitors to fold into a trained run (``recommend
+        --new-users``, the app's "load my ratings"): checked only for what fold-in needs, so one
+        rating, or every rating the same, is fine (training data needs two rating values).
 
     Returns
     -------
@@ -172,7 +177,7 @@ def load_ratings(
         data = open_source(source, name, budget)
         raw = read_table(data, RATINGS_SPEC, column_map)
         raw.notes[:0] = data.notes  # what opening the source noticed comes first
-        return _finish(raw, min_user_ratings, min_item_ratings, date_format)
+        return _finish(raw, min_user_ratings, min_item_ratings, date_format, visitors=visitors)
     except RecsysError:
         raise
     except Exception as exc:  # the contract: only RecsysError leaves this package
@@ -209,7 +214,12 @@ def _frame_table(frame: pd.DataFrame, name: str, given: Mapping[str, str]) -> Ra
 
 
 def _finish(
-    raw: RawTable, min_user_ratings: int, min_item_ratings: int, date_format: str | None = None
+    raw: RawTable,
+    min_user_ratings: int,
+    min_item_ratings: int,
+    date_format: str | None = None,
+    *,
+    visitors: bool = False,
 ) -> Ratings:
     table = raw.table
     n = table.num_rows
@@ -218,7 +228,7 @@ def _finish(
         raise RecsysError(f"{raw.name} has {has}: there are no ratings to load.")
     users = id_column(raw, "user")
     items = id_column(raw, "item")
-    ratings = rating_values(raw)
+    ratings = rating_values(raw, one_value_ok=visitors)
     notes = list(raw.notes)
     times, time_format = (None, None)
     if "time" in table.column_names:
@@ -250,7 +260,7 @@ def _finish(
         n_users = int(np.count_nonzero(np.bincount(user_codes[keep], minlength=n_users)))
         n_items = int(np.count_nonzero(np.bincount(item_codes[keep], minlength=n_items)))
         levels = np.unique(ratings[keep])
-        if len(levels) < 2:
+        if len(levels) < 2 and not visitors:
             why = "the k-core filter" if kcore_dropped else "keeping the latest rating of each pair"
             raise RecsysError(
                 f"After {why}, every rating left in {raw.name} is {format_rating(levels[0])}: a "

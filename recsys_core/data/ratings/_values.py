@@ -113,8 +113,9 @@ def _refuse_long_ids(raw: RawTable, column: pa.ChunkedArray, label: str, kind: s
 _NUMBER = r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(nan|inf|infinity)\s*$"
 
 
-def rating_values(raw: RawTable) -> np.ndarray:
-    """The ratings as float64, refusing missing, non-numeric and off-scale values."""
+def rating_values(raw: RawTable, *, one_value_ok: bool = False) -> np.ndarray:
+    """The ratings as float64, refusing missing, non-numeric and off-scale values, and (unless
+    ``one_value_ok``, for visitor files) a column with a single value."""
     column = raw.table.column("rating")
     label = raw.column_map["rating"]
     if pa.types.is_dictionary(column.type):
@@ -140,7 +141,7 @@ def rating_values(raw: RawTable) -> np.ndarray:
             "(e.g. 1-5 stars). If another column holds the ratings, pass columns rating=NAME."
         )
     values = np.ascontiguousarray(values, dtype=np.float64)
-    _check_scale(raw, values, label)
+    _check_scale(raw, values, label, one_value_ok)
     return values
 
 
@@ -180,7 +181,7 @@ def _parse_numbers(raw: RawTable, column: pa.ChunkedArray, label: str) -> np.nda
         return numbers
 
 
-def _check_scale(raw: RawTable, values: np.ndarray, label: str) -> None:
+def _check_scale(raw: RawTable, values: np.ndarray, label: str, one_value_ok: bool = False) -> None:
     fix = (
         "Ratings must be stars or points on a small scale such as 1-5, 0.5-5 or 1-10. If another "
         "column holds the ratings, pass columns rating=NAME."
@@ -215,7 +216,7 @@ def _check_scale(raw: RawTable, values: np.ndarray, label: str) -> None:
             f"{raw.name}: column {label!r} has values up to {format_rating(levels[-1])} "
             f"({locations(raw, too_big)}), too large for a rating. {fix}"
         )
-    if len(levels) < 2:
+    if len(levels) < 2 and not one_value_ok:
         raise RecsysError(
             f"{raw.name}: every rating in column {label!r} is {format_rating(levels[0])}. A recommender "
             "learns from the difference between liked and disliked products, so it needs at least two "
