@@ -38,13 +38,10 @@ from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import NCF, SOFTMAX_L2
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
 from recsys_core.training._setup import prepare_training_run, resolve_device
+from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS
 from recsys_core.training._threads import one_torch_thread
 from recsys_core.training._val_ndcg import ValidationRanker
 
-#: Above this many products a step scores a sample of the catalogue, not all of it.
-FULL_SOFTMAX_MAX_ITEMS = 50_000
-#: Products scored per step of the sampled softmax (shared by the batch's users).
-SAMPLED_ITEMS = 8_192
 #: Longest wait between two progress reports within an epoch (a bar that moves, at no cost).
 PROGRESS_SECONDS = 0.25
 #: Epochs without a better validation NDCG@10 before training stops. Validation NDCG@10 rises to
