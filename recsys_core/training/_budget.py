@@ -113,12 +113,14 @@ class DataShape:
 @dataclass(frozen=True)
 class Suggestion:
     """A recipe that fits where the asked one does not: what changes (in words and as
-    command-line options) and its own estimate."""
+    command-line options), the recipe, its own estimate and the preset it starts from (``None``:
+    the asked recipe, changed)."""
 
     label: str
     options: str
     config: TrainConfig
     estimate: TrainingEstimate
+    preset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,8 @@ class TrainingEstimate:
     def summary(self) -> str:
         """One line: ``about 12 s per epoch, up to 40 epochs, about 1.2 GB of memory``."""
         return (
-            f"about {duration_text(self.seconds_per_epoch)} per epoch, up to {self.max_epochs} epochs, "
+            f"about {duration_text(self.seconds_per_epoch)} per epoch, up to {self.max_epochs} "
+            f"epoch{'s' if self.max_epochs != 1 else ''}, "
             f"about {gigabytes(self.peak_bytes)} of memory"
         )
 
@@ -184,11 +187,16 @@ def duration_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _batch(shape: DataShape, config: TrainConfig) -> int:
+    """Customers in one softmax step (never more than there are)."""
+    return max(1, min(config.batch_size, shape.customers))
+
+
 def _softmax_columns(shape: DataShape, config: TrainConfig) -> int:
     """Columns one softmax step scores: the catalogue, or the sample plus the batch's positives."""
     if shape.products <= FULL_SOFTMAX_MAX_ITEMS:
         return shape.products
-    positives = config.batch_size * shape.ratings / max(shape.customers, 1)
+    positives = _batch(shape, config) * shape.ratings / max(shape.customers, 1)
     return int(min(shape.products, SAMPLED_ITEMS + positives))
 
 
@@ -203,7 +211,7 @@ def _memory(shape: DataShape, config: TrainConfig) -> dict[str, int]:
     dim = config.embedding_dim
     model = (shape.customers + shape.products) * (dim + 1) * 4 * 3
     if config.objective == "softmax":
-        step = config.batch_size * _softmax_columns(shape, config) * 4 * SOFTMAX_BLOCKS
+        step = _batch(shape, config) * _softmax_columns(shape, config) * 4 * SOFTMAX_BLOCKS
     else:
         step = _samples(shape, config) * SAMPLE_BYTES
     block = max(1, min(BLOCK_CUSTOMERS, BLOCK_CELLS // max(shape.products, 1), shape.customers))
@@ -234,7 +242,7 @@ def _seconds(shape: DataShape, config: TrainConfig, cost: CostModel) -> float:
         steps = math.ceil(shape.customers / config.batch_size)
         per_step = (
             cost.softmax_step
-            + cost.softmax_flop * config.batch_size * columns * dim
+            + cost.softmax_flop * _batch(shape, config) * columns * dim
             + cost.softmax_column * columns * dim
         )
         train = steps * per_step
@@ -253,34 +261,27 @@ def _verdict(peak: int, seconds: float, machine: Machine) -> str:
     return SLOW if seconds > SLOW_SECONDS else FITS
 
 
-def _candidates(config: TrainConfig) -> list[tuple[str, str, str, TrainConfig]]:
-    """Recipes to offer instead, best first: the same recipe with a smaller profile, the
-    recommended recipe (as it comes, then smaller), then ``fast``. The split, seed and device stay."""
+def _candidates(config: TrainConfig) -> list[tuple[str, str | None, str, str, TrainConfig]]:
+    """Recipes to offer instead, best first, as ``(kind, preset, label, options, config)``: the
+    same recipe with a smaller profile, the recommended recipe (as it comes, then smaller), the
+    fast one. Each is a preset (``None``: the asked recipe) with other settings of the Train page
+    and the command line; the split, seed and device stay."""
     keep = {"split": config.split, "seed": config.seed, "device": config.device}
-    out: list[tuple[str, str, str, TrainConfig]] = [
-        ("profile", f"profile size {dim}", f"--dim {dim}", config.replace(embedding_dim=dim))
+    out: list[tuple[str, str | None, str, str, TrainConfig]] = [
+        ("profile", None, f"profile size {dim}", f"--dim {dim}", config.replace(embedding_dim=dim))
         for dim in (64, 32, 16)
         if dim < config.embedding_dim
     ]
-    recommended = PRESETS["recommended"].replace(**keep)
-    if recommended != config:
-        out.append(
-            ("recommended", "the recommended recipe", "--preset recommended, no other settings", recommended)
-        )
-    out.append(
-        (
-            "recommended",
-            "the recommended recipe, profile size 32, 50 neighbours",
-            "--preset recommended --dim 32 --neighbours 50",
-            recommended.replace(embedding_dim=32, neighbours=50),
-        )
-    )
-    fast = PRESETS["fast"].replace(**keep)
-    out.append(("fast", "the fast recipe", "--preset fast, no other settings", fast))
-    out.append(
-        ("fast", "the fast recipe, profile size 8", "--preset fast --dim 8", fast.replace(embedding_dim=8))
-    )
-    return [candidate for candidate in out if candidate[3] != config]
+    for name, dims in (("recommended", (None, 32, 16)), ("fast", (None, 8))):
+        preset = PRESETS[name].replace(**keep)
+        for dim in dims:
+            label, options = f"the {name} recipe", f"--preset {name}, no other settings"
+            if dim is not None:
+                label, options = f"{label}, profile size {dim}", f"--preset {name} --dim {dim}"
+            out.append(
+                (name, name, label, options, preset.replace(embedding_dim=dim or preset.embedding_dim))
+            )
+    return [candidate for candidate in out if candidate[-1] != config]
 
 
 def estimate_training(
@@ -325,14 +326,14 @@ def estimate_training(
     if verdict == FITS or not suggest:
         return estimate
     offers: dict[str, Suggestion] = {}
-    for kind, label, options, other in _candidates(config):
+    for kind, preset, label, options, other in _candidates(config):
         # One offer per kind of change (a smaller profile, the recommended recipe, fast): the
         # least change of each that fits.
         if kind in offers:
             continue
         judged = estimate_training(shape, other, machine, cost, suggest=False)
         if judged.verdict == FITS:
-            offers[kind] = Suggestion(label, options, other, judged)
+            offers[kind] = Suggestion(label, options, other, judged, preset)
     return replace(estimate, suggestions=tuple(offers.values()))
 
 

@@ -9,6 +9,7 @@ everything here is testable without a browser. Nothing here imports Streamlit, n
 """
 
 from recsys_core.app.views._balance import balance_sentence
+from recsys_core.app.views._budget import BudgetNote, budget_note, training_shape
 from recsys_core.app.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
 from recsys_core.app.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.app.views._dataset import (
@@ -91,6 +92,7 @@ __all__ = [
     "STAR_LEVELS",
     "SWEEP_MEASURES",
     "VISITOR",
+    "BudgetNote",
     "EpochRecord",
     "Metrics",
     "Overview",
@@ -100,6 +102,7 @@ __all__ = [
     "because_line",
     "best_classic",
     "bucket_label",
+    "budget_note",
     "catalogue",
     "category_mix",
     "class_mix",
@@ -155,6 +158,7 @@ __all__ = [
     "sweep_chart_data",
     "threshold_chart_data",
     "tradeoff_sentence",
+    "training_shape",
     "unique_labels",
     "user_history",
     "visitor_frame",
