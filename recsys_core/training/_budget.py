@@ -6,21 +6,21 @@ data's shape and the recipe, and compares them with :class:`~recsys_core.trainin
 memory
     the process itself (Python, torch, numba, pandas: :data:`PROCESS_BYTES`); the ratings as
     loaded, split, encoded and held by the rating head (:data:`RATING_BYTES` each); the model's
-    tables, customers and products x (``embedding_dim`` + 1) float32, three times (parameters
-    and Adam's two moments); one step's blocks (``softmax``: ``batch_size`` x the columns it
-    scores, float32, :data:`SOFTMAX_BLOCKS` of them: all products up to
-    :data:`~recsys_core.training.FULL_SOFTMAX_MAX_ITEMS`, above it
+    tables, customers and products x (``embedding_dim`` + 1) float32, :data:`TABLE_COPIES`
+    times (parameters, Adam's two moments, the best epoch's snapshot); one step's blocks
+    (``softmax``: ``batch_size`` x the columns it scores, float32, :data:`SOFTMAX_BLOCKS` of
+    them: all products up to :data:`~recsys_core.training.FULL_SOFTMAX_MAX_ITEMS`, above it
     :data:`~recsys_core.training.SAMPLED_ITEMS` plus the batch's positives; the other objectives:
-    an epoch's oversampled rows and their negatives, :data:`SAMPLE_BYTES` each); a validation
-    block of customers x products; and, after training, the item-kNN blend's similarity
-    (products x ``neighbours`` entries, 8 bytes each).
+    an epoch's oversampled rows and their negatives, :data:`SAMPLE_BYTES` each); the blocks of
+    customers x products that validation and the test ranking score; and, after training, the
+    item-kNN blend's similarity (products x ``neighbours`` entries, 8 bytes each).
 time
     ``softmax``: per step ``a + b * batch * columns * dim + c * columns * dim`` (the step's
     matrix products, then Adam on the columns' rows); the other objectives: per sample
-    ``s0 + s1 * dim`` (the numba trainer); plus each epoch's validation (customers ranked x
-    products) and rating head (passes over the ratings). :class:`CostModel` holds the
-    coefficients: the defaults were measured on the project's 2-core machine
-    (:func:`measure_cost_model` measures them again, e.g. on a GPU).
+    ``s0 + s1 * dim``, more when the tables outgrow the caches (the numba trainer); plus each
+    epoch's validation (customers ranked x products) and rating head (passes over the
+    ratings). :class:`CostModel` holds the coefficients: the defaults were measured on the
+    project's 2-core machine (:func:`measure_cost_model` measures them again, e.g. on a GPU).
 
 The figures are estimates to decide before starting (the right order of magnitude, on the
 cautious side), not promises: ``benchmarks/budget.py`` compares them with a real run.
@@ -47,15 +47,27 @@ BLOCK_CELLS, BLOCK_CUSTOMERS = 1 << 24, 1024
 
 #: Above this many seconds of training (every epoch run) a recipe is "slow" and a faster one is offered.
 SLOW_SECONDS = 2 * 3600.0
+# The memory figures below were fitted (least squares) to the peak resident memory of whole
+# `recsys train` processes (`/usr/bin/time -v`): the recommended recipe on the demo data (100k
+# ratings, 0.59 GB), a 300k-rating demo file (0.90 GB) and the seed-shaped demo file (1.09 M
+# ratings, 1.53 GB), and the fast recipe at full Amazon size (7.8 M ratings, 4.89 GB,
+# docs/scaling.md), each less the parts this module sizes exactly (model, step, blend). The fit
+# is within 6 % of each (benchmarks/budget.py).
 #: The process before any data: Python, torch, numba, scipy, pandas and the project imported
-#: (measured: 0.35-0.43 GB resident on the 2-core machine).
-PROCESS_BYTES = 450 * 2**20
+#: (0.44 GB resident after loading the demo data), with what a run adds whatever its size.
+PROCESS_BYTES = 510 * 10**6
 #: Memory per rating while training: the loaded frame (ids as strings), the split, the codes,
-#: the training CSR and seen matrices, the rating head's float64 passes (measured with
-#: ``benchmarks/budget.py``: peak resident memory of the demo and the seed-shaped file).
-RATING_BYTES = 400
-#: Bytes per training sample of the non-softmax objectives (codes, target, weight, the shuffle).
-SAMPLE_BYTES = 24
+#: the training CSR and seen matrices, the rating head's float64 passes.
+RATING_BYTES = 120
+#: Bytes per score of one block of customers x products, for the blocks validation, the blend's
+#: weight search and the test ranking keep alive together (scores, masks, the blend's term).
+BLOCK_CELL_BYTES = 46
+#: Bytes per training sample of the non-softmax objectives: two int32 codes, target and weight,
+#: and the int32 shuffle while they are built (docs/scaling.md).
+SAMPLE_BYTES = 20
+#: Copies of the model's tables while training: parameters, Adam's two moments, the best
+#: epoch's snapshot; the numba trainer also packs the parameters (docs/scaling.md).
+TABLE_COPIES = {"softmax": 4, "numba": 5}
 #: ``batch x columns`` float32 blocks alive in one softmax step (logits, probabilities, targets,
 #: their gradient).
 SOFTMAX_BLOCKS = 4
@@ -71,18 +83,25 @@ FITS, SLOW, DOES_NOT_FIT = "fits", "slow", "does not fit"
 class CostModel:
     """Seconds of the parts of an epoch (see the module docstring for the formulas).
 
-    The defaults were measured on the project's 2-core machine under a typical load
-    (:func:`measure_cost_model`, ``benchmarks/budget.py``).
+    The defaults are CPU seconds (a machine to itself) of the softmax trainer's epochs on the
+    project's 2-core machine, on the demo data (0.5 s of CPU per epoch) and the seed-shaped file
+    (``benchmarks/budget.py``); the numba trainer's from the ``fast`` recipe's epochs on the
+    demo data (0.3-0.45 s of CPU) and at full Amazon size.
+    On a shared machine the wall clock runs longer, by the waits for a core.
     """
 
     softmax_step: float = 1.5e-4  # a: seconds per softmax step, whatever its size
-    softmax_flop: float = 4.0e-10  # b: per batch x column x dim
-    softmax_column: float = 6.0e-9  # c: per column x dim (Adam on the columns' rows)
-    sample: float = 6.0e-7  # s0: per sample of the numba trainer
-    sample_dim: float = 1.5e-8  # s1: per sample x dim
-    validation_cell: float = 2.5e-9  # per customer ranked x product (selection)
-    validation_flop: float = 1.5e-10  # per customer ranked x product x dim (scores)
-    head_rating: float = 2.0e-6  # per rating per epoch (the rating head's Newton rounds)
+    softmax_flop: float = 3.0e-10  # b: per batch x column x dim
+    softmax_column: float = 4.5e-9  # c: per column x dim (Adam on the columns' rows)
+    sample: float = 2.5e-7  # s0: per sample of the numba trainer
+    sample_dim: float = 5.0e-9  # s1: per sample x dim
+    # per sample when the tables are far larger than the caches (full Amazon size, the fast
+    # recipe: one epoch's training stage took 103 s for 55 M samples, docs/scaling.md)
+    sample_uncached: float = 1.4e-6
+    validation_cell: float = 1.8e-9  # per customer ranked x product (selection)
+    validation_flop: float = 1.1e-10  # per customer ranked x product x dim (scores)
+    head_rating: float = 1.0e-6  # per rating per epoch (the rating head's Newton rounds)
+    epoch: float = 0.05  # per epoch, whatever its size (validation's and the head's set-up)
     device: str = "cpu"
 
 
@@ -209,13 +228,13 @@ def _samples(shape: DataShape, config: TrainConfig) -> int:
 def _memory(shape: DataShape, config: TrainConfig) -> dict[str, int]:
     """Peak bytes by part (see the module docstring)."""
     dim = config.embedding_dim
-    model = (shape.customers + shape.products) * (dim + 1) * 4 * 3
+    model = (shape.customers + shape.products) * (dim + 1) * 4 * _copies(config)
     if config.objective == "softmax":
         step = _batch(shape, config) * _softmax_columns(shape, config) * 4 * SOFTMAX_BLOCKS
     else:
         step = _samples(shape, config) * SAMPLE_BYTES
     block = max(1, min(BLOCK_CUSTOMERS, BLOCK_CELLS // max(shape.products, 1), shape.customers))
-    validation = block * shape.products * 4 * 3
+    validation = block * shape.products * BLOCK_CELL_BYTES
     blend = shape.products * min(config.neighbours, shape.products) * BLEND_ENTRY_BYTES
     return {
         "process": PROCESS_BYTES,
@@ -227,10 +246,14 @@ def _memory(shape: DataShape, config: TrainConfig) -> dict[str, int]:
     }
 
 
-def _peak(parts: Mapping[str, int]) -> int:
+def _copies(config: TrainConfig) -> int:
+    return TABLE_COPIES["softmax" if config.objective == "softmax" else "numba"]
+
+
+def _peak(parts: Mapping[str, int], config: TrainConfig) -> int:
     """The blend is fitted after training, when the step's blocks and Adam's moments are gone."""
     training = parts["model"] + parts["step"] + parts["validation"]
-    blending = parts["model"] // 3 + parts["blend"] + parts["validation"]
+    blending = parts["model"] // _copies(config) + parts["blend"] + parts["validation"]
     return parts["process"] + parts["ratings"] + max(training, blending)
 
 
@@ -249,10 +272,13 @@ def _seconds(shape: DataShape, config: TrainConfig, cost: CostModel) -> float:
         ranked = min(shape.customers, RANKED_CUSTOMERS)
         validate = ranked * shape.products * (cost.validation_cell + cost.validation_flop * dim)
     else:
-        train = _samples(shape, config) * (cost.sample + cost.sample_dim * dim)
+        # Random rows of tables far larger than the CPU's caches cost a memory access each.
+        tables = (shape.customers + shape.products) * dim * 4
+        per_sample = cost.sample + cost.sample_dim * dim + cost.sample_uncached * min(1.0, tables / 2**28)
+        train = _samples(shape, config) * per_sample
         validate = 0.1 * train  # the validation pairs: a tenth of the samples, or fewer
     head = shape.ratings * cost.head_rating if config.objective in ("softmax", "hybrid") else 0.0
-    return train + validate + head
+    return cost.epoch + train + validate + head
 
 
 def _verdict(peak: int, seconds: float, machine: Machine) -> str:
@@ -312,7 +338,7 @@ def estimate_training(
     machine = this_machine() if machine is None else machine
     cost = CostModel() if cost is None else cost
     parts = _memory(shape, config)
-    peak = _peak(parts)
+    peak = _peak(parts, config)
     seconds = _seconds(shape, config, cost)
     verdict = _verdict(peak, seconds * config.epochs, machine)
     estimate = TrainingEstimate(

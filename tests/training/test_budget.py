@@ -49,8 +49,9 @@ def test_a_huge_profile_at_amazon_size_does_not_fit_and_a_recipe_that_fits_is_of
     estimate = estimate_training(AMAZON, config, LAPTOP)
     assert estimate.verdict == DOES_NOT_FIT
     assert not estimate.fits
-    # The model's tables alone: (customers + products) x 1025 float32, with Adam's two moments.
-    assert estimate.memory_parts["model"] == (4_200_000 + 476_000) * 1025 * 4 * 3
+    # The model's tables alone: (customers + products) x 1025 float32, with Adam's two moments
+    # and the best epoch's snapshot.
+    assert estimate.memory_parts["model"] == (4_200_000 + 476_000) * 1025 * 4 * 4
     assert estimate.peak_bytes > LAPTOP.usable_memory
     assert estimate.suggestions
     for offer in estimate.suggestions:
@@ -93,6 +94,8 @@ def test_oversampling_and_negatives_size_the_other_objectives() -> None:
     config = TrainConfig(objective="hybrid", negatives=4, multipliers={1.0: 3.0}, neighbours=0)
     parts = estimate_training(shape, config, LAPTOP).memory_parts
     assert parts["step"] == (100 * 3 + 900) * 5 * _budget.SAMPLE_BYTES
+    # The numba trainer also packs the parameters: five copies of the tables.
+    assert parts["model"] == (100 + 50) * (config.embedding_dim + 1) * 4 * 5
     assert parts["blend"] == 0
     with_blend = estimate_training(shape, config.replace(neighbours=20), LAPTOP).memory_parts
     assert with_blend["blend"] == 50 * 20 * _budget.BLEND_ENTRY_BYTES

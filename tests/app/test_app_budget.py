@@ -1,0 +1,72 @@
+"""The Train page says what a run will take before Start, and when the recipe would not fit in
+this computer's memory it says so, keeps Start off and offers the recipe that fits (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from apptest import goto, open_app, upload
+from streamlit.testing.v1 import AppTest
+
+from recsys_core.app import views
+from recsys_core.config import TrainConfig
+from recsys_core.data import load_ratings, train_class_counts, write_demo_csv
+from recsys_core.training import _machine, estimate_training
+
+GB = 10**9
+
+
+def _small_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "small.csv"
+    write_demo_csv(path, n_users=150, n_items=60, n_ratings=2000, seed=5)
+    return path
+
+
+def _start(at: AppTest):
+    return next(b for b in at.button if b.label == "Start training")
+
+
+def _set_profile(at: AppTest, size: int) -> AppTest:
+    next(b for b in at.number_input if b.label == "Profile size").set_value(size)
+    return at.run()
+
+
+def test_the_estimate_is_shown_before_start(runs_dir: Path) -> None:
+    at = goto(open_app(), "train")
+    notes = [c.value for c in at.caption if str(c.value).startswith("Expect about")]
+    assert notes, [c.value for c in at.caption]
+    assert "per pass" in notes[0] and "GB of memory" in notes[0] and "stops early" in notes[0]
+    assert not _start(at).disabled
+
+
+def test_a_recipe_that_does_not_fit_is_refused_and_the_one_that_fits_is_one_click_away(
+    runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _small_csv(tmp_path)
+    frame = load_ratings(path).frame
+    shape = views.training_shape(frame, train_class_counts(frame, "auto", TrainConfig().seed))
+    fits = estimate_training(shape, TrainConfig(embedding_dim=64), suggest=False).peak_bytes
+    too_big = estimate_training(shape, TrainConfig(embedding_dim=1024), suggest=False).peak_bytes
+    assert too_big > fits
+    # This computer, squeezed: a profile of 64 fits, one of 1024 does not.
+    monkeypatch.setattr(_machine, "memory_budget", lambda: (8 * GB, (fits + too_big) // 2))
+
+    at = open_app()
+    upload(at, "small.csv", path.read_bytes())
+    goto(at, "train")
+    assert not at.error and not _start(at).disabled
+    _set_profile(at, 1024)
+    assert at.error and "training would most likely fail" in at.error[0].value
+    assert "profile size 64" in at.error[0].value
+    assert _start(at).disabled
+    # The estimate may be wrong: "Try it anyway" lets Start through.
+    next(c for c in at.checkbox if c.label == "Try it anyway").check().run()
+    assert not _start(at).disabled
+
+    next(b for b in at.button if b.label == "Switch to profile size 64").click().run()
+    assert not at.exception
+    assert next(b for b in at.number_input if b.label == "Profile size").value == 64
+    assert not at.error
+    assert any(str(c.value).startswith("Expect about") for c in at.caption)
+    assert not _start(at).disabled
