@@ -151,7 +151,10 @@ def _check_budget(args: argparse.Namespace, config: TrainConfig, ratings: Rating
         class_counts={float(r): int(n) for r, n in counts.items()},
     )
     estimate = estimate_training(shape, config, cost=_cost_model(resolve_device(config.device)))
-    line = f"estimate: {estimate.summary()} (this machine lets it use {gigabytes(estimate.usable_bytes)})"
+    line = (
+        f"estimate: {estimate.summary()} (on a machine to itself; this one lets it use "
+        f"{gigabytes(estimate.usable_bytes)})"
+    )
     offers = "; ".join(f"{s.label} ({s.options}): {s.estimate.summary()}" for s in estimate.suggestions)
     if args.dry_run:
         out.write(line + f"; {estimate.verdict}\n")

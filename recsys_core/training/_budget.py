@@ -84,22 +84,22 @@ class CostModel:
     """Seconds of the parts of an epoch (see the module docstring for the formulas).
 
     The defaults are CPU seconds (a machine to itself) of the softmax trainer's epochs on the
-    project's 2-core machine, on the demo data (0.5 s of CPU per epoch) and the seed-shaped file
-    (``benchmarks/budget.py``); the numba trainer's from the ``fast`` recipe's epochs on the
-    demo data (0.3-0.45 s of CPU) and at full Amazon size.
+    project's 2-core machine, on the demo data (0.45-0.5 s of CPU per epoch) and the seed-shaped
+    file (96 s), in between the two (``benchmarks/budget.py``); the numba trainer's from the
+    ``fast`` recipe's epochs on the demo data (0.3-0.45 s of CPU) and at full Amazon size.
     On a shared machine the wall clock runs longer, by the waits for a core.
     """
 
     softmax_step: float = 1.5e-4  # a: seconds per softmax step, whatever its size
-    softmax_flop: float = 3.0e-10  # b: per batch x column x dim
-    softmax_column: float = 4.5e-9  # c: per column x dim (Adam on the columns' rows)
+    softmax_flop: float = 2.55e-10  # b: per batch x column x dim
+    softmax_column: float = 3.8e-9  # c: per column x dim (Adam on the columns' rows)
     sample: float = 2.5e-7  # s0: per sample of the numba trainer
     sample_dim: float = 5.0e-9  # s1: per sample x dim
     # per sample when the tables are far larger than the caches (full Amazon size, the fast
     # recipe: one epoch's training stage took 103 s for 55 M samples, docs/scaling.md)
     sample_uncached: float = 1.4e-6
-    validation_cell: float = 1.8e-9  # per customer ranked x product (selection)
-    validation_flop: float = 1.1e-10  # per customer ranked x product x dim (scores)
+    validation_cell: float = 1.1e-9  # per customer ranked x product (selection)
+    validation_flop: float = 6.5e-11  # per customer ranked x product x dim (scores)
     head_rating: float = 1.0e-6  # per rating per epoch (the rating head's Newton rounds)
     epoch: float = 0.05  # per epoch, whatever its size (validation's and the head's set-up)
     device: str = "cpu"

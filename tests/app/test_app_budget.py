@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from recsys_core.app import views
 from recsys_core.config import TrainConfig
 from recsys_core.data import load_ratings, train_class_counts, write_demo_csv
-from recsys_core.training import _machine, estimate_training
+from recsys_core.training import DataShape, _machine, estimate_training
 
 GB = 10**9
 
@@ -70,3 +70,23 @@ def test_a_recipe_that_does_not_fit_is_refused_and_the_one_that_fits_is_one_clic
     assert not at.error
     assert any(str(c.value).startswith("Expect about") for c in at.caption)
     assert not _start(at).disabled
+
+
+def test_the_note_in_plain_words_for_each_verdict() -> None:
+    roomy = _machine.Machine(total_memory=64 * GB, usable_memory=64 * GB, cpus=2, cuda=False)
+    demo = DataShape(customers=5_000, products=2_000, ratings=90_000)
+    fits = views.budget_note(demo, TrainConfig(), roomy)
+    assert fits.level == "info" and fits.offer is None
+    assert fits.text.startswith("Expect about") and "up to 40 passes" in fits.text
+
+    amazon = DataShape(customers=4_200_000, products=476_000, ratings=7_800_000)
+    slow = views.budget_note(amazon, TrainConfig(), roomy)
+    assert slow.level == "warning" and slow.offer is not None
+    assert "if it ran every pass" in slow.text and f"Switch to {slow.offer.label}" in slow.text
+
+    tiny = _machine.Machine(total_memory=GB // 10, usable_memory=GB // 10, cpus=1, cuda=False)
+    refused = views.budget_note(demo, TrainConfig(), tiny)
+    assert refused.level == "error" and refused.offer is None
+    assert "most likely fail" in refused.text and "No smaller recipe fits" in refused.text
+    # Customers and products, never "users" and "items", in what the page shows.
+    assert not any(word in note.text for note in (fits, slow, refused) for word in ("user", "item"))

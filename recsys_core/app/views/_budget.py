@@ -78,7 +78,8 @@ def budget_note(shape: DataShape, config: TrainConfig, machine: Machine | None =
             f"({per_pass}, {_passes(estimate, config)}) and use {memory}." + other
         )
         return BudgetNote("warning", text, offer, estimate)
-    text = f"Expect {per_pass}, {_passes(estimate, config)}, and {memory}."
+    passes = _passes(estimate, config)
+    text = f"Expect {per_pass} on a computer not busy with other work, {passes}, and {memory}."
     return BudgetNote("info", text, None, estimate)
 
 
