@@ -227,7 +227,7 @@ with st.container(border=True):
 
     # What the run will take here, before it starts; a recipe that would not fit is offered one that does.
     planned, planned_counts = _budget_inputs()
-    fits = budget.note(ds.frame, planned_counts, planned, running=running)
+    fits = budget.note(datasets.overview(ds.key, ds.frame), planned_counts, planned, running=running)
     c1, c2, _ = st.columns([1, 1, 4])
     c1.button(
         "Start training",

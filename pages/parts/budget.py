@@ -13,8 +13,6 @@ from recsys_core.app import views
 from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from recsys_core.config import TrainConfig
     from recsys_core.training import Suggestion
 
@@ -33,14 +31,15 @@ def _switch(offer: Suggestion) -> None:
 
 
 def note(
-    frame: pd.DataFrame, class_counts: dict[float, int] | None, config: TrainConfig | None, running: bool
+    overview: views.Overview, class_counts: dict[float, int] | None, config: TrainConfig | None, running: bool
 ) -> bool:
-    """Draw the estimate of ``config`` on ``frame`` (training split: ``class_counts``); ``False``
+    """Draw the estimate of ``config`` on the data of ``overview`` (training split:
+    ``class_counts``); ``False``
     when the recipe does not fit and "Try it anyway" is not ticked (Start stays off)."""
     if running or config is None or not class_counts:
         return True
     try:
-        shown = views.budget_note(views.training_shape(frame, class_counts), config)
+        shown = views.budget_note(views.training_shape(overview, class_counts), config)
     except RecsysError:
         return True  # the settings' own messages say what is wrong
     if shown.level == "info":

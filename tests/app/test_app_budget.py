@@ -45,7 +45,9 @@ def test_a_recipe_that_does_not_fit_is_refused_and_the_one_that_fits_is_one_clic
 ) -> None:
     path = _small_csv(tmp_path)
     frame = load_ratings(path).frame
-    shape = views.training_shape(frame, train_class_counts(frame, "auto", TrainConfig().seed))
+    shape = views.training_shape(
+        views.dataset_overview(frame), train_class_counts(frame, "auto", TrainConfig().seed)
+    )
     fits = estimate_training(shape, TrainConfig(embedding_dim=64), suggest=False).peak_bytes
     too_big = estimate_training(shape, TrainConfig(embedding_dim=1024), suggest=False).peak_bytes
     assert too_big > fits

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import pandas as pd
-
+from recsys_core.app.views._dataset import Overview
 from recsys_core.config import TrainConfig
 from recsys_core.training import (
     DOES_NOT_FIT,
@@ -36,12 +35,13 @@ class BudgetNote:
     estimate: TrainingEstimate
 
 
-def training_shape(frame: pd.DataFrame, class_counts: Mapping[float, int]) -> DataShape:
-    """The size of what trains: the customers and products of ``frame`` and the training split's
-    ``class_counts`` (``recsys_core.data.train_class_counts``)."""
+def training_shape(overview: Overview, class_counts: Mapping[float, int]) -> DataShape:
+    """The size of what trains: the customers and products of the data (its
+    :func:`~recsys_core.app.views.dataset_overview`, which the page keeps cached) and the
+    training split's ``class_counts`` (``recsys_core.data.train_class_counts``)."""
     return DataShape(
-        customers=int(frame["user"].nunique()),
-        products=int(frame["item"].nunique()),
+        customers=int(overview["users"]),
+        products=int(overview["items"]),
         ratings=int(sum(class_counts.values())),
         class_counts=dict(class_counts),
     )
