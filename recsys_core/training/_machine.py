@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import resource
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,13 +150,13 @@ def cpu_count() -> int:
 
 
 def cuda_present() -> bool:
-    """Whether a CUDA GPU is there: torch's answer when torch is already imported, else whether
-    the NVIDIA driver lists a GPU (so that a page can ask without importing torch)."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        return bool(torch.cuda.is_available())
+    """Whether the NVIDIA driver lists a GPU. Never asks torch: the page that calls this must not
+    import it, and another thread may be importing it at that moment (a half-imported module)."""
     gpus = Path("/proc/driver/nvidia/gpus")
-    return gpus.is_dir() and any(gpus.iterdir())
+    try:
+        return gpus.is_dir() and any(gpus.iterdir())
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
