@@ -15,6 +15,7 @@ from recsys_core.data import load_ratings, train_class_counts, write_demo_csv
 from recsys_core.training import DataShape, _machine, estimate_training
 
 GB = 10**9
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _small_csv(tmp_path: Path) -> Path:
@@ -92,3 +93,22 @@ def test_the_note_in_plain_words_for_each_verdict() -> None:
     assert "most likely fail" in refused.text and "No smaller recipe fits" in refused.text
     # Customers and products, never "users" and "items", in what the page shows.
     assert not any(word in note.text for note in (fits, slow, refused) for word in ("user", "item"))
+
+
+@pytest.mark.slow
+def test_the_estimate_imports_no_torch() -> None:
+    """The Train page shows it before anything trains: asking must not import torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from recsys_core.app import views\n"
+        "from recsys_core.config import TrainConfig\n"
+        "from recsys_core.training import DataShape\n"
+        "note = views.budget_note(DataShape(5000, 2000, 90000), TrainConfig())\n"
+        "assert note.text, note\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
