@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from pages.parts import charts, datasets, entry, everyone, jobs, layout, runs, state
+from pages.parts import budget, charts, datasets, entry, everyone, jobs, layout, runs, state
 from pages.parts import ladder as ladder_view
 from recsys_core.app import TrainingJob, views, warm_ladder
 from recsys_core.charts import CURVES, curve_keys, learning_curve_chart
@@ -110,6 +110,16 @@ def _start() -> None:
     # Tests train in this thread (AppTest cannot wait for a worker); the app uses a worker so
     # the page stays live and Stop works.
     jobs.start(state.JOB, new_job, background=not state.sync_training())
+
+
+def _budget_inputs() -> tuple[TrainConfig | None, dict[float, int] | None]:
+    """The recipe Start would train and its training split's rating counts (``None`` when the
+    settings or the split are refused: Start says why)."""
+    try:
+        config = state.current_config(classes)
+        return config, datasets.train_class_counts(ds.key, config.split, config.seed, ds.frame)
+    except RecsysError:
+        return None, None
 
 
 def _stop() -> None:
@@ -217,12 +227,15 @@ with st.container(border=True):
             placeholder="named after its settings when left empty",
         )
 
+    # What the run will take here, before it starts; a recipe that would not fit is offered one that does.
+    planned, planned_counts = _budget_inputs()
+    fits = budget.note(datasets.overview(ds.key, ds.frame), planned_counts, planned, running=running)
     c1, c2, _ = st.columns([3, 2, 7])  # "Start training" whole at 1280 px
     c1.button(
         "Start training",
         type="primary",
         on_click=_start,
-        disabled=running or busy is not None,
+        disabled=running or busy is not None or not fits,
         width="stretch",
         icon=":material/play_arrow:",
     )

@@ -46,7 +46,7 @@ from recsys_core.baselines._split import LadderSplit, split_fingerprint
 from recsys_core.baselines._topk import top_k_scored
 from recsys_core.baselines._tune import IALS_GRID, ITEM_KNN_GRID, Params, ease_grid, tune
 from recsys_core.errors import RecsysError, plain
-from recsys_core.files import file_sha256, write_json
+from recsys_core.files import file_sha256
 from recsys_core.metrics import RANKING_MAX_USERS, sample_distinct, topk_metrics
 from recsys_core.topn import build_seen_matrix
 

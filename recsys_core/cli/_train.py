@@ -21,14 +21,15 @@ from recsys_core.errors import RecsysError
 
 if TYPE_CHECKING:
     from recsys_core.config import TrainConfig
+    from recsys_core.data import Ratings
     from recsys_core.runs import Run
-    from recsys_core.training import DistributedContext
+    from recsys_core.training import CostModel, DistributedContext
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     """Check the options, then train (``--distributed``: as one rank of a torchrun job)."""
     config = config_from_args(args)
-    if (args.out is None) == (args.runs_dir is None):
+    if (args.out is None) == (args.runs_dir is None) and not args.dry_run:
         raise RecsysError("Say where to save the run: either --out RUN_DIR or --runs-dir RUNS_FOLDER.")
     from recsys_core.runs import check_run_destination
 
@@ -36,7 +37,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     from recsys_core.training import resolve_device
 
     resolve_device(config.device)  # --device cuda without a GPU: say so before loading anything
-    if not args.distributed:
+    if not args.distributed or args.dry_run:  # a dry run estimates once, in this process
         return _train_command(args, config, out, None)
     from recsys_core.training import init_from_env, shutdown
 
@@ -87,6 +88,8 @@ def _train_command(
         f"loaded {len(ratings.frame):,} ratings ({ratings.frame['user'].nunique():,} users, "
         f"{ratings.frame['item'].nunique():,} products) in {time.perf_counter() - start:.1f} s\n"
     )
+    if context is None and _check_budget(args, config, ratings, out):
+        return 0  # --dry-run: the estimate was the answer
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
 
     def on_epoch(report) -> None:
@@ -124,6 +127,68 @@ def _train_command(
     return 0
 
 
+def _check_budget(args: argparse.Namespace, config: TrainConfig, ratings: Ratings, out: TextIO) -> bool:
+    """Say what the run will take before it starts, refuse one that cannot fit in memory (unless
+    ``--force``) and offer the recipes that fit; ``True`` for ``--dry-run`` (stop here)."""
+    from recsys_core.training import (
+        DOES_NOT_FIT,
+        SLOW,
+        SLOW_SECONDS,
+        DataShape,
+        duration_text,
+        estimate_training,
+        gigabytes,
+        resolve_device,
+    )
+
+    frame = ratings.frame
+    counts = frame["rating"].value_counts()
+    shape = DataShape(
+        customers=int(frame["user"].nunique()),
+        products=int(frame["item"].nunique()),
+        ratings=len(frame),  # an upper bound: the split holds some out
+        class_counts={float(r): int(n) for r, n in counts.items()},
+    )
+    estimate = estimate_training(shape, config, cost=_cost_model(resolve_device(config.device)))
+    line = (
+        f"estimate: {estimate.summary()} (on a machine to itself; this one lets it use "
+        f"{gigabytes(estimate.usable_bytes)})"
+    )
+    offers = "; ".join(f"{s.label} ({s.options}): {s.estimate.summary()}" for s in estimate.suggestions)
+    if args.dry_run:
+        out.write(line + f"; {estimate.verdict}\n")
+        if offers:
+            out.write(f"fits: {offers}\n")
+        return True
+    if estimate.verdict == DOES_NOT_FIT and not args.force:
+        raise RecsysError(
+            f"This recipe would need {gigabytes(estimate.peak_bytes)} of memory and this machine lets "
+            f"the run use {gigabytes(estimate.usable_bytes)}. "
+            + (
+                f"Recipes that fit: {offers}. "
+                if offers
+                else "No smaller recipe fits either: use a smaller file. "
+            )
+            + "Add --force to try anyway."
+        )
+    if not args.quiet:
+        print(line, file=sys.stderr)
+        if estimate.verdict == SLOW and offers:
+            print(
+                f"note: that is over {duration_text(SLOW_SECONDS)} in all; faster: {offers}", file=sys.stderr
+            )
+        elif estimate.verdict == DOES_NOT_FIT:
+            print("note: it may not fit in memory; trying anyway (--force)", file=sys.stderr)
+    return False
+
+
+def _cost_model(device: str) -> CostModel:
+    """The CPU coefficients measured on the project's machine; on a GPU, measured now (a second)."""
+    from recsys_core.training import CostModel, measure_cost_model
+
+    return measure_cost_model("cuda") if device == "cuda" else CostModel()
+
+
 def _print_trained(run: Run, out: TextIO) -> None:
     """The test metrics of a freshly trained run, two lines (none when it was not evaluated)."""
     metrics = run.metrics
@@ -156,7 +221,17 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--columns", help="explicit column mapping, as for inspect")
     add_date_format_option(train)
     train.add_argument("--products", help="product table (ProductID, name, category) for readable output")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--quiet", action="store_true", help="no progress bar, no estimate")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="train even when the estimate says the recipe does not fit in this machine's memory",
+    )
+    train.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="load the ratings, print the estimate of time and memory and stop (nothing is trained)",
+    )
     train.add_argument(
         "--distributed",
         action="store_true",

@@ -38,15 +38,10 @@ from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import NCF, SOFTMAX_L2
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
 from recsys_core.training._setup import prepare_training_run, resolve_device
+from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS
 from recsys_core.training._threads import one_torch_thread
 from recsys_core.training._val_ndcg import ValidationRanker, judged_users
 
-#: Above this many products a step scores a sample of the catalogue, not all of it. The demo
-#: data (2,000 products) and the Amazon samples (3,529 and 5,689) keep the exact softmax; at the
-#: seed's shape (48,769) a full-catalogue epoch took 198 s on this machine.
-FULL_SOFTMAX_MAX_ITEMS = 8_192
-#: Products drawn per step of the sampled softmax (shared by the batch's users, plus their own).
-SAMPLED_ITEMS = 4_096
 #: Longest wait between two progress reports within an epoch (a bar that moves, at no cost).
 PROGRESS_SECONDS = 0.25
 #: Epochs without a better validation NDCG@10 before training stops. Validation NDCG@10 rises to

@@ -9,6 +9,7 @@ everything here is testable without a browser. Nothing here imports Streamlit, n
 """
 
 from recsys_core.app.views._balance import balance_sentence
+from recsys_core.app.views._budget import BudgetNote, budget_note, training_shape
 from recsys_core.app.views._columns import (
     MULTIPLIER_RANGE,
     guess_columns,
@@ -110,6 +111,7 @@ __all__ = [
     "STAR_LEVELS",
     "SWEEP_MEASURES",
     "VISITOR",
+    "BudgetNote",
     "EpochRecord",
     "Metrics",
     "Overview",
@@ -119,6 +121,7 @@ __all__ = [
     "because_line",
     "best_classic",
     "bucket_label",
+    "budget_note",
     "catalogue",
     "category_mix",
     "class_mix",
@@ -181,6 +184,7 @@ __all__ = [
     "sweep_sentence",
     "threshold_chart_data",
     "tradeoff_sentence",
+    "training_shape",
     "unique_labels",
     "user_history",
     "visitor_frame",

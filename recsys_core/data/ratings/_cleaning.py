@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from recsys_core.errors import RecsysError, check_count, plain
+from recsys_core.errors import check_count
 from recsys_core.limits import MAX_MIN_RATINGS
 
 
