@@ -28,6 +28,7 @@ from recsys_core.topn import (
     fold_in,
     profile_logits,
     recommend,
+    recommend_all_to_parquet,
     recommend_visitors,
     top_unseen,
     visitor_history,
@@ -208,6 +209,33 @@ def test_everyones_top_n_with_blend_equals_brute_force(blended, exclude_seen: bo
     )
     np.testing.assert_allclose(logits, values, rtol=1e-5, atol=1e-5)
     assert (items == expected).mean() > 0.999
+
+
+def test_adding_the_sparse_term_equals_adding_the_dense_term_bit_for_bit(blended) -> None:
+    run = blended
+    blend = Blend(run.blend.similarity, 0.37)  # not dyadic: every product rounds
+    history = run.seen_matrix()[:60]
+    logits = torch.from_numpy(np.random.default_rng(0).normal(0, 1, (60, run.n_items)).astype(np.float32))
+    dense = logits + torch.from_numpy(blend.term(history))
+    sparse = logits.clone()
+    blend.add_to(sparse, history)
+    assert torch.equal(sparse, dense) and not torch.equal(sparse, logits)
+    double = logits.double()  # a float64 block gets the float32 term, as before
+    blend.add_to(double, history)
+    assert torch.equal(double, logits.double() + torch.from_numpy(blend.term(history)).double())
+
+
+def test_everyones_parquet_with_blend_equals_each_customers_recommend(blended, tmp_path: Path) -> None:
+    run = blended
+    out = tmp_path / "top.parquet"
+    recommend_all_to_parquet(run, out, 8, block_users=37, threads=2)
+    table = pd.read_parquet(out)
+    singles = pd.concat([run.recommend(user, 8).assign(user=user) for user in run.id_map.users])
+    assert len(table) == len(singles) == 8 * run.n_users
+    assert table["user"].tolist() == singles["user"].tolist()
+    assert table["item"].tolist() == singles["item"].tolist()
+    assert table["rank"].tolist() == singles["rank"].tolist()
+    np.testing.assert_allclose(table["score"], singles["score"], rtol=1e-6)
 
 
 def test_foldin_explanations_sum_to_the_blended_score(blended) -> None:
