@@ -70,17 +70,9 @@ def train(
     started = time.perf_counter()
     config, prepared = _prepare(ratings, config, on_prepared)
     stages = dict(prepared.stage_seconds)
-    model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
-    with ThreadPoolExecutor(1, thread_name_prefix="blend-similarity") as pool:
-        # The blend's similarity depends on the training pairs only: it is built on the other
-        # core while the model trains (scipy's sparse products and numpy's partition release
-        # the GIL).
-        similarity = pool.submit(_similarity, prepared, config) if config.neighbours > 0 else None
-        result = (trainer or trainer_for(config))(
-            model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
-        )
-        stages["train"] = time.perf_counter() - started - sum(stages.values())
-        choice = _fit_blend(result.model, prepared, config, stages, similarity)
+    result, choice = _train_and_blend(
+        prepared, config, stages, started, trainer or trainer_for(config), on_epoch, on_progress, should_stop
+    )
     trained = time.perf_counter()
     run = Run(
         name=name or _default_name(config, ratings, result),
@@ -123,6 +115,31 @@ def _prepare(
     if on_prepared is not None:
         on_prepared(prepared)
     return config, prepared
+
+
+def _train_and_blend(
+    prepared: PreparedData,
+    config: TrainConfig,
+    stages: dict[str, float],
+    started: float,
+    trainer: Callable[..., TrainResult],
+    on_epoch: Callable[[EpochReport], None] | None,
+    on_progress: Callable[[int, int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[TrainResult, BlendChoice | None]:
+    """Train the model, then choose its blend; the time goes to ``stages["train"]`` and
+    ``stages["blend"]``."""
+    model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
+    with ThreadPoolExecutor(1, thread_name_prefix="blend-similarity") as pool:
+        # The blend's similarity depends on the training pairs only: it is built on the other
+        # core while the model trains (scipy's sparse products and numpy's partition release
+        # the GIL).
+        similarity = pool.submit(_similarity, prepared, config) if config.neighbours > 0 else None
+        result = trainer(
+            model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
+        )
+        stages["train"] = time.perf_counter() - started - sum(stages.values())
+        return result, _fit_blend(result.model, prepared, config, stages, similarity)
 
 
 def _similarity(prepared: PreparedData, config: TrainConfig) -> tuple[sp.csr_matrix, float]:
