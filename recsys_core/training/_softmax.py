@@ -122,7 +122,7 @@ def batch_gradients(
     share: float,
     n: int | None = None,
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The batch's loss and its gradients, written out (no autograd: at 32 customers per step
+    """The batch's loss and its gradients, written out (no autograd: at a few dozen customers per step
     autograd's bookkeeping cost more than the arithmetic).
 
     The loss is ``-sum(target * log_softmax(p q^T + b)) / B`` (``target`` holds each rated
@@ -227,7 +227,7 @@ class SoftmaxSteps:
     def _block(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
         """The batch's rated products as ``(row in batch, product, weight)``: the CSR rows of
         ``users`` gathered directly (scipy's row indexing checks and copies more than a step's
-        arithmetic costs at 32 customers)."""
+        arithmetic costs for a small batch)."""
         indptr = self.rows.indptr
         starts, counts = indptr[users], indptr[users + 1] - indptr[users]
         # Position of each entry: its row's start plus its rank within the row.
