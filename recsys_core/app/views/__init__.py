@@ -8,8 +8,14 @@ column guesses); the pages call these and draw the result. Plain Python and pand
 everything here is testable without a browser. Nothing here imports Streamlit, nor torch at import time.
 """
 
-from recsys_core.app.views._balance import balance_sentence
-from recsys_core.app.views._columns import MULTIPLIER_RANGE, guess_columns, multiplier_problem, rating_problem
+from recsys_core.app.views._balance import WEIGHT_COSTS, balance_sentence
+from recsys_core.app.views._columns import (
+    MULTIPLIER_RANGE,
+    WEIGHT_RANGE,
+    guess_columns,
+    multiplier_problem,
+    rating_problem,
+)
 from recsys_core.app.views._customers import category_mix, example_users, run_user_counts, user_history
 from recsys_core.app.views._dataset import (
     Overview,
@@ -94,6 +100,8 @@ __all__ = [
     "STAR_LEVELS",
     "SWEEP_MEASURES",
     "VISITOR",
+    "WEIGHT_COSTS",
+    "WEIGHT_RANGE",
     "EpochRecord",
     "Metrics",
     "Overview",
