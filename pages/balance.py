@@ -102,7 +102,7 @@ st.subheader("What the model will see")
 st.caption(views.balance_sentence(before, after, weighted=weights))
 if weights:
     st.caption(views.WEIGHT_COSTS)
-st.altair_chart(class_mix_chart(mix), width="stretch")
+st.altair_chart(class_mix_chart(mix, weighted=weights), width="stretch")
 
 table = pd.DataFrame(
     {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,13 @@ def test_overlap_data_reads_the_histogram_in_percent() -> None:
     assert frame["share"].tolist()[:2] == ["0–10 %", "10–20 %"]
     assert frame["customers"].sum() == 45
     assert charts.overlap_data({"overlap": {}}).empty
+
+
+def test_class_mix_chart_names_what_changed_the_counts() -> None:
+    # The recommended recipe weighs the classes, the others copy rows: the legend says which.
+    mix = charts.class_mix({1.0: 100, 5.0: 900}, {1.0: 0, 5.0: 900})
+    copied = json.dumps(charts.class_mix_chart(mix).to_dict())
+    weighed = json.dumps(charts.class_mix_chart(mix, weighted=True).to_dict())
+    assert "after oversampling" in copied and "weighting" not in copied
+    assert "after weighting" in weighed and "oversampling" not in weighed
+    assert "Training ratings (weighted)" in weighed
