@@ -1,4 +1,5 @@
-"""Balance: how many extra copies of each rating class the model sees during training."""
+"""Balance: how much each rating class counts in training: weights with the recommended recipe
+(softmax), extra copies (oversampling) with the others."""
 
 from __future__ import annotations
 
@@ -9,15 +10,24 @@ from pages.parts import datasets, entry, layout, state
 from pages.parts.sweep import sweep_panel
 from recsys_core.app import views
 from recsys_core.charts import class_mix_chart
-from recsys_core.data import oversampling_strategy
+from recsys_core.data import oversampling_strategy, weighted_counts
 from recsys_core.errors import RecsysError
 
 entry.through_app()  # before anything else: a cold deep link reruns through app.py
+# The recommended recipe weighs each rating by its class's multiplier (0 leaves the class out);
+# the others copy rows, which can only add.
+weights = state.weighs_classes()
 layout.intro(
     "Balance",
-    "Most ratings are high, so a model can look good by always predicting “likes it”. Oversampling "
-    "shows the model extra copies of the rarer ratings, in training only (the test keeps the true "
-    "mix). A multiplier of 1 leaves a class untouched; 2 doubles it.",
+    "Most ratings are high, so a model can look good by always predicting “likes it”. "
+    + (
+        "With the recommended recipe, each rating counts by its class's multiplier, in training "
+        "only (the test keeps the true mix): 1 counts a class as it is, 2 twice, 0.5 half, and 0 "
+        "leaves it out."
+        if weights
+        else "Oversampling shows the model extra copies of the rarer ratings, in training only (the "
+        "test keeps the true mix). A multiplier of 1 leaves a class untouched; 2 doubles it."
+    ),
 )
 
 ds = datasets.dataset()
@@ -45,9 +55,15 @@ b1.button(
     on_click=_recipe,
     type="primary",
     width="stretch",
-    help="The reference notebook's factors: 1★ ×2.5, 2★ ×3, 3★ ×2.",
+    help="The reference notebook's factors: 1★ ×2.5, 2★ ×3, 3★ ×2"
+    + (" (here as weights)." if weights else "."),
 )
-b2.button("Reset", on_click=_reset, width="stretch", help="Every class back to ×1 (no oversampling).")
+b2.button(
+    "Reset",
+    on_click=_reset,
+    width="stretch",
+    help="Every class back to ×1 (" + ("every rating counts once)." if weights else "no oversampling)."),
+)
 missing = [r for r in state.notebook_recipe() if r not in before]
 if missing:
     st.caption(
@@ -56,7 +72,7 @@ if missing:
 
 inputs = st.columns(min(len(classes), 10))
 refused = state.refused_multipliers(classes)
-low, high = views.MULTIPLIER_RANGE
+low, high = views.WEIGHT_RANGE if weights else views.MULTIPLIER_RANGE
 for i, rating in enumerate(classes):
     column = inputs[i % len(inputs)]
     # No min/max on the box: the browser would silently clamp; a refused value is explained instead.
@@ -72,24 +88,21 @@ for i, rating in enumerate(classes):
 
 factors = state.multipliers(classes)
 try:
-    strategy = oversampling_strategy(before, factors)
+    if weights:
+        after = weighted_counts(before, factors)
+    else:
+        strategy = oversampling_strategy(before, factors)
+        after = {r: int(strategy.get(r, before[r])) for r in classes}
 except RecsysError as exc:
     st.error(layout.plain(exc))
     st.stop()
-after = {r: int(strategy.get(r, before[r])) for r in classes}
 
 mix = views.class_mix(before, after)
 st.subheader("What the model will see")
-st.caption(views.balance_sentence(before, after))
-if state.kept("objective") == "softmax":
-    # Measured (docs/objectives.md): a sweep of 1★ ×1/2/4 on the dense Amazon sample moved
-    # precision and recall but left NDCG@10 unchanged.
-    st.caption(
-        "With the recommended recipe, suggestions come from *which* products customers rated, so "
-        "extra copies of a star class change the star predictions (precision, recall) but not the "
-        "top-10 lists. To see the multipliers move the lists, pick the notebook or fast recipe on Train."
-    )
-st.altair_chart(class_mix_chart(mix), width="stretch")
+st.caption(views.balance_sentence(before, after, weighted=weights))
+if weights:
+    st.caption(views.WEIGHT_COSTS)
+st.altair_chart(class_mix_chart(mix, weighted=weights), width="stretch")
 
 table = pd.DataFrame(
     {
@@ -108,7 +121,11 @@ st.dataframe(
     width="stretch",
     column_config={
         "Before": st.column_config.NumberColumn(format="localized"),
-        "After": st.column_config.NumberColumn(format="localized"),
+        "After": st.column_config.NumberColumn(
+            format="localized",
+            help="How many ratings the class counts as in training"
+            + (" (its ratings × its weight)." if weights else " (with the copies)."),
+        ),
         "Share before": st.column_config.NumberColumn(format="percent"),
         "Share after": st.column_config.NumberColumn(format="percent"),
     },

@@ -132,8 +132,12 @@ def _stop() -> None:
 with st.container(border=True):
     st.markdown(f"Training on {layout.dataset_line(ds)}.")
     st.markdown(
-        "Extra copies of rarer ratings (oversampling, set on **Balance**): "
-        f"{views.multipliers_text(state.multipliers(classes))}."
+        (
+            "How much each rating class counts (weights, set on **Balance**): "
+            if state.weighs_classes()
+            else "Extra copies of rarer ratings (oversampling, set on **Balance**): "
+        )
+        + f"{views.multipliers_text(state.multipliers(classes))}."
     )
     for rating, why in state.refused_multipliers(classes).items():
         st.warning(f"{views.stars(rating)}: {why}", icon=":material/warning:")

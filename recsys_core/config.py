@@ -220,7 +220,8 @@ class TrainConfig:
                         "a class weight must be 0 or more (1 leaves the class as it is, 0 leaves it out)."
                         if lowest == 0.0
                         else "multipliers only add copies, so each must be 1 or more (1 leaves the "
-                        "class untouched); only the softmax objective weighs classes below 1."
+                        "class untouched); only the recommended recipe (softmax objective) weighs classes "
+                        "below 1, where 0 leaves a class out."
                     )
                 )
             if not factor <= MAX_MULTIPLIER:  # also catches inf

@@ -104,3 +104,29 @@ def test_cli_sweep_recipe_json(run_cli, tmp_path) -> None:
         "sweep", str(data), "--class", "1", "--multipliers", "1,x", "--runs-dir", str(runs)
     )
     assert code == 2 and "--multipliers" in err
+
+
+@pytest.mark.slow  # trains two small models through the CLI
+def test_cli_sweep_takes_weights_below_one_for_the_default_recipe(run_cli, tmp_path) -> None:
+    # The recommended recipe (softmax) weighs each rating by its class's multiplier: 0 leaves
+    # the class out. The other recipes copy rows and refuse factors below 1 before training.
+    data = tmp_path / "demo.csv"
+    write_demo_csv(data, n_users=400, n_items=150, n_ratings=5000, seed=2)
+    runs = tmp_path / "runs"
+    code, out, err = run_cli(
+        "sweep", str(data), "--class", "1", "--multipliers", "0,0.5", "--epochs", "1", "--dim", "8",
+        "--runs-dir", str(runs), "--json", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["multiplier"] for r in records] == [0.0, 0.5]
+    left_out, halved = records[0]["train_counts"], records[1]["train_counts"]
+    assert left_out["1"] == 0 and halved["1"] > 0
+    assert {k: v for k, v in left_out.items() if k != "1"} == {k: v for k, v in halved.items() if k != "1"}
+    assert len(RunRegistry(runs).list()) == 2
+    code, _, err = run_cli(
+        "sweep", str(data), "--class", "1", "--multipliers", "1,0.5", "--preset", "fast",
+        "--runs-dir", str(tmp_path / "other"),
+    )  # fmt: skip
+    assert code == 2 and "Invalid multiplier 0.5 for 1★" in err and "only the recommended recipe" in err
+    assert not RunRegistry(tmp_path / "other").list()

@@ -72,15 +72,26 @@ def mult_name(rating: float) -> str:
     return f"mult_{float(rating):g}"
 
 
+def weighs_classes() -> bool:
+    """Whether the chosen recipe weighs each rating by its class's multiplier (softmax: 0 or
+    more, 0 leaves the class out) instead of copying rows (the other objectives: 1 or more)."""
+    ensure_settings()
+    return kept("objective") == "softmax"
+
+
 def multipliers(classes: list[float]) -> dict[float, float]:
     """The Balance page's factors for ``classes`` (1.0 where the user set none or one is refused)."""
     factors = {float(r): float(kept(mult_name(r), 1.0)) for r in classes}
-    return {r: (1.0 if multiplier_problem(f) else f) for r, f in factors.items()}
+    weights = weighs_classes()
+    return {r: (1.0 if multiplier_problem(f, weights=weights) else f) for r, f in factors.items()}
 
 
 def refused_multipliers(classes: list[float]) -> dict[float, str]:
     """``{rating: why}`` for the factors entered on Balance that are not used."""
-    problems = {float(r): multiplier_problem(float(kept(mult_name(r), 1.0))) for r in classes}
+    weights = weighs_classes()
+    problems = {
+        float(r): multiplier_problem(float(kept(mult_name(r), 1.0)), weights=weights) for r in classes
+    }
     return {r: why for r, why in problems.items() if why}
 
 

@@ -82,7 +82,7 @@ def _stop() -> None:
 
 def _axis_title(job: SweepJob) -> str:
     if job.axis == "scale":
-        return "Recipe scale (0 = no extra copies, 1 = the recipe)"
+        return "Recipe scale (0 = every class ×1, 1 = the recipe)"
     return f"Multiplier of {views.stars(job.points[0].label['class'])}" if job.points else "Multiplier"
 
 
@@ -149,13 +149,18 @@ def _inputs(classes: list[float], running: bool) -> None:
         "Its multipliers",
         **state.bind("sweep_multipliers", "1, 2"),
         disabled=running,
-        help="One run per value; the other classes keep the multipliers above.",
+        help="One run per value; the other classes keep the multipliers above."
+        + (
+            " Here they are weights: 0 leaves the class out, 0.5 counts it half."
+            if state.weighs_classes()
+            else ""
+        ),
     )
     a[2].text_input(
         "Recipe scales",
         **state.bind("sweep_scales", "0, 1"),
         disabled=running,
-        help="For “Sweep the recipe”: 0 = no extra copies, 1 = the recipe, 2 = twice its extra copies.",
+        help="For “Sweep the recipe”: 0 = every class ×1, 1 = the recipe, 2 = twice its distance from ×1.",
     )
     a[3].number_input(
         "Seeds",

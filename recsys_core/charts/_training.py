@@ -117,15 +117,21 @@ def rating_axis(labels: list[str]) -> alt.X:
     return alt.X("label:N", title="Rating", sort=labels, axis=alt.Axis(labelAngle=0, labelFontSize=13))
 
 
-def class_mix_chart(mix: pd.DataFrame) -> alt.LayerChart:
+def class_mix_chart(mix: pd.DataFrame, *, weighted: bool = False) -> alt.LayerChart:
     """Training ratings per class before and after oversampling (:func:`class_mix`), each bar
-    labelled with its count and its share of the stage."""
+    labelled with its count and its share of the stage; ``weighted``: after class weights (the
+    softmax recipe), the "after" counts being weighted counts."""
     order = ["before", "after"]
+    how = "weighting" if weighted else "oversampling"
     labels = mix.drop_duplicates("label").sort_values("rating")["label"].tolist()
     base = alt.Chart(mix).encode(
         x=rating_axis(labels),
         xOffset=alt.XOffset("stage:N", sort=order),
-        y=alt.Y("count:Q", title="Training ratings", axis=alt.Axis(format=",.0f")),
+        y=alt.Y(
+            "count:Q",
+            title="Training ratings (weighted)" if weighted else "Training ratings",
+            axis=alt.Axis(format=",.0f"),
+        ),
         tooltip=[
             alt.Tooltip("label:N", title="Rating"),
             alt.Tooltip("stage:N", title="When"),
@@ -142,7 +148,7 @@ def class_mix_chart(mix: pd.DataFrame) -> alt.LayerChart:
             legend=alt.Legend(
                 orient="top",
                 labelFontSize=13,
-                labelExpr="datum.label == 'before' ? 'before oversampling' : 'after oversampling'",
+                labelExpr=f"datum.label == 'before' ? 'before {how}' : 'after {how}'",
             ),
         ),
     )

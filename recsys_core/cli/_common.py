@@ -128,7 +128,11 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "notebook: the reference recipe exactly, which learns only from the ratings given and so "
         "ranks unseen products below 'most popular'",
     )
-    parser.add_argument("--oversample", help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched)")
+    parser.add_argument(
+        "--oversample",
+        help="per-class multipliers, e.g. 1=2.5,2=3,3=2 (1 = untouched); with the default softmax "
+        "recipe they weigh each rating and may be below 1 (0 leaves the class out), otherwise they copy rows",
+    )
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--dim", type=int, help="embedding size")
     parser.add_argument("--batch-size", type=int)

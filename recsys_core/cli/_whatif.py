@@ -153,7 +153,9 @@ def add_whatif_parsers(sub: argparse._SubParsersAction) -> None:
     sweep = sub.add_parser("sweep", help="train one run per multiplier (or recipe scale) and seed")
     sweep.add_argument("path", help="ratings file")
     sweep.add_argument("--class", dest="rating_class", type=float, help="rating class to sweep, e.g. 1")
-    sweep.add_argument("--multipliers", help="factors for --class, e.g. 1,2,4")
+    sweep.add_argument(
+        "--multipliers", help="factors for --class, e.g. 1,2,4; the default recipe weighs, so also 0,0.5,1,2"
+    )
     sweep.add_argument("--recipe", help="or: scale a recipe, 'notebook' or e.g. 1=2.5,2=3")
     sweep.add_argument("--scale", help="recipe scales, e.g. 0,0.5,1,2 (factor m -> 1 + s*(m-1))")
     sweep.add_argument(

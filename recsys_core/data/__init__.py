@@ -10,7 +10,13 @@ from recsys_core.data._demo import REFERENCE_SHARES, DemoData, demo_ratings, gen
 from recsys_core.data._encoding import IdMap, as_codes
 from recsys_core.data._prepare import PreparedData, prepare_data, train_class_counts, validation_start
 from recsys_core.data._products import item_categories, product_columns
-from recsys_core.data._rebalance import Reweighted, oversampling_strategy, rebalance, reweight
+from recsys_core.data._rebalance import (
+    Reweighted,
+    oversampling_strategy,
+    rebalance,
+    reweight,
+    weighted_counts,
+)
 from recsys_core.data._split import Split, split_ratings
 from recsys_core.data._training_set import TrainingData, item_popularity, scale_ratings
 from recsys_core.data.ratings import (
@@ -62,5 +68,6 @@ __all__ = [
     "split_ratings",
     "train_class_counts",
     "validation_start",
+    "weighted_counts",
     "write_demo_csv",
 ]

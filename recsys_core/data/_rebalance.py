@@ -184,11 +184,9 @@ class Reweighted:
     after: dict[float, int]
 
 
-def reweight(ratings: pd.Series, multipliers: Mapping[float, float]) -> Reweighted:
-    """Weigh each training rating by its class's multiplier instead of copying rows.
-
-    Oversampling a class ``m`` times is weighting its terms by ``m`` in expectation; a weight
-    needs no copies, is exact rather than drawn, and may be below 1 (0 leaves the class out).
+def weighted_counts(counts: Mapping[float, int], multipliers: Mapping[float, float]) -> dict[float, int]:
+    """How much each class counts when weighed: ``round(count * factor)`` (what :func:`reweight`
+    reports as ``after``), from the class counts alone (the app's Balance page has no rows).
 
     Raises
     ------
@@ -196,11 +194,8 @@ def reweight(ratings: pd.Series, multipliers: Mapping[float, float]) -> Reweight
         A factor below 0 or not a number, a factor other than 1 for a rating that does not occur,
         or weights that leave no rating in training.
     """
-    before = class_counts(ratings)
-    by_value = {float(rating): rating for rating in before}
-    values = ratings.to_numpy(np.float64)
-    weights = np.ones(len(values), np.float32)
-    after = dict(before)
+    by_value = {float(rating): rating for rating in counts}
+    after = {rating: int(n) for rating, n in counts.items()}
     for rating, factor in multipliers.items():
         factor = float(factor)
         if not factor >= 0.0:  # also rejects NaN
@@ -217,11 +212,32 @@ def reweight(ratings: pd.Series, multipliers: Mapping[float, float]) -> Reweight
                 f"Cannot weigh {_fmt(rating)} ×{factor:g}: no training rating has that value "
                 f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
             )
-        weights[values == float(rating)] = factor
-        after[key] = round(before[key] * factor)
-    if len(values) and not weights.any():
+        after[key] = round(int(counts[key]) * factor)
+    if any(int(n) for n in counts.values()) and not any(
+        int(counts[r]) and float(multipliers.get(float(r), 1.0)) > 0 for r in counts
+    ):
         raise RecsysError(
             "Every rating class has weight 0, so training would see nothing: give at least one "
             "class a weight above 0."
         )
+    return after
+
+
+def reweight(ratings: pd.Series, multipliers: Mapping[float, float]) -> Reweighted:
+    """Weigh each training rating by its class's multiplier instead of copying rows.
+
+    Oversampling a class ``m`` times is weighting its terms by ``m`` in expectation; a weight
+    needs no copies, is exact rather than drawn, and may be below 1 (0 leaves the class out).
+
+    Raises
+    ------
+    RecsysError
+        An unusable weight (see :func:`weighted_counts`).
+    """
+    before = class_counts(ratings)
+    after = weighted_counts(before, multipliers)
+    values = ratings.to_numpy(np.float64)
+    weights = np.ones(len(values), np.float32)
+    for rating, factor in multipliers.items():
+        weights[values == float(rating)] = float(factor)
     return Reweighted(weights, before, after)

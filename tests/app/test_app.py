@@ -300,6 +300,23 @@ def test_class_mix_shares_and_sentence() -> None:
     assert mix.groupby("stage")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
     sentence = views.balance_sentence(before, after)
     assert "100 to 120" in sentence and "90 %" in sentence and "75 %" in sentence
+    weighed = views.balance_sentence({1.0: 10, 2.0: 20, 5.0: 70}, {1.0: 0, 2.0: 10, 5.0: 70}, weighted=True)
+    assert "weighs" in weighed and "copies" not in weighed
+    assert "100 ratings count as 80" in weighed and "1★ is left out" in weighed
+    assert "70 % to 88 %" in weighed
+    both = views.balance_sentence({1.0: 10, 2.0: 20, 5.0: 70}, {1.0: 0, 2.0: 0, 5.0: 70}, weighted=True)
+    assert "1★ and 2★ are left out" in both
+    assert "each counts once" in views.balance_sentence(before, before, weighted=True)
+
+
+def test_multiplier_bounds_depend_on_the_recipe() -> None:
+    # Weights (the recommended recipe) go down to 0; copies start at 1.
+    assert views.multiplier_problem(0.0, weights=True) is None
+    assert views.multiplier_problem(0.5, weights=True) is None
+    assert "a weight starts at ×0" in views.multiplier_problem(-1.0, weights=True)
+    assert "adds copies" in views.multiplier_problem(0.5)
+    assert views.multiplier_problem(50.0) is None and views.multiplier_problem(50.0, weights=True) is None
+    assert "at most ×50" in views.multiplier_problem(51.0, weights=True)
 
 
 def test_sentences_compare_with_the_baselines() -> None:
@@ -353,7 +370,45 @@ def test_peek_columns_headerless_and_header() -> None:
     ]
 
 
-def test_balance_says_the_default_recipe_lists_ignore_the_multipliers(runs_dir: Path) -> None:
-    # Measured: with the softmax recipe, a 1★ sweep moved precision and recall, not NDCG@10.
+def _multiplier(at: AppTest, rating: str, value: float) -> AppTest:
+    next(n for n in at.number_input if n.label == f"{rating} ×").set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_balance_weighs_the_classes_with_the_default_recipe(runs_dir: Path) -> None:
     at = _goto(_app(), "balance")
-    assert any("but not the top-10 lists" in c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    # The multipliers move the default recipe's lists now: the old caption saying they don't is gone.
+    assert "but not the top-10 lists" not in captions
+    assert views.WEIGHT_COSTS in captions  # what a setting cost, as measured
+    before = _balance_table(at)["Before"]
+    _multiplier(at, "1★", 0.0)
+    _multiplier(at, "2★", 0.5)
+    assert not at.error, [e.value for e in at.error]  # 0 and 0.5 are weights, not refused
+    table = _balance_table(at)
+    assert int(table.loc["1★", "After"]) == 0
+    assert int(table.loc["2★", "After"]) == round(int(before["2★"]) * 0.5)
+    assert int(table.loc["5★", "After"]) == int(before["5★"])
+    sentence = next(c.value for c in at.caption if "Training weighs" in c.value)
+    total = int(before.sum()) - int(before["1★"]) - int(before["2★"]) + round(int(before["2★"]) * 0.5)
+    assert f"count as {total:,}" in sentence and "1★ is left out" in sentence
+    assert "copies" not in sentence
+    # Train uses the weights as they are.
+    _goto(at, "train")
+    assert not at.warning, [w.value for w in at.warning]
+    assert any("1★ ×0, 2★ ×0.5" in m.value for m in at.markdown)
+
+
+def test_balance_refuses_weights_below_one_for_an_oversampling_recipe(runs_dir: Path) -> None:
+    at = _goto(_app(), "train")
+    next(r for r in at.radio if r.label == "Recipe").set_value("notebook").run()
+    _goto(at, "balance")
+    before = _balance_table(at)["Before"]
+    _multiplier(at, "1★", 0.5)
+    assert any("a multiplier adds copies, so it starts at ×1" in e.value for e in at.error)
+    table = _balance_table(at)
+    assert int(table.loc["1★", "After"]) == int(before["1★"])  # the refused 0.5 counts as 1
+    assert int(table.loc["2★", "After"]) == round(int(before["2★"]) * 3)  # the recipe's copies
+    assert not any("Training weighs" in c.value for c in at.caption)
+    assert any("copies of existing ratings" in c.value for c in at.caption)

@@ -255,8 +255,11 @@ def test_an_out_of_range_multiplier_is_refused_with_a_reason(runs_dir: Path) -> 
     assert any("at most ×50" in e.value for e in at.error)
     table = at.dataframe[0].value.set_index("Rating")
     assert int(table.loc["1★", "After"]) == int(table.loc["1★", "Before"])
+    # The default recipe weighs the classes: below 1 is a weight, below 0 is refused.
     next(n for n in at.number_input if n.label == "1★ ×").set_value(0.5).run()
-    assert any("starts at ×1" in e.value for e in at.error)
+    assert not at.error, [e.value for e in at.error]
+    next(n for n in at.number_input if n.label == "1★ ×").set_value(-1.0).run()
+    assert any("a weight starts at ×0" in e.value for e in at.error)
 
 
 def test_random_words_get_one_message(runs_dir: Path) -> None:

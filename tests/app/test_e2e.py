@@ -98,7 +98,7 @@ def _balance_screen(page) -> None:
     _settle(page)
     expect(page.get_by_role("spinbutton", name="1★ ×", exact=True)).to_have_value("2.5")
     expect(page.get_by_role("spinbutton", name="2★ ×", exact=True)).to_have_value("3")
-    page.get_by_text("Training grows from").wait_for()
+    page.get_by_text("Training weighs each rating").wait_for()
     no_exception(page)
     _shot(page, "2-balance.png")
 

@@ -40,7 +40,7 @@ def test_a_cold_link_to_balance_opens_it_inside_the_app(tmp_path: Path) -> None:
         _check_frame(tab, "Balance")
         # app.py ran before the page: it restored the link's multipliers.
         expect(tab.get_by_role("spinbutton", name="1★ ×", exact=True)).to_have_value("2.5")
-        tab.get_by_text("Training grows from").wait_for()
+        tab.get_by_text("Training weighs each rating").wait_for()
         no_exception(tab)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,13 @@ def test_learning_curves_one_chart_per_quantity_with_the_kept_epoch() -> None:
     # Without validation the training loss picks the epoch.
     no_val = [{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.0}]
     assert charts.chosen_epoch(no_val) == 2 and charts.chosen_epoch([]) is None
+
+
+def test_class_mix_chart_names_what_changed_the_counts() -> None:
+    # The recommended recipe weighs the classes, the others copy rows: the legend says which.
+    mix = charts.class_mix({1.0: 100, 5.0: 900}, {1.0: 0, 5.0: 900})
+    copied = json.dumps(charts.class_mix_chart(mix).to_dict())
+    weighed = json.dumps(charts.class_mix_chart(mix, weighted=True).to_dict())
+    assert "after oversampling" in copied and "weighting" not in copied
+    assert "after weighting" in weighed and "oversampling" not in weighed
+    assert "Training ratings (weighted)" in weighed

@@ -156,6 +156,18 @@ def test_reweight_refuses_what_cannot_train(multipliers, message) -> None:
         reweight(pd.Series([5.0, 1.0, 5.0]), multipliers)
 
 
+def test_weighted_counts_match_reweight_from_the_counts_alone() -> None:
+    # The Balance page has class counts, not rows: the same "after" and the same refusals.
+    from recsys_core.data import reweight, weighted_counts
+
+    ratings = pd.Series([5.0, 1.0, 2.0, 5.0, 4.0, 1.0, 2.0, 2.0])
+    counts = {float(r): int(n) for r, n in ratings.value_counts().sort_index().items()}
+    for multipliers in ({}, {1.0: 0.0, 2.0: 0.5}, {1: 2.5, 2: 3, 3: 1}):
+        assert weighted_counts(counts, multipliers) == reweight(ratings, multipliers).after
+    with pytest.raises(RecsysError, match="nothing"):
+        weighted_counts({1.0: 3, 5.0: 0}, {1.0: 0.0})  # an empty class does not count as kept
+
+
 def test_softmax_runs_weigh_classes_and_other_objectives_still_copy_rows() -> None:
     from recsys_core.config import TrainConfig
     from recsys_core.data import demo_ratings, prepare_data

@@ -8,10 +8,11 @@ column guesses); the pages call these and draw the result. Plain Python and pand
 everything here is testable without a browser. Nothing here imports Streamlit, nor torch at import time.
 """
 
-from recsys_core.app.views._balance import balance_sentence
+from recsys_core.app.views._balance import WEIGHT_COSTS, balance_sentence
 from recsys_core.app.views._budget import BudgetNote, budget_note, training_shape
 from recsys_core.app.views._columns import (
     MULTIPLIER_RANGE,
+    WEIGHT_RANGE,
     guess_columns,
     mapping_intro,
     multiplier_problem,
@@ -112,6 +113,8 @@ __all__ = [
     "SWEEP_MEASURES",
     "VISITOR",
     "BudgetNote",
+    "WEIGHT_COSTS",
+    "WEIGHT_RANGE",
     "EpochRecord",
     "Metrics",
     "Overview",

@@ -12,6 +12,8 @@ _RATING_MAX_DISTINCT = 21
 _RATING_RANGE = (0.0, 10.0)
 #: Oversampling factors the app accepts (copies of a class: 1 = untouched, at most ×50).
 MULTIPLIER_RANGE = (1.0, 50.0)
+#: Class weights the app accepts for the recommended recipe (softmax): 0 leaves a class out.
+WEIGHT_RANGE = (0.0, 50.0)
 ROLES = ("user", "item", "rating", "time")
 
 
@@ -100,16 +102,30 @@ def mapping_intro(name: str, columns: list[str], previous: str) -> str:
     )
 
 
-def multiplier_problem(value: float | None) -> str | None:
-    """Why an oversampling factor is refused (``None`` when it is used)."""
-    low, high = MULTIPLIER_RANGE
+def multiplier_problem(value: float | None, *, weights: bool = False) -> str | None:
+    """Why a class multiplier is refused (``None`` when it is used).
+
+    With ``weights`` (the recommended recipe, which weighs each rating by its class's factor)
+    the factor may go down to 0; otherwise it counts copies and starts at 1.
+    """
+    low, high = WEIGHT_RANGE if weights else MULTIPLIER_RANGE
     if value is None or not np.isfinite(value):
         return "Enter a number."
+    if value < low and weights:
+        return (
+            f"×{value:g} is not used: a weight starts at ×0 (×0 leaves the class out, ×1 keeps it as it is)."
+        )
     if value < low:
         return (
             f"×{value:g} is not used: a multiplier adds copies, so it starts at ×{low:g} "
-            "(×1 leaves the class as it is)."
+            "(×1 leaves the class as it is). To weigh a class below ×1 (×0 leaves it out), pick "
+            "the recommended recipe on **Train**."
         )
     if value > high:
-        return f"×{value:g} is not used: at most ×{high:g} (more copies only repeat the same ratings)."
+        why = (
+            "a heavier weight lets a few ratings drown the rest"
+            if weights
+            else "more copies only repeat the same ratings"
+        )
+        return f"×{value:g} is not used: at most ×{high:g} ({why})."
     return None
