@@ -22,7 +22,8 @@ APP = str(ROOT / "app.py")
 EVIL_NAME = "![x](http://evil.example/a.png)"
 # Live link syntax once Markdown is parsed: a GFM literal autolink (scheme or www. followed by a
 # domain character, an e-mail) or an unescaped link/image bracket.
-LIVE_LINK = re.compile(r"(?i)(https?://|www\.)[a-z0-9]|[a-z0-9]@[a-z0-9]|(?<!\\)\]\(|<a\b")
+# An e-mail address needs a dotted domain to become a link ("NDCG@10" stays text).
+LIVE_LINK = re.compile(r"(?i)(https?://|www\.)[a-z0-9]|[a-z0-9]@[a-z0-9-]+\.[a-z]|(?<!\\)\]\(|<a\b")
 
 
 def _markdown_bodies(at: AppTest) -> list[str]:
