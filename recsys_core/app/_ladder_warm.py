@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import os
 import threading
 from collections.abc import Callable
@@ -36,6 +37,15 @@ BACKGROUND_NICE = 19
 #: How long the exiting process waits for a stopped fit to reach its next grid point.
 EXIT_WAIT_SECONDS = 30.0
 
+#: What a fit imports (torch through the ladder's top-N code), done before lowering priority:
+#: ``(module, name)``; a name of a lazy package face loads the module behind it.
+_HEAVY_IMPORTS = (
+    ("torch", None),
+    ("recsys_core.baselines", "shared_ladder"),
+    ("recsys_core.baselines", "LadderSplit"),
+    ("recsys_core.data", "prepare_data"),
+    ("recsys_core.metrics", "RANKING_MAX_USERS"),
+)
 _warmed: set[tuple[str, str, int]] = set()
 _threads: list[threading.Thread] = []
 _guard = threading.Lock()
@@ -86,6 +96,14 @@ def _fit(split: LadderSplit, directory: Path) -> None:
 
 def _start(fit: Callable[[], None], name: str) -> threading.Thread:
     def work() -> None:
+        # The heavy imports first, at normal priority: at the lowest priority on a busy machine
+        # `import torch` can outlast EXIT_WAIT_SECONDS, and a thread cut off inside it at exit
+        # leaves torch's finalizers half set up (tracebacks while the interpreter shuts down).
+        with contextlib.suppress(Exception):
+            for module, name in _HEAVY_IMPORTS:
+                loaded = importlib.import_module(module)
+                if name is not None:
+                    getattr(loaded, name)
         _lower_priority()
         # Best effort: a split the ladder cannot be fitted on (no validation ratings, too little
         # memory) or a read-only runs folder is reported by the page when it fits it itself.
