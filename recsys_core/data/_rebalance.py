@@ -47,6 +47,19 @@ def _fmt(rating: float) -> str:
     return f"{float(rating):g}★"
 
 
+def _present_class(by_value: Mapping[float, float], rating: float, factor: float, verb: str) -> float | None:
+    """The training class of ``rating``; ``None`` for an absent class left at 1, a
+    :class:`RecsysError` for an absent class given any other factor."""
+    key = by_value.get(float(rating))
+    if key is None and factor != 1.0:
+        present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
+        raise RecsysError(
+            f"Cannot {verb} {_fmt(rating)} ×{factor:g}: no training rating has that value "
+            f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
+        )
+    return key
+
+
 def oversampling_strategy(
     counts: Mapping[float, int], multipliers: Mapping[float, float]
 ) -> dict[float, int]:
@@ -85,15 +98,9 @@ def oversampling_strategy(
                 f"Invalid multiplier {factor:g} for {_fmt(rating)}: oversampling only adds copies, "
                 "so each factor must be 1 or more (1 leaves the class untouched)."
             )
-        key = by_value.get(float(rating))
+        key = _present_class(by_value, rating, factor, "oversample")
         if key is None:
-            if factor == 1.0:
-                continue
-            present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
-            raise RecsysError(
-                f"Cannot oversample {_fmt(rating)} ×{factor:g}: no training rating has that value "
-                f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
-            )
+            continue
         count = int(counts[key])
         target = round(count * factor)
         if target > count:
@@ -203,15 +210,9 @@ def weighted_counts(counts: Mapping[float, int], multipliers: Mapping[float, flo
                 f"Invalid weight {factor:g} for {_fmt(rating)}: a class weight must be 0 or more "
                 "(1 leaves the class as it is, 0 leaves it out)."
             )
-        key = by_value.get(float(rating))
+        key = _present_class(by_value, rating, factor, "weigh")
         if key is None:
-            if factor == 1.0:
-                continue
-            present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
-            raise RecsysError(
-                f"Cannot weigh {_fmt(rating)} ×{factor:g}: no training rating has that value "
-                f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
-            )
+            continue
         after[key] = round(int(counts[key]) * factor)
     if any(int(n) for n in counts.values()) and not any(
         int(counts[r]) and float(multipliers.get(float(r), 1.0)) > 0 for r in counts
