@@ -105,11 +105,15 @@ def run_dataset(name: str, dense: Path, variants: list[str]) -> list[dict[str, o
         last = run
     for entry in fit_ladder(last, k=K).values():
         if "skipped" in entry:
+            # Said, not hidden: a rung the ladder's time budget skipped leaves the ratio without it.
+            print(f"  {name} {entry['label']} skipped: {entry['skipped']}", file=sys.stderr, flush=True)
             continue
         rows.append(_row(name, entry["label"], entry, entry["fit_seconds"], json.dumps(entry["params"])))
-    best = max(r["ndcg"] for r in rows if r["who"] in ("EASE", "iALS"))
+    classics = [r["ndcg"] for r in rows if r["who"] in ("EASE", "iALS")]
+    best = max(classics) if classics else 0.0
     for row in rows:
         row["ratio"] = row["ndcg"] / best if best else float("nan")
+    print(markdown(rows), flush=True)  # each data set as it is done: a long run keeps what it has
     return rows
 
 
