@@ -115,7 +115,7 @@ def test_cli_sweep_takes_weights_below_one_for_the_default_recipe(run_cli, tmp_p
     runs = tmp_path / "runs"
     code, out, err = run_cli(
         "sweep", str(data), "--class", "1", "--multipliers", "0,0.5", "--epochs", "1", "--dim", "8",
-        "--runs-dir", str(runs), "--json", "--quiet",
+        "--seeds", "1", "--runs-dir", str(runs), "--json", "--quiet",
     )  # fmt: skip
     assert code == 0, err
     records = json.loads(out)

@@ -24,6 +24,7 @@ def _balance(small_csv: bytes, recipe: str | None = None) -> AppTest:
     goto(at, "balance")
     kept = at.session_state["kept"]
     kept.update(TINY)
+    kept["sweep_seeds"] = 1  # one run per setting (the panel's default is 3 seeds)
     at.session_state["kept"] = kept
     at.session_state["sync_training"] = True  # sweep in the script thread: AppTest cannot poll
     return at
