@@ -2,7 +2,8 @@
 
 1. Writes a raw-format ratings file (no header, unix seconds) of the full dataset's size with
    the demo generator (cached in ``--workdir``; about 25 s and 320 MB).
-2. Runs ``recsys train FILE --preset fast --epochs 1 --runs-dir RUNS`` in a child process and
+2. Runs ``recsys train FILE --preset PRESET --epochs N --runs-dir RUNS`` (``--preset``, default
+   ``fast``; ``--epochs``, default 1) in a child process and
    prints its wall time per stage (the CLI's ``stages:`` line: load, split, rebalance, train
    epoch, evaluate, save) and its peak memory (the child's ``ru_maxrss``), which must stay
    under 8 GB.
@@ -18,6 +19,7 @@ Usage::
 
     .venv/bin/python benchmarks/full_size.py                        # full size
     .venv/bin/python benchmarks/full_size.py --scale 0.1             # a tenth, for a quick look
+    .venv/bin/python benchmarks/full_size.py --preset recommended    # the default recipe, one epoch
 """
 
 from __future__ import annotations

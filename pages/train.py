@@ -177,8 +177,8 @@ with st.container(border=True):
             step=64,
             **state.bind("batch_size", None),
             disabled=running,
-            help="How many ratings the model looks at before each adjustment (the batch size); "
-            "more is faster per pass.",
+            help="How many ratings the model looks at before each adjustment (the batch size; "
+            "for the recommended recipe, how many customers' ratings); more is faster per pass.",
         )
         a[3].number_input(
             "Learning rate",

@@ -8,16 +8,20 @@ with a free user embedding instead of an encoder). Every rated product is pushed
 what closes the gap to EASE and iALS (docs/objectives.md, "Toward the classic baselines").
 
 One step takes a batch of users, scores them against the catalogue (a ``batch x n_items``
-matrix product) and lets autograd do the rest; above :data:`FULL_SOFTMAX_MAX_ITEMS` products
-each batch scores a shared uniform sample of :data:`SAMPLED_ITEMS` products plus the batch's
-own positives instead (a sampled softmax: uniform draws need no correction). Item parameters
-take dense Adam steps; a user row is touched only by its own batch, so user rows take lazy Adam
-steps (only the batch's rows move, as in :mod:`recsys_core.training._optim`). An L2 penalty on the rows
-a step touches keeps rarely seen users and products small.
+matrix product) and applies the loss's gradients, written out (:func:`batch_gradients`); above
+:data:`FULL_SOFTMAX_MAX_ITEMS` products each batch scores a shared uniform sample of
+:data:`SAMPLED_ITEMS` products plus the batch's own positives instead (a sampled softmax:
+uniform draws need no correction). Each rated product's term is weighted by its rating class's
+multiplier (``TrainingData.weights``; 1 without one). Item parameters take dense Adam steps on
+the whole catalogue, lazy ones on the drawn products of a sampled step; a user row is touched
+only by its own batch, so user rows take lazy Adam steps (only the batch's rows move, as in
+:mod:`recsys_core.training._optim`). An L2 penalty on the rows a step touches keeps rarely seen
+users and products small.
 
 After every epoch the epoch is judged as the test split will be: NDCG@10 of the validation
 products among all products the user did not rate in training; the best epoch is kept
-(:class:`~recsys_core.training.EpochBook` with that judge). The rating head
+(:class:`~recsys_core.training.EpochBook` with that judge); training stops after
+:data:`PATIENCE` epochs without a better one, or at the first clearly worse one. The rating head
 (:func:`~recsys_core.training.fit_rating_head`) is fitted to the observed ratings, so the run
 still predicts ratings, exactly as with ``hybrid``.
 """
