@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages.parts import charts, datasets, entry, layout, query, runs, state, visitor
 from recsys_core.app import to_safe_csv, views
+from recsys_core.charts import popularity_mix_chart
 from recsys_core.errors import RecsysError
 
 entry.through_app()  # before anything else: a cold deep link reruns through app.py
@@ -266,4 +267,4 @@ if recs.known_user:
         "list comes from there. Most popular sits all on the left; personal suggestions reach further."
     )
     mix = views.popularity_mix(run, {"suggested": suggested, "most popular": popular})
-    st.altair_chart(charts.popularity_mix_chart(mix), width="stretch")
+    st.altair_chart(popularity_mix_chart(mix), width="stretch")

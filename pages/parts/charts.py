@@ -194,39 +194,3 @@ def run_hits_chart(hits: pd.DataFrame, label_order: list[str]) -> alt.Chart:
     return _run_bars(
         named, label_order, HIT_SERIES, [BLUE, GREY], alt.Axis(labels=False, ticks=False), zero_one=False
     )
-
-
-# -- where lists sit on the popularity curve ---------------------------------------------------------
-
-
-def popularity_mix_chart(mix: pd.DataFrame) -> alt.Chart:
-    """Share of each list per popularity slice of the catalogue (``views.popularity_mix``)."""
-    lists = list(dict.fromkeys(mix["list"]))
-    slices = mix.drop_duplicates("bucket").sort_values("bucket")["slice"].tolist()
-    return (
-        alt.Chart(mix)
-        .mark_bar(cornerRadiusTopLeft=2, cornerRadiusTopRight=2)
-        .encode(
-            x=alt.X(
-                "slice:N",
-                sort=slices,
-                title="Products, from the most rated tenth to the least rated",
-                axis=alt.Axis(labelAngle=0),
-            ),
-            xOffset=alt.XOffset("list:N", sort=lists),
-            y=alt.Y("share:Q", title="Share of the list", axis=alt.Axis(format="%")),
-            color=alt.Color(
-                "list:N",
-                title=None,
-                sort=lists,
-                scale=alt.Scale(domain=lists, range=[BLUE, GREY][: len(lists)]),
-                legend=alt.Legend(orient="top"),
-            ),
-            tooltip=[
-                "list:N",
-                alt.Tooltip("slice:N", title="products"),
-                alt.Tooltip("share:Q", format=".0%"),
-            ],
-        )
-        .properties(height=220)
-    )

@@ -28,7 +28,12 @@ from recsys_core.charts._ladder import (
     ladder_chart_data,
     ladder_scores,
 )
-from recsys_core.charts._popularity import bucket_label, popularity_chart, popularity_chart_data
+from recsys_core.charts._popularity import (
+    bucket_label,
+    popularity_chart,
+    popularity_chart_data,
+    popularity_mix_chart,
+)
 from recsys_core.charts._style import BLUE, GREEN, GREY, ORANGE, RED, stars
 from recsys_core.charts._training import (
     CURVES,
@@ -80,6 +85,7 @@ __all__ = [
     "overlap_data",
     "popularity_chart",
     "popularity_chart_data",
+    "popularity_mix_chart",
     "rating_axis",
     "relative_change",
     "segment_chart",
