@@ -88,7 +88,7 @@ def prepare_data(frame: pd.DataFrame, config: TrainConfig) -> PreparedData:
         # The softmax weighs each rated product by its class's multiplier: no copies.
         reweighted = reweight(split.train["rating"], config.multipliers)
         balanced = Rebalanced(split.train, reweighted.before, reweighted.after)
-        weights = None if reweighted.weights.min() == reweighted.weights.max() == 1 else reweighted.weights
+        weights = reweighted.weights if (reweighted.weights != 1).any() else None
     else:
         balanced = rebalance(split.train, config.multipliers, seed=config.seed)
     orig_users, orig_items = id_map.encode(split.train)
