@@ -293,28 +293,24 @@ def test_the_memory_guard_honours_the_process_limit(case, corpus_path):
     """No memory budget given: the guard must see RLIMIT_AS itself and refuse with exit 2 (not
     rc 134 inside Arrow, not a MemoryError after reading it all)."""
     spec = CASES[case]
-    result = subprocess.run(
-        [sys.executable, "-m", "recsys_core.cli", "inspect", str(corpus_path(case))],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-        preexec_fn=_limit_address_space(spec["address_space"]),
-    )
+
+    def inspect(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "recsys_core.cli", "inspect", str(path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=300,
+            preexec_fn=_limit_address_space(spec["address_space"]),
+        )
+
+    result = inspect(corpus_path(case))
     assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     for part in spec["address_space_message"]:
         assert part in lines[0]
     # ... while a file that fits still loads under the same limit.
-    small = subprocess.run(
-        [sys.executable, "-m", "recsys_core.cli", "inspect", str(CORPUS / "memory_budget.csv")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-        preexec_fn=_limit_address_space(spec["address_space"]),
-    )
+    small = inspect(CORPUS / "memory_budget.csv")
     assert small.returncode == 0, small.stderr[-2000:]
