@@ -34,6 +34,7 @@ from recsys_core.metrics._per_user import (
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
 from recsys_core.model import NCF, Blended, unwrap
 from recsys_core.topn import (
+    ScoreBuffer,
     build_seen_matrix,
     effective_chunk,
     popularity_order,
@@ -348,8 +349,10 @@ def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sam
     liked_rows = _liked(test_users, test_items, liked, seen.shape, distinct_users)
     beyond = {"popularity": popularity, "categories": categories, "liked": liked_rows}
 
+    buffer = ScoreBuffer()  # one block of logits for every chunk of users
+
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return top_unseen(model, rows, seen, k, blend)
+        return top_unseen(model, rows, seen, k, blend, buffer)
 
     result: dict[str, Any] = {
         "model": topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size, **beyond),

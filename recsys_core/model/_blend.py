@@ -83,14 +83,17 @@ class Blend:
         if self.weight == 0 or self.similarity.nnz == 0:
             return  # β = 0 is the plain model, exactly
         product = self._product(history)
-        product.sum_duplicates()  # one addition per cell, as the dense term's
+        # scipy's sparse product stores each (row, column) once (its accumulator merges them), so
+        # every cell gets one addition, as in the dense term; its columns are left unsorted, which
+        # an addition does not need (sorting them cost more than the product at 48k products).
         if product.nnz == 0:
             return
         values = product.data * np.float32(self.weight)  # float32, as ``term``'s ``dense *= β``
-        rows = np.repeat(np.arange(product.shape[0], dtype=np.int64), np.diff(product.indptr))
-        index = (torch.from_numpy(rows), torch.from_numpy(product.indices.astype(np.int64, copy=False)))
-        index = tuple(i.to(logits.device) for i in index)
-        logits.index_put_(index, torch.from_numpy(values).to(logits.device, logits.dtype), accumulate=True)
+        n_cols = logits.shape[1]
+        rows = np.repeat(np.arange(product.shape[0], dtype=np.int64) * n_cols, np.diff(product.indptr))
+        cells = torch.from_numpy(rows + product.indices).to(logits.device)
+        # One flat index_add_: several times faster on CPU than index_put_ with accumulate.
+        logits.view(-1).index_add_(0, cells, torch.from_numpy(values).to(logits.device, logits.dtype))
 
     def contributions(self, history_items: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``β · S[i, j]`` for every history product ``i`` (columns) and target ``j`` (rows):

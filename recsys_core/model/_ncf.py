@@ -78,13 +78,19 @@ class NCF(nn.Module):
         return torch.sigmoid(self.forward(users, items))
 
     @torch.no_grad()
-    def score_all_items(self, users: torch.Tensor) -> torch.Tensor:
+    def score_all_items(self, users: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """Logits of every item for each user: shape ``(len(users), n_items)``.
 
-        Logits rank exactly as scores do and skip one pass over the matrix.
+        Logits rank exactly as scores do and skip one pass over the matrix. ``out`` (float32,
+        that shape, contiguous) receives them: a caller scoring block after block reuses one
+        buffer, where a fresh block of tens of MB costs its page faults every time (as much as
+        the matrix product at 50k products).
         """
         p = self.user_embedding.weight[users]
-        logits = p @ self.item_embedding.weight.T
+        if out is None:
+            logits = p @ self.item_embedding.weight.T
+        else:
+            logits = torch.mm(p, self.item_embedding.weight.T, out=out)
         logits += self.user_bias.weight[users]
         logits += self.item_bias.weight.T
         return logits

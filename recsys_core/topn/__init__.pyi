@@ -15,6 +15,7 @@ from ._foldin import (
 from ._products import item_table, with_products
 from ._recommend import Recommendations, check_n, popular_items, recommend, recommend_all
 from ._select import (
+    ScoreBuffer,
     build_seen_matrix,
     effective_chunk,
     entries,

@@ -66,8 +66,29 @@ def entries(block: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return rows, block.indices.astype(np.int64, copy=False)
 
 
+class ScoreBuffer:
+    """One reusable float32 block of logits for scoring users block after block
+    (:meth:`NCF.score_all_items`'s ``out``): the first ``rows`` rows of the largest block asked
+    for so far."""
+
+    def __init__(self) -> None:
+        self._block: torch.Tensor | None = None
+
+    def take(self, rows: int, n_items: int, device: torch.device) -> torch.Tensor:
+        """A contiguous ``(rows, n_items)`` float32 tensor on ``device`` (its contents are stale)."""
+        block = self._block
+        if block is None or len(block) < rows or block.shape[1] != n_items or block.device != device:
+            block = self._block = torch.empty((rows, n_items), dtype=torch.float32, device=device)
+        return block[:rows]
+
+
 def top_unseen(
-    model: NCF, users: np.ndarray, excluded: sp.csr_matrix, k: int, blend: Blend | None = None
+    model: NCF,
+    users: np.ndarray,
+    excluded: sp.csr_matrix,
+    k: int,
+    blend: Blend | None = None,
+    buffer: ScoreBuffer | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` highest-scoring items per user among those not set in ``excluded``.
 
@@ -75,6 +96,8 @@ def top_unseen(
     the model's device), plus the run's item-kNN term when ``blend`` is given (the excluded
     products are the history: :mod:`recsys_core.model._blend`), excluded entries are set to ``-inf``
     and :func:`select_top` picks the best (equal logits: lower item code first).
+
+    ``buffer`` holds the logits when given (callers that score many blocks keep one).
 
     Returns
     -------
@@ -84,7 +107,9 @@ def top_unseen(
     """
     device = model.device
     with torch.no_grad():
-        logits = model.score_all_items(torch.as_tensor(users, dtype=torch.long, device=device)).float()
+        codes = torch.as_tensor(users, dtype=torch.long, device=device)
+        out = None if buffer is None else buffer.take(len(codes), excluded.shape[1], device)
+        logits = model.score_all_items(codes, out=out).float()
         history = excluded[users]
         maybe_add(blend, logits, history)
         rows, cols = entries(history)

@@ -121,6 +121,24 @@ def _adam_bias(B, r, g, step_size, bc2_sqrt):
     B[r, 0] -= step_size * (m / (np.sqrt(v) / bc2_sqrt + np.float32(EPS)))
 
 
+@njit(**_JIT)
+def adam_rows(P, M, V, rows, G, step_size, bc2_sqrt):
+    """Lazy Adam on rows ``rows`` (distinct) of the 2-D tables ``P`` (parameters), ``M`` and
+    ``V`` (moments), row ``s`` of ``G`` being the gradient of row ``rows[s]``: one pass where
+    torch takes fifteen (gathers, elementwise ops and scatters of whole row blocks).
+    ``step_size`` is ``lr / (1 - beta1**t)`` and ``bc2_sqrt`` ``sqrt(1 - beta2**t)``, float32."""
+    for s in range(len(rows)):
+        r = rows[s]
+        for k in range(P.shape[1]):
+            g = G[s, k]
+            m_old = M[r, k]
+            m = m_old + np.float32(1.0 - BETA1) * (g - m_old)  # torch's lerp for a weight below 0.5
+            v = V[r, k] * np.float32(BETA2) + np.float32(1.0 - BETA2) * g * g
+            M[r, k] = m
+            V[r, k] = v
+            P[r, k] -= step_size * (m / (np.sqrt(v) / bc2_sqrt + np.float32(EPS)))
+
+
 @njit(inline="always", **_JIT)
 def _group(ids, lo, nb, slot, uniq, start, members, which):
     """Distinct values of ``ids[lo:lo + nb]`` in first-seen order, with CSR member lists.

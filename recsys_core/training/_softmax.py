@@ -66,19 +66,39 @@ EPS = 1e-8
 class _LazyRows:
     """Adam on the rows of one table that a step touched (the others keep parameter and moments).
 
-    :func:`recsys_core.training._optim.lazy_adam_update`'s formulas, in the order this trainer was tuned
-    with (a different rounding order would change the trained numbers in the last bits).
+    :func:`recsys_core.training._optim.lazy_adam_update`'s formulas. ``fused``: one pass of the numba
+    kernel :func:`~recsys_core.training._adam_kernel.adam_rows` (CPU tables), where the torch ops
+    gather, update and scatter each of the three tables in turn; a sampled step moves thousands
+    of product rows, which made the update a third of the step. Without it (small catalogues,
+    GPUs) the torch ops, in the order this trainer was first tuned with: importing numba would
+    cost a small run more than it saves.
     """
 
-    def __init__(self, table: torch.Tensor, lr: float):
+    def __init__(self, table: torch.Tensor, lr: float, fused: bool = False):
         self.table, self.lr, self.step = table, lr, 0
         self.m = torch.zeros_like(table)
         self.v = torch.zeros_like(table)
+        self.kernel: Callable[..., None] | None = None
+        if fused:
+            from recsys_core.training._adam_kernel import adam_rows  # numba: import only when used
+
+            self.kernel = adam_rows
 
     @torch.no_grad()
     def update(self, rows: torch.Tensor, grad: torch.Tensor) -> None:
         self.step += 1
         b1, b2 = BETAS
+        if self.kernel is not None:
+            self.kernel(
+                self.table.numpy(),
+                self.m.numpy(),
+                self.v.numpy(),
+                rows.numpy(),
+                grad.contiguous().numpy(),
+                np.float32(self.lr / (1.0 - b1**self.step)),
+                np.float32(math.sqrt(1.0 - b2**self.step)),
+            )
+            return
         # index_select / index_copy_: the same numbers as indexing with ``rows``, several times
         # faster on CPU (the sampled softmax moves thousands of item rows per step).
         m = self.m.index_select(0, rows).lerp_(grad, 1.0 - b1)
@@ -143,8 +163,9 @@ def batch_gradients(
     n = len(p) if n is None else n
     logits = torch.addmm(b, p, q.T)
     log_probs = torch.log_softmax(logits, dim=1)
-    nll = -float(torch.sum(target * log_probs)) / n
-    penalty = float((p * p).sum()) + share * (float((q * q).sum()) + float((b * b).sum()))
+    # Dot products: one pass each, where ``(target * log_probs).sum()`` writes a batch-sized temporary.
+    nll = -float(torch.dot(target.reshape(-1), log_probs.view(-1))) / n
+    penalty = _squares(p) + share * (_squares(q) + _squares(b))
     # d nll / d logits = (softmax * sum(target) - target) / B, row by row.
     grad_logits = log_probs.exp_().mul_(target.sum(1, keepdim=True)).sub_(target).div_(n)
     decay = 2.0 * SOFTMAX_L2 / n
@@ -152,6 +173,12 @@ def batch_gradients(
     grad_q = torch.addmm(q, grad_logits.T, p, beta=decay * share)
     grad_b = grad_logits.sum(0).add_(b, alpha=decay * share)
     return nll + SOFTMAX_L2 * penalty / n, grad_p, grad_q, grad_b
+
+
+def _squares(x: torch.Tensor) -> float:
+    """The sum of the squares of ``x``'s entries."""
+    flat = x.reshape(-1)
+    return float(torch.dot(flat, flat))
 
 
 class SoftmaxSteps:
@@ -168,11 +195,12 @@ class SoftmaxSteps:
         self.active = torch.as_tensor(np.flatnonzero(np.diff(self.rows.indptr)), device=device)
         self.sampled = model.n_items > FULL_SOFTMAX_MAX_ITEMS
         lr = config.learning_rate
-        self.users_adam = _LazyRows(model.user_embedding.weight.data, lr)
+        fused = self.sampled and device.type == "cpu"
+        self.users_adam = _LazyRows(model.user_embedding.weight.data, lr, fused)
         if self.sampled:
             # A step sees a sample of the products: only those move (lazy Adam, as for users).
-            self.q_adam = _LazyRows(model.item_embedding.weight.data, lr)
-            self.b_adam = _LazyRows(model.item_bias.weight.data, lr)
+            self.q_adam = _LazyRows(model.item_embedding.weight.data, lr, fused)
+            self.b_adam = _LazyRows(model.item_bias.weight.data, lr, fused)
         else:
             self.items_adam = _DenseAdam([model.item_embedding.weight, model.item_bias.weight], lr)
 
@@ -204,7 +232,7 @@ class SoftmaxSteps:
             keep = (row >= lo) & (row < hi)
             mine_row, mine_items = row[keep] - lo, items[keep]
             mine_weights = weights[torch.as_tensor(keep, device=device)]
-        p = table[users[lo:hi]]
+        p = table.index_select(0, users[lo:hi])
         share = (hi - lo) / model.n_users
         mine_row = torch.as_tensor(mine_row, device=device)
         if not self.sampled:
@@ -221,7 +249,9 @@ class SoftmaxSteps:
             target = torch.zeros((hi - lo, len(columns)), device=device)
             target[mine_row, position] = mine_weights
             on_device = torch.as_tensor(columns, device=device)
-            loss, *grads = batch_gradients(p, q[on_device], b[on_device, 0], target, share, n)
+            # index_select: the rows indexing would give, several times faster on CPU.
+            q_drawn, b_drawn = q.index_select(0, on_device), b.index_select(0, on_device)[:, 0]
+            loss, *grads = batch_gradients(p, q_drawn, b_drawn, target, share, n)
             grad_p, grad_q, grad_b = self.reduce(lo, n, grads)
             self.q_adam.update(on_device, grad_q)
             self.b_adam.update(on_device, grad_b[:, None])

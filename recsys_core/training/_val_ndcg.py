@@ -26,7 +26,7 @@ import torch
 
 from recsys_core.metrics import per_user_ranking
 from recsys_core.model import NCF
-from recsys_core.topn import build_seen_matrix, effective_chunk, entries, select_top
+from recsys_core.topn import ScoreBuffer, build_seen_matrix, effective_chunk, entries, select_top
 
 #: Users per block, as ``ranking_metrics``' default ``chunk_size`` (capped by the catalogue size).
 CHUNK_USERS = 1024
@@ -83,6 +83,8 @@ class ValidationRanker:
             users = np.sort(np.random.default_rng(seed).choice(users, size=int(max_users), replace=False))
         self.users = users
         self.relevant = build_seen_matrix(val_users, val_pairs[1], n_users, n_items)[users]
+        # Reused blocks of logits (the model's, and a copy to blend when several β are ranked).
+        self._base, self._work = ScoreBuffer(), ScoreBuffer()
 
     def ndcg(
         self, model: NCF, similarity: sp.csr_matrix | None = None, weights: Sequence[float] = (0.0,)
@@ -123,13 +125,17 @@ class ValidationRanker:
     ) -> Iterator[tuple[float, np.ndarray]]:
         """``(β, top-k item codes)`` of one block of users for each ``β``."""
         device = model.device
-        base = model.score_all_items(torch.as_tensor(rows, dtype=torch.long, device=device)).float()
+        codes = torch.as_tensor(rows, dtype=torch.long, device=device)
+        base = model.score_all_items(codes, out=self._base.take(len(rows), self.n_items, device)).float()
+        weights = [float(beta) for beta in weights]
         knn = None
-        if similarity is not None and similarity.nnz:
+        if similarity is not None and similarity.nnz and any(beta != 0 for beta in weights):
             knn = (sp.csr_matrix(history, dtype=np.float32) @ similarity).toarray()
         mask_rows, mask_cols = (torch.from_numpy(a).to(device) for a in entries(history))
-        for beta in weights:
-            logits = base.clone()
+        for index, beta in enumerate(weights):
+            # The last β may use the model's logits themselves; the others work on a copy.
+            last = index == len(weights) - 1
+            logits = base if last else self._work.take(len(rows), self.n_items, device).copy_(base)
             if knn is not None and beta != 0:
                 # Blend.term's float32 steps: the product, then times β, then added.
                 logits += torch.from_numpy(knn * np.float32(beta)).to(device, logits.dtype)

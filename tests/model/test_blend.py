@@ -24,6 +24,7 @@ from recsys_core.model import BLEND_GRID, MAX_BLEND_WEIGHT, Blend, Blended
 from recsys_core.runs import load_run, save_run
 from recsys_core.topn import (
     BlockedTopN,
+    ScoreBuffer,
     build_seen_matrix,
     fold_in,
     profile_logits,
@@ -82,6 +83,25 @@ def test_blended_top_k_equals_brute_force(blended) -> None:
     top = recommend(run, run.id_map.users[5], n=5).table
     sigmoid = 1.0 / (1.0 + np.exp(-values[5, :5]))
     np.testing.assert_allclose(top["score"].to_numpy(), sigmoid, rtol=1e-5)
+
+
+def test_blocks_scored_into_one_reused_buffer_give_the_same_lists(blended) -> None:
+    """Evaluation scores block after block into one buffer: same lists and logits as fresh blocks,
+    stale contents never leak into a smaller block."""
+    run = blended
+    seen = run.seen_matrix()
+    buffer = ScoreBuffer()
+    storage = None
+    for lo, hi in ((0, 150), (150, 230), (230, 400)):  # shrinks, then grows past the first block
+        users = np.arange(lo, hi)
+        reused = top_unseen(run.model, users, seen, 10, run.blend, buffer)
+        fresh = top_unseen(run.model, users, seen, 10, run.blend)
+        np.testing.assert_array_equal(reused[0], fresh[0])
+        np.testing.assert_array_equal(reused[1], fresh[1])
+        block = buffer.take(hi - lo, run.n_items, run.model.device)
+        if hi - lo <= 150:
+            assert storage is None or block.data_ptr() == storage  # the first block's memory again
+        storage = storage or block.data_ptr()
 
 
 def test_weight_is_the_validation_argmax_ties_to_the_smaller() -> None:

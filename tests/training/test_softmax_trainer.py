@@ -67,6 +67,30 @@ def test_dense_adam_is_torch_adam_step_for_step() -> None:
     assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
 
 
+def test_fused_lazy_adam_matches_the_torch_ops_and_leaves_other_rows_alone() -> None:
+    """The numba row update (large catalogues) is the torch ops' arithmetic on the touched rows."""
+    from recsys_core.training._softmax import _LazyRows
+
+    gen = torch.Generator().manual_seed(1)
+    start = torch.randn(50, 6, generator=gen)
+    torch_rows, fused_rows = _LazyRows(start.clone(), 1e-2), _LazyRows(start.clone(), 1e-2, fused=True)
+    assert fused_rows.kernel is not None and torch_rows.kernel is None
+    touched = torch.zeros(50, dtype=torch.bool)
+    for _ in range(30):
+        rows = torch.randperm(40, generator=gen)[:9]  # rows 40-49 never move
+        grad = torch.randn(9, 6, generator=gen)
+        touched[rows] = True
+        torch_rows.update(rows, grad)
+        fused_rows.update(rows, grad)
+    for name in ("table", "m", "v"):
+        ours, theirs = getattr(fused_rows, name), getattr(torch_rows, name)
+        assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+    assert not touched.all()
+    assert torch.equal(fused_rows.table[~touched], start[~touched])
+    assert (fused_rows.m[~touched] == 0).all() and (fused_rows.v[~touched] == 0).all()
+    assert not torch.equal(fused_rows.table[touched], start[touched])
+
+
 def _autograd_loss(p, q, b, target, share):
     from recsys_core.model import SOFTMAX_L2
 
