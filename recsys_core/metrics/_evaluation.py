@@ -32,7 +32,7 @@ from recsys_core.metrics._per_user import (
     per_user_ranking,
 )
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
-from recsys_core.model import NCF, Blended, unwrap
+from recsys_core.model import NCF, Blended, one_torch_thread, unwrap
 from recsys_core.topn import (
     ScoreBuffer,
     build_seen_matrix,
@@ -354,8 +354,10 @@ def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sam
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return top_unseen(model, rows, seen, k, blend, buffer)
 
+    with one_torch_thread(model.device):  # blocks of small operations: see its module
+        model_metrics = topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size, **beyond)
     result: dict[str, Any] = {
-        "model": topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size, **beyond),
+        "model": model_metrics,
         "popularity": None,
         "k": k,
         "users": len(distinct_users),

@@ -1,6 +1,7 @@
 """What scores a (customer, product) pair: :class:`NCF` (embeddings + biases, dot → sigmoid), the
 item-kNN :class:`Blend` added to its logits wherever a top-N is ranked, and the objectives'
-constants that training and fold-in share.
+constants that training and fold-in share, and :func:`one_torch_thread` for the many small torch
+operations of training and ranking.
 """
 
 import lazy_loader

@@ -2,3 +2,4 @@
 from ._blend import BLEND_GRID, MAX_BLEND_WEIGHT, MAX_SIMILARITY, Blend, Blended, maybe_add, unwrap
 from ._ncf import NCF
 from ._objectives import HYBRID_NEGATIVE_WEIGHT, SOFTMAX_L2
+from ._threads import one_torch_thread

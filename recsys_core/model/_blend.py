@@ -27,6 +27,10 @@ MAX_BLEND_WEIGHT = max(BLEND_GRID)
 #: Similarities are cosines of binary columns (:func:`recsys_core.baselines.item_similarity`),
 #: in [0, 1]; float32 rounding may put one a hair above 1.
 MAX_SIMILARITY = 1.0 + 1e-5
+#: Above this many products :meth:`Blend.add_to` adds the kNN term with a numba kernel (twice as
+#: fast as scipy's product at 48,769 products); below, importing numba would cost a small run
+#: more than it saves. The sampled softmax starts at the same size, and imports numba anyway.
+KERNEL_MIN_ITEMS = 8_192
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +86,9 @@ class Blend:
         """
         if self.weight == 0 or self.similarity.nnz == 0:
             return  # β = 0 is the plain model, exactly
+        if self.n_items > KERNEL_MIN_ITEMS and logits.device.type == "cpu" and logits.is_contiguous():
+            self._add_by_kernel(logits, history)
+            return
         product = self._product(history)
         # scipy's sparse product stores each (row, column) once (its accumulator merges them), so
         # every cell gets one addition, as in the dense term; its columns are left unsorted, which
@@ -94,6 +101,25 @@ class Blend:
         cells = torch.from_numpy(rows + product.indices).to(logits.device)
         # One flat index_add_: several times faster on CPU than index_put_ with accumulate.
         logits.view(-1).index_add_(0, cells, torch.from_numpy(values).to(logits.device, logits.dtype))
+
+    def _add_by_kernel(self, logits: torch.Tensor, history: sp.csr_matrix) -> None:
+        """:meth:`add_to` in one numba pass (:mod:`recsys_core.model._blend_kernel`), the same bits."""
+        from recsys_core.model._blend_kernel import add_blend_term  # numba: imported when used
+
+        history = sp.csr_matrix(history, dtype=np.float32)
+        if history.shape[1] != self.n_items:
+            self._product(history)  # raises the mismatch's message
+        s = self.similarity
+        add_blend_term(
+            logits.numpy(),
+            history.indptr,
+            history.indices,
+            history.data,
+            s.indptr,
+            s.indices,
+            s.data.astype(np.float32, copy=False),
+            np.float32(self.weight),
+        )
 
     def contributions(self, history_items: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """``β · S[i, j]`` for every history product ``i`` (columns) and target ``j`` (rows):

@@ -29,7 +29,7 @@ A package, imported from here. Inside: ``_data`` (:class:`TrainingData`, checks)
 validation, :class:`EpochBook`), ``_setup`` (:func:`prepare_training_run`, shared with
 :mod:`recsys_core.training._distributed`), ``_trainer`` (:func:`train_model`), ``_softmax``
 (:func:`train_softmax`, the ``softmax`` objective: a softmax over the whole catalogue, epochs
-judged on validation NDCG@10, on one torch thread: ``_threads``), ``_val_ndcg``
+judged on validation NDCG@10, on one torch thread: :func:`recsys_core.model.one_torch_thread`), ``_val_ndcg``
 (:class:`ValidationRanker`: the validation NDCG@10 of the epoch choice and of the blend's
 weights) and ``_choice`` (:func:`trainer_for`: which of the two trains a
 recipe).

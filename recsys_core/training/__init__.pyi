@@ -30,6 +30,5 @@ from ._sampling import NegativeSampler, epoch_samples, validation_samples
 from ._setup import resolve_device
 from ._softmax import train_softmax
 from ._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS
-from ._threads import one_torch_thread
 from ._trainer import train_model
 from ._val_ndcg import ValidationRanker

@@ -22,8 +22,7 @@ import scipy.sparse as sp
 
 from recsys_core.baselines import item_similarity
 from recsys_core.metrics import RANKING_MAX_USERS
-from recsys_core.model import BLEND_GRID, NCF, Blend
-from recsys_core.training._threads import one_torch_thread
+from recsys_core.model import BLEND_GRID, NCF, Blend, one_torch_thread
 from recsys_core.training._val_ndcg import ValidationRanker, judged_users
 
 
@@ -114,7 +113,7 @@ def fit_blend(
         similarity = item_similarity(ranker.seen, neighbours, shrink)
     scores: dict[float, float] = {}
     if len(ranker.users):
-        with one_torch_thread(model.device):  # small blocks: see the module _threads
+        with one_torch_thread(model.device):  # small blocks: see recsys_core.model._threads
             scores = _search(ranker, model, similarity, sorted(float(beta) for beta in grid))
     weight = choose_weight(scores)
     summary: dict[str, object] = {

@@ -370,7 +370,7 @@ def measure_cost_model(device: str = "cpu", repeats: int = 3) -> CostModel:
 
     Least squares over a few step sizes, each timed as the best of ``repeats``.
     """
-    from recsys_core.training._threads import one_torch_thread
+    from recsys_core.model import one_torch_thread
 
     with one_torch_thread(device):
         a, b, c = _measure_steps(device, repeats)

@@ -56,13 +56,12 @@ from torch.nn.parallel import DistributedDataParallel
 from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
 from recsys_core.errors import RecsysError
-from recsys_core.model import NCF
+from recsys_core.model import NCF, one_torch_thread
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult
 from recsys_core.training._optim import lazy_adam_update
 from recsys_core.training._sampling import EpochSamples
 from recsys_core.training._setup import TrainingSetup, prepare_training_run, resolve_device
 from recsys_core.training._softmax import SoftmaxSteps, run_softmax
-from recsys_core.training._threads import one_torch_thread
 
 GRADIENTS = ("auto", "sparse", "dense")
 #: Batches between the all-reduces that agree on Stop, divergence and progress. A fixed count

@@ -39,11 +39,10 @@ import torch
 from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
 from recsys_core.metrics import RANKING_MAX_USERS
-from recsys_core.model import NCF, SOFTMAX_L2
+from recsys_core.model import NCF, SOFTMAX_L2, one_torch_thread
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
 from recsys_core.training._setup import prepare_training_run, resolve_device
 from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS
-from recsys_core.training._threads import one_torch_thread
 from recsys_core.training._val_ndcg import ValidationRanker, judged_users
 
 #: Longest wait between two progress reports within an epoch (a bar that moves, at no cost).
@@ -374,7 +373,7 @@ def train_softmax(
     so the history's chart and best epoch read as with the other objectives. Training stops
     after :data:`PATIENCE` epochs without a better one, or at the first epoch clearly worse
     than the best (:meth:`NdcgJudge.clearly_worse`). The same seed gives the same model.
-    On CPU it runs on one torch thread (:func:`~recsys_core.training._threads.one_torch_thread`).
+    On CPU it runs on one torch thread (:func:`~recsys_core.model.one_torch_thread`).
     """
     with one_torch_thread(resolve_device(config.device)):
         return run_softmax(model, data, config, on_epoch, on_progress, should_stop)

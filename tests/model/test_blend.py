@@ -104,6 +104,32 @@ def test_blocks_scored_into_one_reused_buffer_give_the_same_lists(blended) -> No
         storage = storage or block.data_ptr()
 
 
+def test_the_large_catalogue_kernel_adds_the_same_bits(blended, monkeypatch) -> None:
+    """Above KERNEL_MIN_ITEMS products the kNN term is added by a numba pass: the very logits of
+    scipy's product path, including rows with no history and a history with repeated entries."""
+    from recsys_core.model import _blend
+
+    run = blended
+    seen = run.seen_matrix()
+    history = sp.vstack([seen[:40], sp.csr_matrix((1, run.n_items), dtype=bool), seen[40:80]]).tocsr()
+    logits = torch.randn(history.shape[0], run.n_items, generator=torch.Generator().manual_seed(0))
+    by_scipy, by_kernel = logits.clone(), logits.clone()
+    run.blend.add_to(by_scipy, history)
+    monkeypatch.setattr(_blend, "KERNEL_MIN_ITEMS", 0)
+    run.blend.add_to(by_kernel, history)
+    assert torch.equal(by_scipy, by_kernel)
+    assert not torch.equal(by_kernel, logits)
+    assert torch.equal(by_kernel[40], logits[40])  # no history, nothing added
+    # A non-canonical history row, one product stored twice: it counts twice in both paths.
+    doubled = sp.csr_matrix((np.ones(2, bool), np.array([3, 3]), np.array([0, 2])), shape=(1, run.n_items))
+    twice = [logits[:1].clone() for _ in range(2)]
+    monkeypatch.setattr(_blend, "KERNEL_MIN_ITEMS", 10**9)
+    run.blend.add_to(twice[0], doubled)
+    monkeypatch.setattr(_blend, "KERNEL_MIN_ITEMS", 0)
+    run.blend.add_to(twice[1], doubled)
+    assert torch.equal(twice[0], twice[1])
+
+
 def test_weight_is_the_validation_argmax_ties_to_the_smaller() -> None:
     assert choose_weight({0.0: 0.1, 0.3: 0.2, 1.0: 0.2, 3.0: 0.15}) == 0.3
     assert choose_weight({0.0: 0.1, 0.1: 0.05}) == 0.0

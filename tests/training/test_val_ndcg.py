@@ -1,13 +1,10 @@
 """Validation NDCG of the epoch choice and the blend's β: ranking_metrics' figures exactly, each
-block of users scored once; torch pinned to one thread only inside the block that asks for it."""
+block of users scored once."""
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
-import torch
 
 import recsys_core as rs
 from recsys_core.baselines import item_similarity
@@ -15,7 +12,7 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import demo_ratings
 from recsys_core.metrics import ranking_metrics
 from recsys_core.model import BLEND_GRID, Blend, Blended
-from recsys_core.training import ValidationRanker, one_torch_thread
+from recsys_core.training import ValidationRanker
 
 
 @pytest.fixture(scope="module")
@@ -48,38 +45,6 @@ def test_no_validation_users_gives_nan(run) -> None:
     empty = (np.empty(0, np.int64), np.empty(0, np.int64))
     ranker = ValidationRanker(run.training_pairs(), empty, run.n_users, run.n_items)
     assert np.isnan(ranker.ndcg(run.model, None, (0.0, 1.0))[1.0])
-
-
-def test_one_thread_inside_restored_after_also_when_nested_or_raising() -> None:
-    before = torch.get_num_threads()
-    with one_torch_thread("cpu"):
-        assert torch.get_num_threads() == 1
-        with one_torch_thread("cpu"):
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with pytest.raises(RuntimeError), one_torch_thread("cpu"):
-        raise RuntimeError("boom")
-    assert torch.get_num_threads() == before
-
-
-def test_concurrent_blocks_restore_once_the_last_leaves() -> None:
-    before = torch.get_num_threads()
-    inside, release = threading.Event(), threading.Event()
-
-    def job() -> None:
-        with one_torch_thread("cpu"):
-            inside.set()
-            release.wait(10)
-
-    worker = threading.Thread(target=job)
-    worker.start()
-    inside.wait(10)
-    with one_torch_thread("cpu"):
-        pass
-    release.set()
-    worker.join(10)
-    assert torch.get_num_threads() == before
 
 
 def test_large_catalogues_judge_fewer_customers() -> None:
