@@ -59,7 +59,7 @@ def _train_command(
     from functools import partial
 
     from recsys_core.data import load_products, load_ratings
-    from recsys_core.pipeline import train
+    from recsys_core.pipeline import prepare_run, train_prepared
     from recsys_core.runs import RunRegistry, save_run
 
     main_rank = context is None or context.is_main
@@ -104,8 +104,10 @@ def _train_command(
     def on_progress(epoch: int, done: int, total: int) -> None:
         bar.update(f"epoch {epoch}", done, total)
 
-    run = train(
-        ratings, config, products=products, on_epoch=on_epoch, on_progress=on_progress,
+    job = prepare_run(ratings, config)
+    del ratings  # its frame (ids as strings) is not needed past the split: freed while training
+    run = train_prepared(
+        job, products=products, on_epoch=on_epoch, on_progress=on_progress,
         trainer=trainer, evaluate=main_rank,
     )  # fmt: skip
     bar.clear()
