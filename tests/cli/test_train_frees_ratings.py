@@ -6,8 +6,9 @@ import gc
 import weakref
 from pathlib import Path
 
-import recsys_core.pipeline as pipeline
 from conftest import CliRunner
+
+import recsys_core.pipeline as pipeline
 from recsys_core.data import write_demo_csv
 
 

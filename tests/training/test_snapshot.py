@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from training_sets import random_data
 
 from recsys_core.config import TrainConfig
 from recsys_core.model import NCF
 from recsys_core.training import train_softmax
 from recsys_core.training._snapshot import Snapshot
-from training_sets import random_data
 
 
 def _equal(a: NCF, b: NCF) -> bool:
