@@ -111,7 +111,7 @@ def _breakdown(run: Path) -> list[str]:
         lines.append(
             f"blend: β={blend['weight']:g} of {len(blend['validation_ndcg'])} tried, "
             f"{blend.get('seconds', 0.0):.2f} s after training; similarity "
-            f"{blend.get('similarity_seconds', 0.0):.2f} s (built during training when this is > 0)"
+            f"{blend.get('similarity_seconds', 0.0):.2f} s (built before training: the similarity stage)"
         )
     return lines
 
