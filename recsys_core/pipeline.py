@@ -9,6 +9,7 @@ import ctypes.util
 import gc
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,9 @@ from recsys_core.topn import build_seen_matrix
 from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
 
 RANKING_K = 10
+#: From this size of one copy of the model's tables on, the blend's similarity is built before
+#: training (its temporaries would add to training's peak); below, beside it on the other core.
+SIMILARITY_FIRST_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -202,20 +206,33 @@ def _train_and_blend(
     should_stop: Callable[[], bool] | None,
 ) -> tuple[TrainResult, BlendChoice | None]:
     """Build the blend's similarity, train the model, then choose the blend's weight; the time
-    goes to ``stages["similarity"]``, ``stages["train"]`` and ``stages["blend"]``."""
-    # The similarity is built before the model's tables exist, not beside the trainer: its
-    # temporaries (0.75 GB at full Amazon size, for 3-5 s) would add to training's peak.
-    similarity = _similarity(prepared, config) if config.neighbours > 0 else None
-    if similarity is not None:
-        stages["similarity"] = similarity[1]
-        release_free_memory()
-    before = time.perf_counter()
-    model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
-    result = trainer(
-        model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
-    )
-    stages["train"] = time.perf_counter() - before
-    return result, _fit_blend(result.model, prepared, config, stages, similarity)
+    goes to ``stages["train"]`` and ``stages["blend"]`` (and ``stages["similarity"]`` when the
+    similarity is built before training)."""
+    n_users, n_items = prepared.id_map.n_users, prepared.id_map.n_items
+    with ThreadPoolExecutor(1, thread_name_prefix="blend-similarity") as pool:
+        similarity: Future[tuple[sp.csr_matrix, float]] | tuple[sp.csr_matrix, float] | None = None
+        if config.neighbours > 0 and _table_bytes(n_users, n_items, config) >= SIMILARITY_FIRST_BYTES:
+            # Large tables: built before they exist, not beside the trainer, as its temporaries
+            # (0.75 GB at full Amazon size, for 3-5 s) would add to training's peak.
+            similarity = _similarity(prepared, config)
+            stages["similarity"] = similarity[1]
+            release_free_memory()
+        elif config.neighbours > 0:
+            # Small ones: built on the other core while the model trains (scipy's sparse products
+            # and numpy's partition release the GIL): there time counts, not memory.
+            similarity = pool.submit(_similarity, prepared, config)
+        before = time.perf_counter()
+        model = NCF(n_users, n_items, config.embedding_dim, seed=config.seed)
+        result = trainer(
+            model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
+        )
+        stages["train"] = time.perf_counter() - before
+        return result, _fit_blend(result.model, prepared, config, stages, similarity)
+
+
+def _table_bytes(n_users: int, n_items: int, config: TrainConfig) -> int:
+    """One copy of the model's tables (embeddings and biases, float32)."""
+    return (n_users + n_items) * (config.embedding_dim + 1) * 4
 
 
 def _similarity(prepared: PreparedData, config: TrainConfig) -> tuple[sp.csr_matrix, float]:
@@ -231,16 +248,16 @@ def _fit_blend(
     prepared: PreparedData,
     config: TrainConfig,
     stages: dict[str, float],
-    similarity: tuple[sp.csr_matrix, float] | None,
+    similarity: Future[tuple[sp.csr_matrix, float]] | tuple[sp.csr_matrix, float] | None,
 ) -> BlendChoice | None:
     """The item-kNN blend of a run whose recipe asks for one (``neighbours`` > 0): the similarity
-    of the training pairs (``similarity`` and the seconds it took), its weight chosen on the
-    validation pairs (the trainer's own); the time this takes goes to ``stages["blend"]``, the
-    similarity's own to the blend's ``similarity_seconds``."""
+    of the training pairs (``similarity`` and the seconds it took, built or being built), its
+    weight chosen on the validation pairs (the trainer's own); the time spent after training
+    goes to ``stages["blend"]``, the similarity's own to the blend's ``similarity_seconds``."""
     if similarity is None:
         return None
     started = time.perf_counter()
-    matrix, seconds = similarity
+    matrix, seconds = similarity.result() if isinstance(similarity, Future) else similarity
     data = prepared.data
     choice = fit_blend(
         model,

@@ -8,6 +8,7 @@ import weakref
 from pathlib import Path
 
 import pytest
+import torch
 
 from recsys_core.config import TrainConfig
 from recsys_core.data import load_ratings, write_demo_csv
@@ -37,8 +38,7 @@ def test_the_ratings_frame_is_freed_once_the_caller_lets_go(ratings_file: Path) 
     assert run.summary.dataset.name == "shop.csv"
     assert "shop" in run.name
     assert run.blend is not None and run.metrics["ranking"]["k"] == 10
-    stages = {"split", "rebalance", "similarity", "train", "blend", "evaluate"}
-    assert stages <= set(run.summary.stage_seconds)
+    assert {"split", "rebalance", "train", "blend", "evaluate"} <= set(run.summary.stage_seconds)
 
 
 def test_the_two_halves_train_the_same_run_as_train(ratings_file: Path) -> None:
@@ -48,3 +48,20 @@ def test_the_two_halves_train_the_same_run_as_train(ratings_file: Path) -> None:
     assert whole.name == halves.name
     assert whole.metrics["ranking"] == halves.metrics["ranking"]
     assert whole.blend.weight == halves.blend.weight
+
+
+def test_large_tables_get_their_similarity_before_training_with_the_same_result(
+    ratings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ratings = load_ratings(ratings_file)
+    beside = train(ratings, _recipe())  # small tables: built on the other core while training
+    assert "similarity" not in beside.summary.stage_seconds
+    monkeypatch.setattr("recsys_core.pipeline.SIMILARITY_FIRST_BYTES", 0)
+    first = train(ratings, _recipe())
+    assert first.summary.stage_seconds["similarity"] == first.summary.blend.similarity_seconds
+    assert list(first.summary.stage_seconds)[:4] == ["split", "rebalance", "similarity", "train"]
+    assert (first.blend.similarity != beside.blend.similarity).nnz == 0
+    assert first.blend.weight == beside.blend.weight
+    assert first.metrics["ranking"] == beside.metrics["ranking"]
+    a, b = first.model.state_dict(), beside.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
