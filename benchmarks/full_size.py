@@ -131,14 +131,18 @@ def train(path: Path, runs: Path, preset: str, epochs: int) -> Path:
     stages = dict(re.findall(r"(\w+) ([\d.]+) s", output.split("stages:", 1)[1].splitlines()[0]))
     print(f"train command: {wall:.1f} s wall in all (with Python start-up and imports)")
     # The stages ran one after another, the last ending when the run was saved: each one's
-    # window (give or take the moments between them) holds its samples.
+    # window holds its samples. Those before training are laid out from the start, those after
+    # it back from the end, so the moments between stages shift no window by more than their own.
     in_all = float(re.search(r"\(([\d.]+) s in all\)", output).group(1))
-    at = saved_at - in_all
+    names, seconds = list(stages), [float(v) for v in stages.values()]
+    split = names.index("train") if "train" in names else len(names)
+    starts = [saved_at - in_all + sum(seconds[:i]) for i in range(split)]
+    starts += [saved_at - sum(seconds[i:]) for i in range(split, len(names))]
     print("  stage        seconds   peak RSS")
-    print(f"  {'(start-up)':<12} {'':>7} {sampler.peak_between(started, at):>10}")
-    for name, seconds in stages.items():
-        print(f"  {name:<12} {float(seconds):>7.1f} {sampler.peak_between(at, at + float(seconds)):>10}")
-        at += float(seconds)
+    print(f"  {'(start-up)':<12} {'':>7} {sampler.peak_between(started, saved_at - in_all):>10}")
+    for i, name in enumerate(names):
+        end = starts[i + 1] if i + 1 < len(names) else saved_at
+        print(f"  {name:<12} {seconds[i]:>7.1f} {sampler.peak_between(starts[i], end):>10}")
     verdict = "within" if peak <= MEMORY_LIMIT_GB * 1e9 else "OVER"
     print(f"  peak memory (ru_maxrss of the child): {gb(peak)}, {verdict} the {MEMORY_LIMIT_GB:g} GB budget")
     saved = re.search(r"saved the run to (.+) \(", output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import weakref
 from pathlib import Path
 
@@ -35,3 +36,5 @@ def test_the_ratings_frame_is_freed_before_training(tmp_path: Path, run_cli: Cli
     assert code == 0, err
     assert seen["alive while training"] is False
     assert "saved the run" in out
+    # The memory and time check before training (counting the distinct ids) is a stage of its own.
+    assert re.search(r"stages: load [\d.]+ s, check [\d.]+ s, split [\d.]+ s", out)
