@@ -5,7 +5,7 @@ and the CLI all call :func:`train`; saving is the caller's choice."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import gc
 import time
 from collections.abc import Callable
@@ -186,13 +186,21 @@ def release_free_memory() -> None:
     Amazon size). Elsewhere than glibc the second part does nothing."""
     gc.collect()
     pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (looked up once, in the symbols the process has loaded), or
+    ``None`` without it (macOS, musl)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        return  # not glibc (macOS, musl): nothing to trim
+        return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    trim(0)
+    return trim
 
 
 def _train_and_blend(
