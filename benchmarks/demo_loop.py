@@ -111,7 +111,8 @@ def _breakdown(run: Path) -> list[str]:
         lines.append(
             f"blend: β={blend['weight']:g} of {len(blend['validation_ndcg'])} tried, "
             f"{blend.get('seconds', 0.0):.2f} s after training; similarity "
-            f"{blend.get('similarity_seconds', 0.0):.2f} s (built during training when this is > 0)"
+            f"{blend.get('similarity_seconds', 0.0):.2f} s (during training; before it, as its own "
+            "stage, for tables of 256 MB or more)"
         )
     return lines
 

@@ -5,15 +5,17 @@
 2. Runs ``recsys train FILE --preset PRESET --epochs N --runs-dir RUNS`` (``--preset``, default
    ``fast``; ``--epochs``, default 1) in a child process and
    prints its wall time per stage (the CLI's ``stages:`` line: load, split, rebalance, train
-   epoch, evaluate, save) and its peak memory (the child's ``ru_maxrss``), which must stay
-   under 8 GB.
+   epoch, blend, evaluate, save), each stage's peak resident memory (``VmRSS`` of the child,
+   sampled every 0.2 s) and its peak memory (the child's ``ru_maxrss``), which must stay
+   within 6 GB (issue 21).
 3. Loads the saved run and computes everyone's top-10 with
    :func:`recsys_core.topn.recommend_all` (bounded memory, one chunk of users at a time):
    a fixed number of chunks is timed (``--rec-chunks``; ``0`` does them all) and the rate
    and the projected time for every user are printed, with this process's peak memory.
-4. Prints what the embedding size means for memory at this scale: the trainer holds each
-   table up to five times (the model's parameters, the kernel's packed parameter + Adam m + v,
-   and the best epoch's snapshot, taken from the second epoch on).
+4. Prints what the embedding size means for memory at this scale: the BCE trainer holds each
+   table up to four times in memory (the model's parameters, the kernel's packed parameter +
+   Adam m + v), the softmax trainer three (the parameters, Adam m + v); the best epoch's
+   snapshot lies on disk above 256 MB (``recsys_core/training/_snapshot.py``).
 
 Usage::
 
@@ -31,6 +33,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -41,10 +44,12 @@ from recsys_core.config import TrainConfig  # noqa: E402
 from recsys_core.data import write_demo_csv  # noqa: E402
 
 USERS, ITEMS, RATINGS = 4_200_000, 476_000, 7_800_000
-MEMORY_LIMIT_GB = 8.0
-#: Copies of each embedding table while training on CPU: the model's parameters, the numba
-#: kernel's packed (parameter, m, v), and the best epoch's snapshot (from the second epoch on).
-TRAINING_COPIES = 5
+MEMORY_LIMIT_GB = 6.0
+#: How often the child's resident memory is read (per-stage peaks).
+SAMPLE_SECONDS = 0.2
+#: Copies of each embedding table in memory while training on CPU: the model's parameters and
+#: the numba kernel's packed (parameter, m, v); the best epoch's snapshot lies on disk.
+TRAINING_COPIES = 4
 
 
 def gb(n_bytes: float) -> str:
@@ -70,8 +75,37 @@ def make_file(workdir: Path, scale: float) -> Path:
     return path
 
 
+class RssSampler:
+    """The child's resident memory (``VmRSS``), read from ``/proc`` every :data:`SAMPLE_SECONDS`
+    on a thread: which stage holds the peak, which ``ru_maxrss`` alone does not say."""
+
+    def __init__(self, pid: int):
+        self.pid, self.samples = pid, []  # (perf_counter, bytes)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        status = Path(f"/proc/{self.pid}/status")
+        while True:
+            try:
+                text = status.read_text()
+            except OSError:
+                return  # the child is gone
+            found = re.search(r"VmRSS:\s+(\d+) kB", text)
+            if found is None:
+                return  # a zombie: it has exited
+            self.samples.append((time.perf_counter(), int(found.group(1)) * 1024))
+            time.sleep(SAMPLE_SECONDS)
+
+    def peak_between(self, start: float, end: float) -> str:
+        """The highest sample in ``[start, end]``; ``-`` when the window held none."""
+        peak = max((rss for t, rss in self.samples if start <= t <= end), default=0)
+        return gb(peak) if peak else "-"
+
+
 def train(path: Path, runs: Path, preset: str, epochs: int) -> Path:
-    """Run the CLI in a child; print its output, stage times and peak memory; return the run."""
+    """Run the CLI in a child; print its output, stage times, each stage's peak resident memory
+    and the child's peak memory; return the run."""
     command = [
         sys.executable, "-m", "recsys_core.cli", "train", str(path), "--preset", preset,
         "--epochs", str(epochs), "--runs-dir", str(runs), "--quiet",
@@ -79,20 +113,36 @@ def train(path: Path, runs: Path, preset: str, epochs: int) -> Path:
     print("$ " + " ".join(command[1:]), flush=True)
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    output = child.stdout.read() if child.stdout else ""
+    sampler = RssSampler(child.pid)
+    lines, saved_at = [], started
+    for line in child.stdout or ():
+        lines.append(line.rstrip("\n"))
+        if line.startswith("saved the run to"):
+            saved_at = time.perf_counter()
+    output = "\n".join(lines)
     _, status, usage = os.wait4(child.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    for line in output.splitlines():
+    for line in lines:
         print(f"  | {line}")
     if code != 0:
         raise SystemExit(f"recsys train failed with exit status {code}")
     peak = usage.ru_maxrss * 1024  # kilobytes on Linux
     stages = dict(re.findall(r"(\w+) ([\d.]+) s", output.split("stages:", 1)[1].splitlines()[0]))
     print(f"train command: {wall:.1f} s wall in all (with Python start-up and imports)")
-    print("  stage        seconds")
-    for name, seconds in stages.items():
-        print(f"  {name:<12} {float(seconds):>7.1f}")
+    # The stages ran one after another, the last ending when the run was saved: each one's
+    # window holds its samples. Those before training are laid out from the start, those after
+    # it back from the end, so the moments between stages shift no window by more than their own.
+    in_all = float(re.search(r"\(([\d.]+) s in all\)", output).group(1))
+    names, seconds = list(stages), [float(v) for v in stages.values()]
+    split = names.index("train") if "train" in names else len(names)
+    starts = [saved_at - in_all + sum(seconds[:i]) for i in range(split)]
+    starts += [saved_at - sum(seconds[i:]) for i in range(split, len(names))]
+    print("  stage        seconds   peak RSS")
+    print(f"  {'(start-up)':<12} {'':>7} {sampler.peak_between(started, saved_at - in_all):>10}")
+    for i, name in enumerate(names):
+        end = starts[i + 1] if i + 1 < len(names) else saved_at
+        print(f"  {name:<12} {seconds[i]:>7.1f} {sampler.peak_between(starts[i], end):>10}")
     verdict = "within" if peak <= MEMORY_LIMIT_GB * 1e9 else "OVER"
     print(f"  peak memory (ru_maxrss of the child): {gb(peak)}, {verdict} the {MEMORY_LIMIT_GB:g} GB budget")
     saved = re.search(r"saved the run to (.+) \(", output)
@@ -153,7 +203,7 @@ def memory_table(n_users: int, n_items: int) -> None:
     fast = TrainConfig.preset("fast").embedding_dim
     print(
         f"embedding memory at {n_users:,} users + {n_items:,} products "
-        f"(float32; x{TRAINING_COPIES} while training: model, packed param + Adam m + v, best snapshot):"
+        f"(float32; x{TRAINING_COPIES} while training: model, packed param + Adam m + v):"
     )
     for dim in sorted({fast, 32, 64, 200}):
         one = (n_users + n_items) * (dim + 1) * 4  # + 1: the bias

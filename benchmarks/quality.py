@@ -99,7 +99,7 @@ def run_dataset(name: str, dense: Path, variants: list[str]) -> list[dict[str, o
         stages = run.summary.stage_seconds
         blend = run.summary.blend
         note = f"β={blend.weight:g}" if blend else ""
-        seconds = stages["train"] + stages.get("blend", 0.0)
+        seconds = stages["train"] + stages.get("similarity", 0.0) + stages.get("blend", 0.0)
         rows.append(_row(name, label, run.metrics["ranking"]["model"], seconds, note))
         print(f"  {name} {label}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         last = run

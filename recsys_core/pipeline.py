@@ -4,14 +4,19 @@ and the CLI all call :func:`train`; saving is the caller's choice."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import gc
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 
 from recsys_core.baselines import item_similarity
@@ -24,6 +29,32 @@ from recsys_core.topn import build_seen_matrix
 from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
 
 RANKING_K = 10
+#: From this size of one copy of the model's tables on, the blend's similarity is built before
+#: training (its temporaries would add to training's peak); below, beside it on the other core.
+SIMILARITY_FIRST_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class PreparedRun:
+    """A run's split and recipe, ready to train (:func:`prepare_run`), without its ratings frame.
+
+    Attributes
+    ----------
+    config
+        The recipe fitted to the ratings' scale (:meth:`TrainConfig.for_scale`).
+    prepared
+        The split, encoded (:func:`recsys_core.data.prepare_data`).
+    source
+        Where the ratings came from (``LoadReport.source``; ``None`` without a report): the
+        run's default name and its data set's name.
+    started
+        ``time.perf_counter()`` when preparing began: the run's stage times count from it.
+    """
+
+    config: TrainConfig
+    prepared: PreparedData
+    source: str | None
+    started: float
 
 
 def train(
@@ -39,7 +70,8 @@ def train(
     evaluate: bool = True,
     on_prepared: Callable[[PreparedData], None] | None = None,
 ) -> Run:
-    """Train one model on ``ratings`` with ``config`` and evaluate it on the held-out test split.
+    """Train one model on ``ratings`` with ``config`` and evaluate it on the held-out test split:
+    :func:`prepare_run`, then :func:`train_prepared`.
 
     Parameters
     ----------
@@ -65,17 +97,60 @@ def train(
         Everything to save, evaluate and recommend without retraining (with the item-kNN blend
         when ``config.neighbours`` > 0); ``summary.stage_seconds``: each stage's time.
     """
+    return train_prepared(
+        prepare_run(ratings, config, on_prepared=on_prepared),
+        products=products, name=name, on_epoch=on_epoch, on_progress=on_progress,
+        should_stop=should_stop, trainer=trainer, evaluate=evaluate,
+    )  # fmt: skip
+
+
+def prepare_run(
+    ratings: Ratings,
+    config: TrainConfig | None = None,
+    *,
+    on_prepared: Callable[[PreparedData], None] | None = None,
+) -> PreparedRun:
+    """The first half of :func:`train`: the recipe fitted to the ratings' scale and the split it
+    trains on, handed to ``on_prepared`` (which must not modify it).
+
+    The result holds nothing of ``ratings.frame``: a caller that lets go of ``ratings`` before
+    :func:`train_prepared` frees its ids and strings while the model trains (the command line
+    does: about 0.45 GB at full Amazon size).
+    """
     config = TrainConfig() if config is None else config
     config.validate()
     started = time.perf_counter()
-    config, prepared = _prepare(ratings, config, on_prepared)
+    # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
+    config = config.for_scale(np.unique(ratings.frame["rating"].to_numpy(np.float64)))
+    prepared = prepare_data(ratings.frame, config)
+    if on_prepared is not None:
+        on_prepared(prepared)
+    return PreparedRun(config, prepared, getattr(getattr(ratings, "report", None), "source", None), started)
+
+
+def train_prepared(
+    job: PreparedRun,
+    *,
+    products: pd.DataFrame | None = None,
+    name: str | None = None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    trainer: Callable[..., TrainResult] | None = None,
+    evaluate: bool = True,
+) -> Run:
+    """The second half of :func:`train` (same options): train, blend, evaluate."""
+    config, prepared, started = job.config, job.prepared, job.started
     stages = dict(prepared.stage_seconds)
+    # What preparing freed (the split's frames, the ratings frame if the caller let it go) goes
+    # back to the system before the tables are allocated.
+    release_free_memory()
     result, choice = _train_and_blend(
         prepared, config, stages, started, trainer or trainer_for(config), on_epoch, on_progress, should_stop
     )
     trained = time.perf_counter()
     run = Run(
-        name=name or _default_name(config, ratings, result),
+        name=name or _default_name(config, job.source, result),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         config=config,
         id_map=prepared.id_map,
@@ -84,7 +159,7 @@ def train(
         class_counts_before=prepared.class_counts_before,
         class_counts_after=prepared.class_counts_after,
         metrics={},
-        summary=_summary(prepared, result, config, stages, choice, ratings),
+        summary=_summary(prepared, result, config, stages, choice, job.source),
         seen_users=prepared.seen_users,
         seen_items=prepared.seen_items,
         test_users=prepared.test_users,
@@ -104,17 +179,28 @@ def train(
     return run
 
 
-def _prepare(
-    ratings: Ratings, config: TrainConfig, on_prepared: Callable[[PreparedData], None] | None
-) -> tuple[TrainConfig, PreparedData]:
-    """The recipe fitted to the ratings' scale and the split it trains on, handed to
-    ``on_prepared`` (which must not modify it)."""
-    # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
-    config = config.for_scale(np.unique(ratings.frame["rating"].to_numpy(np.float64)))
-    prepared = prepare_data(ratings.frame, config)
-    if on_prepared is not None:
-        on_prepared(prepared)
-    return config, prepared
+def release_free_memory() -> None:
+    """Hand memory that was freed but kept for reuse back to the system: pyarrow's pool (the
+    ratings' strings) and glibc's heap (pandas' and numpy's temporaries). Without it a process
+    keeps the peak of preparing the data resident while it trains (about 0.9 GB at full
+    Amazon size). Elsewhere than glibc the second part does nothing."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (looked up once, in the symbols the process has loaded), or
+    ``None`` without it (macOS, musl)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
 
 
 def _train_and_blend(
@@ -127,19 +213,34 @@ def _train_and_blend(
     on_progress: Callable[[int, int, int], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> tuple[TrainResult, BlendChoice | None]:
-    """Train the model, then choose its blend; the time goes to ``stages["train"]`` and
-    ``stages["blend"]``."""
-    model = NCF(prepared.id_map.n_users, prepared.id_map.n_items, config.embedding_dim, seed=config.seed)
+    """Build the blend's similarity, train the model, then choose the blend's weight; the time
+    goes to ``stages["train"]`` and ``stages["blend"]`` (and ``stages["similarity"]`` when the
+    similarity is built before training)."""
+    n_users, n_items = prepared.id_map.n_users, prepared.id_map.n_items
     with ThreadPoolExecutor(1, thread_name_prefix="blend-similarity") as pool:
-        # The blend's similarity depends on the training pairs only: it is built on the other
-        # core while the model trains (scipy's sparse products and numpy's partition release
-        # the GIL).
-        similarity = pool.submit(_similarity, prepared, config) if config.neighbours > 0 else None
+        similarity: Future[tuple[sp.csr_matrix, float]] | tuple[sp.csr_matrix, float] | None = None
+        if config.neighbours > 0 and _table_bytes(n_users, n_items, config) >= SIMILARITY_FIRST_BYTES:
+            # Large tables: built before they exist, not beside the trainer, as its temporaries
+            # (0.75 GB at full Amazon size, for 3-5 s) would add to training's peak.
+            similarity = _similarity(prepared, config)
+            stages["similarity"] = similarity[1]
+            release_free_memory()
+        elif config.neighbours > 0:
+            # Small ones: built on the other core while the model trains (scipy's sparse products
+            # and numpy's partition release the GIL): there time counts, not memory.
+            similarity = pool.submit(_similarity, prepared, config)
+        before = time.perf_counter()
+        model = NCF(n_users, n_items, config.embedding_dim, seed=config.seed)
         result = trainer(
             model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
         )
-        stages["train"] = time.perf_counter() - started - sum(stages.values())
+        stages["train"] = time.perf_counter() - before
         return result, _fit_blend(result.model, prepared, config, stages, similarity)
+
+
+def _table_bytes(n_users: int, n_items: int, config: TrainConfig) -> int:
+    """One copy of the model's tables (embeddings and biases, float32)."""
+    return (n_users + n_items) * (config.embedding_dim + 1) * 4
 
 
 def _similarity(prepared: PreparedData, config: TrainConfig) -> tuple[sp.csr_matrix, float]:
@@ -155,16 +256,16 @@ def _fit_blend(
     prepared: PreparedData,
     config: TrainConfig,
     stages: dict[str, float],
-    similarity: Future[tuple[sp.csr_matrix, float]] | None,
+    similarity: Future[tuple[sp.csr_matrix, float]] | tuple[sp.csr_matrix, float] | None,
 ) -> BlendChoice | None:
     """The item-kNN blend of a run whose recipe asks for one (``neighbours`` > 0): the similarity
-    of the training pairs (``similarity``, built during training), its weight chosen on the
-    validation pairs (the trainer's own); the time spent after training goes to
-    ``stages["blend"]``, the similarity's own to the blend's ``similarity_seconds``."""
+    of the training pairs (``similarity`` and the seconds it took, built or being built), its
+    weight chosen on the validation pairs (the trainer's own); the time spent after training
+    goes to ``stages["blend"]``, the similarity's own to the blend's ``similarity_seconds``."""
     if similarity is None:
         return None
     started = time.perf_counter()
-    matrix, seconds = similarity.result()
+    matrix, seconds = similarity.result() if isinstance(similarity, Future) else similarity
     data = prepared.data
     choice = fit_blend(
         model,
@@ -186,7 +287,7 @@ def _summary(
     config: TrainConfig,
     stages: dict[str, float],
     blend: BlendChoice | None,
-    ratings: Ratings,
+    source: str | None,
 ) -> RunSummary:
     """Sizes, method, how training ended, device, stage times (``stages`` is the live dict:
     ``evaluate`` is added after the run is built), the blend and the ratings file's name (no
@@ -198,16 +299,15 @@ def _summary(
         device=resolve_device(config.device),
         stage_seconds=stages,
         blend=None if blend is None else BlendRecord.from_json(blend.summary),
-        dataset=DatasetRecord(name=Path(str(ratings.report.source)).name),
+        dataset=DatasetRecord(name=Path(str(source)).name),
     )
 
 
-def _default_name(config: TrainConfig, ratings: Ratings, result: TrainResult) -> str:
+def _default_name(config: TrainConfig, source: str | None, result: TrainResult) -> str:
     # Plain words that tell runs apart: the data, the recipe and what differs, how it ended.
-    report = getattr(ratings, "report", None)
     return run_name(
         config,
-        getattr(report, "source", None),
+        source,
         epochs_done=len(result.history),
         stopped=result.stopped_early,
     )

@@ -59,7 +59,7 @@ def _train_command(
     from functools import partial
 
     from recsys_core.data import load_products, load_ratings
-    from recsys_core.pipeline import train
+    from recsys_core.pipeline import prepare_run, train_prepared
     from recsys_core.runs import RunRegistry, save_run
 
     main_rank = context is None or context.is_main
@@ -88,8 +88,11 @@ def _train_command(
         f"loaded {len(ratings.frame):,} ratings ({ratings.frame['user'].nunique():,} users, "
         f"{ratings.frame['item'].nunique():,} products) in {time.perf_counter() - start:.1f} s\n"
     )
+    checking = time.perf_counter()
     if context is None and _check_budget(args, config, ratings, out):
         return 0  # --dry-run: the estimate was the answer
+    # Counting the distinct ids for the estimate takes seconds on a large file: a stage of its own.
+    check = {"check": time.perf_counter() - checking} if context is None else {}
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
 
     def on_epoch(report) -> None:
@@ -104,8 +107,10 @@ def _train_command(
     def on_progress(epoch: int, done: int, total: int) -> None:
         bar.update(f"epoch {epoch}", done, total)
 
-    run = train(
-        ratings, config, products=products, on_epoch=on_epoch, on_progress=on_progress,
+    job = prepare_run(ratings, config)
+    del ratings  # its frame (ids as strings) is not needed past the split: freed while training
+    run = train_prepared(
+        job, products=products, on_epoch=on_epoch, on_progress=on_progress,
         trainer=trainer, evaluate=main_rank,
     )  # fmt: skip
     bar.clear()
@@ -113,7 +118,7 @@ def _train_command(
         return 0
     if run.message:
         out.write(f"note: {run.message}\n")
-    stages = {"load": load_seconds, **run.summary.stage_seconds}
+    stages = {"load": load_seconds, **check, **run.summary.stage_seconds}
     run.summary.stage_seconds = stages
     saving = time.perf_counter()
     if registry is not None:

@@ -7,7 +7,8 @@ memory
     the process itself (Python, torch, numba, pandas: :data:`PROCESS_BYTES`); the ratings as
     loaded, split, encoded and held by the rating head (:data:`RATING_BYTES` each); the model's
     tables, customers and products x (``embedding_dim`` + 1) float32, :data:`TABLE_COPIES`
-    times (parameters, Adam's two moments, the best epoch's snapshot); one step's blocks
+    times (parameters, Adam's two moments, the best epoch's snapshot: one fewer when the
+    snapshot lies on disk, at :data:`SNAPSHOT_SPILL_BYTES` or more); one step's blocks
     (``softmax``: ``batch_size`` x the columns it scores, float32, :data:`SOFTMAX_BLOCKS` of
     them: all products up to :data:`~recsys_core.training.FULL_SOFTMAX_MAX_ITEMS`, above it
     :data:`~recsys_core.training.SAMPLED_ITEMS` plus the batch's positives; the other objectives:
@@ -68,6 +69,9 @@ SAMPLE_BYTES = 20
 #: Copies of the model's tables while training: parameters, Adam's two moments, the best
 #: epoch's snapshot; the numba trainer also packs the parameters (docs/scaling.md).
 TABLE_COPIES = {"softmax": 4, "numba": 5}
+#: From this size on a copy of the tables, the best epoch's snapshot lies in a temporary file,
+#: not in memory (``recsys_core.training._snapshot.SPILL_BYTES``, repeated here without torch).
+SNAPSHOT_SPILL_BYTES = 256 * 1024 * 1024
 #: ``batch x columns`` float32 blocks alive in one softmax step (logits, probabilities, targets,
 #: their gradient).
 SOFTMAX_BLOCKS = 4
@@ -227,8 +231,7 @@ def _samples(shape: DataShape, config: TrainConfig) -> int:
 
 def _memory(shape: DataShape, config: TrainConfig) -> dict[str, int]:
     """Peak bytes by part (see the module docstring)."""
-    dim = config.embedding_dim
-    model = (shape.customers + shape.products) * (dim + 1) * 4 * _copies(config)
+    model = _table_bytes(shape, config) * _copies(shape, config)
     if config.objective == "softmax":
         step = _batch(shape, config) * _softmax_columns(shape, config) * 4 * SOFTMAX_BLOCKS
     else:
@@ -246,14 +249,21 @@ def _memory(shape: DataShape, config: TrainConfig) -> dict[str, int]:
     }
 
 
-def _copies(config: TrainConfig) -> int:
-    return TABLE_COPIES["softmax" if config.objective == "softmax" else "numba"]
+def _table_bytes(shape: DataShape, config: TrainConfig) -> int:
+    """One copy of the model's tables (embeddings and biases, float32)."""
+    return (shape.customers + shape.products) * (config.embedding_dim + 1) * 4
 
 
-def _peak(parts: Mapping[str, int], config: TrainConfig) -> int:
+def _copies(shape: DataShape, config: TrainConfig) -> int:
+    """Copies of the tables in memory while training (the snapshot's on disk when large)."""
+    copies = TABLE_COPIES["softmax" if config.objective == "softmax" else "numba"]
+    return copies - 1 if _table_bytes(shape, config) >= SNAPSHOT_SPILL_BYTES else copies
+
+
+def _peak(parts: Mapping[str, int], shape: DataShape, config: TrainConfig) -> int:
     """The blend is fitted after training, when the step's blocks and Adam's moments are gone."""
     training = parts["model"] + parts["step"] + parts["validation"]
-    blending = parts["model"] // _copies(config) + parts["blend"] + parts["validation"]
+    blending = parts["model"] // _copies(shape, config) + parts["blend"] + parts["validation"]
     return parts["process"] + parts["ratings"] + max(training, blending)
 
 
@@ -338,7 +348,7 @@ def estimate_training(
     machine = this_machine() if machine is None else machine
     cost = CostModel() if cost is None else cost
     parts = _memory(shape, config)
-    peak = _peak(parts, config)
+    peak = _peak(parts, shape, config)
     seconds = _seconds(shape, config, cost)
     verdict = _verdict(peak, seconds * config.epochs, machine)
     estimate = TrainingEstimate(

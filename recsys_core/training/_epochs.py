@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
@@ -16,6 +15,7 @@ from recsys_core.metrics import precision_recall, roc_auc
 from recsys_core.model import NCF
 from recsys_core.training._head import HEAD_ROUNDS_PER_EPOCH, fit_rating_head
 from recsys_core.training._sampling import EpochSamples
+from recsys_core.training._snapshot import Snapshot
 
 
 @dataclass
@@ -113,21 +113,6 @@ def rating_quality(
 Judge = Callable[[], tuple[float, float, float, float]]
 
 
-def _snapshot(model: NCF, into: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-    """A copy of the model's parameters; written into ``into`` when it has the same tensors, so
-    a new best epoch does not hold two copies of the tables at once."""
-    state = model.state_dict()
-    if into is None or into.keys() != state.keys():
-        return {name: tensor.detach().clone() for name, tensor in state.items()}
-    for name, tensor in state.items():
-        kept = into[name]
-        if kept.shape != tensor.shape or kept.dtype != tensor.dtype or kept.device != tensor.device:
-            into[name] = tensor.detach().clone()
-        else:
-            kept.copy_(tensor.detach())
-    return into
-
-
 class EpochBook:
     """The bookkeeping the trainers share (this package's, the softmax one's and
     :mod:`recsys_core.training._distributed`'s): the history, the best epoch by validation loss (training
@@ -163,7 +148,10 @@ class EpochBook:
         # With ``lazy``, ``pending`` says the model itself holds the best parameters (at first
         # its initial ones) and ``best`` is not yet (or no longer) their copy.
         self.pending = lazy
-        self.best: dict[str, torch.Tensor] | None = None if lazy else _snapshot(model)
+        # Large tables' copy lies on disk (Snapshot): it is read back only if a later epoch is worse.
+        self.best = Snapshot()
+        if not lazy:
+            self.best.take(model)
         self.best_epoch, self.best_loss = 0, math.inf
         self.message = ""
         self.stopped = False
@@ -172,7 +160,7 @@ class EpochBook:
         """Copy the best parameters out of the model, if only the model holds them (``lazy``):
         call before the model's parameters change."""
         if self.pending:
-            self.best = _snapshot(self.model, into=self.best)
+            self.best.take(self.model)
             self.pending = False
 
     def stop(self, message: str) -> None:
@@ -218,7 +206,7 @@ class EpochBook:
             if self.lazy:
                 self.pending = True
             else:
-                self.best = _snapshot(model, into=self.best)
+                self.best.take(model)
         report.snapshot_seconds = time.perf_counter() - t2
         report.seconds = time.perf_counter() - started
         if self.on_epoch is not None:
@@ -244,8 +232,9 @@ class EpochBook:
             )
             message = f"{message} {kept}"
         restore = self.best_epoch != (self.history[-1].epoch if self.history else 0) or self.stopped
-        if restore and not self.pending and self.best is not None:
-            self.model.load_state_dict(self.best)
+        if restore and not self.pending and self.best.taken:
+            self.best.restore(self.model)
+        self.best.close()
         return TrainResult(
             model=self.model,
             history=self.history,

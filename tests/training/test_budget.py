@@ -49,9 +49,9 @@ def test_a_huge_profile_at_amazon_size_does_not_fit_and_a_recipe_that_fits_is_of
     estimate = estimate_training(AMAZON, config, LAPTOP)
     assert estimate.verdict == DOES_NOT_FIT
     assert not estimate.fits
-    # The model's tables alone: (customers + products) x 1025 float32, with Adam's two moments
-    # and the best epoch's snapshot.
-    assert estimate.memory_parts["model"] == (4_200_000 + 476_000) * 1025 * 4 * 4
+    # The model's tables alone: (customers + products) x 1025 float32, with Adam's two moments;
+    # the best epoch's snapshot of tables this large lies on disk.
+    assert estimate.memory_parts["model"] == (4_200_000 + 476_000) * 1025 * 4 * 3
     assert estimate.peak_bytes > LAPTOP.usable_memory
     assert estimate.suggestions
     for offer in estimate.suggestions:
@@ -89,6 +89,19 @@ def test_the_softmax_step_scores_the_catalogue_or_a_sample_above_the_limit() -> 
     assert estimate_training(sampled, config, LAPTOP).memory_parts["step"] == blocks * (SAMPLED_ITEMS + 320)
 
 
+def test_the_snapshot_of_large_tables_is_counted_on_disk_not_in_memory() -> None:
+    config = TrainConfig()
+
+    def copies(customers: int) -> float:
+        shape = DataShape(customers=customers, products=100, ratings=5_000, class_counts={5.0: 5_000})
+        one = (customers + 100) * (config.embedding_dim + 1) * 4
+        return estimate_training(shape, config, LAPTOP).memory_parts["model"] / one
+
+    spill = _budget.SNAPSHOT_SPILL_BYTES // ((config.embedding_dim + 1) * 4)
+    assert copies(1_000) == 4  # parameters, Adam's two moments, the snapshot
+    assert copies(spill) == 3  # the snapshot lies in a temporary file
+
+
 def test_oversampling_and_negatives_size_the_other_objectives() -> None:
     shape = DataShape(customers=100, products=50, ratings=1000, class_counts={1.0: 100, 5.0: 900})
     config = TrainConfig(objective="hybrid", negatives=4, multipliers={1.0: 3.0}, neighbours=0)
@@ -114,7 +127,7 @@ def test_time_grows_with_the_profile_and_the_cost_model() -> None:
 def test_the_sizes_it_repeats_agree_with_the_torch_side() -> None:
     from recsys_core.metrics import RANKING_MAX_USERS
     from recsys_core.topn import effective_chunk
-    from recsys_core.training import _softmax, _val_ndcg
+    from recsys_core.training import _snapshot, _softmax, _val_ndcg
 
     assert _budget.RANKED_CUSTOMERS == RANKING_MAX_USERS
     assert _budget.BLOCK_CUSTOMERS == _val_ndcg.CHUNK_USERS
@@ -123,6 +136,7 @@ def test_the_sizes_it_repeats_agree_with_the_torch_side() -> None:
         assert ours == effective_chunk(_val_ndcg.CHUNK_USERS, products)
     assert _softmax.FULL_SOFTMAX_MAX_ITEMS == FULL_SOFTMAX_MAX_ITEMS
     assert _softmax.SAMPLED_ITEMS == SAMPLED_ITEMS
+    assert _snapshot.SPILL_BYTES == _budget.SNAPSHOT_SPILL_BYTES
 
 
 # -- the machine's limits --------------------------------------------------------------------------
