@@ -32,7 +32,7 @@ from recsys_core.metrics._per_user import (
     per_user_ranking,
 )
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
-from recsys_core.model import NCF, Blended, one_torch_thread, unwrap
+from recsys_core.model import NCF, Blend, Blended, one_torch_thread, unwrap
 from recsys_core.topn import (
     ScoreBuffer,
     build_seen_matrix,
@@ -349,15 +349,8 @@ def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sam
     liked_rows = _liked(test_users, test_items, liked, seen.shape, distinct_users)
     beyond = {"popularity": popularity, "categories": categories, "liked": liked_rows}
 
-    buffer = ScoreBuffer()  # one block of logits for every chunk of users
-
-    def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return top_unseen(model, rows, seen, k, blend, buffer)
-
-    with one_torch_thread(model.device):  # blocks of small operations: see its module
-        model_metrics = topk_metrics(model_top, distinct_users, relevant, n_items, k, chunk_size, **beyond)
     result: dict[str, Any] = {
-        "model": model_metrics,
+        "model": _model_topk(model, blend, seen, k, distinct_users, relevant, chunk_size, beyond),
         "popularity": None,
         "k": k,
         "users": len(distinct_users),
@@ -372,6 +365,27 @@ def ranking_metrics(  # noqa: PLR0913 (the test pairs, their ratings and the sam
             popular_top, distinct_users, relevant, n_items, k, chunk_size, **beyond
         )
     return result
+
+
+def _model_topk(
+    model: NCF,
+    blend: Blend | None,
+    seen: sp.csr_matrix,
+    k: int,
+    users: np.ndarray,
+    relevant: sp.csr_matrix,
+    chunk_size: int,
+    beyond: dict[str, Any],
+) -> dict[str, float | None]:
+    """:func:`topk_metrics` of the model's (and blend's) lists, block after block of ``users``
+    scored into one buffer on one torch thread (blocks of small operations: see its module)."""
+    buffer = ScoreBuffer()
+
+    def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return top_unseen(model, rows, seen, k, blend, buffer)
+
+    with one_torch_thread(model.device):
+        return topk_metrics(model_top, users, relevant, seen.shape[1], k, chunk_size, **beyond)
 
 
 def _test_users(
