@@ -166,6 +166,10 @@ def top_popular_unseen(
 
 #: Products per group for the group-maximum bound (a multiple of the SIMD width).
 GROUP = 64
+#: Up to this many products one ``topk`` over the whole row beats the group bound's two passes
+#: (1024 customers x 2,000 products: 4.7 ms against 9.3 ms on one thread); above it the bound
+#: wins more and more (345 x 48,769: 6.9 ms against 21.9 ms).
+DIRECT_MAX_ITEMS = 4_096
 
 
 def _group_maxima(logits: torch.Tensor, group: int) -> torch.Tensor:
@@ -196,7 +200,19 @@ def _exact_row(row: torch.Tensor, threshold: float, k: int) -> tuple[torch.Tenso
     return items, values
 
 
-def select_top(logits: torch.Tensor, k: int, group: int = GROUP) -> tuple[torch.Tensor, torch.Tensor]:
+def _direct_top(logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`select_top` of a small catalogue: one ``topk`` of ``k + 1`` over every product (the
+    ``(k+1)``-th equal to the ``k``-th means a tie at the boundary, solved row by row)."""
+    best, where = torch.topk(logits, k + 1, dim=1)
+    crowded = best[:, k] == best[:, k - 1]
+    where = where[:, :k].sort(dim=1).values  # ascending columns, for the tie order
+    items, values = _sorted_prefix(logits.gather(1, where), where, k)
+    for row in crowded.nonzero().flatten().tolist():
+        items[row], values[row] = _exact_row(logits[row], float(best[row, k - 1]), k)
+    return _finish(items, values)
+
+
+def select_top(logits: torch.Tensor, k: int, group: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` best products of every row of a masked logit block.
 
     Parameters
@@ -206,7 +222,8 @@ def select_top(logits: torch.Tensor, k: int, group: int = GROUP) -> tuple[torch.
     k
         List length.
     group
-        Products per group of the bound (see the module docstring); tests shrink it.
+        Products per group of the bound (see the module docstring); tests shrink it. ``None``:
+        one ``topk`` over the row up to :data:`DIRECT_MAX_ITEMS` products, :data:`GROUP` above.
 
     Returns
     -------
@@ -214,10 +231,14 @@ def select_top(logits: torch.Tensor, k: int, group: int = GROUP) -> tuple[torch.
         ``(rows, min(k, n_items))``: product codes (int64) and logits, best first, equal logits
         by ascending code; ``-1`` / ``-inf`` pad rows with fewer than ``k`` candidates.
     """
-    if group < 2:
+    if group is not None and group < 2:
         raise ValueError("group must be at least 2")
     n_items = logits.shape[1]
     k = min(k, n_items)
+    if group is None:
+        if 0 < k < n_items <= DIRECT_MAX_ITEMS:
+            return _direct_top(logits, k)
+        group = GROUP
     n_groups = -(-n_items // group)
     if n_groups <= 2 * k:  # a small catalogue: sorting all of it is cheap
         columns = torch.arange(n_items, device=logits.device)
