@@ -9,9 +9,7 @@ process running, an epoch of the demo data took 16 s with torch's two threads an
 validation 0.4 s against 0.09 s; the test metrics at the seed's shape (20,000 customers ranked
 over 48,769 products, load average 3) 16.8 s against 8.6 s. One thread also makes the trained
 numbers independent of the machine's core count (a parallel reduction sums in an order that
-depends on the threads). numpy's BLAS is held to one thread in the block too: the rating head's
-Newton passes (dot products over every rating, numpy) took 0.05 s per epoch of the demo data
-with OpenBLAS's two threads on a busy machine and 0.026 s with one.
+depends on the threads).
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-from threadpoolctl import threadpool_limits
 
 
 class _Pin:
@@ -35,7 +32,6 @@ class _Pin:
         self.lock = threading.Lock()
         self.depth = 0
         self.saved = 1
-        self.blas: threadpool_limits | None = None
 
 
 _PIN = _Pin()
@@ -43,17 +39,13 @@ _PIN = _Pin()
 
 @contextmanager
 def one_torch_thread(device: torch.device | str = "cpu") -> Iterator[None]:
-    """Within the block torch runs its CPU operations on one thread, and numpy's BLAS too (nothing
-    changes for a CUDA ``device``, whose work is on the GPU); the previous thread counts are
-    restored after it."""
+    """Within the block torch runs its CPU operations on one thread (nothing changes for a CUDA
+    ``device``, whose work is on the GPU); the previous thread count is restored after it."""
     if torch.device(device).type != "cpu":
         yield
         return
     with _PIN.lock:
         if _PIN.depth == 0:
-            # BLAS first: restoring it restores what it saw, and torch's OpenMP must still be
-            # at its own setting then.
-            _PIN.blas = threadpool_limits(1, "blas")
             _PIN.saved = torch.get_num_threads()
             torch.set_num_threads(1)
         _PIN.depth += 1
@@ -63,7 +55,4 @@ def one_torch_thread(device: torch.device | str = "cpu") -> Iterator[None]:
         with _PIN.lock:
             _PIN.depth -= 1
             if _PIN.depth == 0:
-                if _PIN.blas is not None:
-                    _PIN.blas.restore_original_limits()
-                    _PIN.blas = None
                 torch.set_num_threads(_PIN.saved)

@@ -26,18 +26,6 @@ def test_one_thread_inside_restored_after_also_when_nested_or_raising() -> None:
     assert torch.get_num_threads() == before
 
 
-def test_numpy_blas_is_held_to_one_thread_inside_too() -> None:
-    from threadpoolctl import threadpool_info
-
-    def blas_threads() -> set[int]:
-        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
-
-    before = blas_threads()
-    with one_torch_thread("cpu"):
-        assert blas_threads() == {1}
-    assert blas_threads() == before
-
-
 def test_concurrent_blocks_restore_once_the_last_leaves() -> None:
     before = torch.get_num_threads()
     inside, release = threading.Event(), threading.Event()
