@@ -36,11 +36,12 @@ from dataclasses import dataclass, field, replace
 
 from recsys_core.config import PRESETS, TrainConfig
 from recsys_core.training._machine import Machine, this_machine
-from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS
+from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS, judged_users
 
 # The estimate imports no torch (the app's Train page shows it before anything trains), so it
 # repeats two sizes of torch-side modules; tests/training/test_budget.py checks they agree.
-#: Customers ranked on validation after each epoch (``recsys_core.metrics.RANKING_MAX_USERS``).
+#: The most customers ranked on validation after each epoch (``recsys_core.metrics.RANKING_MAX_USERS``;
+#: fewer on a large catalogue, :func:`~recsys_core.training._softmax_sizes.judged_users`).
 RANKED_CUSTOMERS = 20_000
 #: Scores in one block of customers x products (``recsys_core.topn``'s ``MAX_CHUNK_CELLS``) and
 #: customers per validation block (``ValidationRanker``'s ``CHUNK_USERS``).
@@ -88,23 +89,28 @@ class CostModel:
     """Seconds of the parts of an epoch (see the module docstring for the formulas).
 
     The defaults are CPU seconds (a machine to itself) of the softmax trainer's epochs on the
-    project's 2-core machine, on the demo data (0.45-0.5 s of CPU per epoch) and the seed-shaped
-    file (96 s), in between the two (``benchmarks/budget.py``); the numba trainer's from the
-    ``fast`` recipe's epochs on the demo data (0.3-0.45 s of CPU) and at full Amazon size.
-    On a shared machine the wall clock runs longer, by the waits for a core.
+    project's 2-core machine, measured by ``benchmarks/budget.py`` (``--measure`` for the step's
+    and validation's coefficients, then real runs of 2 epochs): the demo data (0.16 s per epoch
+    once warm), 15k x 6k with 300k ratings (1.3 s) and the seed-shaped file (5.6-6.3 s); the
+    numba trainer's from the ``fast`` recipe's epochs on the demo data (0.3-0.45 s of CPU) and at
+    full Amazon size. On a shared machine the wall clock runs longer, by the waits for a core.
     """
 
     softmax_step: float = 1.5e-4  # a: seconds per softmax step, whatever its size
-    softmax_flop: float = 2.55e-10  # b: per batch x column x dim
-    softmax_column: float = 3.8e-9  # c: per column x dim (Adam on the columns' rows)
+    softmax_flop: float = 1.2e-10  # b: per batch x column x dim (three products, the softmax)
+    softmax_column: float = 3.3e-9  # c: per column x dim (Adam on the columns' rows)
+    # per row a step gathers and moves (the batch's customers, the drawn products) when the tables
+    # are far larger than the caches: at full Amazon size a step took about 12 ms (432 s per
+    # epoch of 32,800 steps, docs/scaling.md) where its arithmetic accounts for about 5
+    softmax_uncached: float = 1.0e-6
     sample: float = 2.5e-7  # s0: per sample of the numba trainer
     sample_dim: float = 5.0e-9  # s1: per sample x dim
     # per sample when the tables are far larger than the caches (full Amazon size, the fast
     # recipe: one epoch's training stage took 103 s for 55 M samples, docs/scaling.md)
     sample_uncached: float = 1.4e-6
-    validation_cell: float = 1.1e-9  # per customer ranked x product (selection)
-    validation_flop: float = 6.5e-11  # per customer ranked x product x dim (scores)
-    head_rating: float = 1.0e-6  # per rating per epoch (the rating head's Newton rounds)
+    validation_cell: float = 1.7e-9  # per customer ranked x product (selection)
+    validation_flop: float = 2.4e-11  # per customer ranked x product x dim (scores)
+    head_rating: float = 3.0e-7  # per rating per epoch (the rating head's Newton rounds)
     epoch: float = 0.05  # per epoch, whatever its size (validation's and the head's set-up)
     device: str = "cpu"
 
@@ -273,13 +279,15 @@ def _seconds(shape: DataShape, config: TrainConfig, cost: CostModel) -> float:
     if config.objective == "softmax":
         columns = _softmax_columns(shape, config)
         steps = math.ceil(shape.customers / config.batch_size)
+        tables = (shape.customers + shape.products) * dim * 4
         per_step = (
             cost.softmax_step
             + cost.softmax_flop * _batch(shape, config) * columns * dim
             + cost.softmax_column * columns * dim
+            + cost.softmax_uncached * (columns + _batch(shape, config)) * min(1.0, tables / 2**28)
         )
         train = steps * per_step
-        ranked = min(shape.customers, RANKED_CUSTOMERS)
+        ranked = min(shape.customers, judged_users(shape.products, RANKED_CUSTOMERS))
         validate = ranked * shape.products * (cost.validation_cell + cost.validation_flop * dim)
     else:
         # Random rows of tables far larger than the CPU's caches cost a memory access each.

@@ -27,23 +27,12 @@ import torch
 from recsys_core.metrics import per_user_ranking
 from recsys_core.model import NCF
 from recsys_core.topn import ScoreBuffer, build_seen_matrix, effective_chunk, entries, select_top
+from recsys_core.training._softmax_sizes import MIN_JUDGED_USERS, VALIDATION_WORK, judged_users
 
 #: Users per block, as ``ranking_metrics``' default ``chunk_size`` (capped by the catalogue size).
 CHUNK_USERS = 1024
-#: Customer x product scores one validation pass may rank: above it, fewer customers are judged.
-#: Every epoch and every blend weight is judged, so at the seed's shape (48,769 products) 20,000
-#: customers cost more than the epoch's training; 2,000 of them still measure NDCG@10 to about
-#: ±0.003 (one standard error), under the differences that decide an epoch or a weight early on.
-VALIDATION_WORK = 100_000_000
-#: The fewest customers judged when the catalogue is large.
-MIN_JUDGED_USERS = 2_000
 
-
-def judged_users(n_items: int, most: int) -> int:
-    """How many validation customers to rank per judgement: ``most`` (the test metrics' cap)
-    unless that would rank more than :data:`VALIDATION_WORK` scores, never fewer than
-    :data:`MIN_JUDGED_USERS`."""
-    return int(min(most, max(MIN_JUDGED_USERS, VALIDATION_WORK // max(int(n_items), 1))))
+__all__ = ["CHUNK_USERS", "MIN_JUDGED_USERS", "VALIDATION_WORK", "ValidationRanker", "judged_users"]
 
 
 class ValidationRanker:
