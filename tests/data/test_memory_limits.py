@@ -38,31 +38,44 @@ def test_an_unlimited_process_is_judged_by_the_free_memory() -> None:
     assert size is not None and why
 
 
-def _cgroup(tmp_path: Path, name: str, limit: str, usage: int) -> tuple[str, str]:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "limit").write_text(limit + "\n")
-    (folder / "usage").write_text(f"{usage}\n")
-    return str(folder / "limit"), str(folder / "usage")
+def _fake_cgroup(tmp_path: Path, levels: dict[str, tuple[str, int]]) -> tuple[Path, Path]:
+    """A cgroup v2 tree ``root/parent/own`` (each level's ``memory.max``, ``memory.current``)
+    and this process's membership file pointing at ``own``."""
+    root = tmp_path / "cgroup"
+    for name, (limit, usage) in levels.items():
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "memory.max").write_text(limit + "\n")
+        (folder / "memory.current").write_text(f"{usage}\n")
+    proc = tmp_path / "proc_cgroup"
+    proc.write_text("0::/parent/own\n")
+    return root, proc
 
 
 def test_the_tightest_cgroup_level_binds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = [
-        _cgroup(tmp_path, "own", "max", 0),  # v2: no limit of its own
-        _cgroup(tmp_path, "parent", str(3 * GB), 2 * GB + GB // 2),  # 512 MB left
-        _cgroup(tmp_path, "root", str(16 * GB), GB),
-        _cgroup(tmp_path, "v1", str(2**63 - 4096), 0),  # v1's "no limit"
-    ]
-    monkeypatch.setattr(_memory, "_cgroup_files", lambda: files)
+    root, proc = _fake_cgroup(
+        tmp_path,
+        {
+            "parent/own": ("max", 0),  # v2: no limit of its own
+            "parent": (str(3 * GB), 2 * GB + GB // 2),  # 512 MB left
+            ".": (str(16 * GB), GB),
+        },
+    )
+    # A v1 memory hierarchy beside it, with v1's "no limit": a huge number, not a limit.
+    (root / "memory").mkdir()
+    (root / "memory" / "memory.limit_in_bytes").write_text(f"{2**63 - 4096}\n")
+    proc.write_text(proc.read_text() + "4:memory:/\n")
+    real = _memory.cgroup_memory_limit
+    monkeypatch.setattr(_memory, "cgroup_memory_limit", lambda: real(root, proc))
     size, why = _memory._cgroup_headroom()
     assert size == GB // 2 and "memory limit of this container (3.0 GB) leaves 512 MB" in why
     assert _memory.memory_limit()[0] <= GB // 2
 
 
 def test_the_cgroup_of_this_process_is_found_from_proc(monkeypatch: pytest.MonkeyPatch) -> None:
-    files = _memory._cgroup_files()
-    assert ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current") in files
-    assert all(limit.rsplit("/", 1)[1] in ("memory.max", "memory.limit_in_bytes") for limit, _ in files)
+    folders = _memory._own_cgroup()
+    assert Path("/sys/fs/cgroup") in folders or Path("/sys/fs/cgroup/memory") in folders
+    assert all(str(folder).startswith("/sys/fs/cgroup") for folder in folders)
 
 
 def test_the_message_names_the_limit_that_binds(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,13 @@ from recsys_core.data.ratings._cleaning import k_core
 from recsys_core.data.ratings._columns import columns_by_name, is_number
 from recsys_core.data.ratings._csv import MAX_COLUMNS
 from recsys_core.data.ratings._load import Ratings, load_ratings
-from recsys_core.data.ratings._memory import MEMORY_BUDGET, available_memory
+from recsys_core.data.ratings._memory import (
+    MEMORY_BUDGET,
+    address_space_limit,
+    available_memory,
+    cgroup_memory_limit,
+    meminfo,
+)
 from recsys_core.data.ratings._peek import peek_columns, peek_table
 from recsys_core.data.ratings._products import load_products
 from recsys_core.data.ratings._types import ColumnMap, LoadReport, Source
@@ -66,12 +72,15 @@ __all__ = [
     "LoadReport",
     "Ratings",
     "Source",
+    "address_space_limit",
     "available_memory",
+    "cgroup_memory_limit",
     "columns_by_name",
     "is_number",
     "k_core",
     "load_products",
     "load_ratings",
+    "meminfo",
     "peek_columns",
     "peek_table",
 ]

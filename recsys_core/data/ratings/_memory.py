@@ -1,4 +1,11 @@
-"""Memory guard: refuse what would not fit before reading it whole."""
+"""Memory guard: refuse what would not fit before reading it whole.
+
+It also holds the readers of what the system says about memory, without third-party packages:
+``/proc/meminfo`` (:func:`meminfo`), the process's memory cgroup and its parents
+(:func:`cgroup_memory_limit`: v2 ``memory.max``, v1 ``memory.limit_in_bytes``) and its
+address-space limit (:func:`address_space_limit`). The guard and the training estimate
+(:mod:`recsys_core.training._machine`) read them here, each with its own policy.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +40,10 @@ PYTHON_OBJECT_FACTOR = 4
 # reserved, not touched): the VmPeak growth was 1.3 to 1.9 times the VmHWM growth in the runs
 # above, so an address-space limit (ulimit -v, RLIMIT_AS) leaves half its headroom to the estimate.
 ADDRESS_SPACE_PER_BYTE = 2
+#: cgroup v1 reports "no limit" as a huge number (a page-rounded 2**63 - 1); anything this large
+#: is no limit.
+_UNLIMITED = 1 << 60
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def available_memory() -> int | None:
@@ -56,15 +67,7 @@ def memory_limit() -> tuple[int | None, str]:
 
 
 def _free_memory() -> tuple[int | None, str]:
-    available = None
-    try:
-        with open("/proc/meminfo", "rb") as meminfo:
-            for line in meminfo:
-                if line.startswith(b"MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError, IndexError):
-        available = None
+    available = meminfo().get("MemAvailable")
     if available is None:
         try:
             available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -74,57 +77,95 @@ def _free_memory() -> tuple[int | None, str]:
 
 
 def _cgroup_headroom() -> tuple[int | None, str]:
-    """Limit minus usage of this process's memory cgroup and its parents (v2, then v1)."""
-    best: tuple[int | None, str] = (None, "")
-    for limit_file, usage_file in _cgroup_files():
-        try:
-            limit_text = Path(limit_file).read_text().strip()
-            if limit_text == "max":
-                continue
-            limit = int(limit_text)
-            usage = int(Path(usage_file).read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if limit >= 1 << 60:  # cgroup v1 writes "no limit" as a huge number
-            continue
-        headroom = max(limit - usage, 0)
-        if best[0] is None or headroom < best[0]:
-            best = (
-                headroom,
-                f"the memory limit of this container ({size_text(limit)}) leaves {size_text(headroom)}",
-            )
-    return best
+    """Limit minus usage of the tightest memory cgroup over this process (its own or a parent)."""
+    found = cgroup_memory_limit()
+    if found is None:
+        return None, ""
+    limit, used = found
+    headroom = max(limit - used, 0)
+    return headroom, f"the memory limit of this container ({size_text(limit)}) leaves {size_text(headroom)}"
 
 
-def _cgroup_files() -> list[tuple[str, str]]:
-    """(limit, usage) files of this process's memory cgroup, its parents and the mount root."""
-    folders: list[tuple[Path, str, str]] = []
+def meminfo() -> dict[str, int]:
+    """``/proc/meminfo`` in bytes (empty where there is none)."""
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return {}
+    out: dict[str, int] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        parts = value.split()
+        if parts and parts[0].isdigit():
+            out[name] = int(parts[0]) * (1024 if parts[1:] == ["kB"] else 1)
+    return out
+
+
+def _read_int(path: Path) -> int | None:
+    """The whole number in ``path``; ``None`` when missing, unreadable, ``max`` or huge."""
+    try:
+        text = path.read_text().strip()
+    except (OSError, ValueError):
+        return None
+    if not text.isdigit():
+        return None  # "max": no limit
+    value = int(text)
+    return value if value < _UNLIMITED else None
+
+
+def _own_cgroup(root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")) -> list[Path]:
+    """The cgroup folders that hold this process, deepest first (v2, then v1's memory controller)."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
     except OSError:
         lines = []
+    folders: list[Path] = []
     for line in lines:
-        parts = line.split(":", 2)
-        if len(parts) != 3:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        base = root if hierarchy == "0" and not controllers else root / "memory"
+        if hierarchy != "0" and "memory" not in controllers.split(","):
             continue
-        _, controllers, path = parts
-        if controllers == "":  # v2: "0::/path"
-            base, names = Path("/sys/fs/cgroup"), ("memory.max", "memory.current")
-        elif "memory" in controllers.split(","):
-            base, names = Path("/sys/fs/cgroup/memory"), ("memory.limit_in_bytes", "memory.usage_in_bytes")
-        else:
-            continue
-        folder = base / path.strip("/")
-        while True:  # a parent's limit binds its children too
-            folders.append((folder, *names))
+        folder = base / path.lstrip("/")
+        # A limit set on a parent (a slice holding this scope) binds as well.
+        while True:
+            folders.append(folder)
             if folder == base:
                 break
             folder = folder.parent
-    folders += [
-        (Path("/sys/fs/cgroup"), "memory.max", "memory.current"),
-        (Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes", "memory.usage_in_bytes"),
-    ]
-    return [(str(folder / limit), str(folder / usage)) for folder, limit, usage in folders]
+    return folders or [root]
+
+
+def cgroup_memory_limit(
+    root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")
+) -> tuple[int, int] | None:
+    """``(limit, in use)`` in bytes of the tightest cgroup memory limit over this process, or
+    ``None`` when no cgroup limits it.
+
+    Parameters
+    ----------
+    root, proc_cgroup
+        The cgroup filesystem and this process's membership (tests pass fakes).
+    """
+    best: tuple[int, int] | None = None
+    for folder in _own_cgroup(root, proc_cgroup):
+        for limit_name, usage_name in (
+            ("memory.max", "memory.current"),
+            ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+        ):
+            limit = _read_int(folder / limit_name)
+            if limit is None:
+                continue
+            used = _read_int(folder / usage_name) or 0
+            if best is None or limit - used < best[0] - best[1]:
+                best = (limit, used)
+    return best
+
+
+def address_space_limit() -> int | None:
+    """The process's ``RLIMIT_AS`` soft limit in bytes (``ulimit -v``), ``None`` when unlimited."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft in (resource.RLIM_INFINITY, -1) or soft >= _UNLIMITED else int(soft)
 
 
 def _process_headroom() -> list[tuple[int | None, str]]:
