@@ -62,14 +62,19 @@ class Blend:
     def n_items(self) -> int:
         return int(self.similarity.shape[0])
 
-    def _product(self, history: sp.csr_matrix) -> sp.csr_matrix:
-        """``H @ S`` as a float32 CSR (binary ``H`` as float32; same numbers as its dense form)."""
+    def _history(self, history: sp.csr_matrix) -> sp.csr_matrix:
+        """``history`` as float32 CSR (binary, as its product with ``S`` counts it), checked
+        against the similarity's size."""
         if history.shape[1] != self.n_items:
             raise RecsysError(
                 f"The history has {history.shape[1]} products but the item similarity {self.n_items}; "
                 "both must come from the same run."
             )
-        return sp.csr_matrix(history, dtype=np.float32) @ self.similarity
+        return sp.csr_matrix(history, dtype=np.float32)
+
+    def _product(self, history: sp.csr_matrix) -> sp.csr_matrix:
+        """``H @ S`` as a float32 CSR (binary ``H`` as float32; same numbers as its dense form)."""
+        return self._history(history) @ self.similarity
 
     def term(self, history: sp.csr_matrix) -> np.ndarray:
         """``β · (H @ S)``: float32 ``(history rows, n_items)``."""
@@ -106,9 +111,7 @@ class Blend:
         """:meth:`add_to` in one numba pass (:mod:`recsys_core.model._blend_kernel`), the same bits."""
         from recsys_core.model._blend_kernel import add_blend_term  # numba: imported when used
 
-        history = sp.csr_matrix(history, dtype=np.float32)
-        if history.shape[1] != self.n_items:
-            self._product(history)  # raises the mismatch's message
+        history = self._history(history)
         s = self.similarity
         add_blend_term(
             logits.numpy(),
