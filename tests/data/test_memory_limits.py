@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from recsys_core.data import ratings as ratings_module
-from recsys_core.data.ratings import _memory
+from recsys_core.data.ratings import _memory, cgroup_memory_limit
 from recsys_core.errors import RecsysError
 
 GB = 1 << 30
@@ -38,33 +38,67 @@ def test_an_unlimited_process_is_judged_by_the_free_memory() -> None:
     assert size is not None and why
 
 
-def _fake_cgroup(tmp_path: Path, levels: dict[str, tuple[str, int]]) -> tuple[Path, Path]:
-    """A cgroup v2 tree ``root/parent/own`` (each level's ``memory.max``, ``memory.current``)
-    and this process's membership file pointing at ``own``."""
+def _fake_cgroup(tmp_path: Path, membership: str, files: dict[str, str]) -> tuple[Path, Path]:
+    """A cgroup filesystem holding ``files`` and this process's membership file."""
     root = tmp_path / "cgroup"
-    for name, (limit, usage) in levels.items():
-        folder = root / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "memory.max").write_text(limit + "\n")
-        (folder / "memory.current").write_text(f"{usage}\n")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
     proc = tmp_path / "proc_cgroup"
-    proc.write_text("0::/parent/own\n")
+    proc.write_text(membership)
     return root, proc
+
+
+def test_cgroup_v2_memory_max_and_a_parents_limit(tmp_path: Path) -> None:
+    root, proc = _fake_cgroup(
+        tmp_path,
+        "0::/user.slice/app.scope\n",
+        {
+            "user.slice/app.scope/memory.max": "max\n",
+            "user.slice/app.scope/memory.current": "1000\n",
+            "user.slice/memory.max": "4000000000\n",
+            "user.slice/memory.current": "1500000000\n",
+        },
+    )
+    # The scope has no limit of its own; its slice's binds it.
+    assert cgroup_memory_limit(root, proc) == (4_000_000_000, 1_500_000_000)
+
+
+def test_cgroup_v1_limit_and_no_limit(tmp_path: Path) -> None:
+    root, proc = _fake_cgroup(
+        tmp_path,
+        "12:cpu,cpuacct:/x\n4:memory:/docker/abc\n",
+        {
+            "memory/docker/abc/memory.limit_in_bytes": "2147483648\n",
+            "memory/docker/abc/memory.usage_in_bytes": "0\n",
+        },
+    )
+    assert cgroup_memory_limit(root, proc) == (2_147_483_648, 0)
+    unlimited, proc2 = _fake_cgroup(
+        tmp_path / "other", "0::/\n", {"memory.max": "max\n", "memory.current": "5\n"}
+    )
+    assert cgroup_memory_limit(unlimited, proc2) is None
+    # v1's "no limit" is a huge page-rounded number.
+    huge, proc3 = _fake_cgroup(
+        tmp_path / "huge", "4:memory:/\n", {"memory/memory.limit_in_bytes": str(2**63 - 4096)}
+    )
+    assert cgroup_memory_limit(huge, proc3) is None
 
 
 def test_the_tightest_cgroup_level_binds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, proc = _fake_cgroup(
         tmp_path,
+        "0::/parent/own\n4:memory:/\n",
         {
-            "parent/own": ("max", 0),  # v2: no limit of its own
-            "parent": (str(3 * GB), 2 * GB + GB // 2),  # 512 MB left
-            ".": (str(16 * GB), GB),
+            "parent/own/memory.max": "max\n",  # v2: no limit of its own
+            "parent/own/memory.current": "0\n",
+            "parent/memory.max": f"{3 * GB}\n",  # 512 MB left
+            "parent/memory.current": f"{2 * GB + GB // 2}\n",
+            "memory.max": f"{16 * GB}\n",
+            "memory.current": f"{GB}\n",
+            "memory/memory.limit_in_bytes": f"{2**63 - 4096}\n",  # v1's "no limit"
         },
     )
-    # A v1 memory hierarchy beside it, with v1's "no limit": a huge number, not a limit.
-    (root / "memory").mkdir()
-    (root / "memory" / "memory.limit_in_bytes").write_text(f"{2**63 - 4096}\n")
-    proc.write_text(proc.read_text() + "4:memory:/\n")
     real = _memory.cgroup_memory_limit
     monkeypatch.setattr(_memory, "cgroup_memory_limit", lambda: real(root, proc))
     size, why = _memory._cgroup_headroom()

@@ -4,7 +4,6 @@ memory limits it honours (RLIMIT_AS, cgroup), and the sizes it shares with the t
 from __future__ import annotations
 
 import resource
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,6 @@ from recsys_core.training import (
     _budget,
     _machine,
     address_space_limit,
-    cgroup_memory_limit,
     estimate_training,
     memory_budget,
 )
@@ -152,52 +150,6 @@ def test_rlimit_as_is_read_and_unlimited_is_none(monkeypatch: pytest.MonkeyPatch
     assert total <= 3 * GB and usable <= 3 * GB - GB // 2
     monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     assert address_space_limit() is None
-
-
-def _fake_cgroup(tmp_path: Path, membership: str, files: dict[str, str]) -> tuple[Path, Path]:
-    root = tmp_path / "cgroup"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    proc = tmp_path / "proc_cgroup"
-    proc.write_text(membership)
-    return root, proc
-
-
-def test_cgroup_v2_memory_max_and_a_parents_limit(tmp_path: Path) -> None:
-    root, proc = _fake_cgroup(
-        tmp_path,
-        "0::/user.slice/app.scope\n",
-        {
-            "user.slice/app.scope/memory.max": "max\n",
-            "user.slice/app.scope/memory.current": "1000\n",
-            "user.slice/memory.max": "4000000000\n",
-            "user.slice/memory.current": "1500000000\n",
-        },
-    )
-    # The scope has no limit of its own; its slice's binds it.
-    assert cgroup_memory_limit(root, proc) == (4_000_000_000, 1_500_000_000)
-
-
-def test_cgroup_v1_limit_and_no_limit(tmp_path: Path) -> None:
-    root, proc = _fake_cgroup(
-        tmp_path,
-        "12:cpu,cpuacct:/x\n4:memory:/docker/abc\n",
-        {
-            "memory/docker/abc/memory.limit_in_bytes": "2147483648\n",
-            "memory/docker/abc/memory.usage_in_bytes": "0\n",
-        },
-    )
-    assert cgroup_memory_limit(root, proc) == (2_147_483_648, 0)
-    unlimited, proc2 = _fake_cgroup(
-        tmp_path / "other", "0::/\n", {"memory.max": "max\n", "memory.current": "5\n"}
-    )
-    assert cgroup_memory_limit(unlimited, proc2) is None
-    # v1's "no limit" is a huge page-rounded number.
-    huge, proc3 = _fake_cgroup(
-        tmp_path / "huge", "4:memory:/\n", {"memory/memory.limit_in_bytes": str(2**63 - 4096)}
-    )
-    assert cgroup_memory_limit(huge, proc3) is None
 
 
 def test_the_usable_memory_honours_the_cgroup(monkeypatch: pytest.MonkeyPatch) -> None:
