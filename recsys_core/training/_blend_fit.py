@@ -23,7 +23,8 @@ import scipy.sparse as sp
 from recsys_core.baselines import item_similarity
 from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import BLEND_GRID, NCF, Blend, one_torch_thread
-from recsys_core.training._val_ndcg import ValidationRanker, judged_users
+from recsys_core.training._softmax_sizes import judged_users
+from recsys_core.training._val_ndcg import ValidationRanker
 
 
 @dataclass
@@ -98,7 +99,7 @@ def fit_blend(
     k, max_users, seed
         List length, and the seeded sample of validation users ranked (as the trainer's: at
         most ``max_users``, fewer on a large catalogue, see
-        :func:`~recsys_core.training._val_ndcg.judged_users`).
+        :func:`~recsys_core.training._softmax_sizes.judged_users`).
     similarity
         The item similarity of ``train_pairs`` when already built (the pipeline builds it while
         the model trains); ``None`` builds it here.

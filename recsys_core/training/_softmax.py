@@ -42,8 +42,8 @@ from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import NCF, SOFTMAX_L2, one_torch_thread
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
 from recsys_core.training._setup import prepare_training_run, resolve_device
-from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS
-from recsys_core.training._val_ndcg import ValidationRanker, judged_users
+from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS, judged_users
+from recsys_core.training._val_ndcg import ValidationRanker
 
 #: Longest wait between two progress reports within an epoch (a bar that moves, at no cost).
 PROGRESS_SECONDS = 0.25

@@ -27,12 +27,9 @@ import torch
 from recsys_core.metrics import per_user_ranking
 from recsys_core.model import NCF
 from recsys_core.topn import ScoreBuffer, build_seen_matrix, effective_chunk, entries, select_top
-from recsys_core.training._softmax_sizes import MIN_JUDGED_USERS, VALIDATION_WORK, judged_users
 
 #: Users per block, as ``ranking_metrics``' default ``chunk_size`` (capped by the catalogue size).
 CHUNK_USERS = 1024
-
-__all__ = ["CHUNK_USERS", "MIN_JUDGED_USERS", "VALIDATION_WORK", "ValidationRanker", "judged_users"]
 
 
 class ValidationRanker:

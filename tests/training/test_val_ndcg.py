@@ -49,7 +49,7 @@ def test_no_validation_users_gives_nan(run) -> None:
 
 def test_large_catalogues_judge_fewer_customers() -> None:
     from recsys_core.metrics import RANKING_MAX_USERS
-    from recsys_core.training._val_ndcg import MIN_JUDGED_USERS, VALIDATION_WORK, judged_users
+    from recsys_core.training._softmax_sizes import MIN_JUDGED_USERS, VALIDATION_WORK, judged_users
 
     assert judged_users(2_000, RANKING_MAX_USERS) == RANKING_MAX_USERS  # the demo data: all capped as before
     at_seed_shape = judged_users(48_769, RANKING_MAX_USERS)
