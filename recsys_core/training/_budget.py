@@ -276,23 +276,23 @@ def _peak(parts: Mapping[str, int], shape: DataShape, config: TrainConfig) -> in
 def _seconds(shape: DataShape, config: TrainConfig, cost: CostModel) -> float:
     """Seconds of one epoch: training, validation, rating head."""
     dim = config.embedding_dim
+    # Random rows of tables far larger than the CPU's caches cost a memory access each: the share
+    # of such rows grows with the tables up to 256 MB.
+    uncached = min(1.0, (shape.customers + shape.products) * dim * 4 / 2**28)
     if config.objective == "softmax":
         columns = _softmax_columns(shape, config)
         steps = math.ceil(shape.customers / config.batch_size)
-        tables = (shape.customers + shape.products) * dim * 4
         per_step = (
             cost.softmax_step
             + cost.softmax_flop * _batch(shape, config) * columns * dim
             + cost.softmax_column * columns * dim
-            + cost.softmax_uncached * (columns + _batch(shape, config)) * min(1.0, tables / 2**28)
+            + cost.softmax_uncached * (columns + _batch(shape, config)) * uncached
         )
         train = steps * per_step
         ranked = min(shape.customers, judged_users(shape.products, RANKED_CUSTOMERS))
         validate = ranked * shape.products * (cost.validation_cell + cost.validation_flop * dim)
     else:
-        # Random rows of tables far larger than the CPU's caches cost a memory access each.
-        tables = (shape.customers + shape.products) * dim * 4
-        per_sample = cost.sample + cost.sample_dim * dim + cost.sample_uncached * min(1.0, tables / 2**28)
+        per_sample = cost.sample + cost.sample_dim * dim + cost.sample_uncached * uncached
         train = _samples(shape, config) * per_sample
         validate = 0.1 * train  # the validation pairs: a tenth of the samples, or fewer
     head = shape.ratings * cost.head_rating if config.objective in ("softmax", "hybrid") else 0.0
