@@ -15,7 +15,7 @@ seed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,17 +47,32 @@ def _fmt(rating: float) -> str:
     return f"{float(rating):g}★"
 
 
-def _present_class(by_value: Mapping[float, float], rating: float, factor: float, verb: str) -> float | None:
-    """The training class of ``rating``; ``None`` for an absent class left at 1, a
-    :class:`RecsysError` for an absent class given any other factor."""
-    key = by_value.get(float(rating))
-    if key is None and factor != 1.0:
-        present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
-        raise RecsysError(
-            f"Cannot {verb} {_fmt(rating)} ×{factor:g}: no training rating has that value "
-            f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
-        )
-    return key
+def _present_classes(
+    counts: Mapping[float, int],
+    multipliers: Mapping[float, float],
+    least: float,
+    invalid: tuple[str, str],
+    verb: str,
+) -> Iterator[tuple[float, float]]:
+    """``(training class, factor)`` of every multiplier whose rating occurs in ``counts``, the
+    class keyed as there. A :class:`RecsysError` for a factor below ``least`` or not a number
+    (``invalid``: what the factor is called, and the rule), and for an absent rating given any
+    factor other than 1 (``verb``: what the factor would do to it)."""
+    by_value = {float(rating): rating for rating in counts}
+    for rating, factor in multipliers.items():
+        factor = float(factor)
+        if not factor >= least:  # also rejects NaN
+            raise RecsysError(f"Invalid {invalid[0]} {factor:g} for {_fmt(rating)}: {invalid[1]}")
+        key = by_value.get(float(rating))
+        if key is None:
+            if factor != 1.0:
+                present = ", ".join(_fmt(r) for r in sorted(by_value)) or "none"
+                raise RecsysError(
+                    f"Cannot {verb} {_fmt(rating)} ×{factor:g}: no training rating has that value "
+                    f"(ratings present: {present}). Remove it from the multipliers or set it to 1."
+                )
+            continue
+        yield key, factor
 
 
 def oversampling_strategy(
@@ -89,18 +104,9 @@ def oversampling_strategy(
         A factor below 1 (or not a number), or a factor above 1 for a rating that does not occur
         in the training data.
     """
-    by_value = {float(rating): rating for rating in counts}
     strategy: dict[float, int] = {}
-    for rating, factor in multipliers.items():
-        factor = float(factor)
-        if not factor >= 1.0:  # also rejects NaN
-            raise RecsysError(
-                f"Invalid multiplier {factor:g} for {_fmt(rating)}: oversampling only adds copies, "
-                "so each factor must be 1 or more (1 leaves the class untouched)."
-            )
-        key = _present_class(by_value, rating, factor, "oversample")
-        if key is None:
-            continue
+    rule = "oversampling only adds copies, so each factor must be 1 or more (1 leaves the class untouched)."
+    for key, factor in _present_classes(counts, multipliers, 1.0, ("multiplier", rule), "oversample"):
         count = int(counts[key])
         target = round(count * factor)
         if target > count:
@@ -201,18 +207,9 @@ def weighted_counts(counts: Mapping[float, int], multipliers: Mapping[float, flo
         A factor below 0 or not a number, a factor other than 1 for a rating that does not occur,
         or weights that leave no rating in training.
     """
-    by_value = {float(rating): rating for rating in counts}
     after = {rating: int(n) for rating, n in counts.items()}
-    for rating, factor in multipliers.items():
-        factor = float(factor)
-        if not factor >= 0.0:  # also rejects NaN
-            raise RecsysError(
-                f"Invalid weight {factor:g} for {_fmt(rating)}: a class weight must be 0 or more "
-                "(1 leaves the class as it is, 0 leaves it out)."
-            )
-        key = _present_class(by_value, rating, factor, "weigh")
-        if key is None:
-            continue
+    rule = "a class weight must be 0 or more (1 leaves the class as it is, 0 leaves it out)."
+    for key, factor in _present_classes(counts, multipliers, 0.0, ("weight", rule), "weigh"):
         after[key] = round(int(counts[key]) * factor)
     if any(int(n) for n in counts.values()) and not any(
         int(counts[r]) and float(multipliers.get(float(r), 1.0)) > 0 for r in counts
