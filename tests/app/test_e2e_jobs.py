@@ -25,10 +25,19 @@ def test_a_reload_and_a_second_tab_follow_the_running_training(tmp_path: Path) -
         settle(tab)
         goto(tab, "Train")
         tab.get_by_text("Advanced settings").click()
-        epochs = tab.get_by_role("spinbutton", name="Epochs (passes over the data)")
-        epochs.fill("2")
-        epochs.press("Enter")
-        settle(tab)
+        # A training that runs until the test stops it: one customer per step and large profiles
+        # make an epoch last tens of seconds however fast the recipe gets (two epochs of the
+        # default used to outlast a reload and a second tab; since the recipe got faster they
+        # sometimes ended first).
+        for name, value in (
+            ("Epochs (passes over the data)", "200"),
+            ("Profile size", "1024"),
+            ("Ratings per learning step", "1"),
+        ):
+            field = tab.get_by_role("spinbutton", name=name)
+            field.fill(value)
+            field.press("Enter")
+            settle(tab)
         tab.get_by_role("button", name="Start training").click()
         tab.get_by_test_id("stProgress").wait_for()
 
@@ -48,6 +57,7 @@ def test_a_reload_and_a_second_tab_follow_the_running_training(tmp_path: Path) -
 
         sidebar_note = tab.get_by_test_id("stSidebar").get_by_text("a model is training")
         expect(sidebar_note).to_have_count(1)
+        tab.get_by_role("button", name="Stop").click()  # after this customer: results, saved
         tab.get_by_role("heading", name="How good is it?").wait_for(timeout=300_000)
         # Issue 22, item 12: the sidebar's note goes when the rerun that shows the results
         # begins, not (greyed, stale) only once that long page has been drawn.
