@@ -26,6 +26,7 @@ Usage::
     .venv/bin/python benchmarks/quality.py --datasets dense --json quality.json
     .venv/bin/python benchmarks/quality.py --variants recommended --datasets dense,head,demo100k,wide
     .venv/bin/python benchmarks/quality.py --dense /work/shared/data/amazon_electronics_dense.csv
+    .venv/bin/python benchmarks/quality.py --variants recommended --learning-rates 0.01 --datasets demo100k
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ DEMO_SIZES = {"demo30k": 30_000, "demo100k": 100_000, "demo300k": 300_000}
 #: Other shapes of the demo generator: (customers, products, ratings). ``wide`` has more products
 #: than the exact softmax takes (the sampled softmax trains it); ``sparse`` few ratings each.
 DEMO_SHAPES = {"wide": (20_000, 12_000, 200_000), "sparse": (30_000, 5_000, 90_000)}
-VARIANTS: dict[str, tuple[str, dict[str, int]]] = {
+VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
     "notebook": ("notebook", {}),
     "fast": ("fast", {}),
     "recommended, no blend": ("recommended", {"neighbours": 0}),
@@ -98,7 +99,8 @@ def run_dataset(name: str, dense: Path, variants: list[str]) -> list[dict[str, o
         run = rs.train(ratings, TrainConfig.preset(preset, **overrides))
         stages = run.summary.stage_seconds
         blend = run.summary.blend
-        note = f"β={blend.weight:g}" if blend else ""
+        epochs = f"{len(run.history)} epochs (best {run.summary.best_epoch})"
+        note = f"β={blend.weight:g}, {epochs}" if blend else epochs
         seconds = stages["train"] + stages.get("similarity", 0.0) + stages.get("blend", 0.0)
         rows.append(_row(name, label, run.metrics["ranking"]["model"], seconds, note))
         print(f"  {name} {label}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
@@ -149,8 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help=f"which of: {', '.join(VARIANTS)} (comma-separated)"
     )
+    parser.add_argument(
+        "--learning-rates",
+        default="",
+        help="also the recommended recipe at each of these Adam steps, e.g. 0.01,0.02,0.03",
+    )
     args = parser.parse_args(argv)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    for rate in filter(None, (r.strip() for r in args.learning_rates.split(","))):
+        label = f"recommended, lr {float(rate):g}"
+        VARIANTS[label] = ("recommended", {"learning_rate": float(rate)})
+        variants.append(label)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}: choose from {', '.join(VARIANTS)}")

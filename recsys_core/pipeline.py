@@ -9,7 +9,7 @@ import functools
 import gc
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from recsys_core.baselines import item_similarity
 from recsys_core.config import TrainConfig
 from recsys_core.data import PreparedData, Ratings, prepare_data
 from recsys_core.metrics import evaluate_run
-from recsys_core.model import NCF
+from recsys_core.model import NCF, second_core
 from recsys_core.runs import BlendRecord, DatasetRecord, Run, RunSummary, run_name
 from recsys_core.topn import build_seen_matrix
 from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
@@ -143,8 +143,10 @@ def train_prepared(
     config, prepared, started = job.config, job.prepared, job.started
     stages = dict(prepared.stage_seconds)
     # What preparing freed (the split's frames, the ratings frame if the caller let it go) goes
-    # back to the system before the tables are allocated.
-    release_free_memory()
+    # back to the system before the tables are allocated: where it is worth the collector's
+    # full pass over every object (0.1 s once torch is imported; a demo run frees a few MB).
+    if len(prepared.data.users) >= RELEASE_MIN_RATINGS:
+        release_free_memory()
     result, choice = _train_and_blend(
         prepared, config, stages, started, trainer or trainer_for(config), on_epoch, on_progress, should_stop
     )
@@ -177,6 +179,10 @@ def train_prepared(
         run.metrics = evaluate_run(run, k=RANKING_K)
     stages["evaluate"] = time.perf_counter() - trained
     return run
+
+
+#: Training pairs from which :func:`train_prepared` hands freed memory back before training.
+RELEASE_MIN_RATINGS = 1_000_000
 
 
 def release_free_memory() -> None:
@@ -217,25 +223,25 @@ def _train_and_blend(
     goes to ``stages["train"]`` and ``stages["blend"]`` (and ``stages["similarity"]`` when the
     similarity is built before training)."""
     n_users, n_items = prepared.id_map.n_users, prepared.id_map.n_items
-    with ThreadPoolExecutor(1, thread_name_prefix="blend-similarity") as pool:
-        similarity: Future[tuple[sp.csr_matrix, float]] | tuple[sp.csr_matrix, float] | None = None
-        if config.neighbours > 0 and _table_bytes(n_users, n_items, config) >= SIMILARITY_FIRST_BYTES:
-            # Large tables: built before they exist, not beside the trainer, as its temporaries
-            # (0.75 GB at full Amazon size, for 3-5 s) would add to training's peak.
-            similarity = _similarity(prepared, config)
-            stages["similarity"] = similarity[1]
-            release_free_memory()
-        elif config.neighbours > 0:
-            # Small ones: built on the other core while the model trains (scipy's sparse products
-            # and numpy's partition release the GIL): there time counts, not memory.
-            similarity = pool.submit(_similarity, prepared, config)
-        before = time.perf_counter()
-        model = NCF(n_users, n_items, config.embedding_dim, seed=config.seed)
-        result = trainer(
-            model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
-        )
-        stages["train"] = time.perf_counter() - before
-        return result, _fit_blend(result.model, prepared, config, stages, similarity)
+    similarity: Future[tuple[sp.csr_matrix, float]] | tuple[sp.csr_matrix, float] | None = None
+    if config.neighbours > 0 and _table_bytes(n_users, n_items, config) >= SIMILARITY_FIRST_BYTES:
+        # Large tables: built before they exist, not beside the trainer, as its temporaries
+        # (0.75 GB at full Amazon size, for 3-5 s) would add to training's peak.
+        similarity = _similarity(prepared, config)
+        stages["similarity"] = similarity[1]
+        release_free_memory()
+    elif config.neighbours > 0:
+        # Small ones: built on the other core while the model trains (scipy's sparse products
+        # and numpy's partition release the GIL): there time counts, not memory. The epochs'
+        # judgements queue behind it on that core.
+        similarity = second_core().submit(functools.partial(_similarity, prepared, config))
+    before = time.perf_counter()
+    model = NCF(n_users, n_items, config.embedding_dim, seed=config.seed)
+    result = trainer(
+        model, prepared.data, config, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop
+    )
+    stages["train"] = time.perf_counter() - before
+    return result, _fit_blend(result.model, prepared, config, stages, similarity)
 
 
 def _table_bytes(n_users: int, n_items: int, config: TrainConfig) -> int:

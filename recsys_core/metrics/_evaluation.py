@@ -14,7 +14,9 @@ The validation split is for choosing epochs and settings; these functions are fo
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +34,7 @@ from recsys_core.metrics._per_user import (
     per_user_ranking,
 )
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
-from recsys_core.model import NCF, Blend, Blended, one_torch_thread, unwrap
+from recsys_core.model import NCF, Blend, Blended, one_torch_thread, ranking_threads, unwrap
 from recsys_core.topn import (
     ScoreBuffer,
     build_seen_matrix,
@@ -188,6 +190,7 @@ def topk_metrics(
     popularity: np.ndarray | None = None,
     categories: np.ndarray | None = None,
     liked: sp.csr_matrix | None = None,
+    threads: int = 1,
 ) -> dict[str, float | None]:
     """Top-``k`` metrics of any recommender: the one code path for the model and the baselines.
 
@@ -208,6 +211,8 @@ def topk_metrics(
         ``relevant``): add :data:`~recsys_core.metrics.CLASS_HIT_METRICS`, the hit rate over the
         users with a liked held-out product and over those with a disliked one (``None`` when
         there are none), each with ``_se`` and ``_users``.
+    threads
+        Blocks of users ranked side by side (:func:`per_user_topk_metrics`).
 
     Returns
     -------
@@ -216,7 +221,7 @@ def topk_metrics(
         ``<name>_se``: the standard deviation of the per-user values over the square root of the
         number of users (coverage, a catalogue-level figure, by a bootstrap over users).
     """
-    per_user, lists = per_user_topk_metrics(top_k, users, relevant, n_items, k, chunk_size)
+    per_user, lists = per_user_topk_metrics(top_k, users, relevant, n_items, k, chunk_size, threads=threads)
     n_users = max(len(users), 1)
     result: dict[str, float] = {}
     for key in PER_USER_METRICS:
@@ -251,25 +256,37 @@ def per_user_topk_metrics(
     n_items: int,
     k: int,
     chunk_size: int = 1024,
+    *,
+    threads: int = 1,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-user values of :data:`PER_USER_METRICS` and the top-``k`` lists (``-1`` padded).
 
     The building block of :func:`topk_metrics`, public for paired comparisons of two runs on
     the same users: the lists of one chunk of users at a time, scored by
-    :func:`~recsys_core.metrics.per_user_ranking`.
+    :func:`~recsys_core.metrics.per_user_ranking`. ``threads`` > 1 ranks the chunks on that
+    many threads (``top_k`` must then be safe to call from several at once): the same figures.
     """
     k_eff = min(k, n_items)
     check_list_cells(len(users), k_eff)
     per_user = {key: np.zeros(len(users)) for key in PER_USER_METRICS}
     lists = np.full((len(users), k_eff), -1, dtype=np.int64)
     step = effective_chunk(chunk_size, n_items)
-    for start in range(0, len(users), step):
+
+    def rank(start: int) -> None:
         rows = users[start : start + step]
         stop = start + len(rows)
         items = top_k(rows)[0][:, :k_eff]
         lists[start:stop, : items.shape[1]] = items
         for key, values in per_user_ranking(items, relevant[start:stop], k).items():
             per_user[key][start:stop] = values
+
+    starts = range(0, len(users), step)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(min(threads, len(starts)), thread_name_prefix="ranking") as pool:
+            list(pool.map(rank, starts))
+    else:
+        for start in starts:
+            rank(start)
     return per_user, lists
 
 
@@ -377,15 +394,19 @@ def _model_topk(
     chunk_size: int,
     beyond: dict[str, Any],
 ) -> dict[str, float | None]:
-    """:func:`topk_metrics` of the model's (and blend's) lists, block after block of ``users``
-    scored into one buffer on one torch thread (blocks of small operations: see its module)."""
-    buffer = ScoreBuffer()
+    """:func:`topk_metrics` of the model's (and blend's) lists: blocks of ``users`` on every core
+    (:func:`~recsys_core.model.ranking_threads`), each thread scoring into its own buffer on one
+    torch thread (blocks of small operations: see its module)."""
+    buffers = threading.local()
 
     def model_top(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return top_unseen(model, rows, seen, k, blend, buffer)
+        if not hasattr(buffers, "scores"):
+            buffers.scores = ScoreBuffer()
+        return top_unseen(model, rows, seen, k, blend, buffers.scores)
 
+    n_items, threads = seen.shape[1], ranking_threads(model.device)
     with one_torch_thread(model.device):
-        return topk_metrics(model_top, users, relevant, seen.shape[1], k, chunk_size, **beyond)
+        return topk_metrics(model_top, users, relevant, n_items, k, chunk_size, threads=threads, **beyond)
 
 
 def _test_users(

@@ -11,6 +11,7 @@ shown score, and it stays additive: each history product ``i`` adds ``β · S[i,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,33 @@ MAX_SIMILARITY = 1.0 + 1e-5
 #: fast as scipy's product at 48,769 products); below, importing numba would cost a small run
 #: more than it saves. The sampled softmax starts at the same size, and imports numba anyway.
 KERNEL_MIN_ITEMS = 8_192
+#: Up to this many products the similarity is also kept dense (64 MB at most) and ``H @ S`` is a
+#: sparse-by-dense product: 11 ms against 45 ms for scipy's sparse-by-sparse product and its
+#: dense form (1,024 customers x 2,000 products), the same float32 sums in the same order.
+DENSE_MAX_ITEMS = 4_096
+
+
+def dense_similarity(similarity: sp.csr_matrix) -> np.ndarray | None:
+    """``similarity`` as a float32 array when it has at most :data:`DENSE_MAX_ITEMS` products
+    (for :func:`knn_scores`), else ``None``."""
+    if similarity.shape[1] > DENSE_MAX_ITEMS:
+        return None
+    return similarity.toarray().astype(np.float32, copy=False)
+
+
+def knn_scores(
+    history: sp.csr_matrix, similarity: sp.csr_matrix, dense: np.ndarray | None = None
+) -> np.ndarray:
+    """``H @ S`` as a float32 array ``(history rows, n_items)``, ``H`` binary as float32.
+
+    ``dense`` is :func:`dense_similarity` of ``similarity`` (``None``: the sparse product). Both
+    ways give the same bits: each cell sums ``S[i, j]`` over the row's products ``i`` in
+    ascending order.
+    """
+    history = sp.csr_matrix(history, dtype=np.float32)
+    if dense is not None:
+        return np.asarray(history @ dense, dtype=np.float32)
+    return (history @ similarity).toarray()
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +90,11 @@ class Blend:
     def n_items(self) -> int:
         return int(self.similarity.shape[0])
 
+    @functools.cached_property
+    def dense(self) -> np.ndarray | None:
+        """The similarity as a float32 array on a small catalogue (:func:`dense_similarity`)."""
+        return dense_similarity(self.similarity)
+
     def _history(self, history: sp.csr_matrix) -> sp.csr_matrix:
         """``history`` as float32 CSR (binary, as its product with ``S`` counts it), checked
         against the similarity's size."""
@@ -78,7 +111,7 @@ class Blend:
 
     def term(self, history: sp.csr_matrix) -> np.ndarray:
         """``β · (H @ S)``: float32 ``(history rows, n_items)``."""
-        dense = self._product(history).toarray()
+        dense = knn_scores(self._history(history), self.similarity, self.dense)
         dense *= np.float32(self.weight)
         return dense
 
@@ -93,6 +126,10 @@ class Blend:
             return  # β = 0 is the plain model, exactly
         if self.n_items > KERNEL_MIN_ITEMS and logits.device.type == "cpu" and logits.is_contiguous():
             self._add_by_kernel(logits, history)
+            return
+        if self.dense is not None:
+            # A small catalogue: the dense term (zeros add nothing), from the fast product.
+            logits += torch.from_numpy(self.term(history)).to(logits.device, logits.dtype)
             return
         product = self._product(history)
         # scipy's sparse product stores each (row, column) once (its accumulator merges them), so

@@ -14,11 +14,18 @@ depends on the threads).
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
+from typing import TypeVar
 
 import torch
+
+from recsys_core.data.ratings import cpu_count
+
+T = TypeVar("T")
 
 
 class _Pin:
@@ -56,3 +63,67 @@ def one_torch_thread(device: torch.device | str = "cpu") -> Iterator[None]:
             _PIN.depth -= 1
             if _PIN.depth == 0:
                 torch.set_num_threads(_PIN.saved)
+
+
+class Lane:
+    """One daemon thread running what is submitted to it in order (:func:`second_core`).
+
+    A daemon, unlike ``ThreadPoolExecutor``'s workers: an idle lane never keeps the process
+    from ending (the command line skips the interpreter's teardown only when no other
+    non-daemon thread is alive).
+    """
+
+    def __init__(self, name: str):
+        self._queue: queue.SimpleQueue[tuple[Future[object], Callable[[], object]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Run ``fn()`` after what is already queued; its future (``cancel()`` works until it
+        starts)."""
+        future: Future[T] = Future()
+        self._queue.put((future, fn))  # type: ignore[arg-type]  # Future is invariant in T
+        return future
+
+    def _work(self) -> None:
+        torch.set_num_threads(1)  # its torch work on one thread, as the trainer's
+        while True:
+            future, fn = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            try:
+                result = fn()
+            except BaseException as exc:  # handed to whoever waits for it
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
+_LANE_LOCK = threading.Lock()
+_LANE: list[Lane] = []
+
+
+def second_core() -> Lane:
+    """The process's one worker thread for work that runs beside a training on the other core:
+    the blend's item similarity, then each epoch's judgement (:mod:`recsys_core.training._judging`).
+
+    One queue, so that they follow each other instead of three threads sharing two cores: on the
+    demo data the first epochs trained 1.5-2x slower while the similarity and a judgement ran
+    beside them. Its torch operations run on one thread (see :func:`one_torch_thread`).
+    """
+    with _LANE_LOCK:
+        if not _LANE:
+            _LANE.append(Lane("second-core"))
+        return _LANE[0]
+
+
+#: Most threads ranking blocks of customers at once (:func:`ranking_threads`): a block's
+#: operations are small, and more threads mostly wait for the GIL.
+MAX_RANKING_THREADS = 4
+
+
+def ranking_threads(device: torch.device | str = "cpu") -> int:
+    """Threads that rank blocks of customers side by side, each on one torch thread, where a
+    run waits for the result (the blend's weight search, the test metrics): the process's CPUs,
+    at most :data:`MAX_RANKING_THREADS`; 1 on a GPU, whose blocks queue on the one device."""
+    return 1 if torch.device(device).type != "cpu" else min(MAX_RANKING_THREADS, cpu_count())

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from recsys_core.baselines import item_similarity
 from recsys_core.metrics import RANKING_MAX_USERS
-from recsys_core.model import BLEND_GRID, NCF, Blend, one_torch_thread
+from recsys_core.model import BLEND_GRID, NCF, Blend, one_torch_thread, ranking_threads
 from recsys_core.training._softmax_sizes import judged_users
 from recsys_core.training._val_ndcg import ValidationRanker
 
@@ -62,11 +62,12 @@ def _search(
     grid and falls (on every run we looked at: the demo data, the dense Amazon sample), so this
     finds the grid's best with 8 rankings instead of 13."""
     coarse = sorted({grid[0], *grid[::2]})
-    scores = ranker.ndcg(model, similarity, coarse)
+    threads = ranking_threads(model.device)  # the run waits for this search: every core
+    scores = ranker.ndcg(model, similarity, coarse, threads=threads)
     best = grid.index(choose_weight(scores))
     around = [grid[i] for i in (best - 1, best + 1) if 0 <= i < len(grid) and grid[i] not in scores]
     if around:
-        scores.update(ranker.ndcg(model, similarity, around))
+        scores.update(ranker.ndcg(model, similarity, around, threads=threads))
     return dict(sorted(scores.items()))
 
 

@@ -108,6 +108,16 @@ def rating_quality(
     return precision, recall, auc
 
 
+@dataclass(frozen=True)
+class Measured:
+    """An epoch's judgement (:meth:`EpochBook.measure`): the judge's ``(val_loss, precision,
+    recall, auc)`` and the seconds the rating head and the judge took."""
+
+    figures: tuple[float, float, float, float]
+    head_seconds: float
+    validate_seconds: float
+
+
 #: ``judge() -> (val_loss, precision, recall, auc)``: an epoch's validation figures, lower
 #: ``val_loss`` better (:func:`validate` by default).
 Judge = Callable[[], tuple[float, float, float, float]]
@@ -177,14 +187,48 @@ class EpochBook:
         self, epoch: int, *, loss_sum: float, total: int, n: int, started: float, train_seconds: float
     ) -> bool:
         """Fit the rating head, validate, record the epoch; ``False`` when training must stop."""
-        model, data, config = self.model, self.data, self.config
+        return self.record(
+            epoch,
+            self.measure(),
+            loss_sum=loss_sum,
+            total=total,
+            n=n,
+            started=started,
+            train_seconds=train_seconds,
+        )
+
+    def measure(self, model: NCF | None = None) -> Measured:
+        """Fit the rating head of ``model`` (default: the book's) and judge it: the first half
+        of :meth:`end_epoch`, which touches nothing but that head and the judge, so it may run on
+        another thread on a copy of the tables while the trainer goes on (the judge must then
+        read that copy too, :mod:`recsys_core.training._judging`)."""
+        model, data = model or self.model, self.data
         t0 = time.perf_counter()
         if model.has_rating_head:
             # Warm-started from the last epoch's head, a few rounds track the slowly moving
             # embeddings; the validation metrics below then judge the head that would be kept.
             fit_rating_head(model, data.users, data.items, data.targets, max_rounds=HEAD_ROUNDS_PER_EPOCH)
         t1 = time.perf_counter()
-        val_loss, precision, recall, auc = self.judge()
+        figures = self.judge()
+        return Measured(figures, head_seconds=t1 - t0, validate_seconds=time.perf_counter() - t1)
+
+    def record(
+        self,
+        epoch: int,
+        measured: Measured,
+        *,
+        loss_sum: float,
+        total: int,
+        n: int,
+        started: float,
+        train_seconds: float,
+        model: NCF | None = None,
+    ) -> bool:
+        """Record an epoch :meth:`measure` judged, keep it if best (copied from ``model``, by
+        default the book's), report it; ``False`` when training must stop (the judge's figure
+        is not finite)."""
+        model, data, config = model or self.model, self.data, self.config
+        val_loss, precision, recall, auc = measured.figures
         t2 = time.perf_counter()
         report = EpochReport(
             epoch=epoch,
@@ -196,8 +240,8 @@ class EpochBook:
             seconds=0.0,
             samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
             train_seconds=train_seconds,
-            head_seconds=t1 - t0,
-            validate_seconds=t2 - t1,
+            head_seconds=measured.head_seconds,
+            validate_seconds=measured.validate_seconds,
         )
         self.history.append(report)
         key = val_loss if len(data.val_users) else report.train_loss
@@ -220,8 +264,12 @@ class EpochBook:
             return False
         return True
 
-    def result(self) -> TrainResult:
-        """The best epoch restored into the model, with the history and the stop message."""
+    def result(self, into: NCF | None = None) -> TrainResult:
+        """The best epoch restored into the model, with the history and the stop message.
+
+        ``into``: restore it into this model instead (one that was trained on while copies of it
+        were judged: it holds none of the recorded epochs), whatever the last epoch was.
+        """
         message = self.message
         if self.stopped:
             by = f"validation {self.criterion}" if len(self.data.val_users) else "training loss"
@@ -231,12 +279,14 @@ class EpochBook:
                 else "No epoch finished, so the model keeps its initial parameters."
             )
             message = f"{message} {kept}"
-        restore = self.best_epoch != (self.history[-1].epoch if self.history else 0) or self.stopped
+        target = self.model if into is None else into
+        last = self.history[-1].epoch if self.history else 0
+        restore = into is not None or self.best_epoch != last or self.stopped
         if restore and not self.pending and self.best.taken:
-            self.best.restore(self.model)
+            self.best.restore(target)
         self.best.close()
         return TrainResult(
-            model=self.model,
+            model=target,
             history=self.history,
             best_epoch=self.best_epoch,
             stopped_early=self.stopped,

@@ -59,38 +59,41 @@ def fit_rating_head(
     if not l2 > 0:
         raise RecsysError(f"The rating head's l2 penalty must be positive, not {plain(l2)}.")
     model.add_rating_head()
-    # int32 codes stay int32 (numpy indexes and counts with either): no int64 copies.
+    # The Newton passes run in torch, in float64 as their sums run over all ratings: its
+    # operations release the GIL, so a refit beside an epoch training on the other core
+    # (recsys_core.training._judging) does not hold that epoch up, as numpy's bincount did.
+    # int32 codes stay int32 (torch indexes and adds with either): no int64 copies.
     users, items = as_codes(users), as_codes(items)
-    t = np.asarray(targets, dtype=np.float64)
-    # The Newton passes run in numpy, in float64 as their sums run over all ratings.
-    dot = model.score_pairs_chunked(users, items, "dots", dtype=np.float64)
-    cu = model.rating_user_bias.double().cpu().numpy()
-    ci = model.rating_item_bias.double().cpu().numpy()
+    users_t, items_t = torch.from_numpy(users), torch.from_numpy(items)
+    t = torch.from_numpy(np.asarray(targets, dtype=np.float64))
+    dot = torch.from_numpy(model.score_pairs_chunked(users, items, "dots", dtype=np.float64))
+    cu = model.rating_user_bias.detach().double().cpu().clone()
+    ci = model.rating_item_bias.detach().double().cpu().clone()
     a = float(model.rating_scale[0])
-    logits = a * dot + cu[users] + ci[items]
+    logits = a * dot + cu[users_t] + ci[items_t]
 
     rounds = 0
     while rounds < max_rounds:
         rounds += 1
-        before = logits.copy()
-        for bias, codes in ((cu, users), (ci, items)):
-            s = 1.0 / (1.0 + np.exp(-logits))
-            n = len(bias)
-            step = np.bincount(codes, s - t, minlength=n) + l2 * bias
-            step /= np.bincount(codes, s * (1.0 - s), minlength=n) + l2
+        before = logits.clone()
+        for bias, codes in ((cu, users_t), (ci, items_t)):
+            s = torch.sigmoid(logits)
+            step = torch.zeros_like(bias).index_add_(0, codes, s - t).add_(bias, alpha=l2)
+            step /= torch.zeros_like(bias).index_add_(0, codes, s * (1.0 - s)).add_(l2)
             # Damped: a bias far from its optimum sits where the sigmoid is flat.
-            np.clip(step, -4.0, 4.0, out=step)
+            step.clamp_(-4.0, 4.0)
             bias -= step
             logits -= step[codes]
-        s = 1.0 / (1.0 + np.exp(-logits))
-        step_a = float(np.clip((s - t) @ dot / ((s * (1.0 - s)) @ (dot * dot) + 1e-12), -1.0, 1.0))
+        s = torch.sigmoid(logits)
+        ratio = float(((s - t) * dot).sum()) / (float((s * (1.0 - s) * dot * dot).sum()) + 1e-12)
+        step_a = min(max(ratio, -1.0), 1.0)
         a -= step_a
         logits -= step_a * dot
         # Converged when the predictions stop moving. (The biases alone may keep drifting along
         # "all users +d, all products -d", which changes no prediction and barely the penalty.)
-        if np.abs(logits - before).max(initial=0.0) < tol:
+        if not len(logits) or float((logits - before).abs().max()) < tol:
             break
-    model.rating_user_bias.copy_(torch.from_numpy(cu))
-    model.rating_item_bias.copy_(torch.from_numpy(ci))
+    model.rating_user_bias.copy_(cu)
+    model.rating_item_bias.copy_(ci)
     model.rating_scale.fill_(a)
     return rounds

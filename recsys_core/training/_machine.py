@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from recsys_core.data.ratings import address_space_limit, cgroup_memory_limit, meminfo
+from recsys_core.data.ratings import address_space_limit, cgroup_memory_limit, cpu_count, meminfo
 
 
 def _own_memory() -> tuple[int, int]:
@@ -54,14 +54,6 @@ def memory_budget() -> tuple[int, int]:
         total = min(total, limit)
         usable = min(usable, limit - used + resident)
     return int(total), int(max(min(usable, total), 0))
-
-
-def cpu_count() -> int:
-    """CPUs this process may run on (its affinity, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def cuda_present() -> bool:

@@ -41,6 +41,7 @@ from recsys_core.data import TrainingData
 from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import NCF, SOFTMAX_L2, one_torch_thread
 from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
+from recsys_core.training._judging import EpochJudging, Trained, judge_in_background
 from recsys_core.training._setup import prepare_training_run, resolve_device
 from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS, judged_users
 from recsys_core.training._val_ndcg import ValidationRanker
@@ -334,6 +335,10 @@ class NdcgJudge:
         self.last: np.ndarray | None = None
         self.best: np.ndarray | None = None
 
+    def aim(self, model: NCF) -> None:
+        """Judge ``model`` from now on (a copy of the trained one's tables, same sizes)."""
+        self.model = model
+
     @torch.no_grad()
     def __call__(self) -> tuple[float, float, float, float]:
         if not len(self.ranker.users):
@@ -399,30 +404,43 @@ def run_softmax(
     stepper = steps(model, data, config, gen)
     judge = NdcgJudge(model, data, config)
     book = EpochBook(model, data, setup.val, config, on_epoch, judge=judge, criterion="NDCG@10")
-    for epoch in range(1, config.epochs + 1):
-        started = time.perf_counter()
-        loss_sum, batches, stopped = stepper.epoch(epoch, should_stop, on_progress)
-        if stopped:
-            book.stop(f"Stopped during epoch {epoch}.")
-            break
-        train_seconds = time.perf_counter() - started
-        if not math.isfinite(loss_sum):
-            book.stop(f"Training diverged in epoch {epoch}: the loss is not finite.")
-            break
-        total = max(batches, 1)
-        n = len(data.users)
-        if not book.end_epoch(
-            epoch, loss_sum=loss_sum, total=total, n=n, started=started, train_seconds=train_seconds
-        ):
-            break
+
+    def verdict(epoch: int) -> bool:
         judge.ended(book.best_epoch == epoch)
         if epoch - book.best_epoch >= PATIENCE:
             book.message = f"No better validation NDCG@10 for {PATIENCE} epochs: stopped after epoch {epoch}."
-            break
+            return False
         if judge.clearly_worse():
             book.message = (
                 f"Validation NDCG@10 fell clearly below epoch {book.best_epoch}'s (by more than "
                 f"{CLEAR_DROP:g} standard errors): stopped after epoch {epoch}."
             )
-            break
-    return book.result()
+            return False
+        return True
+
+    # Each epoch is judged on copies of the tables on the other core while the next one trains
+    # (recsys_core.training._judging); a distributed job's ranks judge in step, at once.
+    background = steps is SoftmaxSteps and judge_in_background(model)
+    judging = EpochJudging(model, book, verdict, judge.aim if background else None)
+    stop_check = judging.stop_requested(should_stop)
+    try:
+        for epoch in range(1, config.epochs + 1):
+            started = time.perf_counter()
+            loss_sum, batches, stopped = stepper.epoch(epoch, stop_check, on_progress)
+            train_seconds = time.perf_counter() - started
+            # The last epoch's judgement first: it may have ended training (this epoch is dropped).
+            if (stopped or not math.isfinite(loss_sum)) and not judging.settle(wait=True):
+                break
+            if stopped:
+                book.stop(f"Stopped during epoch {epoch}.")
+                break
+            if not math.isfinite(loss_sum):
+                book.stop(f"Training diverged in epoch {epoch}: the loss is not finite.")
+                break
+            trained = Trained(epoch, loss_sum, max(batches, 1), len(data.users), started, train_seconds)
+            if not judging.hand_in(trained):
+                break
+    except BaseException:
+        judging.close()
+        raise
+    return judging.finish()

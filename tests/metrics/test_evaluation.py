@@ -272,3 +272,20 @@ def test_ranking_metrics_on_a_user_sample_equal_the_metrics_of_those_users() -> 
     assert everyone["model"] == pytest.approx(
         ranking_metrics(model, test_users, test_items, seen, k=5)["model"]
     )
+
+
+def test_blocks_ranked_on_several_threads_give_the_same_figures(monkeypatch) -> None:
+    from recsys_core.metrics import _evaluation
+
+    rng = np.random.default_rng(3)
+    n_users, n_items = 200, 50
+    model = NCF(n_users, n_items, embedding_dim=8, seed=2)
+    seen = build_seen_matrix(rng.integers(0, n_users, 1500), rng.integers(0, n_items, 1500), n_users, n_items)
+    users, items = rng.integers(0, n_users, 300), rng.integers(0, n_items, 300)
+    popularity = rng.integers(0, 9, n_items)
+    figures = {}
+    for threads in (1, 4):
+        monkeypatch.setattr(_evaluation, "ranking_threads", lambda device, n=threads: n)
+        got = ranking_metrics(model, users, items, seen, k=5, popularity=popularity, chunk_size=16)
+        figures[threads] = got
+    assert figures[1] == figures[4]  # every figure, to the bit: the same blocks, in their own rows

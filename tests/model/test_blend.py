@@ -130,6 +130,33 @@ def test_the_large_catalogue_kernel_adds_the_same_bits(blended, monkeypatch) -> 
     assert torch.equal(twice[0], twice[1])
 
 
+def test_small_catalogues_add_the_term_from_the_dense_similarity_the_same_bits(blended, monkeypatch) -> None:
+    """Up to DENSE_MAX_ITEMS products H @ S is a sparse-by-dense product: the bits of scipy's
+    sparse product, with an empty history row and a product stored twice in a row."""
+    from recsys_core.model import _blend, dense_similarity, knn_scores
+
+    run = blended
+    seen = run.seen_matrix()
+    doubled = sp.csr_matrix((np.ones(2, bool), np.array([3, 3]), np.array([0, 2])), shape=(1, run.n_items))
+    empty = sp.csr_matrix((1, run.n_items), dtype=bool)
+    history = sp.vstack([seen[:40], empty, doubled, seen[40:80]]).tocsr()
+    similarity = run.blend.similarity
+    by_dense = knn_scores(history, similarity, dense_similarity(similarity))
+    assert by_dense.dtype == np.float32 and by_dense.shape == (82, run.n_items)
+    np.testing.assert_array_equal(by_dense, knn_scores(history, similarity))
+    logits = torch.randn(82, run.n_items, generator=torch.Generator().manual_seed(1))
+    dense_way, sparse_way = logits.clone(), logits.clone()
+    blend = Blend(similarity, 0.37)
+    assert blend.dense is not None
+    blend.add_to(dense_way, history)
+    monkeypatch.setattr(_blend, "DENSE_MAX_ITEMS", 0)
+    sparse_blend = Blend(similarity, 0.37)
+    assert sparse_blend.dense is None
+    sparse_blend.add_to(sparse_way, history)
+    assert torch.equal(dense_way, sparse_way) and not torch.equal(dense_way, logits)
+    assert torch.equal(dense_way[40], logits[40])  # no history, nothing added
+
+
 def test_weight_is_the_validation_argmax_ties_to_the_smaller() -> None:
     assert choose_weight({0.0: 0.1, 0.3: 0.2, 1.0: 0.2, 3.0: 0.15}) == 0.3
     assert choose_weight({0.0: 0.1, 0.1: 0.05}) == 0.0

@@ -304,7 +304,9 @@ def test_two_processes_train_the_softmax_as_one(
         for name in ("user_embedding.weight", "item_embedding.weight"):
             assert float((theirs[name] - start[name]).abs().max()) > 0.05  # training moved them
         for name in ours:
-            assert torch.allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6), name
+            # Up to the order of the sums: 20 epochs at the default step (3e-2) leave at most a
+            # few 1e-6 between the two (1e-6 at the old 1e-2).
+            assert torch.allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-5), name
         assert rank0[run]["train_loss"] == pytest.approx(single["train_loss"], rel=1e-5)
         assert rank0[run]["val_loss"] == pytest.approx(single["val_loss"], abs=1e-6)
         assert rank0[run]["best_epoch"] == single["best_epoch"]

@@ -57,3 +57,28 @@ def test_large_catalogues_judge_fewer_customers() -> None:
     assert at_seed_shape * 48_769 <= VALIDATION_WORK
     assert judged_users(476_000, RANKING_MAX_USERS) == MIN_JUDGED_USERS
     assert judged_users(476_000, 500) == 500  # never more than asked
+
+
+def test_blocks_on_threads_and_the_kept_knn_terms_give_the_same_figures(run, monkeypatch) -> None:
+    from recsys_core.training import _val_ndcg
+
+    monkeypatch.setattr(_val_ndcg, "CHUNK_USERS", 64)  # several blocks of users
+    products = []
+    knn_scores = _val_ndcg.knn_scores
+    monkeypatch.setattr(_val_ndcg, "knn_scores", lambda *a: products.append(1) or knn_scores(*a))
+    train, val = run.training_pairs(), run.validation_pairs()
+    ranker = ValidationRanker(train, val, run.n_users, run.n_items)
+    similarity = item_similarity(ranker.seen, 20, 20.0)
+    first = ranker.per_user(run.model, similarity, BLEND_GRID)
+    blocks = len(products)
+    assert blocks >= 4
+    again = ranker.per_user(run.model, similarity, BLEND_GRID, threads=3)
+    assert len(products) == blocks  # the second ranking reused every block's H @ S
+    monkeypatch.setattr(_val_ndcg, "KNN_CACHE_BYTES", 0)
+    fresh = ValidationRanker(train, val, run.n_users, run.n_items)
+    third = fresh.per_user(run.model, similarity, BLEND_GRID, threads=2)
+    fresh.per_user(run.model, similarity, BLEND_GRID)
+    assert len(products) == 3 * blocks  # nothing kept above the cap
+    for beta in BLEND_GRID:
+        np.testing.assert_array_equal(first[beta], again[beta])
+        np.testing.assert_array_equal(first[beta], third[beta])

@@ -55,6 +55,7 @@ from recsys_core.data.ratings._memory import (
     address_space_limit,
     available_memory,
     cgroup_memory_limit,
+    cpu_count,
     meminfo,
 )
 from recsys_core.data.ratings._peek import peek_columns, peek_table
@@ -76,6 +77,7 @@ __all__ = [
     "available_memory",
     "cgroup_memory_limit",
     "columns_by_name",
+    "cpu_count",
     "is_number",
     "k_core",
     "load_products",

@@ -3,8 +3,9 @@
 It also holds the readers of what the system says about memory, without third-party packages:
 ``/proc/meminfo`` (:func:`meminfo`), the process's memory cgroup and its parents
 (:func:`cgroup_memory_limit`: v2 ``memory.max``, v1 ``memory.limit_in_bytes``) and its
-address-space limit (:func:`address_space_limit`). The guard and the training estimate
-(:mod:`recsys_core.training._machine`) read them here, each with its own policy.
+address-space limit (:func:`address_space_limit`), and the CPUs it may run on
+(:func:`cpu_count`). The guard and the training estimate (:mod:`recsys_core.training._machine`)
+read them here, each with its own policy.
 """
 
 from __future__ import annotations
@@ -160,6 +161,14 @@ def cgroup_memory_limit(
             if best is None or limit - used < best[0] - best[1]:
                 best = (limit, used)
     return best
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def address_space_limit() -> int | None:
