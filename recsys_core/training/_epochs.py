@@ -109,6 +109,19 @@ def rating_quality(
 
 
 @dataclass(frozen=True)
+class Trained:
+    """An epoch trained and waiting for its judgement: the sum of its batch losses over
+    ``total`` batches, its ``n`` samples, when it started and the seconds the optimiser took."""
+
+    epoch: int
+    loss_sum: float
+    total: int
+    n: int
+    started: float
+    train_seconds: float
+
+
+@dataclass(frozen=True)
 class Measured:
     """An epoch's judgement (:meth:`EpochBook.measure`): the judge's ``(val_loss, precision,
     recall, auc)`` and the seconds the rating head and the judge took."""
@@ -187,15 +200,7 @@ class EpochBook:
         self, epoch: int, *, loss_sum: float, total: int, n: int, started: float, train_seconds: float
     ) -> bool:
         """Fit the rating head, validate, record the epoch; ``False`` when training must stop."""
-        return self.record(
-            epoch,
-            self.measure(),
-            loss_sum=loss_sum,
-            total=total,
-            n=n,
-            started=started,
-            train_seconds=train_seconds,
-        )
+        return self.record(Trained(epoch, loss_sum, total, n, started, train_seconds), self.measure())
 
     def measure(self, model: NCF | None = None) -> Measured:
         """Fit the rating head of ``model`` (default: the book's) and judge it: the first half
@@ -212,33 +217,23 @@ class EpochBook:
         figures = self.judge()
         return Measured(figures, head_seconds=t1 - t0, validate_seconds=time.perf_counter() - t1)
 
-    def record(
-        self,
-        epoch: int,
-        measured: Measured,
-        *,
-        loss_sum: float,
-        total: int,
-        n: int,
-        started: float,
-        train_seconds: float,
-        model: NCF | None = None,
-    ) -> bool:
+    def record(self, trained: Trained, measured: Measured, model: NCF | None = None) -> bool:
         """Record an epoch :meth:`measure` judged, keep it if best (copied from ``model``, by
         default the book's), report it; ``False`` when training must stop (the judge's figure
         is not finite)."""
         model, data, config = model or self.model, self.data, self.config
+        epoch, train_seconds = trained.epoch, trained.train_seconds
         val_loss, precision, recall, auc = measured.figures
         t2 = time.perf_counter()
         report = EpochReport(
             epoch=epoch,
-            train_loss=loss_sum / total,
+            train_loss=trained.loss_sum / trained.total,
             val_loss=val_loss,
             val_precision=precision,
             val_recall=recall,
             val_auc=auc,
             seconds=0.0,
-            samples_per_second=n / train_seconds if train_seconds > 0 else math.nan,
+            samples_per_second=trained.n / train_seconds if train_seconds > 0 else math.nan,
             train_seconds=train_seconds,
             head_seconds=measured.head_seconds,
             validate_seconds=measured.validate_seconds,
@@ -252,7 +247,7 @@ class EpochBook:
             else:
                 self.best.take(model)
         report.snapshot_seconds = time.perf_counter() - t2
-        report.seconds = time.perf_counter() - started
+        report.seconds = time.perf_counter() - trained.started
         if self.on_epoch is not None:
             self.on_epoch(report)
         if not math.isfinite(key):

@@ -22,14 +22,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from concurrent.futures import Future, wait
-from dataclasses import dataclass
 from functools import partial
 
 import torch
 
 from recsys_core.data.ratings import cpu_count
 from recsys_core.model import NCF, second_core
-from recsys_core.training._epochs import EpochBook, Measured, TrainResult
+from recsys_core.training._epochs import EpochBook, Measured, Trained, TrainResult
 
 #: Largest model (every parameter, bytes) judged in the background: one more copy of the tables
 #: costs next to nothing up to here; above it (hundreds of MB, the full Amazon size) memory
@@ -71,18 +70,6 @@ def copy_head(source: NCF, target: NCF) -> None:
     """Copy ``source``'s rating head into ``target`` (its warm start)."""
     for name in HEAD:
         getattr(target, name).copy_(getattr(source, name))
-
-
-@dataclass(frozen=True)
-class Trained:
-    """An epoch trained and waiting for its judgement (:meth:`EpochBook.record`'s arguments)."""
-
-    epoch: int
-    loss_sum: float
-    total: int
-    n: int
-    started: float
-    train_seconds: float
 
 
 class EpochJudging:
@@ -173,17 +160,7 @@ class EpochJudging:
         return check
 
     def _record(self, trained: Trained, model: NCF, measured: Measured) -> bool:
-        go_on = self.book.record(
-            trained.epoch,
-            measured,
-            loss_sum=trained.loss_sum,
-            total=trained.total,
-            n=trained.n,
-            started=trained.started,
-            train_seconds=trained.train_seconds,
-            model=model,
-        )
-        go_on = go_on and self.verdict(trained.epoch)
+        go_on = self.book.record(trained, measured, model) and self.verdict(trained.epoch)
         self.over = not go_on
         if self.over:
             self.close()  # the epochs after this one are dropped

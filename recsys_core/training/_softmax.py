@@ -40,8 +40,8 @@ from recsys_core.config import TrainConfig
 from recsys_core.data import TrainingData
 from recsys_core.metrics import RANKING_MAX_USERS
 from recsys_core.model import NCF, SOFTMAX_L2, one_torch_thread
-from recsys_core.training._epochs import EpochBook, EpochReport, TrainResult, rating_quality
-from recsys_core.training._judging import EpochJudging, Trained, judge_in_background
+from recsys_core.training._epochs import EpochBook, EpochReport, Trained, TrainResult, rating_quality
+from recsys_core.training._judging import EpochJudging, judge_in_background
 from recsys_core.training._setup import prepare_training_run, resolve_device
 from recsys_core.training._softmax_sizes import FULL_SOFTMAX_MAX_ITEMS, SAMPLED_ITEMS, judged_users
 from recsys_core.training._val_ndcg import ValidationRanker
