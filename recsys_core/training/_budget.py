@@ -8,7 +8,8 @@ memory
     loaded, split, encoded and held by the rating head (:data:`RATING_BYTES` each); the model's
     tables, customers and products x (``embedding_dim`` + 1) float32, :data:`TABLE_COPIES`
     times (parameters, Adam's two moments, the best epoch's snapshot: one fewer when the
-    snapshot lies on disk, at :data:`SNAPSHOT_SPILL_BYTES` or more); one step's blocks
+    snapshot lies on disk, at :data:`SNAPSHOT_SPILL_BYTES` or more; two more for the softmax's
+    judge on the second core, up to :data:`BACKGROUND_JUDGE_BYTES`); one step's blocks
     (``softmax``: ``batch_size`` x the columns it scores, float32, :data:`SOFTMAX_BLOCKS` of
     them: all products up to :data:`~recsys_core.training.FULL_SOFTMAX_MAX_ITEMS`, above it
     :data:`~recsys_core.training.SAMPLED_ITEMS` plus the batch's positives; the other objectives:
@@ -73,6 +74,9 @@ TABLE_COPIES = {"softmax": 4, "numba": 5}
 #: From this size on a copy of the tables, the best epoch's snapshot lies in a temporary file,
 #: not in memory (``recsys_core.training._snapshot.SPILL_BYTES``, repeated here without torch).
 SNAPSHOT_SPILL_BYTES = 256 * 1024 * 1024
+#: Up to this size of a copy of the tables, the softmax judges each epoch on two more copies on
+#: the second core (``recsys_core.training._judging.BACKGROUND_MAX_BYTES``, repeated here).
+BACKGROUND_JUDGE_BYTES = 128 * 1024 * 1024
 #: ``batch x columns`` float32 blocks alive in one softmax step (logits, probabilities, targets,
 #: their gradient).
 SOFTMAX_BLOCKS = 4
@@ -262,8 +266,12 @@ def _table_bytes(shape: DataShape, config: TrainConfig) -> int:
 
 def _copies(shape: DataShape, config: TrainConfig) -> int:
     """Copies of the tables in memory while training (the snapshot's on disk when large)."""
-    copies = TABLE_COPIES["softmax" if config.objective == "softmax" else "numba"]
-    return copies - 1 if _table_bytes(shape, config) >= SNAPSHOT_SPILL_BYTES else copies
+    softmax = config.objective == "softmax"
+    copies = TABLE_COPIES["softmax" if softmax else "numba"]
+    table = _table_bytes(shape, config)
+    if softmax and table <= BACKGROUND_JUDGE_BYTES:
+        copies += 2  # the judge's two shadows
+    return copies - 1 if table >= SNAPSHOT_SPILL_BYTES else copies
 
 
 def _peak(parts: Mapping[str, int], shape: DataShape, config: TrainConfig) -> int:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_all
 from functools import partial
 
 import torch
@@ -30,10 +31,10 @@ from recsys_core.data.ratings import cpu_count
 from recsys_core.model import NCF, second_core
 from recsys_core.training._epochs import EpochBook, Measured, Trained, TrainResult
 
-#: Largest model (every parameter, bytes) judged in the background: one more copy of the tables
-#: costs next to nothing up to here; above it (hundreds of MB, the full Amazon size) memory
-#: counts for more than the judgement's share of an epoch.
-BACKGROUND_MAX_BYTES = 256 << 20
+#: Largest model (every parameter, bytes) judged in the background, which holds two more copies
+#: of it (and the best epoch's, as judging in place does): 36 MB at the seed's shape; above it
+#: (the full Amazon size: 1.2 GB) memory counts for more than the judgement's share of an epoch.
+BACKGROUND_MAX_BYTES = 128 << 20
 
 
 def model_bytes(model: NCF) -> int:
@@ -171,7 +172,7 @@ class EpochJudging:
         shadow's rating head)."""
         pending, self.pending = self.pending, []
         futures = [future for _, _, future in pending if not future.cancel()]
-        wait(futures)
+        wait_all(futures)
 
     def finish(self) -> TrainResult:
         """The last judgements recorded, the best epoch restored; the model holds it."""

@@ -95,8 +95,12 @@ def test_the_snapshot_of_large_tables_is_counted_on_disk_not_in_memory() -> None
         one = (customers + 100) * (config.embedding_dim + 1) * 4
         return estimate_training(shape, config, LAPTOP).memory_parts["model"] / one
 
-    spill = _budget.SNAPSHOT_SPILL_BYTES // ((config.embedding_dim + 1) * 4)
-    assert copies(1_000) == 4  # parameters, Adam's two moments, the snapshot
+    row = (config.embedding_dim + 1) * 4
+    spill = _budget.SNAPSHOT_SPILL_BYTES // row
+    background = _budget.BACKGROUND_JUDGE_BYTES // row - 100
+    assert copies(1_000) == 6  # parameters, Adam's two moments, the snapshot, the judge's two
+    assert copies(background) == 6
+    assert copies(background + 1) == 4  # judged in place
     assert copies(spill) == 3  # the snapshot lies in a temporary file
 
 
@@ -135,6 +139,9 @@ def test_the_sizes_it_repeats_agree_with_the_torch_side() -> None:
     assert _softmax.FULL_SOFTMAX_MAX_ITEMS == FULL_SOFTMAX_MAX_ITEMS
     assert _softmax.SAMPLED_ITEMS == SAMPLED_ITEMS
     assert _snapshot.SPILL_BYTES == _budget.SNAPSHOT_SPILL_BYTES
+    from recsys_core.training import _judging
+
+    assert _judging.BACKGROUND_MAX_BYTES == _budget.BACKGROUND_JUDGE_BYTES
 
 
 # -- the machine's limits --------------------------------------------------------------------------
