@@ -334,6 +334,9 @@ class NdcgJudge:
         )
         self.last: np.ndarray | None = None
         self.best: np.ndarray | None = None
+        # Each judged model's per-customer NDCG until its epoch is recorded (:meth:`ended`): in
+        # the background the next epoch may be judged before the last one is recorded.
+        self.judged: dict[NCF, np.ndarray] = {}
 
     def aim(self, model: NCF) -> None:
         """Judge ``model`` from now on (a copy of the trained one's tables, same sizes)."""
@@ -343,12 +346,14 @@ class NdcgJudge:
     def __call__(self) -> tuple[float, float, float, float]:
         if not len(self.ranker.users):
             return math.nan, math.nan, math.nan, math.nan
-        self.last = self.ranker.per_user(self.model)[0.0]
-        ndcg = float(self.last.sum()) / len(self.last)
+        per_user = self.ranker.per_user(self.model)[0.0]
+        self.judged[self.model] = per_user
+        ndcg = float(per_user.sum()) / len(per_user)
         return (1.0 - ndcg, *rating_quality(self.model, self.data, self.config))
 
-    def ended(self, is_best: bool) -> None:
-        """The epoch just judged is (or is not) the best so far."""
+    def ended(self, is_best: bool, model: NCF) -> None:
+        """The epoch judged on ``model`` was recorded, and is (or is not) the best so far."""
+        self.last = self.judged.pop(model, None)
         if is_best:
             self.best = self.last
 
@@ -405,8 +410,8 @@ def run_softmax(
     judge = NdcgJudge(model, data, config)
     book = EpochBook(model, data, setup.val, config, on_epoch, judge=judge, criterion="NDCG@10")
 
-    def verdict(epoch: int) -> bool:
-        judge.ended(book.best_epoch == epoch)
+    def verdict(epoch: int, judged: NCF) -> bool:
+        judge.ended(book.best_epoch == epoch, judged)
         if epoch - book.best_epoch >= PATIENCE:
             book.message = f"No better validation NDCG@10 for {PATIENCE} epochs: stopped after epoch {epoch}."
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import pytest
@@ -70,6 +71,35 @@ def test_the_background_judge_gives_the_sequential_run_to_the_bit(monkeypatch, o
     _same(before, after)
     assert [r.epoch for r in after_reports] == [r.epoch for r in before_reports]
     assert after.model.has_rating_head and math.isfinite(after.history[-1].val_auc)
+
+
+@pytest.mark.parametrize("release_after", [None, 1, 3])
+def test_judgements_the_busy_second_core_has_not_started_are_taken_over(monkeypatch, release_after) -> None:
+    """The second core busy (as with the blend's similarity): the trainer runs the waiting
+    judgements itself, in order, and the run is still the sequential one; once the core is
+    free again (after ``release_after`` judgements) it takes its share back."""
+    before, _ = _train(monkeypatch, False, epochs=12)
+    gate = threading.Event()
+    blocker = second_core().submit(gate.wait)
+    on_trainer = []
+    measure = judging.EpochJudging._measure
+
+    def spy(self, shadow, previous):
+        on_trainer.append(threading.current_thread() is threading.main_thread())
+        if release_after is not None and len(on_trainer) >= release_after:
+            gate.set()
+        return measure(self, shadow, previous)
+
+    monkeypatch.setattr(judging.EpochJudging, "_measure", spy)
+    try:
+        after, _ = _train(monkeypatch, True, epochs=12)
+    finally:
+        gate.set()
+        blocker.result(timeout=60)
+    _same(before, after)
+    assert len(on_trainer) >= len(after.history) and on_trainer[0]
+    if release_after is None:
+        assert all(on_trainer)
 
 
 def test_stop_during_an_epoch_keeps_the_epochs_judged_before_it(monkeypatch) -> None:

@@ -174,11 +174,13 @@ def test_a_clear_drop_in_validation_stops_before_patience_runs_out() -> None:
     from recsys_core.training._softmax import CLEAR_DROP, NdcgJudge
 
     data = picked()
-    judge = NdcgJudge(NCF(300, 80, 8), data, config())
+    model = NCF(300, 80, 8)
+    judge = NdcgJudge(model, data, config())
     rng = np.random.default_rng(0)
     best = rng.uniform(0, 1, 300)
-    judge.last = best
-    judge.ended(True)
+    judge.judged[model] = best  # as judging the model leaves it
+    judge.ended(True, model)
+    assert judge.last is best and not judge.judged
     assert not judge.clearly_worse()  # the best epoch itself
     noise = rng.normal(0, 0.2, 300)
     judge.last = best + noise - noise.mean()  # as good on average: noise, not a drop
