@@ -26,7 +26,15 @@ from recsys_core.metrics import evaluate_run
 from recsys_core.model import NCF, second_core
 from recsys_core.runs import BlendRecord, DatasetRecord, Run, RunSummary, run_name
 from recsys_core.topn import build_seen_matrix
-from recsys_core.training import BlendChoice, EpochReport, TrainResult, fit_blend, resolve_device, trainer_for
+from recsys_core.training import (
+    FULL_SOFTMAX_MAX_ITEMS,
+    BlendChoice,
+    EpochReport,
+    TrainResult,
+    fit_blend,
+    resolve_device,
+    trainer_for,
+)
 
 RANKING_K = 10
 #: From this size of one copy of the model's tables on, the blend's similarity is built before
@@ -41,7 +49,8 @@ class PreparedRun:
     Attributes
     ----------
     config
-        The recipe fitted to the ratings' scale (:meth:`TrainConfig.for_scale`).
+        The recipe fitted to the ratings' scale (:meth:`TrainConfig.for_scale`) and catalogue
+        (:meth:`TrainConfig.for_catalogue`).
     prepared
         The split, encoded (:func:`recsys_core.data.prepare_data`).
     source
@@ -123,6 +132,8 @@ def prepare_run(
     # "Likes it" follows the file's scale (≥ 4 on 1–5 stars, 1 on 0/1 likes).
     config = config.for_scale(np.unique(ratings.frame["rating"].to_numpy(np.float64)))
     prepared = prepare_data(ratings.frame, config)
+    # The softmax's step follows the catalogue: a sampled one keeps the smaller default.
+    config = config.for_catalogue(sampled=prepared.id_map.n_items > FULL_SOFTMAX_MAX_ITEMS)
     if on_prepared is not None:
         on_prepared(prepared)
     return PreparedRun(config, prepared, getattr(getattr(ratings, "report", None), "source", None), started)

@@ -54,3 +54,16 @@ def test_a_config_saved_before_the_default_changed_keeps_its_old_meaning() -> No
     config = TrainConfig.from_dict(old)
     assert config.objective == "rating" and config.neighbours == 0
     assert config.multipliers == NOTEBOOK_MULTIPLIERS and config.embedding_dim == 32
+
+
+def test_a_sampled_catalogue_keeps_the_smaller_default_step() -> None:
+    from recsys_core.config import DEFAULT_LEARNING_RATE, SAMPLED_LEARNING_RATE
+
+    default = TrainConfig()
+    assert default.learning_rate == DEFAULT_LEARNING_RATE
+    assert default.for_catalogue(sampled=False) is default
+    assert default.for_catalogue(sampled=True).learning_rate == SAMPLED_LEARNING_RATE
+    by_hand = default.replace(learning_rate=0.05)  # a step set by hand is kept
+    assert by_hand.for_catalogue(sampled=True).learning_rate == 0.05
+    hybrid = TrainConfig.preset("fast")  # only the softmax samples its catalogue
+    assert hybrid.for_catalogue(sampled=True) is hybrid

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from recsys_core.config import TrainConfig
-from recsys_core.data import load_ratings, write_demo_csv
+from recsys_core.data import demo_ratings, load_ratings, write_demo_csv
 from recsys_core.pipeline import _malloc_trim, prepare_run, release_free_memory, train, train_prepared
 
 
@@ -86,3 +86,16 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
     if glibc:
         assert held - _resident_bytes() > 100_000_000
     assert len(last) == 2048
+
+
+def test_the_step_follows_the_catalogue(monkeypatch) -> None:
+    """Above the exact softmax's size the recommended recipe trains with the smaller step, and
+    the saved recipe says so; below it, the default."""
+    from recsys_core import pipeline
+    from recsys_core.config import DEFAULT_LEARNING_RATE, SAMPLED_LEARNING_RATE
+
+    ratings = demo_ratings(n_users=200, n_items=60, n_ratings=2_000, seed=4)
+    assert prepare_run(ratings).config.learning_rate == DEFAULT_LEARNING_RATE
+    monkeypatch.setattr(pipeline, "FULL_SOFTMAX_MAX_ITEMS", 10)
+    assert prepare_run(ratings).config.learning_rate == SAMPLED_LEARNING_RATE
+    assert prepare_run(ratings, TrainConfig(learning_rate=0.02)).config.learning_rate == 0.02
