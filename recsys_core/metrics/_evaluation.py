@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +33,7 @@ from recsys_core.metrics._per_user import (
     per_user_ranking,
 )
 from recsys_core.metrics._resample import bootstrap_weights, check_list_cells, sample_distinct
-from recsys_core.model import NCF, Blend, Blended, one_torch_thread, ranking_threads, unwrap
+from recsys_core.model import NCF, Blend, Blended, one_torch_thread, ranking_threads, side_by_side, unwrap
 from recsys_core.topn import (
     ScoreBuffer,
     build_seen_matrix,
@@ -280,13 +279,7 @@ def per_user_topk_metrics(
         for key, values in per_user_ranking(items, relevant[start:stop], k).items():
             per_user[key][start:stop] = values
 
-    starts = range(0, len(users), step)
-    if threads > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(min(threads, len(starts)), thread_name_prefix="ranking") as pool:
-            list(pool.map(rank, starts))
-    else:
-        for start in starts:
-            rank(start)
+    side_by_side(rank, range(0, len(users), step), threads)
     return per_user, lists
 
 

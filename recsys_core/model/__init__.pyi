@@ -12,4 +12,4 @@ from ._blend import (
 )
 from ._ncf import NCF
 from ._objectives import HYBRID_NEGATIVE_WEIGHT, SOFTMAX_L2
-from ._threads import Lane, one_torch_thread, ranking_threads, second_core
+from ._threads import Lane, one_torch_thread, ranking_threads, second_core, side_by_side

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -127,3 +127,14 @@ def ranking_threads(device: torch.device | str = "cpu") -> int:
     run waits for the result (the blend's weight search, the test metrics): the process's CPUs,
     at most :data:`MAX_RANKING_THREADS`; 1 on a GPU, whose blocks queue on the one device."""
     return 1 if torch.device(device).type != "cpu" else min(MAX_RANKING_THREADS, cpu_count())
+
+
+def side_by_side(fn: Callable[[T], object], items: Sequence[T], threads: int) -> None:
+    """``fn(item)`` for every item, on at most ``threads`` threads (in this one, in order, for
+    one thread or one item): blocks of customers ranked side by side, each writing its own rows."""
+    if threads > 1 and len(items) > 1:
+        with ThreadPoolExecutor(min(threads, len(items)), thread_name_prefix="ranking") as pool:
+            list(pool.map(fn, items))  # list: an exception in a block is raised here
+    else:
+        for item in items:
+            fn(item)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ import scipy.sparse as sp
 import torch
 
 from recsys_core.metrics import per_user_ranking
-from recsys_core.model import NCF, dense_similarity, knn_scores
+from recsys_core.model import NCF, dense_similarity, knn_scores, side_by_side
 from recsys_core.topn import ScoreBuffer, build_seen_matrix, effective_chunk, entries, select_top
 
 #: Users per block, as ``ranking_metrics``' default ``chunk_size`` (capped by the catalogue size).
@@ -135,11 +134,7 @@ class ValidationRanker:
                     ndcg = per_user_ranking(items, block.relevant, self.k)["ndcg_at_k"]
                     per_user[beta][block.start : block.start + len(block.rows)] = ndcg
 
-        if lanes == 1:
-            rank(0)
-        else:
-            with ThreadPoolExecutor(lanes, thread_name_prefix="validation-ndcg") as pool:
-                list(pool.map(rank, range(lanes)))
+        side_by_side(rank, range(lanes), lanes)
         return per_user
 
     def _block(self, start: int, step: int, device: torch.device) -> _Block:
